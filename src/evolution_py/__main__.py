@@ -1,0 +1,3 @@
+from evolution_py.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""`/instance` router (Evolution API v2), also under seed 001's `/{instanceName}/instance/<action>` form."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, delete, get, post
+from litestar.params import Parameter
+
+from evolution_py.api.auth import instance_guard, is_global_key, request_key, same_key
+from evolution_py.api.errors import decode_body
+from evolution_py.dto.instance import (
+    ConnectionStateBody,
+    ConnectionStateResponse,
+    CreateInstanceRequest,
+    PresenceRequest,
+    StatusResponse,
+)
+from evolution_py.errors import BadRequest, Unauthorized
+from evolution_py.services import services_of
+
+# The Evolution Go dialect registers here to take `POST /instance/create` bodies that carry `name`.
+GoCreateHandler = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[Response[Any]]]
+
+
+def _paths(action: str) -> list[str]:
+    return [f"/instance/{action}/{{instanceName:str}}", f"/{{instanceName:str}}/instance/{action}"]
+
+
+@post("/instance/create", status_code=201, summary="Create an instance", tags=["Instance"])
+async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
+    services = services_of(request)
+    raw = await request.body()
+    try:
+        body = msgspec.json.decode(raw or b"{}")
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
+    if not isinstance(body, dict):
+        raise BadRequest("instance is not of a type(s) object")
+    go_create: GoCreateHandler | None = services.extras.get("go_create")
+    if go_create is not None and "name" in body and "instanceName" not in body:
+        return await go_create(request, body)
+    # Upstream checks the name before the key: a taken name is a 403 even without a key.
+    await services.manager.check_name_free(
+        body.get("instanceName") if isinstance(body.get("instanceName"), str) else None
+    )
+    if not is_global_key(request):
+        raise Unauthorized()
+    req = decode_body(raw, CreateInstanceRequest)
+    return Response(await services.manager.create(req), status_code=201)
+
+
+@get(_paths("connect"), guards=[instance_guard], tags=["Instance"], summary="Connect (QR or pairing code)")
+async def connect_instance(
+    request: Request[Any, Any, Any], instanceName: str, number: str | None = Parameter(query="number", default=None)
+) -> dict[str, Any]:
+    manager = services_of(request).manager
+    try:
+        return await manager.connect(instanceName, number)
+    except Exception as exc:  # upstream answers connect failures as 200 {"error": true, ...}
+        return {
+            "error": True,
+            "message": getattr(exc, "messages", [str(exc)])[0] if getattr(exc, "messages", None) else str(exc),
+        }
+
+
+@get(_paths("connectionState"), guards=[instance_guard], tags=["Instance"])
+async def connection_state(request: Request[Any, Any, Any], instanceName: str) -> ConnectionStateResponse:
+    runtime = services_of(request).manager.get(instanceName)
+    state = runtime.channel.state if runtime is not None else None
+    return ConnectionStateResponse(instance=ConnectionStateBody(instanceName=instanceName, state=state))
+
+
+@post(_paths("restart"), guards=[instance_guard], status_code=200, tags=["Instance"])
+async def restart_instance(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    manager = services_of(request).manager
+    try:
+        return await manager.restart(instanceName)
+    except Exception as exc:
+        return {"error": True, "message": str(exc)}
+
+
+@delete(_paths("logout"), guards=[instance_guard], status_code=200, tags=["Instance"])
+async def logout_instance(request: Request[Any, Any, Any], instanceName: str) -> StatusResponse:
+    await services_of(request).manager.logout(instanceName)
+    return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance logged out"})
+
+
+@delete(_paths("delete"), guards=[instance_guard], status_code=200, tags=["Instance"])
+async def delete_instance(request: Request[Any, Any, Any], instanceName: str) -> StatusResponse:
+    await services_of(request).manager.delete(instanceName)
+    return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance deleted"})
+
+
+@get("/instance/fetchInstances", tags=["Instance"], summary="List instances")
+async def fetch_instances(
+    request: Request[Any, Any, Any],
+    instance_name: str | None = Parameter(query="instanceName", default=None),
+    instance_id: str | None = Parameter(query="instanceId", default=None),
+    number: str | None = Parameter(query="number", default=None),
+) -> list[dict[str, Any]]:
+    services = services_of(request)
+    key = request_key(request)
+    if not key:
+        raise Unauthorized()
+    if same_key(key, services.settings.api_key):
+        return await services.manager.fetch(token=None, name=instance_name, instance_id=instance_id, number=number)
+    if not services.settings.save_data_instance:
+        raise Unauthorized()
+    found = await services.manager.fetch(token=key, name=instance_name, instance_id=instance_id, number=None)
+    if not found:
+        raise Unauthorized()
+    return found
+
+
+@post(_paths("setPresence"), guards=[instance_guard], status_code=201, tags=["Instance"])
+async def set_presence(request: Request[Any, Any, Any], instanceName: str, data: PresenceRequest) -> dict[str, Any]:
+    runtime = services_of(request).manager.require(instanceName)
+    await runtime.channel.set_presence(data.presence)
+    return {"presence": data.presence}
+
+
+ROUTES = [
+    create_instance,
+    connect_instance,
+    connection_state,
+    restart_instance,
+    logout_instance,
+    delete_instance,
+    fetch_instances,
+    set_presence,
+]

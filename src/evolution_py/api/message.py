@@ -1,0 +1,172 @@
+"""`/message` router: every send route answers 201 with the sent-message record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, post
+from litestar.datastructures import UploadFile
+
+from evolution_py.api.auth import instance_guard
+from evolution_py.api.errors import convert, decode_body
+from evolution_py.dto.message import (
+    SendAudio,
+    SendButtons,
+    SendContact,
+    SendList,
+    SendLocation,
+    SendMedia,
+    SendPoll,
+    SendPtv,
+    SendReaction,
+    SendStatus,
+    SendSticker,
+    SendTemplate,
+    SendText,
+    UploadedFile,
+)
+from evolution_py.services import services_of
+
+# Form fields that carry JSON or numbers when a media route is called as multipart.
+_FORM_JSON_FIELDS = {"quoted", "mentioned", "statusJidList"}
+_FORM_INT_FIELDS = {"delay", "font"}
+_FORM_BOOL_FIELDS = {"linkPreview", "mentionsEveryOne", "everyOne", "encoding", "notConvertSticker", "allContacts"}
+
+
+def _channel(request: Request[Any, Any, Any], name: str) -> Any:
+    return services_of(request).manager.require(name).channel
+
+
+async def _media_request(request: Request[Any, Any, Any], data_type: type[Any]) -> tuple[Any, UploadedFile | None]:
+    """JSON body, or multipart with the media in field `file` (one file, read once)."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        return decode_body(await request.body(), data_type), None
+    form = await request.form()
+    values: dict[str, Any] = {}
+    upload: UploadedFile | None = None
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key == "file" and upload is None:
+                upload = UploadedFile(
+                    filename=value.filename or "file",
+                    content_type=value.content_type or "application/octet-stream",
+                    data=await value.read(),
+                )
+            continue
+        values[key] = _form_value(key, value)
+    return convert(values, data_type), upload
+
+
+def _form_value(key: str, value: str) -> Any:
+    import msgspec
+
+    if key in _FORM_JSON_FIELDS:
+        try:
+            return msgspec.json.decode(value)
+        except msgspec.DecodeError:
+            return value
+    if key in _FORM_INT_FIELDS and value.lstrip("-").isdigit():
+        return int(value)
+    if key in _FORM_BOOL_FIELDS and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+def _route(path: str) -> str:
+    return f"/{path}/{{instanceName:str}}"
+
+
+@post(_route("sendText"), status_code=201)
+async def send_text(request: Request[Any, Any, Any], instanceName: str, data: SendText) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_text(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendMedia"), status_code=201, description="JSON, or multipart/form-data with the media in `file`.")
+async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    data, upload = await _media_request(request, SendMedia)
+    return await _channel(request, instanceName).send_media(data, upload)  # type: ignore[no-any-return]
+
+
+@post(_route("sendPtv"), status_code=201, description="JSON, or multipart/form-data with the video in `file`.")
+async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    data, upload = await _media_request(request, SendPtv)
+    return await _channel(request, instanceName).send_ptv(data, upload)  # type: ignore[no-any-return]
+
+
+@post(
+    _route("sendWhatsAppAudio"), status_code=201, description="JSON, or multipart/form-data with the audio in `file`."
+)
+async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    data, upload = await _media_request(request, SendAudio)
+    return await _channel(request, instanceName).send_whatsapp_audio(data, upload)  # type: ignore[no-any-return]
+
+
+@post(_route("sendStatus"), status_code=201, description="JSON, or multipart/form-data with the media in `file`.")
+async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    data, upload = await _media_request(request, SendStatus)
+    return await _channel(request, instanceName).send_status(data, upload)  # type: ignore[no-any-return]
+
+
+@post(_route("sendSticker"), status_code=201, description="JSON, or multipart/form-data with the image in `file`.")
+async def send_sticker(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+    data, upload = await _media_request(request, SendSticker)
+    return await _channel(request, instanceName).send_sticker(data, upload)  # type: ignore[no-any-return]
+
+
+@post(_route("sendLocation"), status_code=201)
+async def send_location(request: Request[Any, Any, Any], instanceName: str, data: SendLocation) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_location(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendContact"), status_code=201)
+async def send_contact(request: Request[Any, Any, Any], instanceName: str, data: SendContact) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_contact(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendReaction"), status_code=201)
+async def send_reaction(request: Request[Any, Any, Any], instanceName: str, data: SendReaction) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_reaction(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendPoll"), status_code=201)
+async def send_poll(request: Request[Any, Any, Any], instanceName: str, data: SendPoll) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_poll(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendList"), status_code=201)
+async def send_list(request: Request[Any, Any, Any], instanceName: str, data: SendList) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_list(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendButtons"), status_code=201)
+async def send_buttons(request: Request[Any, Any, Any], instanceName: str, data: SendButtons) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_buttons(data)  # type: ignore[no-any-return]
+
+
+@post(_route("sendTemplate"), status_code=201)
+async def send_template(request: Request[Any, Any, Any], instanceName: str, data: SendTemplate) -> dict[str, Any]:
+    return await _channel(request, instanceName).send_template(data)  # type: ignore[no-any-return]
+
+
+ROUTER = Router(
+    path="/message",
+    guards=[instance_guard],
+    tags=["Message"],
+    route_handlers=[
+        send_text,
+        send_media,
+        send_ptv,
+        send_whatsapp_audio,
+        send_status,
+        send_sticker,
+        send_location,
+        send_contact,
+        send_reaction,
+        send_poll,
+        send_list,
+        send_buttons,
+        send_template,
+    ],
+)
+ROUTES = [ROUTER]

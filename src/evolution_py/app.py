@@ -1,0 +1,81 @@
+"""The ASGI application: Litestar routes over the shared services, wired at start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from litestar import Litestar, Request, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.response import Redirect
+
+from evolution_py import UPSTREAM_VERSION, __version__
+from evolution_py.api import channel_webhooks, chat, instance, message, proxy, root
+from evolution_py.api import settings as settings_api
+from evolution_py.api.errors import EXCEPTION_HANDLERS
+from evolution_py.channels.registry import default_factories
+from evolution_py.config import Settings
+from evolution_py.events.bus import EventBus
+from evolution_py.instances.manager import InstanceManager
+from evolution_py.services import Services
+from evolution_py.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@get("/docs", include_in_schema=False)
+async def docs_redirect(request: Request[Any, Any, Any]) -> Redirect:
+    return Redirect(path="/schema/swagger")
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    bus = EventBus()
+    manager = InstanceManager(settings, db, bus, default_factories())
+    return Services(settings=settings, db=db, bus=bus, manager=manager)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Litestar:
+    services = services or build_services(settings)
+
+    async def on_startup(_app: Litestar) -> None:
+        # neonize parks one executor thread per connected client for the client's whole life.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=settings.executor_threads))
+        await services.db.migrate()
+        await services.bus.start()
+        await services.manager.load_all()
+        log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.manager.instances))
+
+    async def on_shutdown(_app: Litestar) -> None:
+        await services.manager.shutdown()
+        await services.bus.stop()
+        await services.db.dispose()
+
+    routes: list[Any] = [docs_redirect]
+    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks):
+        routes.extend(module.ROUTES)
+
+    return Litestar(
+        route_handlers=routes,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["*"]
+        ),
+        openapi_config=OpenAPIConfig(
+            title="evolution-py",
+            version=__version__,
+            description=f"Evolution API v{UPSTREAM_VERSION} compatible server. Authenticate with the `apikey` header.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+        ),
+        state=State({"services": services}),
+        debug=False,
+        logging_config=None,
+    )

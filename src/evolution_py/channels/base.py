@@ -1,0 +1,196 @@
+"""The one Channel protocol every integration implements, and what a channel may see of its instance.
+
+Controllers and the instance manager talk to channels only through `Channel`; a channel talks back
+only through `InstanceContext` (emit events, store messages, persist its own state). Nothing here
+imports neonize or HTTP frameworks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import msgspec
+
+if TYPE_CHECKING:
+    from evolution_py.store.messages import MessageStore
+
+ConnectionState = Literal["open", "connecting", "close"]
+
+
+class ChannelError(Exception):
+    """A channel refused or failed an operation; the API answers it as `status` with `messages`."""
+
+    def __init__(self, *messages: Any, status: int = 400) -> None:
+        super().__init__(*messages)
+        self.messages = list(messages)
+        self.status = status
+
+
+class MethodNotAvailable(ChannelError):
+    def __init__(self, channel_label: str) -> None:
+        super().__init__(f"Method not available on {channel_label}", status=400)
+
+
+class QrCode(msgspec.Struct, omit_defaults=True):
+    """The connect answer: fields not known yet are left out, as upstream does."""
+
+    pairingCode: str | msgspec.UnsetType | None = msgspec.UNSET
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    base64: str | msgspec.UnsetType = msgspec.UNSET
+    count: int = 0
+
+
+class InstanceSettings(msgspec.Struct, kw_only=True):
+    rejectCall: bool = False
+    msgCall: str = ""
+    groupsIgnore: bool = False
+    alwaysOnline: bool = False
+    readMessages: bool = False
+    readStatus: bool = False
+    syncFullHistory: bool = False
+    wavoipToken: str = ""
+
+
+class ProxyConfig(msgspec.Struct, kw_only=True):
+    enabled: bool = False
+    host: str = ""
+    port: str = ""
+    protocol: str = ""
+    username: str = ""
+    password: str = ""
+
+    def url(self) -> str | None:
+        """`protocol://user:pass@host:port`, or None when the proxy is off or incomplete."""
+        if not (self.enabled and self.host and self.port and self.protocol):
+            return None
+        auth = f"{self.username}:{self.password}@" if self.username else ""
+        return f"{self.protocol}://{auth}{self.host}:{self.port}"
+
+
+class InstanceContext(Protocol):
+    """What a channel may see and do of the instance that owns it."""
+
+    @property
+    def instance_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def number(self) -> str | None: ...
+
+    @property
+    def token(self) -> str | None: ...
+
+    @property
+    def settings(self) -> InstanceSettings: ...
+
+    @property
+    def proxy(self) -> ProxyConfig: ...
+
+    @property
+    def store(self) -> MessageStore: ...
+
+    @property
+    def data_dir(self) -> str: ...
+
+    async def emit(self, event: str, data: Any) -> None:
+        """Publish an event of this instance on the bus."""
+
+    async def update_connection(
+        self,
+        state: ConnectionState,
+        *,
+        owner_jid: str | None = None,
+        profile_name: str | None = None,
+        profile_pic_url: str | None = None,
+        reason_code: int | None = None,
+        reason: Any = None,
+    ) -> None:
+        """Persist the connection state (and owner fields) of the instance."""
+
+
+class Channel(Protocol):
+    integration: str
+
+    @property
+    def state(self) -> ConnectionState: ...
+
+    @property
+    def owner_jid(self) -> str | None: ...
+
+    @property
+    def qrcode(self) -> QrCode: ...
+
+    async def start(self) -> None:
+        """Called once when the instance is loaded: resume a stored session if there is one."""
+
+    async def connect(self, number: str | None = None) -> QrCode | None:
+        """Start connecting (QR, or pairing code for `number`); return the QR known by now."""
+
+    async def logout(self) -> None: ...
+
+    async def close(self) -> None:
+        """Stop network activity, keep the session (server shutdown)."""
+
+    async def restart(self) -> None: ...
+
+    async def delete_session(self) -> None:
+        """Forget the stored session (instance deleted)."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+
+class BaseChannel:
+    """Defaults for every optional operation: a clear 400 naming the channel."""
+
+    integration = ""
+    label = "this channel"
+
+    def __init__(self, ctx: InstanceContext) -> None:
+        self.ctx = ctx
+        self._qrcode = QrCode()
+
+    @property
+    def state(self) -> ConnectionState:
+        return "open"
+
+    @property
+    def owner_jid(self) -> str | None:
+        return None
+
+    @property
+    def qrcode(self) -> QrCode:
+        return self._qrcode
+
+    async def start(self) -> None:
+        return None
+
+    async def connect(self, number: str | None = None) -> QrCode | None:
+        return None
+
+    async def logout(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def restart(self) -> None:
+        return None
+
+    async def delete_session(self) -> None:
+        return None
+
+    def unavailable(self) -> MethodNotAvailable:
+        return MethodNotAvailable(self.label)
+
+    def __getattr__(self, name: str) -> Any:
+        # Any operation a channel does not implement (send_poll, group_create, ...) answers a
+        # clear 400 instead of an AttributeError 500.
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        async def not_available(*_args: Any, **_kwargs: Any) -> Any:
+            raise self.unavailable()
+
+        return not_available

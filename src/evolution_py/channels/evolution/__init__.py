@@ -1,0 +1,3 @@
+from evolution_py.channels.evolution.channel import EvolutionChannel
+
+__all__ = ["EvolutionChannel"]

@@ -1,0 +1,197 @@
+"""The generic `EVOLUTION` channel: messages arrive on `POST /webhook/evolution`, sends leave as
+`send.message` events for whatever system sits behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
+from evolution_py.dto.message import (
+    SendAudio,
+    SendButtons,
+    SendMedia,
+    SendOptions,
+    SendText,
+    UploadedFile,
+    validate_buttons,
+)
+from evolution_py.events import names
+
+log = logging.getLogger(__name__)
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+_MEDIA_TYPES = {
+    "image": "imageMessage",
+    "video": "videoMessage",
+    "audio": "audioMessage",
+    "document": "documentMessage",
+}
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return bool(value)
+
+
+class EvolutionChannel(BaseChannel):
+    integration = "EVOLUTION"
+    label = "Evolution Channel"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self._state: ConnectionState = "open"
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    async def connect(self, number: str | None = None) -> QrCode | None:
+        if self._state != "open":
+            self._state = "open"
+            await self.ctx.update_connection("open")
+            await self.ctx.emit(
+                names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": "open", "statusReason": 200}
+            )
+        return None
+
+    async def logout(self) -> None:
+        self._state = "close"
+        await self.ctx.update_connection("close")
+        await self.ctx.emit(names.LOGOUT_INSTANCE, None)
+
+    async def restart(self) -> None:
+        return None
+
+    async def set_presence(self, presence: str) -> None:
+        raise self.unavailable()
+
+    # --- inbound ------------------------------------------------------------------------------
+
+    async def receive(self, payload: dict[str, Any]) -> None:
+        """One inbound `POST /webhook/evolution` body for this instance."""
+        if not payload.get("message"):
+            return
+        key_in = payload.get("key") or {}
+        remote_jid = key_in.get("remoteJid")
+        if not isinstance(remote_jid, str) or not remote_jid:
+            raise ChannelError("key.remoteJid is required")
+        key: dict[str, Any] = {
+            "id": key_in.get("id") or str(uuid.uuid4()),
+            "remoteJid": remote_jid,
+            "fromMe": bool(key_in.get("fromMe")),
+        }
+        if payload.get("profilePicUrl") is not None:
+            key["profilePicUrl"] = payload.get("profilePicUrl")
+        record = {
+            "key": key,
+            "pushName": payload.get("pushName"),
+            "message": payload["message"],
+            "messageType": payload.get("messageType") or _content_type(payload["message"]),
+            "messageTimestamp": int(time.time()),
+            "source": "unknown",
+            "instanceId": self.ctx.instance_id,
+        }
+        await self.ctx.emit(names.MESSAGES_UPSERT, record)
+        await self.ctx.store.save_message(record)
+        contact, _created = await self.ctx.store.upsert_contact(
+            remote_jid, push_name=payload.get("pushName"), profile_pic_url=payload.get("profilePicUrl")
+        )
+        await self.ctx.emit(names.CONTACTS_UPSERT, contact)
+        chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if key["fromMe"] else 1)
+        if not created:
+            await self.ctx.emit(names.CHATS_UPDATE, chat)
+        await self.ctx.emit(names.CHATS_UPSERT, chat)
+
+    # --- outbound -----------------------------------------------------------------------------
+
+    async def _send(
+        self, number: str, message: dict[str, Any], message_type: str, options: SendOptions | None
+    ) -> dict[str, Any]:
+        if options is not None and options.delay and options.delay > 0:
+            await asyncio.sleep(min(options.delay, 120_000) / 1000)
+        if options is not None and options.quoted is not None:
+            message["quoted"] = {
+                k: v
+                for k, v in {
+                    "id": options.quoted.key.id,
+                    "remoteJid": options.quoted.key.remoteJid,
+                    "fromMe": options.quoted.key.fromMe,
+                }.items()
+                if v is not None
+            }
+        record: dict[str, Any] = {
+            "key": {"fromMe": True, "id": str(uuid.uuid4()), "remoteJid": number},
+            "message": message,
+            "messageType": message_type,
+            "messageTimestamp": int(time.time()),
+            "source": "unknown",
+            "instanceId": self.ctx.instance_id,
+        }
+        await self.ctx.emit(names.SEND_MESSAGE, record)
+        await self.ctx.store.save_message(record)
+        return record
+
+    async def send_text(self, req: SendText) -> dict[str, Any]:
+        if not req.text.strip():
+            raise ChannelError("Text is required")
+        return await self._send(req.number, {"conversation": req.text}, "conversation", req)
+
+    async def send_media(self, req: SendMedia, file: UploadedFile | None = None) -> dict[str, Any]:
+        media = base64.b64encode(file.data).decode() if file is not None else (req.media or "")
+        is_url = bool(_URL.match(media))
+        if not is_url and not _is_base64(media):
+            raise ChannelError("Owned media must be a url or base64")
+        if req.mediatype == "document" and not is_url and not (req.fileName or file):
+            raise ChannelError("For base64 the file name must be informed.")
+        message: dict[str, Any] = {
+            "base64": None if is_url else media,
+            "mediaUrl": media if is_url else None,
+        }
+        for field, value in (
+            ("caption", req.caption),
+            ("fileName", req.fileName or (file.filename if file else None)),
+            ("mimetype", req.mimetype or (file.content_type if file else None)),
+        ):
+            if value:
+                message[field] = value
+        return await self._send(req.number, message, _MEDIA_TYPES[req.mediatype], req)
+
+    async def send_whatsapp_audio(self, req: SendAudio, file: UploadedFile | None = None) -> dict[str, Any]:
+        audio = base64.b64encode(file.data).decode() if file is not None else (req.audio or "")
+        is_url = bool(_URL.match(audio))
+        if not audio or (not is_url and not _is_base64(audio)):
+            raise ChannelError("Owned media must be a url, base64, or valid file with buffer")
+        message = {"base64": None if is_url else audio, "mediaUrl": audio if is_url else None, "mimetype": "audio/mpeg"}
+        return await self._send(req.number, message, "audioMessage", req)
+
+    async def send_buttons(self, req: SendButtons) -> dict[str, Any]:
+        try:
+            validate_buttons(req.buttons)
+        except ValueError as exc:
+            raise ChannelError(str(exc)) from None
+        import msgspec
+
+        message = {
+            "title": req.title,
+            "description": req.description,
+            "footer": req.footer,
+            "buttons": [msgspec.to_builtins(button) for button in req.buttons],
+        }
+        return await self._send(req.number, message, "buttonMessage", req)
+
+
+def _content_type(message: dict[str, Any]) -> str:
+    for key in message:
+        if key not in ("messageContextInfo", "base64", "mediaUrl"):
+            return key
+    return "unknown"

@@ -1,0 +1,257 @@
+"""Environment → typed settings, by Evolution API's own variable names.
+
+Every module that owns variables parses them here, with the same strict parsers, so a
+malformed value fails at start with a message naming the variable (never later, mid-request).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+from evolution_py import __version__
+
+
+class ConfigError(ValueError):
+    """A variable is malformed; the message names it."""
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+class Env:
+    """A read-only view of the environment (process env over an optional .env file)."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    def raw(self, name: str) -> str | None:
+        value = self._values.get(name)
+        return None if value is None else value.strip()
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.raw(name)
+        return default if value is None or value == "" else value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        lowered = value.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected an integer, got {value!r}") from None
+        if minimum is not None and number < minimum:
+            raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
+        return number
+
+    def number(self, name: str, default: float) -> float:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(name, default)
+        if value.lower() not in choices:
+            raise ConfigError(f"{name}: expected one of {', '.join(choices)}, got {value!r}")
+        return value.lower()
+
+    def csv(self, name: str, default: list[str] | None = None) -> list[str]:
+        value = self.raw(name)
+        if value is None or value == "":
+            return list(default or [])
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._values.items())
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse a .env file: KEY=VALUE lines, # comments, optional quotes."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export ") :]
+        if "=" not in stripped:
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE")
+        key, value = stripped.split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+class Settings(msgspec.Struct, kw_only=True):
+    version: str = __version__
+    server_port: int = 8080
+    server_url: str = ""
+    api_key: str = ""
+    api_key_generated: bool = False
+    expose_in_fetch_instances: bool = False
+    database_provider: str = "sqlite"
+    database_url: str = ""
+    client_name: str = "evolution"
+    save_data_instance: bool = True
+    save_new_message: bool = True
+    save_contacts: bool = True
+    save_chats: bool = True
+    del_instance_minutes: int | None = None
+    qrcode_limit: int = 30
+    qrcode_color: str = "#198754"
+    session_phone_client: str = "Evolution API"
+    session_phone_name: str = "Chrome"
+    log_level: str = "info"
+    cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
+    data_dir: str = "./data"
+    executor_threads: int = 64
+    env: Env = msgspec.field(default_factory=lambda: Env({}))
+
+
+# Upstream's LOG_LEVEL is a comma list of categories (ERROR,WARN,DEBUG,INFO,LOG,VERBOSE,DARK,WEBHOOKS,
+# WEBSOCKET); an existing .env must keep working, so we accept it and log at its most verbose level.
+_LOG_TOKENS = {
+    "VERBOSE": "debug",
+    "DEBUG": "debug",
+    "DARK": "info",
+    "WEBHOOKS": "info",
+    "WEBSOCKET": "info",
+    "LOG": "info",
+    "INFO": "info",
+    "WARN": "warning",
+    "WARNING": "warning",
+    "ERROR": "error",
+    "CRITICAL": "critical",
+}
+_LEVEL_ORDER = ["debug", "info", "warning", "error", "critical"]
+
+
+def _log_level(env: Env) -> str:
+    tokens = env.csv("LOG_LEVEL", ["INFO"])
+    levels = []
+    for token in tokens:
+        level = _LOG_TOKENS.get(token.upper())
+        if level is None:
+            raise ConfigError(f"LOG_LEVEL: unknown level {token!r} (use {', '.join(_LOG_TOKENS)})")
+        levels.append(level)
+    return min(levels, key=_LEVEL_ORDER.index) if levels else "info"
+
+
+def _database_url(provider: str, uri: str, data_dir: Path) -> str:
+    """Turn DATABASE_CONNECTION_URI into an SQLAlchemy async URL."""
+    if provider == "sqlite":
+        if not uri:
+            return f"sqlite+aiosqlite:///{(data_dir / 'evolution.db').as_posix()}"
+        if uri.startswith("sqlite+aiosqlite://"):
+            return uri
+        if uri.startswith("sqlite://"):
+            return "sqlite+aiosqlite://" + uri[len("sqlite://") :]
+        if uri.startswith("file:"):
+            return "sqlite+aiosqlite:///" + uri[len("file:") :]
+        raise ConfigError(f"DATABASE_CONNECTION_URI: expected sqlite:///path for DATABASE_PROVIDER=sqlite, got {uri!r}")
+    if not uri:
+        raise ConfigError("DATABASE_CONNECTION_URI: required when DATABASE_PROVIDER=postgresql")
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            rest = uri[len(prefix) :]
+            # Prisma-style ?schema=public is not a libpq/asyncpg parameter.
+            if "?" in rest:
+                base, _, query = rest.partition("?")
+                kept = [p for p in query.split("&") if p and not p.startswith("schema=")]
+                rest = base + ("?" + "&".join(kept) if kept else "")
+            return "postgresql+asyncpg://" + rest
+    raise ConfigError(
+        f"DATABASE_CONNECTION_URI: expected postgresql://... for DATABASE_PROVIDER=postgresql, got {uri!r}"
+    )
+
+
+def _load_or_create_api_key(data_dir: Path) -> tuple[str, bool]:
+    key_file = data_dir / "api-key"
+    if key_file.is_file():
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            return key, False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    key_file.write_text(key + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    return key, True
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Read settings from `environ` (default: os.environ) over an optional .env file."""
+    values: dict[str, str] = {}
+    if dotenv is not None:
+        values.update(read_dotenv(dotenv))
+    values.update(os.environ if environ is None else environ)
+    env = Env(values)
+
+    data_dir = Path(env.text("DATA_DIR", "./data"))
+    provider = env.choice("DATABASE_PROVIDER", "sqlite", ("sqlite", "postgresql", "postgres"))
+    provider = "postgresql" if provider == "postgres" else provider
+    database_url = _database_url(provider, env.text("DATABASE_CONNECTION_URI"), data_dir)
+
+    del_raw = env.text("DEL_INSTANCE", "false").lower()
+    if del_raw == "false":
+        del_minutes = None
+    else:
+        del_minutes = env.integer("DEL_INSTANCE", 0, minimum=1)
+
+    color = env.text("QRCODE_COLOR", "#198754")
+    if not (len(color) in (4, 7) and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):
+        raise ConfigError(f"QRCODE_COLOR: expected a #rrggbb colour, got {color!r}")
+
+    api_key = env.text("AUTHENTICATION_API_KEY")
+    generated = False
+    if not api_key:
+        api_key, generated = _load_or_create_api_key(data_dir)
+
+    return Settings(
+        server_port=env.integer("SERVER_PORT", 8080, minimum=0),
+        server_url=env.text("SERVER_URL").rstrip("/"),
+        api_key=api_key,
+        api_key_generated=generated,
+        expose_in_fetch_instances=env.flag("AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES", False),
+        database_provider=provider,
+        database_url=database_url,
+        client_name=env.text("DATABASE_CONNECTION_CLIENT_NAME", "evolution"),
+        save_data_instance=env.flag("DATABASE_SAVE_DATA_INSTANCE", True),
+        save_new_message=env.flag("DATABASE_SAVE_DATA_NEW_MESSAGE", True),
+        save_contacts=env.flag("DATABASE_SAVE_DATA_CONTACTS", True),
+        save_chats=env.flag("DATABASE_SAVE_DATA_CHATS", True),
+        del_instance_minutes=del_minutes,
+        qrcode_limit=env.integer("QRCODE_LIMIT", 30, minimum=1),
+        qrcode_color=color,
+        session_phone_client=env.text("CONFIG_SESSION_PHONE_CLIENT", "Evolution API"),
+        session_phone_name=env.text("CONFIG_SESSION_PHONE_NAME", "Chrome"),
+        log_level=_log_level(env),
+        cors_origins=env.csv("CORS_ORIGIN", ["*"]),
+        data_dir=str(data_dir),
+        executor_threads=env.integer("EXECUTOR_THREADS", 64, minimum=8),
+        env=env,
+    )

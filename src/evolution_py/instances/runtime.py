@@ -1,0 +1,134 @@
+"""One loaded instance: its stored fields, its channel, and the context its channel sees."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+
+from evolution_py.channels.base import Channel, ConnectionState, InstanceSettings, ProxyConfig
+from evolution_py.events.event import Event
+from evolution_py.store.messages import MessageStore
+from evolution_py.store.models import Instance, utcnow
+
+if TYPE_CHECKING:
+    from evolution_py.instances.manager import InstanceManager
+
+log = logging.getLogger(__name__)
+
+
+class RuntimeInstance:
+    """Implements `InstanceContext` for its channel."""
+
+    channel: Channel
+
+    def __init__(self, manager: InstanceManager, row: Instance, settings: InstanceSettings, proxy: ProxyConfig) -> None:
+        self._manager = manager
+        self.id = row.id
+        self._name = row.name
+        self._token = row.token
+        self._number = row.number
+        self.integration = row.integration or "WHATSAPP-BAILEYS"
+        self.business_id = row.businessId
+        self.owner_jid = row.ownerJid
+        self.profile_name = row.profileName
+        self.profile_pic_url = row.profilePicUrl
+        self.connection_status = row.connectionStatus
+        self._settings = settings
+        self._proxy = proxy
+        cfg = manager.settings
+        self._store = MessageStore(
+            manager.db,
+            row.id,
+            save_messages=cfg.save_new_message,
+            save_contacts=cfg.save_contacts,
+            save_chats=cfg.save_chats,
+        )
+
+    # --- InstanceContext ----------------------------------------------------------------------
+
+    @property
+    def instance_id(self) -> str:
+        return self.id
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def number(self) -> str | None:
+        return self._number
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @property
+    def settings(self) -> InstanceSettings:
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: InstanceSettings) -> None:
+        self._settings = value
+
+    @property
+    def proxy(self) -> ProxyConfig:
+        return self._proxy
+
+    @proxy.setter
+    def proxy(self, value: ProxyConfig) -> None:
+        self._proxy = value
+
+    @property
+    def store(self) -> MessageStore:
+        return self._store
+
+    @property
+    def data_dir(self) -> str:
+        return self._manager.settings.data_dir
+
+    async def emit(self, event: str, data: Any) -> None:
+        cfg = self._manager.settings
+        apikey: str | None = None
+        if cfg.expose_in_fetch_instances:
+            apikey = self._token or "Apikey not found"
+        await self._manager.bus.publish(
+            Event(
+                event=event,
+                instance=self._name,
+                instance_id=self.id,
+                data=data,
+                sender=self.owner_jid,
+                server_url=cfg.server_url or None,
+                apikey=apikey,
+            )
+        )
+
+    async def update_connection(
+        self,
+        state: ConnectionState,
+        *,
+        owner_jid: str | None = None,
+        profile_name: str | None = None,
+        profile_pic_url: str | None = None,
+        reason_code: int | None = None,
+        reason: Any = None,
+    ) -> None:
+        values: dict[str, Any] = {"connectionStatus": state, "updatedAt": utcnow()}
+        self.connection_status = state
+        if owner_jid is not None:
+            self.owner_jid = values["ownerJid"] = owner_jid
+        if profile_name is not None:
+            self.profile_name = values["profileName"] = profile_name
+        if profile_pic_url is not None:
+            self.profile_pic_url = values["profilePicUrl"] = profile_pic_url
+        if reason_code is not None:
+            values["disconnectionReasonCode"] = reason_code
+            values["disconnectionObject"] = reason
+            values["disconnectionAt"] = utcnow()
+        try:
+            async with self._manager.db.transaction() as session:
+                await session.execute(update(Instance).where(Instance.id == self.id).values(**values))
+        except Exception:
+            log.exception("instance %s: could not store connection state %s", self._name, state)

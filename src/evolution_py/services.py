@@ -1,0 +1,26 @@
+"""The objects one server process shares between routes, channels and sinks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar.connection import ASGIConnection
+
+from evolution_py.config import Settings
+from evolution_py.events.bus import EventBus
+from evolution_py.instances.manager import InstanceManager
+from evolution_py.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    manager: InstanceManager
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
+    return connection.app.state.services  # type: ignore[no-any-return]

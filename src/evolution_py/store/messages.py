@@ -1,0 +1,445 @@
+"""Messages, contacts and chats of one instance: what channels write and the `find*` routes read."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from evolution_py.store.db import Database
+from evolution_py.store.models import Chat, Contact, Message, MessageUpdate, new_id, utcnow
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Prisma renders DateTime as ISO-8601 with milliseconds and Z."""
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for column in row.__table__.columns:
+        if column.key in exclude:
+            continue
+        value = getattr(row, column.key)
+        out[column.key] = iso(value) if isinstance(value, datetime) else value
+    return out
+
+
+_MESSAGE_HIDDEN = ("keyId", "remoteJid", "fromMe")
+
+
+def message_dict(row: Message) -> dict[str, Any]:
+    return row_dict(row, exclude=_MESSAGE_HIDDEN)
+
+
+class MessageStore:
+    def __init__(
+        self,
+        db: Database,
+        instance_id: str,
+        *,
+        save_messages: bool = True,
+        save_contacts: bool = True,
+        save_chats: bool = True,
+    ) -> None:
+        self.db = db
+        self.instance_id = instance_id
+        self.save_messages = save_messages
+        self.save_contacts = save_contacts
+        self.save_chats = save_chats
+
+    # --- writes -------------------------------------------------------------------------------
+
+    async def save_message(self, record: dict[str, Any]) -> str | None:
+        """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id."""
+        if not self.save_messages:
+            return None
+        key = record.get("key") or {}
+        row = Message(
+            id=new_id(),
+            key=key,
+            keyId=key.get("id"),
+            remoteJid=key.get("remoteJid"),
+            fromMe=bool(key.get("fromMe")),
+            pushName=record.get("pushName"),
+            participant=key.get("participant"),
+            messageType=record.get("messageType") or "unknown",
+            message=record.get("message") or {},
+            contextInfo=record.get("contextInfo"),
+            source=record.get("source") or "unknown",
+            messageTimestamp=int(record.get("messageTimestamp") or 0),
+            instanceId=self.instance_id,
+            webhookUrl=record.get("webhookUrl"),
+            status=record.get("status"),
+        )
+        async with self.db.transaction() as session:
+            session.add(row)
+        return row.id
+
+    async def save_status(
+        self, *, key_id: str, remote_jid: str, from_me: bool, status: str, participant: str | None = None
+    ) -> str | None:
+        """Record a receipt for a stored message; returns the message row id (None if unknown)."""
+        async with self.db.transaction() as session:
+            message = (
+                (
+                    await session.execute(
+                        select(Message).where(Message.instanceId == self.instance_id, Message.keyId == key_id)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if message is None:
+                return None
+            message.status = status
+            session.add(
+                MessageUpdate(
+                    keyId=key_id,
+                    remoteJid=remote_jid,
+                    fromMe=from_me,
+                    participant=participant,
+                    status=status,
+                    messageId=message.id,
+                    instanceId=self.instance_id,
+                )
+            )
+            return message.id
+
+    async def upsert_contact(
+        self, remote_jid: str, *, push_name: str | None = None, profile_pic_url: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or update a contact; returns (contact fields, created)."""
+        fields: dict[str, Any] = {
+            "remoteJid": remote_jid,
+            "pushName": push_name,
+            "profilePicUrl": profile_pic_url,
+            "instanceId": self.instance_id,
+        }
+        if not self.save_contacts:
+            return fields, False
+        for _attempt in range(2):
+            try:
+                async with self.db.transaction() as session:
+                    existing = (
+                        (
+                            await session.execute(
+                                select(Contact).where(
+                                    Contact.instanceId == self.instance_id, Contact.remoteJid == remote_jid
+                                )
+                            )
+                        )
+                        .scalars()
+                        .first()
+                    )
+                    if existing is None:
+                        session.add(
+                            Contact(
+                                remoteJid=remote_jid,
+                                pushName=push_name,
+                                profilePicUrl=profile_pic_url,
+                                instanceId=self.instance_id,
+                            )
+                        )
+                        return fields, True
+                    if push_name:
+                        existing.pushName = push_name
+                    if profile_pic_url:
+                        existing.profilePicUrl = profile_pic_url
+                    existing.updatedAt = utcnow()
+                    return fields, False
+            except IntegrityError:
+                continue  # a concurrent insert won the race: update it instead
+        return fields, False
+
+    async def upsert_chat(
+        self, remote_jid: str, *, name: str | None = None, unread_delta: int = 0
+    ) -> tuple[dict[str, Any], bool]:
+        fields: dict[str, Any] = {"remoteJid": remote_jid, "instanceId": self.instance_id}
+        if not self.save_chats:
+            return fields, False
+        for _attempt in range(2):
+            try:
+                async with self.db.transaction() as session:
+                    existing = (
+                        (
+                            await session.execute(
+                                select(Chat).where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
+                            )
+                        )
+                        .scalars()
+                        .first()
+                    )
+                    if existing is None:
+                        session.add(
+                            Chat(
+                                remoteJid=remote_jid,
+                                name=name,
+                                instanceId=self.instance_id,
+                                unreadMessages=max(unread_delta, 0),
+                            )
+                        )
+                        return fields, True
+                    if name:
+                        existing.name = name
+                    existing.unreadMessages = max(0, existing.unreadMessages + unread_delta)
+                    existing.updatedAt = utcnow()
+                    return fields, False
+            except IntegrityError:
+                continue
+        return fields, False
+
+    async def mark_deleted(self, key_id: str) -> dict[str, Any] | None:
+        async with self.db.transaction() as session:
+            row = (
+                (
+                    await session.execute(
+                        select(Message).where(Message.instanceId == self.instance_id, Message.keyId == key_id)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            if row is None:
+                return None
+            row.status = "DELETED"
+            row.key = {**(row.key or {}), "deleted": True}
+            return message_dict(row)
+
+    # --- reads --------------------------------------------------------------------------------
+
+    async def find_message_by_key_id(self, key_id: str) -> dict[str, Any] | None:
+        async with self.db.session() as session:
+            row = (
+                (
+                    await session.execute(
+                        select(Message).where(Message.instanceId == self.instance_id, Message.keyId == key_id)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            return None if row is None else message_dict(row)
+
+    async def find_messages(self, where: dict[str, Any], page: int, offset: int) -> dict[str, Any]:
+        conditions = [Message.instanceId == self.instance_id]
+        if where.get("id"):
+            conditions.append(Message.id == where["id"])
+        if where.get("source"):
+            conditions.append(Message.source == where["source"])
+        if where.get("messageType"):
+            conditions.append(Message.messageType == where["messageType"])
+        key = where.get("key") or {}
+        if key.get("id"):
+            conditions.append(Message.keyId == key["id"])
+        if key.get("remoteJid"):
+            conditions.append(Message.remoteJid == key["remoteJid"])
+        if key.get("fromMe") is not None:
+            conditions.append(Message.fromMe == bool(key["fromMe"]))
+        if key.get("participant"):
+            conditions.append(Message.participant == key["participant"])
+        stamp = where.get("messageTimestamp") or {}
+        if stamp.get("gte") is not None:
+            conditions.append(Message.messageTimestamp >= _to_epoch(stamp["gte"]))
+        if stamp.get("lte") is not None:
+            conditions.append(Message.messageTimestamp <= _to_epoch(stamp["lte"]))
+        async with self.db.session() as session:
+            total = await session.execute(select(func.count()).select_from(Message).where(and_(*conditions)))
+            count = int(total.scalar_one())
+            rows = (
+                (
+                    await session.execute(
+                        select(Message)
+                        .where(and_(*conditions))
+                        .order_by(Message.messageTimestamp.desc(), Message.id.desc())
+                        .offset((page - 1) * offset)
+                        .limit(offset)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            message_ids = [row.id for row in rows]
+            updates: dict[str, list[dict[str, Any]]] = {mid: [] for mid in message_ids}
+            if message_ids:
+                for update_row in (
+                    await session.execute(select(MessageUpdate).where(MessageUpdate.messageId.in_(message_ids)))
+                ).scalars():
+                    updates[update_row.messageId].append({"status": update_row.status})
+        records = []
+        for row in rows:
+            record = message_dict(row)
+            if not record.get("pushName"):
+                record["pushName"] = "Você" if row.fromMe else (row.participant or None)
+            record["MessageUpdate"] = updates.get(row.id, [])
+            records.append(record)
+        return {
+            "messages": {
+                "total": count,
+                "pages": math.ceil(count / offset) if offset else 0,
+                "currentPage": page,
+                "records": records,
+            }
+        }
+
+    async def find_contacts(self, where: dict[str, Any], page: int | None, offset: int | None) -> list[dict[str, Any]]:
+        conditions = [Contact.instanceId == self.instance_id]
+        if where.get("remoteJid"):
+            conditions.append(Contact.remoteJid == where["remoteJid"])
+        if where.get("id"):
+            conditions.append(Contact.id == where["id"])
+        query = select(Contact).where(and_(*conditions)).order_by(Contact.updatedAt.desc(), Contact.id)
+        if offset:
+            query = query.offset(((page or 1) - 1) * offset).limit(offset)
+        async with self.db.session() as session:
+            rows = (await session.execute(query)).scalars().all()
+        out = []
+        for row in rows:
+            item = row_dict(row)
+            is_group = row.remoteJid.endswith("@g.us")
+            item["isGroup"] = is_group
+            item["isSaved"] = True
+            item["type"] = "group" if is_group else "contact"
+            out.append(item)
+        return out
+
+    async def find_chats(self, where: dict[str, Any], take: int | None, skip: int | None) -> list[dict[str, Any]]:
+        """One entry per chat that has at least one stored message, newest first."""
+        conditions = [Message.instanceId == self.instance_id]
+        if where.get("remoteJid"):
+            conditions.append(Message.remoteJid == where["remoteJid"])
+        stamp = where.get("messageTimestamp") or {}
+        if stamp.get("gte") is not None:
+            conditions.append(Message.messageTimestamp >= _to_epoch(stamp["gte"]))
+        if stamp.get("lte") is not None:
+            conditions.append(Message.messageTimestamp <= _to_epoch(stamp["lte"]))
+        async with self.db.session() as session:
+            latest = (
+                select(Message.remoteJid, func.max(Message.messageTimestamp).label("ts"))
+                .where(and_(*conditions))
+                .group_by(Message.remoteJid)
+                .order_by(func.max(Message.messageTimestamp).desc())
+            )
+            if skip:
+                latest = latest.offset(skip)
+            if take:
+                latest = latest.limit(take)
+            pairs = (await session.execute(latest)).all()
+            out = []
+            for remote_jid, ts in pairs:
+                last = (
+                    (
+                        await session.execute(
+                            select(Message)
+                            .where(
+                                Message.instanceId == self.instance_id,
+                                Message.remoteJid == remote_jid,
+                                Message.messageTimestamp == ts,
+                            )
+                            .order_by(Message.id.desc())
+                            .limit(1)
+                        )
+                    )
+                    .scalars()
+                    .first()
+                )
+                contact = (
+                    (
+                        await session.execute(
+                            select(Contact).where(
+                                Contact.instanceId == self.instance_id, Contact.remoteJid == remote_jid
+                            )
+                        )
+                    )
+                    .scalars()
+                    .first()
+                )
+                chat = (
+                    (
+                        await session.execute(
+                            select(Chat).where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
+                        )
+                    )
+                    .scalars()
+                    .first()
+                )
+                last_dict = message_dict(last) if last else None
+                out.append(
+                    {
+                        "id": contact.id if contact else None,
+                        "remoteJid": remote_jid,
+                        "pushName": contact.pushName if contact else None,
+                        "profilePicUrl": contact.profilePicUrl if contact else None,
+                        "updatedAt": iso(chat.updatedAt if chat else (contact.updatedAt if contact else None)),
+                        "windowStart": None,
+                        "windowExpires": None,
+                        "windowActive": False,
+                        "lastMessage": last_dict,
+                        "unreadCount": chat.unreadMessages if chat else 0,
+                        "isSaved": contact is not None,
+                    }
+                )
+        return out
+
+    async def find_chat(self, remote_jid: str) -> dict[str, Any] | None:
+        async with self.db.session() as session:
+            row = (
+                (
+                    await session.execute(
+                        select(Chat).where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+        return None if row is None else row_dict(row)
+
+    async def find_status_messages(self, where: dict[str, Any], page: int, offset: int) -> list[dict[str, Any]]:
+        conditions = [MessageUpdate.instanceId == self.instance_id]
+        if where.get("remoteJid"):
+            conditions.append(MessageUpdate.remoteJid == where["remoteJid"])
+        if where.get("id"):
+            conditions.append(MessageUpdate.keyId == where["id"])
+        async with self.db.session() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(MessageUpdate)
+                        .where(and_(*conditions))
+                        .order_by(MessageUpdate.id)
+                        .offset((page - 1) * offset)
+                        .limit(offset)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        return [row_dict(row) for row in rows]
+
+    async def mark_chat_read(self, remote_jid: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Chat)
+                .where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
+                .values(unreadMessages=0)
+            )
+
+    async def clear(self) -> None:
+        async with self.db.transaction() as session:
+            for table in (MessageUpdate, Message, Contact, Chat):
+                await session.execute(delete(table).where(table.instanceId == self.instance_id))
+
+
+def _to_epoch(value: Any) -> int:
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int(moment.timestamp())

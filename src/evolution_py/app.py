@@ -21,6 +21,7 @@ from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
 from evolution_py.config import Settings
 from evolution_py.events.bus import EventBus
+from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
 from evolution_py.services import Services
 from evolution_py.store.db import Database
@@ -36,8 +37,9 @@ async def docs_redirect(request: Request[Any, Any, Any]) -> Redirect:
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     bus = EventBus()
-    manager = InstanceManager(settings, db, bus, default_factories())
-    return Services(settings=settings, db=db, bus=bus, manager=manager)
+    subscriptions = Subscriptions(db)
+    manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
+    return Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:

@@ -9,6 +9,7 @@ from litestar.connection import ASGIConnection
 
 from evolution_py.config import Settings
 from evolution_py.events.bus import EventBus
+from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
 from evolution_py.store.db import Database
 
@@ -19,6 +20,7 @@ class Services:
     db: Database
     bus: EventBus
     manager: InstanceManager
+    subscriptions: Subscriptions
     extras: dict[str, Any] = field(default_factory=dict)
 
 

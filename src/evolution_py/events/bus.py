@@ -1,67 +1,72 @@
-"""The event bus: producers publish, subscribers (sinks, integrations) receive.
+"""The event bus: producers publish, sinks receive.
 
-This is the in-process fan-out. Each subscriber has its own queue and worker, so one slow
-subscriber never delays another.
+`publish` asks every sink to `plan` its deliveries for the event at once, then hands each delivery
+to that sink's own queue and worker, so one slow or failing sink never delays another.
+This in-process bus keeps nothing across a restart; the durable outbox replaces its queues.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
 from evolution_py.events.event import Event
+from evolution_py.sinks.base import Delivery, DeliveryError, Sink
 
 log = logging.getLogger(__name__)
 
 
-class Subscriber(Protocol):
-    name: str
-
-    def wants(self, event: Event) -> bool: ...
-
-    async def deliver(self, event: Event) -> None: ...
-
-
 class EventBus:
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
-        self._queues: dict[str, asyncio.Queue[Event]] = {}
+        self.sinks: list[Sink] = []
+        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._started = False
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
-        self._queues[subscriber.name] = asyncio.Queue()
+    def add_sink(self, sink: Sink) -> None:
+        self.sinks.append(sink)
+        self._queues[sink.name] = asyncio.Queue()
         if self._started:
-            self._workers.append(asyncio.create_task(self._run(subscriber)))
+            self._workers.append(asyncio.create_task(self._run(sink)))
 
     async def start(self) -> None:
         self._started = True
-        for subscriber in self._subscribers:
-            self._workers.append(asyncio.create_task(self._run(subscriber)))
+        for sink in self.sinks:
+            await sink.start()
+            self._workers.append(asyncio.create_task(self._run(sink)))
 
     async def publish(self, event: Event) -> None:
-        for subscriber in self._subscribers:
+        for sink in self.sinks:
             try:
-                if subscriber.wants(event):
-                    self._queues[subscriber.name].put_nowait(event)
+                deliveries = await sink.plan(event)
             except Exception:
-                log.exception("subscriber %s failed to filter %s", subscriber.name, event.event)
+                log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
+                continue
+            for delivery in deliveries:
+                self._queues[sink.name].put_nowait(delivery)
 
-    async def _run(self, subscriber: Subscriber) -> None:
-        queue = self._queues[subscriber.name]
+    async def _run(self, sink: Sink) -> None:
+        queue = self._queues[sink.name]
         while True:
-            event = await queue.get()
+            delivery = await queue.get()
             try:
-                await subscriber.deliver(event)
+                await sink.send(delivery)
+            except DeliveryError as exc:
+                log.warning(
+                    "sink %s: %s %s to %s failed: %s",
+                    sink.name,
+                    delivery.event.event,
+                    delivery.event.id,
+                    delivery.target,
+                    exc,
+                )
             except Exception:
-                log.exception("subscriber %s failed on %s %s", subscriber.name, event.event, event.id)
+                log.exception("sink %s failed on %s %s", sink.name, delivery.event.event, delivery.event.id)
             finally:
                 queue.task_done()
 
     async def drain(self) -> None:
-        """Wait until every queued event was handed to its subscriber (tests, shutdown)."""
+        """Wait until every queued delivery was handed to its sink (tests, shutdown)."""
         await asyncio.gather(*(q.join() for q in self._queues.values()))
 
     async def stop(self) -> None:
@@ -69,4 +74,9 @@ class EventBus:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         self._workers.clear()
+        for sink in self.sinks:
+            try:
+                await sink.stop()
+            except Exception:
+                log.exception("sink %s did not stop cleanly", sink.name)
         self._started = False

@@ -53,3 +53,37 @@ async def save_sink_row(session: AsyncSession, kind: str, instance_id: str, valu
         row.updatedAt = utcnow()
     await session.flush()
     return row
+
+
+class Subscriptions:
+    """Per-instance sink rows, cached in memory (sinks read them for every event)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    async def find(self, kind: str, instance_id: str) -> dict[str, Any] | None:
+        key = (kind, instance_id)
+        if key in self._cache:
+            return self._cache[key]
+        from evolution_py.store.messages import row_dict
+
+        table = SINK_TABLES[kind]
+        async with self.db.session() as session:
+            row = (await session.execute(select(table).where(table.instanceId == instance_id))).scalars().first()
+        value = None if row is None else row_dict(row)
+        self._cache[key] = value
+        return value
+
+    async def save(self, kind: str, instance_id: str, values: dict[str, Any]) -> dict[str, Any]:
+        from evolution_py.store.messages import row_dict
+
+        async with self.db.transaction() as session:
+            row = await save_sink_row(session, kind, instance_id, values)
+            value = row_dict(row)
+        self._cache[(kind, instance_id)] = value
+        return value
+
+    def forget(self, instance_id: str) -> None:
+        for key in [k for k in self._cache if k[1] == instance_id]:
+            del self._cache[key]

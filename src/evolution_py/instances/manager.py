@@ -21,7 +21,7 @@ from evolution_py.dto.instance import CreateInstanceRequest, ProxyRequest, Setti
 from evolution_py.errors import BadRequest, Forbidden, NotFound, instance_not_found
 from evolution_py.events import names
 from evolution_py.events.bus import EventBus
-from evolution_py.events.subscriptions import SubscriptionError, normalize_events, save_sink_row
+from evolution_py.events.subscriptions import SubscriptionError, Subscriptions, normalize_events, save_sink_row
 from evolution_py.instances.runtime import RuntimeInstance
 from evolution_py.store.db import Database
 from evolution_py.store.messages import row_dict
@@ -76,11 +76,19 @@ def _proxy_from_row(row: Proxy | None) -> ProxyConfig:
 
 
 class InstanceManager:
-    def __init__(self, settings: Settings, db: Database, bus: EventBus, factories: dict[str, ChannelFactory]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        bus: EventBus,
+        factories: dict[str, ChannelFactory],
+        subscriptions: Subscriptions | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
         self.factories = factories
+        self.subscriptions = subscriptions or Subscriptions(db)
         self.instances: dict[str, RuntimeInstance] = {}
         self._create_lock = asyncio.Lock()
         self._auto_delete: dict[str, asyncio.Task[None]] = {}
@@ -233,6 +241,7 @@ class InstanceManager:
                     session.add(proxy_row)
                 for kind, values in sinks.items():
                     await save_sink_row(session, kind, instance_id, values)
+            self.subscriptions.forget(instance_id)
             runtime = self._build(row, setting_row, proxy_row)
             self.instances[name] = runtime
 
@@ -381,6 +390,7 @@ class InstanceManager:
         async with self.db.transaction() as session:
             # ON DELETE CASCADE removes every row that belongs to the instance.
             await session.execute(delete(Instance).where(Instance.id == runtime.id))
+        self.subscriptions.forget(runtime.id)
         try:
             await runtime.channel.delete_session()
         except Exception:

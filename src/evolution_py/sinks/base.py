@@ -1,0 +1,45 @@
+"""What every sink (webhook, socket.io/websocket, RabbitMQ, ...) implements.
+
+A sink is asked two things, at two different times:
+- `plan(event)`: right when the bus accepts the event, which deliveries it needs (one per target),
+  with everything the later send needs copied into `Delivery.options` (URL, headers, exchange...).
+  Planning at accept time is what lets `remove.instance` still reach the sinks of a deleted
+  instance, and lets the bus persist deliveries in its outbox before anything is sent.
+- `send(delivery)`: deliver one planned delivery. Return normally on success; raise
+  `DeliveryError(retryable=True)` to have the bus retry it later, `retryable=False` to dead-letter it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+from evolution_py.events.event import Event
+
+
+class Delivery(msgspec.Struct, kw_only=True):
+    sink: str  # the sink's name, e.g. "webhook"
+    target: str  # where it goes: a URL, "exchange/routing-key", a socket.io namespace, ...
+    event: Event
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+    attempt: int = 0  # deliveries already tried (0 on the first send)
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Sink(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def plan(self, event: Event) -> list[Delivery]: ...
+
+    async def send(self, delivery: Delivery) -> None: ...

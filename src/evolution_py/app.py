@@ -15,7 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
-from evolution_py.api import channel_webhooks, chat, instance, message, proxy, root
+from evolution_py.api import channel_webhooks, chat, instance, message, proxy, rabbitmq, root, websocket
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
@@ -24,6 +24,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
 from evolution_py.services import Services
+from evolution_py.sinks.rabbitmq.sink import install_rabbitmq
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def build_services(settings: Settings) -> Services:
     bus = EventBus()
     subscriptions = Subscriptions(db)
     manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
-    return Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
+    services = Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
+    install_rabbitmq(services)
+    return services
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Litestar:
@@ -59,7 +62,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
-    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks):
+    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, websocket, rabbitmq):
         routes.extend(module.ROUTES)
 
     return Litestar(

@@ -50,20 +50,35 @@ class EventBus:
         while True:
             delivery = await queue.get()
             try:
+                await self._deliver(sink, delivery)
+            finally:
+                queue.task_done()
+
+    async def _deliver(self, sink: Sink, delivery: Delivery) -> None:
+        """Send one delivery; a retryable failure (e.g. the broker is down) is retried in place with
+        backoff, so the sink's order is kept and nothing accepted is dropped while it is away."""
+        while True:
+            try:
                 await sink.send(delivery)
+                return
             except DeliveryError as exc:
                 log.warning(
-                    "sink %s: %s %s to %s failed: %s",
+                    "sink %s: %s %s to %s failed (attempt %d): %s",
                     sink.name,
                     delivery.event.event,
                     delivery.event.id,
                     delivery.target,
+                    delivery.attempt + 1,
                     exc,
                 )
+                if not exc.retryable:
+                    return
+                delivery.attempt += 1
+                delay = exc.retry_after if exc.retry_after is not None else 0.1 * 2 ** min(delivery.attempt, 6)
+                await asyncio.sleep(min(delay, 5.0))
             except Exception:
                 log.exception("sink %s failed on %s %s", sink.name, delivery.event.event, delivery.event.id)
-            finally:
-                queue.task_done()
+                return
 
     async def drain(self) -> None:
         """Wait until every queued delivery was handed to its sink (tests, shutdown)."""

@@ -1,0 +1,228 @@
+"""One AMQP connection kept open forever: reconnect with backoff, a confirming channel, declared topology.
+
+Unlike upstream (10 reconnect attempts, then silence until restart; events dropped while down) this
+never gives up, and `publish` raises `BrokerUnavailable` while disconnected so the bus keeps the
+delivery and retries it: nothing is lost during an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
+
+from evolution_py.sinks.rabbitmq.config import RabbitSettings
+
+log = logging.getLogger(__name__)
+
+# Queue arguments upstream asserts on every queue: consumers that declare the same queue must match.
+QUEUE_ARGUMENTS: dict[str, Any] = {"x-queue-type": "quorum"}
+
+
+class BrokerUnavailable(Exception):
+    """No usable connection right now (down, reconnecting, or the publish was cut off)."""
+
+
+class TopologyError(Exception):
+    """The broker refused a declaration (e.g. an existing queue with other arguments): retrying won't help."""
+
+
+class RabbitConnection:
+    def __init__(self, settings: RabbitSettings, *, min_backoff: float = 0.2, max_backoff: float = 10.0) -> None:
+        self.settings = settings
+        self.min_backoff = min_backoff
+        self.max_backoff = max_backoff
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._bound: set[tuple[str, str, str]] = set()  # (exchange, queue, routing key) declared on this channel
+        self._ready = asyncio.Event()
+        self._lost = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._channel_lock = asyncio.Lock()
+        self.connects = 0  # successful connects so far (tests and logs)
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    async def start(self) -> None:
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(), name="rabbitmq-supervisor")
+
+    async def wait_ready(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        await self._drop()
+
+    # --- connection lifecycle -------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._connect()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(self.max_backoff, self.min_backoff * 2 ** min(failures - 1, 16))
+                log.warning("rabbitmq: connect failed (%s); retry %d in %.1fs", exc, failures, delay)
+                await self._drop()
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            self.connects += 1
+            log.info("rabbitmq: connected to %s", _redacted(self.settings.uri))
+            await self._lost.wait()
+            log.warning("rabbitmq: connection lost, reconnecting")
+            await self._drop()
+
+    async def _connect(self) -> None:
+        self._lost.clear()
+        connection = await aio_pika.connect(
+            self.settings.uri,
+            timeout=10,
+            frame_max=self.settings.frame_max,
+            heartbeat=self.settings.heartbeat,
+        )
+        self._connection = connection
+        connection.close_callbacks.add(self._on_close)
+        await self._open_channel()
+        await self._declare_global_queues()
+        self._ready.set()
+
+    async def _open_channel(self) -> None:
+        assert self._connection is not None
+        self._exchanges.clear()
+        self._bound.clear()
+        # on_return_raises: a message no queue took is an error, not a silent "success".
+        channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        channel.close_callbacks.add(self._on_channel_close)
+        self._channel = channel
+
+    def _on_close(self, *_args: Any) -> None:
+        self._ready.clear()
+        self._lost.set()
+
+    def _on_channel_close(self, *_args: Any) -> None:
+        # A channel error (e.g. PRECONDITION_FAILED) closes only the channel; the next publish reopens it.
+        self._channel = None
+
+    async def _drop(self) -> None:
+        self._ready.clear()
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), 5)
+
+    async def _declare_global_queues(self) -> None:
+        """Global mode: queues for every enabled event exist before the first event, so a consumer
+        that starts early misses nothing. Named like the queues events go to (no `undefined.` ones)."""
+        from evolution_py.events.names import wire_names_of_key
+
+        if not self.settings.global_enabled:
+            return
+        for key in sorted(self.settings.global_events):
+            for wire in wire_names_of_key(key):
+                await self._ensure(self.settings.exchange_name, self.settings.global_queue(wire), wire)
+
+    # --- publishing -----------------------------------------------------------------------------
+
+    async def _usable_channel(self) -> AbstractChannel:
+        if self._connection is None or self._lost.is_set():
+            raise BrokerUnavailable("not connected to RabbitMQ")
+        if self._channel is None or self._channel.is_closed:
+            async with self._channel_lock:
+                if self._channel is None or self._channel.is_closed:
+                    try:
+                        await self._open_channel()
+                    except Exception as exc:
+                        raise BrokerUnavailable(f"could not open a channel: {exc}") from exc
+        assert self._channel is not None
+        return self._channel
+
+    async def _ensure(self, exchange_name: str, queue_name: str, routing_key: str) -> AbstractExchange:
+        """Declare exchange (topic, durable), quorum queue and binding once per channel, as upstream asserts them."""
+        channel = await self._usable_channel()
+        exchange = self._exchanges.get(exchange_name)
+        try:
+            if exchange is None:
+                exchange = await channel.declare_exchange(
+                    exchange_name, aio_pika.ExchangeType.TOPIC, durable=True, auto_delete=False
+                )
+                self._exchanges[exchange_name] = exchange
+            binding = (exchange_name, queue_name, routing_key)
+            if binding not in self._bound:
+                queue = await channel.declare_queue(
+                    queue_name, durable=True, auto_delete=False, arguments=QUEUE_ARGUMENTS
+                )
+                await queue.bind(exchange, routing_key=routing_key)
+                self._bound.add(binding)
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            self._exchanges.pop(exchange_name, None)
+            raise TopologyError(f"RabbitMQ refused {exchange_name!r}/{queue_name!r}: {exc}") from exc
+        except (
+            aiormq.exceptions.AMQPConnectionError,
+            aiormq.exceptions.ChannelInvalidStateError,
+            ConnectionError,
+        ) as exc:
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+        return exchange
+
+    async def publish(
+        self,
+        exchange_name: str,
+        queue_name: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        confirm_within: float,
+    ) -> None:
+        """Publish one persistent JSON message and wait for the broker's confirm."""
+        exchange = await self._ensure(exchange_name, queue_name, routing_key)
+        message = aio_pika.Message(
+            body,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+        )
+        try:
+            await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=confirm_within)
+        except aio_pika.exceptions.PublishError as exc:
+            # Returned unroutable: the queue vanished behind our cache. Declare again on the retry.
+            self._bound.discard((exchange_name, queue_name, routing_key))
+            raise BrokerUnavailable(f"message returned by the broker: {exc}") from exc
+        except aio_pika.exceptions.DeliveryError as exc:
+            raise BrokerUnavailable(f"broker refused the message (nack): {exc}") from exc
+        except TimeoutError as exc:
+            raise BrokerUnavailable("no confirm from the broker in time") from exc
+        except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+
+
+def _redacted(uri: str) -> str:
+    """The URI without its password, for logs."""
+    if "@" not in uri or "://" not in uri:
+        return uri
+    scheme, rest = uri.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,98 @@
+"""The RabbitMQ sink: plans upstream's per-instance and global publishes, sends them with confirms."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from evolution_py.events.event import Event
+from evolution_py.events.names import subscription_key
+from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.sinks.base import Delivery, DeliveryError
+from evolution_py.sinks.rabbitmq.config import RabbitSettings, load_rabbitmq_settings
+from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConnection, TopologyError
+
+if TYPE_CHECKING:
+    from evolution_py.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class RabbitMQSink:
+    name = "rabbitmq"
+
+    def __init__(
+        self,
+        settings: RabbitSettings,
+        subscriptions: Subscriptions,
+        *,
+        publish_timeout: float = 10.0,
+        wait_for_broker: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.subscriptions = subscriptions
+        self.connection = RabbitConnection(settings)
+        self.publish_timeout = publish_timeout
+        # A send that finds the connection down waits this long for it before asking the bus to
+        # retry later: short blips cost no retry round-trip, long outages don't pin the worker.
+        self.wait_for_broker = wait_for_broker
+        self._encoder = msgspec.json.Encoder()
+
+    async def start(self) -> None:
+        await self.connection.start()
+
+    async def stop(self) -> None:
+        await self.connection.stop()
+
+    async def plan(self, event: Event) -> list[Delivery]:
+        key = subscription_key(event.event)
+        deliveries: list[Delivery] = []
+        row = await self.subscriptions.find("rabbitmq", event.instance_id)
+        if row is not None and row.get("enabled") and key in (row.get("events") or []):
+            # Per-instance mode: exchange named after the instance, queue <instance>.<wire event>.
+            deliveries.append(self._delivery(event, event.instance, f"{event.instance}.{event.event}"))
+        if self.settings.global_enabled and key in self.settings.global_events:
+            deliveries.append(
+                self._delivery(event, self.settings.exchange_name, self.settings.global_queue(event.event))
+            )
+        return deliveries
+
+    def _delivery(self, event: Event, exchange: str, queue: str) -> Delivery:
+        return Delivery(
+            sink=self.name,
+            target=f"{exchange}/{event.event}",
+            event=event,
+            options={"exchange": exchange, "queue": queue, "routing_key": event.event},
+        )
+
+    async def send(self, delivery: Delivery) -> None:
+        options = delivery.options
+        if not self.connection.connected and not await self.connection.wait_ready(self.wait_for_broker):
+            raise DeliveryError("RabbitMQ is not connected", retryable=True, retry_after=1.0)
+        body = self._encoder.encode(delivery.event.envelope())
+        try:
+            await self.connection.publish(
+                str(options["exchange"]),
+                str(options["queue"]),
+                str(options["routing_key"]),
+                body,
+                message_id=delivery.event.id,
+                confirm_within=self.publish_timeout,
+            )
+        except BrokerUnavailable as exc:
+            raise DeliveryError(f"RabbitMQ: {exc}", retryable=True, retry_after=1.0) from exc
+        except TopologyError as exc:
+            raise DeliveryError(str(exc), retryable=False) from exc
+
+
+def install_rabbitmq(services: Services) -> RabbitMQSink | None:
+    """Add the sink to the bus when RABBITMQ_ENABLED; `services.extras["rabbitmq"]` holds it."""
+    settings = load_rabbitmq_settings(services.settings.env)
+    if not settings.enabled:
+        return None
+    sink = RabbitMQSink(settings, services.subscriptions)
+    services.bus.add_sink(sink)
+    services.extras["rabbitmq"] = sink
+    return sink

@@ -25,6 +25,7 @@ from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
 from evolution_py.services import Services
 from evolution_py.sinks.rabbitmq.sink import install_rabbitmq
+from evolution_py.sinks.socketio.sink import install_socketio
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def build_services(settings: Settings) -> Services:
     manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
     services = Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
     install_rabbitmq(services)
+    install_socketio(services)
     return services
 
 
@@ -84,3 +86,18 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+
+
+def build_asgi(settings: Settings, services: Services | None = None) -> Any:
+    """The served ASGI app: Litestar, behind socket.io (path /socket.io) when WEBSOCKET_ENABLED.
+
+    socket.io sits in front and hands every other path, and the lifespan, to Litestar.
+    """
+    services = services or build_services(settings)
+    app = create_app(settings, services)
+    sink = services.extras.get("websocket")
+    if sink is None:
+        return app
+    import socketio
+
+    return socketio.ASGIApp(sink.sio, other_asgi_app=app, socketio_path="socket.io")

@@ -28,7 +28,7 @@ def configure_logging(level: str) -> None:
 def serve(settings: Settings, host: str) -> None:
     import uvicorn
 
-    from evolution_py.app import create_app
+    from evolution_py.app import build_asgi
 
     configure_logging(settings.log_level)
     if settings.api_key_generated:
@@ -44,7 +44,7 @@ def serve(settings: Settings, host: str) -> None:
     except ImportError:
         loop = "asyncio"
     uvicorn.run(
-        create_app(settings),
+        build_asgi(settings),
         host=host,
         port=settings.server_port,
         loop=loop,

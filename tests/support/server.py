@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from evolution_py.app import build_services, create_app
+from evolution_py.app import build_asgi, build_services
 from evolution_py.config import load_settings
 from evolution_py.services import Services
 
@@ -57,7 +57,7 @@ async def running_server(data_dir: Path, env: dict[str, str]) -> AsyncIterator[R
     }
     settings = load_settings(environ=full_env)
     services = build_services(settings)
-    app = create_app(settings, services)
+    app = build_asgi(settings, services)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

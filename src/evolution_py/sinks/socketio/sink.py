@@ -1,0 +1,79 @@
+"""The socket.io sink: event name = wire name, payload = upstream's envelope (no `destination`).
+
+Per instance, namespace `/<instance>` when its Websocket row enables the event; in global mode
+(WEBSOCKET_GLOBAL_EVENTS) every event also goes to `/`. The plain /ws stream gets the same deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import msgspec
+import socketio
+
+from evolution_py.events.event import Event
+from evolution_py.events.names import subscription_key
+from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.sinks.base import Delivery, DeliveryError
+from evolution_py.sinks.socketio.config import WebsocketSettings, load_websocket_settings
+from evolution_py.sinks.socketio.server import build_socketio_server
+from evolution_py.sinks.socketio.stream import StreamHub
+
+if TYPE_CHECKING:
+    from evolution_py.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class SocketIOSink:
+    name = "websocket"
+
+    def __init__(
+        self, settings: WebsocketSettings, subscriptions: Subscriptions, sio: socketio.AsyncServer, hub: StreamHub
+    ) -> None:
+        self.settings = settings
+        self.subscriptions = subscriptions
+        self.sio = sio
+        self.hub = hub
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def plan(self, event: Event) -> list[Delivery]:
+        namespaces: list[str] = []
+        row = await self.subscriptions.find("websocket", event.instance_id)
+        if row is not None and row.get("enabled") and subscription_key(event.event) in (row.get("events") or []):
+            namespaces.append(f"/{event.instance}")
+        if self.settings.global_events:
+            namespaces.append("/")
+        return [
+            Delivery(sink=self.name, target=namespace, event=event, options={"namespace": namespace})
+            for namespace in namespaces
+        ]
+
+    async def send(self, delivery: Delivery) -> None:
+        namespace = str(delivery.options["namespace"])
+        envelope = delivery.event.envelope()
+        try:
+            await self.sio.emit(delivery.event.event, envelope, namespace=namespace)
+        except Exception as exc:
+            # Emitting to connected clients is best effort in socket.io; a failure here is ours.
+            raise DeliveryError(f"socket.io emit failed: {exc}", retryable=False) from exc
+        self.hub.publish(namespace, delivery.event.event, msgspec.json.encode(envelope))
+
+
+def install_socketio(services: Services) -> SocketIOSink | None:
+    """When WEBSOCKET_ENABLED: the socket.io server and the sink, kept in `services.extras`."""
+    settings = load_websocket_settings(services.settings.env)
+    if not settings.enabled:
+        return None
+    sio = build_socketio_server(settings, services)
+    hub = StreamHub(settings.stream_buffer)
+    sink = SocketIOSink(settings, services.subscriptions, sio, hub)
+    services.bus.add_sink(sink)
+    services.extras["websocket"] = sink
+    return sink

@@ -62,7 +62,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks):
         routes.extend(module.ROUTES)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=routes,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -81,3 +81,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+    services.extras["app"] = app
+    return app

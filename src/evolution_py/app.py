@@ -67,7 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, websocket, rabbitmq):
         routes.extend(module.ROUTES)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=routes,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -86,6 +86,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
+    services.extras["app"] = app
+    return app
 
 
 def build_asgi(settings: Settings, services: Services | None = None) -> Any:

@@ -121,7 +121,7 @@ class Settings(msgspec.Struct, kw_only=True):
     save_new_message: bool = True
     save_contacts: bool = True
     save_chats: bool = True
-    del_instance_minutes: int | None = None
+    del_instance_minutes: float | None = None
     qrcode_limit: int = 30
     qrcode_color: str = "#198754"
     session_phone_client: str = "Evolution API"
@@ -220,7 +220,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     if del_raw == "false":
         del_minutes = None
     else:
-        del_minutes = env.integer("DEL_INSTANCE", 0, minimum=1)
+        del_minutes = env.number("DEL_INSTANCE", 0.0)
+        if del_minutes <= 0:
+            raise ConfigError(f"DEL_INSTANCE: expected false or a positive number of minutes, got {del_raw!r}")
 
     color = env.text("QRCODE_COLOR", "#198754")
     if not (len(color) in (4, 7) and color.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in color[1:])):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from tests.support.server import RunningServer
@@ -315,3 +316,18 @@ async def test_instances_survive_restart(server_factory) -> None:  # type: ignor
         assert state.json() == {"instance": {"instanceName": name, "state": "open"}}
         found = await second.client.get(f"/settings/find/{name}", headers=second.headers())
         assert found.json()["rejectCall"] is True and found.json()["msgCall"] == "later"
+
+
+async def test_del_instance_removes_instances_that_are_not_connected(server_factory) -> None:  # type: ignore[no-untyped-def]
+    async with server_factory(DEL_INSTANCE="0.01") as srv:  # 0.6 s
+        closed, connected = unique("closed"), unique("open")
+        await srv.create_instance(closed)
+        await srv.create_instance(connected)
+        await srv.client.delete(f"/instance/logout/{closed}", headers=srv.headers())
+        await asyncio.sleep(1.5)
+        assert closed not in srv.services.manager.instances
+        assert connected in srv.services.manager.instances
+        names = [
+            row["name"] for row in (await srv.client.get("/instance/fetchInstances", headers=srv.headers())).json()
+        ]
+        assert names == [connected]

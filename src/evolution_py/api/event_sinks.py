@@ -12,7 +12,6 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from evolution_py.api.errors import decode_body
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SubscriptionError, normalize_events
 from evolution_py.services import services_of
@@ -31,19 +30,16 @@ class RabbitmqBody(msgspec.Struct, kw_only=True):
     rabbitmq: EventsConfig
 
 
-_BODIES: dict[str, type[Any]] = {"websocket": WebsocketBody, "rabbitmq": RabbitmqBody}
-
-
 def empty(status: int) -> Response[Any]:
     """What upstream's `res.json(undefined)` sends: the route's status, no body."""
     return Response(b"", status_code=status, media_type="application/json")
 
 
-async def set_row(request: Request[Any, Any, Any], kind: str, instance_name: str) -> dict[str, Any]:
+async def set_row(
+    request: Request[Any, Any, Any], kind: str, instance_name: str, block: EventsConfig
+) -> dict[str, Any]:
     services = services_of(request)
     runtime = services.manager.require(instance_name)
-    body = decode_body(await request.body(), _BODIES[kind])
-    block: EventsConfig = getattr(body, kind)
     try:
         events = normalize_events(kind, block.enabled, block.events)
     except SubscriptionError as exc:

@@ -11,6 +11,7 @@ from litestar.params import Parameter
 
 from evolution_py.api.auth import instance_guard, is_global_key, request_key, same_key
 from evolution_py.api.errors import decode_body
+from evolution_py.api.openapi import documented_body
 from evolution_py.dto.instance import (
     ConnectionStateBody,
     ConnectionStateResponse,
@@ -29,7 +30,13 @@ def _paths(action: str) -> list[str]:
     return [f"/instance/{action}/{{instanceName:str}}", f"/{{instanceName:str}}/instance/{action}"]
 
 
-@post("/instance/create", status_code=201, summary="Create an instance", tags=["Instance"])
+@post(
+    "/instance/create",
+    status_code=201,
+    summary="Create an instance",
+    tags=["Instance"],
+    dependencies=documented_body(CreateInstanceRequest),
+)
 async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
     raw = await request.body()

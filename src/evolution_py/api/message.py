@@ -9,6 +9,7 @@ from litestar.datastructures import UploadFile
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import convert, decode_body
+from evolution_py.api.openapi import documented_body
 from evolution_py.dto.message import (
     SendAudio,
     SendButtons,
@@ -73,6 +74,9 @@ def _form_value(key: str, value: str) -> Any:
     return value
 
 
+_MULTIPART = "JSON, or multipart/form-data with the {} in `file`."
+
+
 def _route(path: str) -> str:
     return f"/{path}/{{instanceName:str}}"
 
@@ -82,33 +86,56 @@ async def send_text(request: Request[Any, Any, Any], instanceName: str, data: Se
     return await _channel(request, instanceName).send_text(data)  # type: ignore[no-any-return]
 
 
-@post(_route("sendMedia"), status_code=201, description="JSON, or multipart/form-data with the media in `file`.")
+@post(
+    _route("sendMedia"),
+    dependencies=documented_body(SendMedia),
+    status_code=201,
+    description=_MULTIPART.format("media"),
+)
 async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendMedia)
     return await _channel(request, instanceName).send_media(data, upload)  # type: ignore[no-any-return]
 
 
-@post(_route("sendPtv"), status_code=201, description="JSON, or multipart/form-data with the video in `file`.")
+@post(
+    _route("sendPtv"),
+    dependencies=documented_body(SendPtv),
+    status_code=201,
+    description=_MULTIPART.format("video"),
+)
 async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendPtv)
     return await _channel(request, instanceName).send_ptv(data, upload)  # type: ignore[no-any-return]
 
 
 @post(
-    _route("sendWhatsAppAudio"), status_code=201, description="JSON, or multipart/form-data with the audio in `file`."
+    _route("sendWhatsAppAudio"),
+    dependencies=documented_body(SendAudio),
+    status_code=201,
+    description=_MULTIPART.format("audio"),
 )
 async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendAudio)
     return await _channel(request, instanceName).send_whatsapp_audio(data, upload)  # type: ignore[no-any-return]
 
 
-@post(_route("sendStatus"), status_code=201, description="JSON, or multipart/form-data with the media in `file`.")
+@post(
+    _route("sendStatus"),
+    dependencies=documented_body(SendStatus),
+    status_code=201,
+    description=_MULTIPART.format("media"),
+)
 async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendStatus)
     return await _channel(request, instanceName).send_status(data, upload)  # type: ignore[no-any-return]
 
 
-@post(_route("sendSticker"), status_code=201, description="JSON, or multipart/form-data with the image in `file`.")
+@post(
+    _route("sendSticker"),
+    dependencies=documented_body(SendSticker),
+    status_code=201,
+    description=_MULTIPART.format("image"),
+)
 async def send_sticker(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendSticker)
     return await _channel(request, instanceName).send_sticker(data, upload)  # type: ignore[no-any-return]

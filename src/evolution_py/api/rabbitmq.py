@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from evolution_py.api.auth import instance_guard
-from evolution_py.api.event_sinks import empty, find_row, set_row
+from evolution_py.api.event_sinks import RabbitmqBody, empty, find_row, set_row
 from evolution_py.services import services_of
 
 
@@ -16,10 +16,10 @@ def _enabled(request: Request[Any, Any, Any]) -> bool:
 
 
 @post("/rabbitmq/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["RabbitMQ"])
-async def set_rabbitmq(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
+async def set_rabbitmq(request: Request[Any, Any, Any], instanceName: str, data: RabbitmqBody) -> Response[Any]:
     if not _enabled(request):
         return empty(201)
-    return Response(await set_row(request, "rabbitmq", instanceName), status_code=201)
+    return Response(await set_row(request, "rabbitmq", instanceName, data.rabbitmq), status_code=201)
 
 
 @get("/rabbitmq/find/{instanceName:str}", guards=[instance_guard], tags=["RabbitMQ"])

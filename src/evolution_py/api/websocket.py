@@ -10,7 +10,7 @@ from litestar import Request, Response, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from evolution_py.api.auth import instance_guard
-from evolution_py.api.event_sinks import empty, find_row, set_row
+from evolution_py.api.event_sinks import WebsocketBody, empty, find_row, set_row
 from evolution_py.events.names import ALL_WIRE_NAMES, EVENT_KEYS, GLOBAL_EVENT_KEYS, wire_names_of_key
 from evolution_py.services import services_of
 from evolution_py.sinks.socketio.auth import AccessDenied, authorize
@@ -22,10 +22,10 @@ def _enabled(request: Request[Any, Any, Any]) -> bool:
 
 
 @post("/websocket/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Websocket"])
-async def set_websocket(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
+async def set_websocket(request: Request[Any, Any, Any], instanceName: str, data: WebsocketBody) -> Response[Any]:
     if not _enabled(request):
         return empty(201)
-    return Response(await set_row(request, "websocket", instanceName), status_code=201)
+    return Response(await set_row(request, "websocket", instanceName, data.websocket), status_code=201)
 
 
 @get("/websocket/find/{instanceName:str}", guards=[instance_guard], tags=["Websocket"])

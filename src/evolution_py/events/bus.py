@@ -21,6 +21,7 @@ class EventBus:
         self.sinks: list[Sink] = []
         self._queues: dict[str, asyncio.Queue[Delivery]] = {}
         self._workers: list[asyncio.Task[None]] = []
+        self._sends: set[asyncio.Task[None]] = set()
         self._started = False
 
     def add_sink(self, sink: Sink) -> None:
@@ -47,12 +48,24 @@ class EventBus:
 
     async def _run(self, sink: Sink) -> None:
         queue = self._queues[sink.name]
+        # A sink may take several sends at once (`max_in_flight`, e.g. RabbitMQ waits for confirms
+        # of many publishes together); sends start in queue order. Default 1: one at a time.
+        limit = asyncio.Semaphore(max(1, int(getattr(sink, "max_in_flight", 1))))
         while True:
             delivery = await queue.get()
-            try:
-                await self._deliver(sink, delivery)
-            finally:
-                queue.task_done()
+            await limit.acquire()
+            task = asyncio.create_task(self._deliver_one(sink, delivery, queue, limit))
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+
+    async def _deliver_one(
+        self, sink: Sink, delivery: Delivery, queue: asyncio.Queue[Delivery], limit: asyncio.Semaphore
+    ) -> None:
+        try:
+            await self._deliver(sink, delivery)
+        finally:
+            limit.release()
+            queue.task_done()
 
     async def _deliver(self, sink: Sink, delivery: Delivery) -> None:
         """Send one delivery; a retryable failure (e.g. the broker is down) is retried in place with
@@ -85,9 +98,9 @@ class EventBus:
         await asyncio.gather(*(q.join() for q in self._queues.values()))
 
     async def stop(self) -> None:
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        for task in [*self._workers, *self._sends]:
+            task.cancel()
+        await asyncio.gather(*self._workers, *self._sends, return_exceptions=True)
         self._workers.clear()
         for sink in self.sinks:
             try:

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 class RabbitMQSink:
     name = "rabbitmq"
+    # Sends the bus may run at once: each waits for its own confirm, so many in flight is what makes
+    # confirmed publishing fast (one at a time is one broker round-trip per event).
+    max_in_flight = 256
 
     def __init__(
         self,

@@ -1,0 +1,81 @@
+"""The console script as a user runs it: version, migrate, serve (a subprocess on a free port)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import free_port
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "AUTHENTICATION_"))}
+    env.update({"DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).parents[2] / "src"), **extra})
+    return env
+
+
+def test_version_and_migrate(tmp_path: Path) -> None:
+    version = subprocess.run(
+        [sys.executable, "-m", "evolution_py", "version"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        check=True,
+    )
+    assert version.stdout.startswith("evolution-py ")
+    migrate = subprocess.run(
+        [sys.executable, "-m", "evolution_py", "migrate"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, AUTHENTICATION_API_KEY="k"),
+        check=True,
+        cwd=tmp_path,
+    )
+    assert "latest schema" in migrate.stdout
+    assert (tmp_path / "data" / "evolution.db").is_file()
+
+
+def test_bad_configuration_stops_the_server_with_the_variable_name(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "evolution_py", "serve"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, SERVER_PORT="abc"),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "SERVER_PORT" in run.stderr
+
+
+def test_serve_prints_the_generated_key_once_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evolution_py", "serve", "--host", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(tmp_path, SERVER_PORT=str(port)),
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        key = (tmp_path / "data" / "api-key").read_text().strip()
+        ok = httpx.post(f"http://127.0.0.1:{port}/verify-creds", headers={"apikey": key})
+        assert ok.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert output.count(key) == 1

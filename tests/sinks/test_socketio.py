@@ -179,3 +179,28 @@ async def test_plain_ws_stream_filters_and_auth(server_factory: ServerFactory) -
         assert await closed_with(ws_url(server, apikey=server.api_key, instance="nope")) == (4404, "Invalid namespace")
         code, reason = await closed_with(ws_url(server, apikey=server.api_key, events="bogus.event"))
         assert code == 4400 and "bogus.event" in reason
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_removed_instance_disconnects_its_readers(server_factory: ServerFactory) -> None:
+    async with server_factory(**WS_ENV) as server:
+        name = unique("wsdel")
+        token = (await server.create_instance(name))["hash"]
+        await subscribe(server, name, ["REMOVE_INSTANCE", "INSTANCE_DELETE"])
+        async with sio_listener(server.base_url, f"/{name}", auth={"apikey": token}) as listener:
+            async with websockets.connect(ws_url(server, apikey=token, instance=name)) as stream:
+                await asyncio.sleep(0.1)
+                deleted = await server.client.delete(f"/instance/delete/{name}", headers=server.headers())
+                assert deleted.status_code == 200, deleted.text
+                received = await listener.wait_for(2)
+                assert [event for event, _ in received] == ["instance.delete", "remove.instance"]
+                await asyncio.wait_for(listener.disconnected.wait(), 10)
+                assert [(await next_json(stream))["event"] for _ in range(2)] == ["instance.delete", "remove.instance"]
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(stream.recv(), 5)
+                assert (stream.close_code, stream.close_reason) == (4410, "instance removed")
+        # A new instance reusing the name does not accept the old token.
+        await server.create_instance(name)
+        assert (await refusal(server.base_url, f"/{name}", auth={"apikey": token})) == {
+            "message": "Authentication error"
+        }

@@ -17,12 +17,17 @@ class SioListener:
         self.received: list[tuple[str, Any]] = []
         self._arrived = asyncio.Event()
         self.refusal: Any = None
+        self.disconnected = asyncio.Event()
         client.on("*", self._on_any, namespace=namespace)
+        client.on("disconnect", self._on_disconnect, namespace=namespace)
         client.on("connect_error", self._on_refused, namespace=namespace)
 
     async def _on_any(self, event: str, data: Any) -> None:
         self.received.append((event, data))
         self._arrived.set()
+
+    async def _on_disconnect(self, *_reason: Any) -> None:
+        self.disconnected.set()
 
     async def _on_refused(self, data: Any) -> None:
         self.refusal = data

@@ -41,7 +41,7 @@ ROUTES: list[Any] = [set_websocket, find_websocket]
 # --- plain WebSocket stream (not upstream: for dashboards without a socket.io client) -----------
 
 # Close codes: 4400 bad query, 4401 bad or missing key, 4403 stream not enabled, 4404 unknown
-# instance, 4429 client too slow to keep up.
+# instance, 4410 instance removed, 4429 client too slow to keep up.
 
 
 def _events_filter(raw: str | None) -> frozenset[str] | None:
@@ -107,6 +107,7 @@ async def _pump(socket: WebSocket[Any, Any, Any], subscriber: StreamSubscriber) 
         asyncio.create_task(watch_client()),
         asyncio.create_task(forward()),
         asyncio.create_task(subscriber.overflowed.wait()),
+        asyncio.create_task(subscriber.ended.wait()),
     }
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -117,6 +118,11 @@ async def _pump(socket: WebSocket[Any, Any, Any], subscriber: StreamSubscriber) 
     if subscriber.overflowed.is_set():
         with contextlib.suppress(Exception):
             await socket.close(code=4429, reason="too slow: the event buffer is full")
+    elif subscriber.ended.is_set():
+        with contextlib.suppress(Exception):
+            while not subscriber.queue.empty():  # the last events (remove.instance) go out first
+                await socket.send_data(subscriber.queue.get_nowait().decode(), mode="text")
+            await socket.close(code=4410, reason="instance removed")
 
 
 ROUTES.append(event_stream)

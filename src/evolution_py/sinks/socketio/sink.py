@@ -13,7 +13,7 @@ import msgspec
 import socketio
 
 from evolution_py.events.event import Event
-from evolution_py.events.names import subscription_key
+from evolution_py.events.names import REMOVE_INSTANCE, subscription_key
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.socketio.config import WebsocketSettings, load_websocket_settings
@@ -44,26 +44,46 @@ class SocketIOSink:
         return None
 
     async def plan(self, event: Event) -> list[Delivery]:
-        namespaces: list[str] = []
+        deliveries: list[Delivery] = []
+        own = f"/{event.instance}"
         row = await self.subscriptions.find("websocket", event.instance_id)
-        if row is not None and row.get("enabled") and subscription_key(event.event) in (row.get("events") or []):
-            namespaces.append(f"/{event.instance}")
+        subscribed = bool(row and row.get("enabled") and subscription_key(event.event) in (row.get("events") or []))
+        if event.event == REMOVE_INSTANCE:
+            # The instance is gone: its namespace's clients are disconnected after this event, so a
+            # later instance reusing the name never streams to a reader authorised for the old one.
+            deliveries.append(self._delivery(event, own, emit=subscribed, close=True))
+        elif subscribed:
+            deliveries.append(self._delivery(event, own))
         if self.settings.global_events:
-            namespaces.append("/")
-        return [
-            Delivery(sink=self.name, target=namespace, event=event, options={"namespace": namespace})
-            for namespace in namespaces
-        ]
+            deliveries.append(self._delivery(event, "/"))
+        return deliveries
+
+    def _delivery(self, event: Event, namespace: str, *, emit: bool = True, close: bool = False) -> Delivery:
+        options: dict[str, object] = {"namespace": namespace}
+        if not emit:
+            options["emit"] = False
+        if close:
+            options["close"] = True
+        return Delivery(sink=self.name, target=namespace, event=event, options=options)
 
     async def send(self, delivery: Delivery) -> None:
         namespace = str(delivery.options["namespace"])
         envelope = delivery.event.envelope()
-        try:
-            await self.sio.emit(delivery.event.event, envelope, namespace=namespace)
-        except Exception as exc:
-            # Emitting to connected clients is best effort in socket.io; a failure here is ours.
-            raise DeliveryError(f"socket.io emit failed: {exc}", retryable=False) from exc
-        self.hub.publish(namespace, delivery.event.event, msgspec.json.encode(envelope))
+        if delivery.options.get("emit", True):
+            try:
+                await self.sio.emit(delivery.event.event, envelope, namespace=namespace)
+            except Exception as exc:
+                # Emitting to connected clients is best effort in socket.io; a failure here is ours.
+                raise DeliveryError(f"socket.io emit failed: {exc}", retryable=False) from exc
+            self.hub.publish(namespace, delivery.event.event, msgspec.json.encode(envelope))
+        if delivery.options.get("close"):
+            await self.disconnect_namespace(namespace)
+
+    async def disconnect_namespace(self, namespace: str) -> None:
+        sids = [sid for sid, _eio in self.sio.manager.get_participants(namespace, None)]
+        for sid in sids:
+            await self.sio.disconnect(sid, namespace=namespace)
+        self.hub.end(namespace)
 
 
 def install_socketio(services: Services) -> SocketIOSink | None:

@@ -12,6 +12,7 @@ class StreamSubscriber:
     events: frozenset[str] | None  # wire names to pass, None for all
     queue: asyncio.Queue[bytes]
     overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # the server closes this stream
 
     def offer(self, event: str, payload: bytes) -> None:
         if self.events is not None and event not in self.events:
@@ -43,6 +44,10 @@ class StreamHub:
     def publish(self, namespace: str, event: str, payload: bytes) -> None:
         for subscriber in self._subscribers.get(namespace, ()):
             subscriber.offer(event, payload)
+
+    def end(self, namespace: str) -> None:
+        for subscriber in self._subscribers.get(namespace, ()):
+            subscriber.ended.set()
 
     def count(self, namespace: str) -> int:
         return len(self._subscribers.get(namespace, ()))

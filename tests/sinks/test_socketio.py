@@ -128,6 +128,7 @@ async def test_set_validates_and_answers_empty_when_disabled(server_factory: Ser
         assert found.status_code == 200 and found.content == b""
         socket_io = await server.client.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
         assert socket_io.status_code == 404
+        assert await closed_with(ws_url(server, apikey=server.api_key)) == (4403, "WEBSOCKET_ENABLED is not true")
 
 
 def ws_url(server: RunningServer, **query: str) -> str:

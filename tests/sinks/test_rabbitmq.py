@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.conftest import ServerFactory
 from tests.support.amqp import AMQP_URI, amqp_consumer, body
 from tests.support.server import RunningServer
@@ -30,6 +32,7 @@ async def test_per_instance_exchange_and_quorum_queues(server_factory: ServerFac
     name = unique("rmq")
     async with amqp_consumer() as consumer, server_factory(**rabbit_env()) as server:
         consumer.track(queues=(f"{name}.send.message", f"{name}.messages.upsert"), exchanges=(name,))
+        await consumer.prepare(f"{name}.send.message")
         created = await server.create_instance(name, number=f"55{uuid.uuid4().int % 10**11:011d}")
         token = created["hash"]
 
@@ -116,6 +119,7 @@ async def test_instance_create_block_subscribes(server_factory: ServerFactory) -
     name = unique("rmqc")
     async with amqp_consumer() as consumer, server_factory(**rabbit_env()) as server:
         consumer.track(queues=(f"{name}.send.message",), exchanges=(name,))
+        await consumer.prepare(f"{name}.send.message")
         await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
         sent = await send_text(server, name, "from create")
         (message,) = await consumer.take(f"{name}.send.message", 1)
@@ -145,6 +149,8 @@ async def test_routes_refuse_bad_input_and_other_tokens(server_factory: ServerFa
 
         other = await post({"rabbitmq": {"enabled": True, "events": []}}, key=token_b)
         assert other.status_code == 401
+        # Guards first, as upstream: a bad body with a wrong key is a 401, not a 400.
+        assert (await post({}, key="wrong")).status_code == 401
         unknown = await post({"rabbitmq": {"enabled": True, "events": []}}, name="no-such-instance")
         assert unknown.status_code == 404
 
@@ -162,3 +168,34 @@ async def test_routes_answer_empty_when_disabled(server: RunningServer) -> None:
     found = await server.client.get(f"/rabbitmq/find/{name}", headers=server.headers())
     assert found.status_code == 200 and found.content == b""
     assert "rabbitmq" not in server.services.extras
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_a_conflicting_queue_fails_only_its_own_deliveries(
+    server_factory: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = unique("rmqconf")
+    number = f"55{uuid.uuid4().int % 10**11:011d}"
+    async with amqp_consumer() as consumer, server_factory(**rabbit_env()) as server:
+        consumer.track(queues=(f"{name}.send.message", f"{name}.messages.upsert"), exchanges=(name,))
+        # Someone declared this name as a classic queue: RabbitMQ refuses our quorum declaration.
+        await consumer.channel.declare_queue(f"{name}.send.message", durable=True)
+        await consumer.prepare(f"{name}.messages.upsert")
+        await server.create_instance(
+            name, number=number, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE", "MESSAGES_UPSERT"]}
+        )
+        await send_text(server, name, "refused by the broker")
+        await server.services.bus.drain()
+        assert any("PRECONDITION_FAILED" in record.getMessage() for record in caplog.records)
+        # The sink reopens its channel: other queues of the same instance keep working.
+        inbound = await server.client.post(
+            "/webhook/evolution",
+            json={
+                "numberId": number,
+                "key": {"remoteJid": "5511922220000@s.whatsapp.net"},
+                "message": {"conversation": "hi"},
+            },
+        )
+        assert inbound.status_code == 200
+        (message,) = await consumer.take(f"{name}.messages.upsert", 1)
+        assert body(message)["data"]["message"] == {"conversation": "hi"}

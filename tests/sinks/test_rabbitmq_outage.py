@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import msgspec
 import pytest
@@ -27,6 +28,7 @@ async def test_outage_mid_stream_loses_nothing(server_factory: ServerFactory) ->
     try:
         async with amqp_consumer() as consumer, server_factory(**env) as server:
             consumer.track(queues=(queue_name,), exchanges=(name,))
+            await consumer.prepare(queue_name)
             sink = server.services.extras["rabbitmq"]
             assert await sink.connection.wait_ready(10)
             await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
@@ -55,22 +57,47 @@ async def test_outage_mid_stream_loses_nothing(server_factory: ServerFactory) ->
                 await proxy.restore()
             assert during_outage >= 20, "the outage must span accepted events"
 
-            queue = await consumer.queue(queue_name)
-            seen: set[str] = set()
-            copies = 0
-            deadline = loop.time() + 60
-            while seen != set(accepted) and loop.time() < deadline:
-                message = await queue.get(no_ack=False, fail=False)
-                if message is None:
-                    await asyncio.sleep(0.05)
-                    continue
-                await message.ack()
-                copies += 1
-                seen.add(msgspec.json.decode(message.body)["data"]["key"]["id"])
+            expected = set(accepted)
+
+            def ids(messages: list[Any]) -> set[str]:
+                return {msgspec.json.decode(m.body)["data"]["key"]["id"] for m in messages}
+
+            received = await consumer.collect(queue_name, lambda got: ids(got) >= expected, within=60)
+            seen = ids(received)
+            copies = len(received)
             missing = set(accepted) - seen
             assert not missing, f"{len(missing)} of {TOTAL} accepted events never arrived"
             assert seen == set(accepted)
             assert sink.connection.connects >= 2, "the sink never reconnected: the cut did not happen"
             assert copies >= TOTAL  # at-least-once: a publish cut before its confirm may arrive twice
+    finally:
+        await proxy.close()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_server_starts_while_broker_is_down_and_catches_up(server_factory: ServerFactory) -> None:
+    name = f"rmqlate_{uuid.uuid4().hex[:10]}"
+    queue_name = f"{name}.send.message"
+    proxy = TcpProxy("127.0.0.1", 5672)  # not listening yet: connection refused, like a broker still booting
+    env = {"RABBITMQ_ENABLED": "true", "RABBITMQ_URI": f"amqp://guest:guest@127.0.0.1:{proxy.port}/"}
+    try:
+        async with amqp_consumer() as consumer, server_factory(**env) as server:
+            consumer.track(queues=(queue_name,), exchanges=(name,))
+            await consumer.prepare(queue_name)
+            sink = server.services.extras["rabbitmq"]
+            await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
+            accepted = []
+            for index in range(20):
+                response = await server.client.post(
+                    f"/message/sendText/{name}",
+                    json={"number": "5511999990000", "text": f"early {index}"},
+                    headers=server.headers(),
+                )
+                assert response.status_code == 201
+                accepted.append(response.json()["key"]["id"])
+            assert not sink.connection.connected
+            await proxy.start()
+            messages = await consumer.take(queue_name, 20, within=30)
+            assert {msgspec.json.decode(m.body)["data"]["key"]["id"] for m in messages} == set(accepted)
     finally:
         await proxy.close()

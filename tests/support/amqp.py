@@ -4,8 +4,9 @@ and deletes only the queues and exchanges the test created."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +30,13 @@ class Consumer:
         self.queues.update(queues)
         self.exchanges.update(exchanges)
 
+    async def prepare(self, *names: str) -> None:
+        """Declare queues before the server first publishes to them, as a consumer that starts first
+        does. (RabbitMQ 3.10 can answer a quorum queue declared from two connections at the same
+        instant with a 541 INTERNAL_ERROR that closes the consumer's connection.)"""
+        for name in names:
+            await self.queue(name)
+
     async def queue(self, name: str) -> aio_pika.abc.AbstractQueue:
         self.queues.add(name)
         return await self.channel.declare_queue(name, durable=True, arguments=QUORUM)
@@ -47,18 +55,36 @@ class Consumer:
 
     async def take(self, name: str, count: int, within: float = 15.0) -> list[AbstractIncomingMessage]:
         """Read `count` messages (acked), failing if they don't arrive in time."""
+        got = await self.collect(name, lambda got: len(got) >= count, within)
+        assert len(got) >= count, f"{name}: {len(got)} of {count} messages arrived in {within}s"
+        return got[:count]
+
+    async def collect(
+        self, name: str, enough: Callable[[list[AbstractIncomingMessage]], bool], within: float
+    ) -> list[AbstractIncomingMessage]:
+        """Consume (basic.consume, acked) until `enough(messages)` or `within` seconds pass.
+
+        A consumer, not basic.get polling: RabbitMQ 3.10 answers a basic.get on a quorum queue whose
+        process is still starting by closing the whole connection (541 "noproc")."""
         queue = await self.queue(name)
         got: list[AbstractIncomingMessage] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while len(got) < count:
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                assert loop.time() < deadline, f"{name}: {len(got)} of {count} messages arrived in {within}s"
-                await asyncio.sleep(0.05)
-                continue
+        changed = asyncio.Event()
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
             await message.ack()
             got.append(message)
+            changed.set()
+
+        tag = await queue.consume(on_message)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        try:
+            while not enough(got) and loop.time() < deadline:
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), max(0.0, deadline - loop.time()))
+        finally:
+            await queue.cancel(tag)
         return got
 
     async def count(self, name: str) -> int:
@@ -73,23 +99,29 @@ def body(message: AbstractIncomingMessage) -> dict[str, Any]:
 @asynccontextmanager
 async def amqp_consumer() -> AsyncIterator[Consumer]:
     connection = await aio_pika.connect(AMQP_URI)
+    consumer = Consumer(connection, await connection.channel())
     try:
-        channel = await connection.channel()
-        consumer = Consumer(connection, channel)
-        try:
-            yield consumer
-        finally:
-            cleanup = await connection.channel()
-            for name in consumer.queues:
-                # Quorum queues: if_unused=True would close the whole connection on RabbitMQ 3.10.
-                try:
-                    await cleanup.queue_delete(name, if_unused=False, if_empty=False)
-                except Exception:
-                    cleanup = await connection.channel()
-            for name in consumer.exchanges:
-                try:
-                    await cleanup.exchange_delete(name)
-                except Exception:
-                    cleanup = await connection.channel()
+        yield consumer
+    finally:
+        with contextlib.suppress(Exception):
+            await connection.close()
+        await _delete(consumer.queues, consumer.exchanges)
+
+
+async def _delete(queues: set[str], exchanges: set[str]) -> None:
+    """Delete what the test created, on a fresh connection (the test's may have been closed)."""
+    connection = await aio_pika.connect(AMQP_URI)
+    try:
+        for kind, names in (("queue", queues), ("exchange", exchanges)):
+            for name in names:
+                channel = await connection.channel()
+                with contextlib.suppress(Exception):
+                    if kind == "queue":
+                        # Quorum queues: if_unused=True would close the whole connection on RabbitMQ 3.10.
+                        await channel.queue_delete(name, if_unused=False, if_empty=False)
+                    else:
+                        await channel.exchange_delete(name)
+                with contextlib.suppress(Exception):
+                    await channel.close()
     finally:
         await connection.close()

@@ -45,6 +45,7 @@ class RabbitConnection:
         self._lost = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._channel_lock = asyncio.Lock()
+        self._order = asyncio.Lock()
         self.connects = 0  # successful connects so far (tests and logs)
 
     @property
@@ -195,17 +196,28 @@ class RabbitConnection:
         message_id: str,
         confirm_within: float,
     ) -> None:
-        """Publish one persistent JSON message and wait for the broker's confirm."""
-        exchange = await self._ensure(exchange_name, queue_name, routing_key)
-        message = aio_pika.Message(
-            body,
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=message_id,
-        )
+        """Publish one persistent JSON message and wait for the broker's confirm.
+
+        Many publishes may wait for their confirms at once; they still reach the broker in the order
+        `publish` was called: `_order` (a FIFO lock) is held until this publish has taken its place
+        in the channel's own FIFO write lock, so a first-time declaration cannot let a later event
+        overtake an earlier one.
+        """
+        async with self._order:
+            exchange = await self._ensure(exchange_name, queue_name, routing_key)
+            message = aio_pika.Message(
+                body,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                message_id=message_id,
+            )
+            pending = asyncio.ensure_future(
+                exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=confirm_within)
+            )
+            await asyncio.sleep(0)  # one step: the publish queues its frames before the next one starts
         try:
-            await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=confirm_within)
+            await pending
         except aio_pika.exceptions.PublishError as exc:
             # Returned unroutable: the queue vanished behind our cache. Declare again on the retry.
             self._bound.discard((exchange_name, queue_name, routing_key))

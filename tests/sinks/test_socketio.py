@@ -205,3 +205,20 @@ async def test_removed_instance_disconnects_its_readers(server_factory: ServerFa
         assert (await refusal(server.base_url, f"/{name}", auth={"apikey": token})) == {
             "message": "Authentication error"
         }
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_allowed_hosts_connect_without_a_key_only_when_set(server_factory: ServerFactory) -> None:
+    async with server_factory(WEBSOCKET_ALLOWED_HOSTS="127.0.0.1", **WS_ENV) as server:
+        name = unique("wsh")
+        await server.create_instance(name)
+        async with sio_listener(server.base_url, f"/{name}"):
+            pass
+        async with sio_listener(server.base_url, "/"):
+            pass
+        # Unknown instances stay refused, key or not.
+        assert (await refusal(server.base_url, "/no-such-instance")) == {"message": "Invalid namespace"}
+    async with server_factory(WEBSOCKET_ALLOWED_HOSTS="10.9.9.9", **WS_ENV) as server:
+        name = unique("wsh")
+        await server.create_instance(name)
+        assert (await refusal(server.base_url, f"/{name}")) == {"message": "apiKey is required"}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import msgspec
 import pytest
 
+from evolution_py.events.event import Event
+from evolution_py.sinks.base import Delivery
 from tests.conftest import ServerFactory
 from tests.support.amqp import AMQP_URI, amqp_consumer, body
 from tests.support.server import RunningServer
@@ -199,3 +202,21 @@ async def test_a_conflicting_queue_fails_only_its_own_deliveries(
         assert inbound.status_code == 200
         (message,) = await consumer.take(f"{name}.messages.upsert", 1)
         assert body(message)["data"]["message"] == {"conversation": "hi"}
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_planned_deliveries_survive_json_round_trip(server_factory: ServerFactory) -> None:
+    """The durable bus stores deliveries as JSON between `plan` and `send`: both sinks' must survive it."""
+    env = rabbit_env(WEBSOCKET_ENABLED="true", WEBSOCKET_GLOBAL_EVENTS="true", RABBITMQ_GLOBAL_ENABLED="false")
+    name = unique("rmqjson")
+    async with amqp_consumer() as consumer, server_factory(**env) as server:
+        consumer.track(queues=(f"{name}.instance.create",), exchanges=(name,))
+        created = await server.create_instance(
+            name, rabbitmq={"enabled": True, "events": []}, websocket={"enabled": True, "events": []}
+        )
+        event = Event(event="remove.instance", instance=name, instance_id=created["instance"]["instanceId"], data=None)
+        for sink_name, expected in (("rabbitmq", 1), ("websocket", 2)):
+            deliveries = await server.services.extras[sink_name].plan(event)
+            assert len(deliveries) == expected
+            stored = msgspec.json.decode(msgspec.json.encode(deliveries), type=list[Delivery])
+            assert stored == deliveries

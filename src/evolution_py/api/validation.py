@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
 
-from evolution_py.api.errors import SchemaError
+from evolution_py.api.errors import SchemaError, schema_message
 from evolution_py.dto.jsonschema import Schema, validate
 from evolution_py.errors import BadRequest
 
@@ -48,8 +49,9 @@ def to_dto(data: Any, dto: type[T], *, group_form: bool = False) -> T:
         return msgspec.convert(data, type=dto, strict=False)
     except msgspec.ValidationError as exc:
         text, _, where = str(exc).partition(" - at `$")
-        field = where.rstrip("`").lstrip(".") or "instance"
-        message = f"{field} {text[0].lower()}{text[1:]}" if field != "instance" else f"instance {text}"
+        key = re.sub(r"\[(\d+)\]", r".\1", where.rstrip("`")).lstrip(".") or "data"
+        message = schema_message(text, key, dto)
         if group_form:
+            field = message.split(" ", 1)[0] if key != "data" else "instance"
             raise BadRequest({"property": field, "message": message}) from None
         raise SchemaError([message]) from None

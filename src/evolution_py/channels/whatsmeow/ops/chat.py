@@ -140,7 +140,7 @@ class ChatOps(OpsMixin):
     async def whatsapp_numbers(self, req: WhatsappNumbers) -> list[dict[str, Any]]:
         self.require_open()
         try:
-            return await check_numbers(self.client, req.numbers)
+            return await check_numbers(self.client, req.numbers, self.ctx.store)
         except Exception as exc:
             raise ChannelError(error_text(exc)) from None
 

@@ -85,7 +85,7 @@ def _normalise(value: Any, descriptor: Descriptor) -> Any:
         field = by_lower.get(key.lower())
         if field is None or item is None:
             continue
-        repeated = field.label == FieldDescriptor.LABEL_REPEATED
+        repeated = field.is_repeated
         items = item if repeated and isinstance(item, list) else [item]
         converted = []
         for element in items:

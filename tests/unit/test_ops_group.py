@@ -232,3 +232,22 @@ async def test_send_invite_sends_text_to_each_number(tmp_path: Path) -> None:
         sent = channel.client.called("send_message")
         assert [c.args[0].User for c in sent] == ["5511900000002", "5511900000003"]
         assert sent[0].args[1] == "Join us\n\nhttps://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+
+
+async def test_send_invite_goes_through_the_channels_send_path_when_there_is_one(tmp_path: Path) -> None:
+    from evolution_py.dto.group import GroupSendInvite
+    from evolution_py.dto.message import SendText
+
+    sent: list[SendText] = []
+
+    async with ops_channel(tmp_path) as channel:
+
+        async def send_text(req: SendText) -> dict[str, str]:
+            sent.append(req)
+            return {}
+
+        channel.__class__ = type("WithSendText", (type(channel),), {"send_text": staticmethod(send_text)})
+        channel.client.answer("get_group_invite_link", "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")
+        await channel.group_send_invite(GroupSendInvite(groupJid=GROUP, description="Hi", numbers=["5511900000002"]))
+        assert sent == [SendText(number="5511900000002", text="Hi\n\nhttps://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")]
+        assert channel.client.called("send_message") == []

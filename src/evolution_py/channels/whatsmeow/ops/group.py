@@ -38,6 +38,7 @@ from evolution_py.dto.group import (
     GroupUpdateParticipants,
     GroupUpdateSetting,
 )
+from evolution_py.dto.message import SendText
 
 INVITE_PREFIX = "https://chat.whatsapp.com/"
 
@@ -157,6 +158,14 @@ class GroupOps(OpsMixin):
             return None
         return getattr(picture, "URL", None) or None
 
+    async def _send_invite_text(self, number: str, text: str) -> None:
+        # Through the channel's own send path when it has one (upstream's sendMessageWithTyping:
+        # the text is stored and emitted as `send.message`), else straight to whatsmeow.
+        if getattr(type(self), "send_text", None) is not None:
+            await self.send_text(SendText(number=number, text=text))  # type: ignore[attr-defined]
+        else:
+            await self.client.send_message(to_jid(create_jid(number)), text)
+
     async def group_create(self, req: CreateGroup) -> dict[str, Any]:
         self.require_open()
         try:
@@ -270,7 +279,7 @@ class GroupOps(OpsMixin):
             url = INVITE_PREFIX + code
             text = invite_text(req.description, url)
             for number in req.numbers:
-                await self.client.send_message(to_jid(create_jid(number)), text)
+                await self._send_invite_text(number, text)
         except Exception:
             raise ChannelError("No send invite", status=404) from None
         return {"send": True, "inviteUrl": url}

@@ -18,12 +18,7 @@ from typing import Any
 from neonize.proto.Neonize_pb2 import JID
 
 from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
-from evolution_py.channels.whatsmeow.ops.business import BusinessOps
-from evolution_py.channels.whatsmeow.ops.call import CallOps
-from evolution_py.channels.whatsmeow.ops.chat import ChatOps
-from evolution_py.channels.whatsmeow.ops.group import GroupOps
-from evolution_py.channels.whatsmeow.ops.label import LabelOps
-from evolution_py.channels.whatsmeow.ops.profile import ProfileOps
+from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
 from evolution_py.store.db import Database
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance
@@ -86,7 +81,7 @@ class FakeContext:
         return None
 
 
-class OpsChannel(ChatOps, GroupOps, LabelOps, ProfileOps, CallOps, BusinessOps):
+class OpsChannel(WhatsAppWebOps):
     def __init__(
         self, client: FakeOpsClient, ctx: FakeContext, *, open_: bool = True, owner: str | None = None
     ) -> None:

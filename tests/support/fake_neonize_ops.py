@@ -8,6 +8,7 @@ SQLite database, and `require_open()` as the real channel has it.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neonize.aioze.client import NewAClient
 from neonize.proto.Neonize_pb2 import JID
 
 from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
@@ -47,8 +49,14 @@ class FakeOpsClient:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
+        # Only methods the real client has, called with arguments its signature accepts.
+        real = getattr(NewAClient, name, None)
+        if real is None or not callable(real):
+            raise AttributeError(f"neonize's NewAClient has no method {name!r}")
+        signature = inspect.signature(real)
 
         async def method(*args: Any, **kwargs: Any) -> Any:
+            signature.bind(self, *args, **kwargs)
             self.calls.append(Call(name, args, kwargs))
             value = self.answers.get(name)
             if isinstance(value, BaseException):

@@ -193,6 +193,21 @@ async def test_update_message_checks_the_stored_message(tmp_path: Path) -> None:
         assert (chat.User, message_id, content) == ("5511900000002", "M", Message(conversation="new"))
         assert body["key"] == {"remoteJid": PEER, "fromMe": True, "id": "E1"}
         assert body["messageTimestamp"] == "1717689300"
+        edit = {
+            "key": {"remoteJid": PEER, "fromMe": True, "id": "M"},
+            "type": "MESSAGE_EDIT",
+            "editedMessage": {"conversation": "new"},
+        }
+        assert body["message"] == {"editedMessage": {"message": {"protocolMessage": edit}}}
+        assert channel.ctx.events == [(names.SEND_MESSAGE_UPDATE, edit)]
+        stored = await channel.ctx.store.find_message_by_key_id("M")
+        assert stored is not None and stored["status"] == "EDITED"
+
+        with pytest.raises(ChannelError) as other_chat:
+            await channel.update_message(
+                UpdateMessage(number="5511900000003", key=Key(id="M", remoteJid=PEER, fromMe=True), text="x")
+            )
+        assert other_chat.value.messages == ["RemoteJid does not match"]
 
 
 async def test_presence_and_block(tmp_path: Path) -> None:
@@ -218,3 +233,21 @@ async def test_presence_and_block(tmp_path: Path) -> None:
         with pytest.raises(ChannelError) as failed:
             await channel.update_block_status(BlockStatus(number="5511900000002", status="block"))
         assert (failed.value.status, failed.value.messages) == (500, ["Error blocking user", "Error: nope"])
+
+
+async def test_only_text_and_captions_can_be_edited(tmp_path: Path) -> None:
+    async with ops_channel(tmp_path) as channel:
+        await channel.ctx.store.save_message(
+            {
+                "key": {"id": "AUD", "remoteJid": PEER, "fromMe": True},
+                "message": {"audioMessage": {"seconds": 3}},
+                "messageType": "audioMessage",
+                "messageTimestamp": 1717689000,
+                "source": "web",
+                "instanceId": channel.ctx.instance_id,
+            }
+        )
+        with pytest.raises(ChannelError) as audio:
+            await channel.update_message(UpdateMessage(key=Key(id="AUD", remoteJid=PEER, fromMe=True), text="x"))
+        assert (audio.value.status, audio.value.messages) == (400, ["Message not compatible"])
+        assert channel.client.called("edit_message") == []

@@ -115,6 +115,29 @@ def revoke_fallback(req: DeleteMessage) -> dict[str, Any]:
     return {"protocolMessage": {"key": key, "type": "REVOKE"}}
 
 
+def edit_fallback(req: UpdateMessage, chat: str) -> dict[str, Any]:
+    """The edit as Baileys shows it, for when whatsmeow does not hand back the message it sent."""
+    return {
+        "editedMessage": {
+            "message": {
+                "protocolMessage": {
+                    "key": {"remoteJid": chat, "fromMe": True, "id": req.key.id},
+                    "type": "MESSAGE_EDIT",
+                    "editedMessage": {"conversation": req.text},
+                }
+            }
+        }
+    }
+
+
+def edited_protocol_message(message: dict[str, Any]) -> dict[str, Any] | None:
+    """The protocolMessage upstream emits as `send.message.update` (top level or inside editedMessage)."""
+    found = message.get("protocolMessage") or (
+        ((message.get("editedMessage") or {}).get("message") or {}).get("protocolMessage")
+    )
+    return found if isinstance(found, dict) else None
+
+
 def edit_content(message_type: str | None, text: str) -> Message:
     """New content for an edit: text stays text, a media caption stays a caption."""
     if message_type == "imageMessage":
@@ -200,19 +223,28 @@ class ChatOps(OpsMixin):
         chat = create_jid(req.number or req.key.remoteJid)
         stored = await self.ctx.store.find_message_by_key_id(req.key.id)
         message_type = None
+        # upstream's order: the stored message's type decides compatibility, then its chat must match.
         if self.ctx.store.save_messages:
             if stored is None:
                 raise ChannelError("Message not found", status=404)
-            if (stored.get("key") or {}).get("remoteJid") not in (None, chat, req.key.remoteJid):
-                raise ChannelError("RemoteJid does not match")
             message_type = stored.get("messageType")
             if message_type not in EDITABLE:
                 raise ChannelError("Message not compatible")
+            if (stored.get("key") or {}).get("remoteJid") != chat:
+                raise ChannelError("RemoteJid does not match")
         try:
             response = await self.client.edit_message(to_jid(chat), req.key.id, edit_content(message_type, req.text))
         except Exception as exc:
             raise ChannelError("Error updating message", error_text(exc)) from None
-        return sent_record(chat, response, {"editedMessage": {"message": {"conversation": req.text}}})
+        record = sent_record(chat, response, edit_fallback(req, chat))
+        edit = edited_protocol_message(record["message"])
+        if edit is not None:
+            await self.ctx.emit(names.SEND_MESSAGE_UPDATE, edit)
+        if stored is not None:
+            await self.ctx.store.save_status(
+                key_id=req.key.id, remote_jid=chat, from_me=req.key.fromMe, status="EDITED"
+            )
+        return record
 
     async def send_presence(self, req: SendPresence) -> dict[str, Any]:
         self.require_open()

@@ -208,9 +208,7 @@ class GroupOps(OpsMixin):
             raw = await load_media(req.image, what="profilePicture", proxy=self.ctx.proxy.url())
             jpeg = await asyncio.to_thread(to_jpeg, raw)
             await self.client.set_group_photo(group_jid(req.groupJid), jpeg)
-        except ChannelError as exc:
-            raise ChannelError("Error update group picture", error_text(exc), status=500) from None
-        except Exception as exc:
+        except Exception as exc:  # a bad URL/base64/image included, as upstream (500, two strings)
             raise ChannelError("Error update group picture", error_text(exc), status=500) from None
         return {"update": "success"}
 

@@ -251,3 +251,25 @@ async def test_send_invite_goes_through_the_channels_send_path_when_there_is_one
         await channel.group_send_invite(GroupSendInvite(groupJid=GROUP, description="Hi", numbers=["5511900000002"]))
         assert sent == [SendText(number="5511900000002", text="Hi\n\nhttps://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")]
         assert channel.client.called("send_message") == []
+
+
+async def test_group_picture_is_sent_as_square_jpeg(tmp_path: Path) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    from evolution_py.dto.group import GroupPicture
+
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 500), (0, 0, 255, 128)).save(out, "PNG")
+    async with ops_channel(tmp_path) as channel:
+        data_url = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+        assert await channel.group_update_picture(GroupPicture(groupJid=GROUP, image=data_url)) == {"update": "success"}
+        target, jpeg = channel.client.called("set_group_photo")[0].args
+        assert target.Server == "g.us"
+        assert Image.open(io.BytesIO(jpeg)).format == "JPEG" and Image.open(io.BytesIO(jpeg)).size == (300, 300)
+        with pytest.raises(ChannelError) as bad:
+            await channel.group_update_picture(GroupPicture(groupJid=GROUP, image="???"))
+        assert bad.value.status == 500
+        assert bad.value.messages == ["Error update group picture", 'Error: "profilePicture" must be a url or a base64']

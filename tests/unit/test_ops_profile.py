@@ -185,3 +185,29 @@ async def test_labels_and_call(tmp_path: Path) -> None:
             "isVideo": True,
             "callDuration": 5,
         }
+
+
+async def test_own_profile(tmp_path: Path) -> None:
+    from neonize.proto.Neonize_pb2 import Device
+
+    async with ops_channel(tmp_path, owner="5511900000001@s.whatsapp.net") as channel:
+        client = channel.client
+        client.answer("get_me", Device(JID=jid("5511900000001@s.whatsapp.net"), PushName="Me"))
+        client.answer(
+            "is_on_whatsapp",
+            [IsOnWhatsAppResponse(Query="+5511900000001", JID=jid("5511900000001@s.whatsapp.net"), IsIn=True)],
+        )
+        client.answer("get_user_info", [])
+        client.answer("get_profile_picture", ProfilePictureInfo(URL="https://pps.whatsapp.net/me.jpg"))
+        channel.state = "open"  # type: ignore[attr-defined]
+        assert await channel.fetch_profile(None) == {
+            "wuid": "5511900000001@s.whatsapp.net",
+            "name": "Me",
+            "numberExists": True,
+            "picture": "https://pps.whatsapp.net/me.jpg",
+            "status": "open",
+            "isBusiness": False,
+            "email": None,
+            "description": None,
+            "website": None,
+        }

@@ -10,7 +10,7 @@ from typing import Any
 from evolution_py.channels.base import ChannelError
 from evolution_py.channels.jid import create_jid
 from evolution_py.channels.whatsmeow.ops.business import user_info_of, verified_name
-from evolution_py.channels.whatsmeow.ops.common import error_text, load_media, to_jid, to_jpeg
+from evolution_py.channels.whatsmeow.ops.common import error_text, jid_str, load_media, to_jid, to_jpeg
 from evolution_py.channels.whatsmeow.ops.host import OpsMixin
 from evolution_py.channels.whatsmeow.ops.numbers import check_numbers
 from evolution_py.channels.whatsmeow.ops.unsupported import PICTURE_REMOVAL, unsupported
@@ -59,8 +59,14 @@ class ProfileOps(OpsMixin):
 
     async def fetch_profile(self, number: str | None) -> dict[str, Any]:
         self.require_open()
-        own = not number
-        jid = create_jid(number) if number else (getattr(self, "owner_jid", None) or "")
+        own_name: str | None = None
+        if number:
+            jid = create_jid(number)
+        else:
+            # Own profile: upstream reads its instance row; whatsmeow's device store has the same.
+            me = await self.client.get_me()
+            own_name = me.PushName or None
+            jid = getattr(self, "owner_jid", None) or jid_str(me.JID) or ""
         checked = (await check_numbers(self.client, [jid]))[0]
         if not checked["exists"]:
             raise ChannelError({"jid": checked["jid"], "exists": False, "number": checked["number"]}, status=400)
@@ -71,12 +77,13 @@ class ProfileOps(OpsMixin):
         except Exception:
             return {"wuid": jid, "name": None, "picture": None, "status": None, "os": None, "isBusiness": False}
         business = info is not None and info.HasField("VerifiedName")
+        name = verified_name(info) if business else checked.get("name")
         return {
             "wuid": jid,
-            "name": verified_name(info) if business else checked.get("name"),
+            "name": name if number else (own_name or name),
             "numberExists": True,
             "picture": picture,
-            "status": self_state(self) if own else (info.Status if info is not None else None),
+            "status": (info.Status if info is not None else None) if number else self_state(self),
             "isBusiness": business,
             "email": None,
             "description": None,

@@ -15,7 +15,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
-from evolution_py.api import channel_webhooks, chat, instance, message, proxy, root
+from evolution_py.api import business, call, channel_webhooks, chat, group, instance, label, message, proxy, root
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
@@ -59,7 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
-    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks):
+    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, group, label, call, business):
         routes.extend(module.ROUTES)
 
     app = Litestar(

@@ -10,6 +10,7 @@ from litestar import Request, Response, Router, post
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import SchemaError
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.channels.base import ChannelError
 from evolution_py.dto.business import CATALOG_SCHEMA, COLLECTIONS_SCHEMA, CatalogQuery
@@ -53,12 +54,20 @@ async def _run(request: Request[Any, Any, Any], name: str, method: str, context:
         return meta_error(exc.message, context)
 
 
-@post("/getCatalog/{instanceName:str}", status_code=200)
+@post(
+    "/getCatalog/{instanceName:str}",
+    status_code=200,
+    dependencies=documented_body(CatalogQuery),
+)
 async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any:
     return await _run(request, instanceName, "get_catalog", "business_catalog", CATALOG_SCHEMA)
 
 
-@post("/getCollections/{instanceName:str}", status_code=200)
+@post(
+    "/getCollections/{instanceName:str}",
+    status_code=200,
+    dependencies=documented_body(CatalogQuery),
+)
 async def get_collections(request: Request[Any, Any, Any], instanceName: str) -> Any:
     return await _run(request, instanceName, "get_collections", "business_collections", COLLECTIONS_SCHEMA)
 

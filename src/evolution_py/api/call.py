@@ -7,12 +7,17 @@ from typing import Any
 from litestar import Request, Router, post
 
 from evolution_py.api.auth import instance_guard
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.dto.call import OFFER_CALL_SCHEMA, OfferCall
 from evolution_py.services import services_of
 
 
-@post("/offer/{instanceName:str}", status_code=201)
+@post(
+    "/offer/{instanceName:str}",
+    status_code=201,
+    dependencies=documented_body(OfferCall),
+)
 async def offer_call(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, OFFER_CALL_SCHEMA)

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Request, Router, delete, get, post
 
 from evolution_py.api.auth import instance_guard
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_group, check_standard, json_body, to_dto
 from evolution_py.dto import group as dto
 from evolution_py.dto.jsonschema import Schema
@@ -54,26 +55,42 @@ async def _with_invite_code(request: Request[Any, Any, Any]) -> dto.GroupInvite:
     return to_dto(data, dto.GroupInvite, group_form=True)
 
 
-@post(_route("create"), status_code=201)
+@post(
+    _route("create"),
+    status_code=201,
+    dependencies=documented_body(dto.CreateGroup),
+)
 async def create_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, dto.CREATE_SCHEMA)
     return await _channel(request, instanceName).group_create(to_dto(body, dto.CreateGroup))
 
 
-@post(_route("updateGroupSubject"), status_code=201)
+@post(
+    _route("updateGroupSubject"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupSubject),
+)
 async def update_group_subject(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SUBJECT_SCHEMA, dto.GroupSubject)
     return await _channel(request, instanceName).group_update_subject(req)
 
 
-@post(_route("updateGroupPicture"), status_code=201)
+@post(
+    _route("updateGroupPicture"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupPicture),
+)
 async def update_group_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PICTURE_SCHEMA, dto.GroupPicture)
     return await _channel(request, instanceName).group_update_picture(req)
 
 
-@post(_route("updateGroupDescription"), status_code=201)
+@post(
+    _route("updateGroupDescription"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupDescription),
+)
 async def update_group_description(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_DESCRIPTION_SCHEMA, dto.GroupDescription)
     return await _channel(request, instanceName).group_update_description(req)
@@ -120,7 +137,11 @@ async def accept_invite_code(request: Request[Any, Any, Any], instanceName: str)
     return await _channel(request, instanceName).group_accept_invite(req)
 
 
-@post(_route("sendInvite"), status_code=200)
+@post(
+    _route("sendInvite"),
+    status_code=200,
+    dependencies=documented_body(dto.GroupSendInvite),
+)
 async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any:
     # upstream's `groupNoValidate`: body only, no query fallback, no `@g.us` completion.
     body = await json_body(request)
@@ -128,31 +149,51 @@ async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any
     return await _channel(request, instanceName).group_send_invite(to_dto(body, dto.GroupSendInvite, group_form=True))
 
 
-@post(_route("revokeInviteCode"), status_code=201)
+@post(
+    _route("revokeInviteCode"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupJid),
+)
 async def revoke_invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
     return await _channel(request, instanceName).group_revoke_invite(req)
 
 
-@post(_route("updateParticipant"), status_code=201)
+@post(
+    _route("updateParticipant"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupUpdateParticipants),
+)
 async def update_participant(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PARTICIPANTS_SCHEMA, dto.GroupUpdateParticipants)
     return await _channel(request, instanceName).group_update_participants(req)
 
 
-@post(_route("updateSetting"), status_code=201)
+@post(
+    _route("updateSetting"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupUpdateSetting),
+)
 async def update_setting(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SETTING_SCHEMA, dto.GroupUpdateSetting)
     return await _channel(request, instanceName).group_update_setting(req)
 
 
-@post(_route("toggleEphemeral"), status_code=201)
+@post(
+    _route("toggleEphemeral"),
+    status_code=201,
+    dependencies=documented_body(dto.GroupToggleEphemeral),
+)
 async def toggle_ephemeral(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.TOGGLE_EPHEMERAL_SCHEMA, dto.GroupToggleEphemeral)
     return await _channel(request, instanceName).group_toggle_ephemeral(req)
 
 
-@delete(_route("leaveGroup"), status_code=200)
+@delete(
+    _route("leaveGroup"),
+    status_code=200,
+    dependencies=documented_body(dto.GroupJid),
+)
 async def leave_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.LEAVE_SCHEMA, dto.GroupJid)
     return await _channel(request, instanceName).group_leave(req)

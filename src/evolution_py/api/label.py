@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request, Router, get, post
 
 from evolution_py.api.auth import instance_guard
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.dto.label import HANDLE_LABEL_SCHEMA, HandleLabel
 from evolution_py.services import services_of
@@ -21,7 +22,11 @@ async def find_labels(request: Request[Any, Any, Any], instanceName: str) -> Any
     return await _channel(request, instanceName).find_labels()
 
 
-@post("/handleLabel/{instanceName:str}", status_code=200)
+@post(
+    "/handleLabel/{instanceName:str}",
+    status_code=200,
+    dependencies=documented_body(HandleLabel),
+)
 async def handle_label(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, HANDLE_LABEL_SCHEMA)

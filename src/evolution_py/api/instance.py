@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,10 +89,44 @@ async def logout_instance(request: Request[Any, Any, Any], instanceName: str) ->
     return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance logged out"})
 
 
-@delete(_paths("delete"), guards=[instance_guard], status_code=200, tags=["Instance"])
-async def delete_instance(request: Request[Any, Any, Any], instanceName: str) -> StatusResponse:
-    await services_of(request).manager.delete(instanceName)
-    return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance deleted"})
+@delete(_paths("delete"), status_code=200, tags=["Instance"])
+async def delete_instance(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
+    """Shared with the Evolution Go dialect, whose path carries the instance id (seed clients send the
+    name). A name is looked up first, then an id. With the global key the request cannot tell which
+    dialect sent it, so the answer carries both: v2's body plus Go's `"message":"success"`."""
+    manager = services_of(request).manager
+    runtime = manager.get(instanceName)
+    if runtime is None and (by_id := manager.resolve(instanceName)) is not None:
+        if not is_global_key(request):  # Go's delete by id is an admin route
+            raise Unauthorized()
+        runtime = by_id
+    if runtime is None:
+        if _looks_like_uuid(instanceName) and is_global_key(request):
+            # Go clients send ids: answer its error text inside the v2 envelope.
+            body = {
+                "status": 404,
+                "error": "instance not found",
+                "response": {"message": [f'The "{instanceName}" instance does not exist']},
+            }
+            return Response(body, status_code=404)
+        await instance_guard(request, request.route_handler)  # v2's 404 / 401, in v2's order
+        runtime = manager.require(instanceName)
+    elif not is_global_key(request):
+        await instance_guard(request, request.route_handler)
+        await manager.delete(runtime.name)
+        return Response(StatusResponse(status="SUCCESS", error=False, response={"message": "Instance deleted"}))
+    await manager.delete(runtime.name)
+    return Response(
+        {"status": "SUCCESS", "error": False, "response": {"message": "Instance deleted"}, "message": "success"}
+    )
+
+
+def _looks_like_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @get("/instance/fetchInstances", tags=["Instance"], summary="List instances")

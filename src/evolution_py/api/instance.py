@@ -26,6 +26,10 @@ from evolution_py.services import services_of
 GoCreateHandler = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[Response[Any]]]
 
 
+# Create-body fields only an Evolution Go client sends (contract evolution-go.md §6.2).
+_GO_ONLY_FIELDS = ("webhookEvents", "advancedSettings", "instanceId")
+
+
 def _paths(action: str) -> list[str]:
     return [f"/instance/{action}/{{instanceName:str}}", f"/{{instanceName:str}}/instance/{action}"]
 
@@ -41,8 +45,15 @@ async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     if not isinstance(body, dict):
         raise BadRequest("instance is not of a type(s) object")
     go_create: GoCreateHandler | None = services.extras.get("go_create")
-    if go_create is not None and "name" in body and "instanceName" not in body:
-        return await go_create(request, body)
+    if go_create is not None and "instanceName" not in body:
+        if "name" in body or any(body.get(field) is not None for field in _GO_ONLY_FIELDS):
+            return await go_create(request, body)
+        if "integration" not in body and is_global_key(request):
+            # Neither dialect's name field: one body that carries both dialects' error.
+            message = 'instance requires property "instanceName"'
+            return Response(
+                {"status": 400, "error": "name is required", "response": {"message": [message]}}, status_code=400
+            )
     # Upstream checks the name before the key: a taken name is a 403 even without a key.
     await services.manager.check_name_free(
         body.get("instanceName") if isinstance(body.get("instanceName"), str) else None

@@ -100,7 +100,8 @@ async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
         {
             "connected": connected,
             "loggedIn": logged_in,
-            "name": runtime.profile_name or "",
+            # The push name belongs to the session: none once logged out.
+            "name": (runtime.profile_name or "") if logged_in else "",
             "myJid": runtime.channel.owner_jid or None,
         }
     )

@@ -25,6 +25,7 @@ from evolution_py.services import services_of
 GO_INTEGRATION = "WHATSAPP-BAILEYS"  # a Go instance is a WhatsApp Web session
 _PROTOCOLS = ("http", "https", "socks4", "socks5")
 _PORT = re.compile(r"^\d{1,5}$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 # --- create -------------------------------------------------------------------------------------
@@ -256,6 +257,8 @@ def _log_query(request: Request[Any, Any, Any]) -> LogQuery:
 def _day(value: str | None, field: str) -> date | None:
     if not value:
         return None
+    if not _DAY.match(value):
+        raise GoError(f"{field} must be a date as YYYY-MM-DD")
     try:
         return date.fromisoformat(value)
     except ValueError:

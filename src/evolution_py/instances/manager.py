@@ -23,6 +23,7 @@ from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import SubscriptionError, Subscriptions, normalize_events, save_sink_row
 from evolution_py.instances.logbook import InstanceLogbook
+from evolution_py.instances.registry import InstanceRegistry
 from evolution_py.instances.runtime import RuntimeInstance
 from evolution_py.store.db import Database
 from evolution_py.store.messages import row_dict
@@ -91,7 +92,7 @@ class InstanceManager:
         self.factories = factories
         self.subscriptions = subscriptions or Subscriptions(db)
         self.logbook = InstanceLogbook(db, settings)
-        self.instances: dict[str, RuntimeInstance] = {}
+        self.instances: InstanceRegistry = InstanceRegistry()
         self._create_lock = asyncio.Lock()
         self._auto_delete: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()

@@ -27,8 +27,7 @@ def instance_of_token(request: Request[Any, Any, Any]) -> RuntimeInstance:
     key = request_key(request)
     if not key or is_global_key(request):
         raise GoError(NOT_AUTHORIZED, 401)
-    # Compare with every token (no early exit) so timing does not tell how far a guess matched.
-    matches = [i for i in services_of(request).manager.instances.values() if same_key(key, i.token)]
+    matches = services_of(request).manager.instances.find_by_token(key)
     if not matches:
         raise GoError(NOT_AUTHORIZED, 401)
     if len(matches) > 1:

@@ -41,6 +41,7 @@ class ScriptedChannel(BaseChannel):
         self.session_valid = False
         self.resume_works = True
         self.calls: list[tuple[str, Any]] = []
+        self.fail_connect: Exception | None = None  # raised by the next connect (then cleared)
 
     # --- Channel protocol ---------------------------------------------------------------------
 
@@ -57,6 +58,9 @@ class ScriptedChannel(BaseChannel):
 
     async def connect(self, number: str | None = None) -> QrCode | None:
         self.calls.append(("connect", number))
+        if self.fail_connect is not None:
+            exc, self.fail_connect = self.fail_connect, None
+            raise exc
         if self._state == "open":
             return None
         if self.session_valid and self.resume_works:

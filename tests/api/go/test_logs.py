@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -114,3 +115,19 @@ async def test_retention_by_count_and_age(tmp_path: Path, db_kind: str) -> None:
 
             count = (await session.execute(select(func.count()).select_from(InstanceLog))).scalar()
         assert count == 0
+
+
+async def test_channel_failures_on_go_routes_are_logged(go: GoServer) -> None:
+    from evolution_py.channels.base import ChannelError
+
+    inst = await go.create()
+    go.channel(inst["name"]).fail_connect = ChannelError("websocket dial failed", status=500)
+    response = await go.client.get("/instance/qr", headers={"apikey": inst["token"]})
+    assert (response.status_code, response.json()) == (500, {"error": "websocket dial failed"})
+    for _ in range(100):  # the log write runs as a task after the answer
+        errors = await _logs(go, inst["id"], level="ERROR")
+        if errors:
+            break
+        await asyncio.sleep(0.02)
+    assert [e["message"] for e in errors] == ["GET /instance/qr failed: websocket dial failed"]
+    assert errors[0]["metadata"] == {"status": 500}

@@ -7,12 +7,15 @@ the Go router installs, so a Go client never sees the v2 envelope.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.exceptions import HTTPException
 
+from evolution_py.api.errors import SchemaError
 from evolution_py.channels.base import ChannelError
 from evolution_py.errors import ApiError
 
@@ -55,15 +58,52 @@ def as_go_response(exc: Exception) -> Response[Any]:
         return error_response(first_message(exc.messages, exc.error), exc.status)
     if isinstance(exc, ChannelError):
         return error_response(first_message(exc.messages, "channel error"), exc.status)
+    if isinstance(exc, SchemaError):
+        return error_response(first_message(exc.messages, "invalid request"), 400)
+    if isinstance(exc, HTTPException):
+        return error_response(str(exc.detail), exc.status_code)
     log.error("unhandled error on an Evolution Go route", exc_info=exc)
     return error_response(str(exc) or type(exc).__name__, 500)
 
 
-def _handler(_request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    return as_go_response(exc)
+def _handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    response = as_go_response(exc)
+    if not isinstance(exc, GoError) and (isinstance(exc, ChannelError) or (response.status_code or 500) >= 500):
+        _log_failure(request, response)
+    return response
 
 
-EXCEPTION_HANDLERS: dict[Any, Any] = {Exception: _handler}
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _log_failure(request: Request[Any, Any, Any], response: Response[Any]) -> None:
+    """A channel failure or a server error on a Go route goes into that instance's own log too.
+    (Exception handlers are synchronous, so the write runs as a task.)"""
+    from evolution_py.api.auth import request_key
+    from evolution_py.services import services_of
+
+    try:
+        manager = services_of(request).manager
+        path_id = request.path_params.get("instanceId")
+        runtime = manager.resolve(path_id) if path_id else None
+        if runtime is None and (key := request_key(request)):
+            found = manager.instances.find_by_token(key)
+            runtime = found[0] if len(found) == 1 else None
+        if runtime is None:
+            return
+        message = f"{request.method} {request.url.path} failed: {response.content.get('error')}"
+        task = asyncio.get_running_loop().create_task(runtime.log("ERROR", message, status=response.status_code))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+    except Exception:
+        log.warning("could not log a failed Go request", exc_info=True)
+
+
+# Litestar picks the most specific class across layers, so every class the app maps (v2 envelope) is
+# mapped again here; otherwise e.g. a ChannelError would still get the v2 body on a Go route.
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    cls: _handler for cls in (Exception, GoError, ApiError, ChannelError, SchemaError, HTTPException)
+}
 
 
 async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:

@@ -134,3 +134,26 @@ async def test_subscribed_events_reach_the_bus_sinks(go: GoServer) -> None:
     planned = [e.event for e in sink.planned if e.instance_id == inst["id"]]
     # connection.update (connecting, open) yes; qrcode.updated was not subscribed.
     assert planned == ["connection.update", "connection.update"]
+
+
+async def test_a_v2_webhook_shows_in_the_go_dialect_and_back(go: GoServer) -> None:
+    name = "v2-hooked"
+    created = await go.srv.create_instance(
+        name,
+        webhook={"url": "https://v2.example/hook", "events": ["MESSAGES_UPSERT", "QRCODE_UPDATED"], "byEvents": True},
+    )
+    instance_id = created["instance"]["instanceId"]
+    info = (await go.client.get(f"/instance/info/{name}", headers=go.admin)).json()["data"]
+    assert (info["id"], info["webhook"], info["events"]) == (
+        instance_id,
+        "https://v2.example/hook",
+        "messages.upsert,qrcode.updated",
+    )
+    # The v2 token works on Go token routes; a Go connect keeps v2-only fields of the row.
+    connect = await go.client.post(
+        "/instance/connect", json={"subscribe": ["CALL"]}, headers={"apikey": created["hash"]}
+    )
+    assert connect.json()["data"]["eventString"] == "call"
+    row = await go.srv.services.subscriptions.find("webhook", instance_id)
+    assert row is not None
+    assert (row["url"], row["events"], row["webhookByEvents"]) == ("https://v2.example/hook", ["CALL"], True)

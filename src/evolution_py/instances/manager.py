@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from evolution_py.channels.base import Channel, InstanceSettings, ProxyConfig, QrCode
 from evolution_py.config import Settings
 from evolution_py.dto.instance import CreateInstanceRequest, ProxyRequest, SettingsRequest
-from evolution_py.errors import BadRequest, Forbidden, NotFound, instance_not_found
+from evolution_py.errors import ApiError, BadRequest, Forbidden, NotFound, instance_not_found
 from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import SubscriptionError, Subscriptions, normalize_events, save_sink_row
@@ -290,10 +290,14 @@ class InstanceManager:
         sinks: dict[str, dict[str, Any]],
         number: str | None = None,
         business_id: str | None = None,
+        unique_token: bool = False,
     ) -> RuntimeInstance:
-        """Store and load an instance from already-validated values (both dialects' create ends here)."""
+        """Store and load an instance from already-validated values (both dialects' create ends here).
+        `unique_token`: refuse a token another instance holds (token-only routes need it unique)."""
         async with self._create_lock:
             await self.check_name_free(name)
+            if unique_token and (self.instances.find_by_token(token) or self.resolve(instance_id) is not None):
+                raise ApiError("token or instanceId already in use", status=409)
             row = Instance(
                 id=instance_id,
                 name=name,

@@ -60,9 +60,6 @@ async def _create(request: Request[Any, Any, Any], body: dict[str, Any]) -> Resp
         raise GoError("WhatsApp Web instances are not available on this server yet", 501)
     if await manager.exists(name):
         raise GoError("instance already exists", 409)
-    # Token routes find the instance by token alone, so a Go token must be unique.
-    if manager.by_token(token) or manager.resolve(instance_id) is not None:
-        raise GoError("token or instanceId already in use", 409)
 
     sinks: dict[str, dict[str, Any]] = {}
     if webhook is not None or events is not None:
@@ -76,6 +73,7 @@ async def _create(request: Request[Any, Any, Any], body: dict[str, Any]) -> Resp
         settings=settings,
         proxy=proxy,
         sinks=sinks,
+        unique_token=True,  # token routes find the instance by token alone
     )
     data = {
         "id": runtime.id,

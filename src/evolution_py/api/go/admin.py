@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request, Response, delete, get, post
 
+from evolution_py.api.go.advanced import merge_settings
 from evolution_py.api.go.auth import admin_instance, require_global_key
 from evolution_py.api.go.envelope import GoError, as_go_response, json_object, optional_string, required_string, success
 from evolution_py.api.go.records import instance_record, iso
@@ -111,8 +112,6 @@ def _proxy_config(value: Any, prefix: str) -> ProxyConfig:
 
 
 def _create_settings(value: Any) -> InstanceSettings:
-    from evolution_py.api.go.advanced import merge_settings
-
     if value is None:
         return InstanceSettings()
     if not isinstance(value, dict):

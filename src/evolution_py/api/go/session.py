@@ -6,6 +6,7 @@ manager, so the v2 routes (`/instance/connectionState/...`, `/instance/connect/.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from evolution_py.api.go.envelope import GoError, json_object, required_string, 
 from evolution_py.api.go.events import event_string
 from evolution_py.api.go.records import connection_flags
 from evolution_py.api.go.subscriptions import parse_events, parse_transports, parse_url, save_subscription
+from evolution_py.instances.runtime import RuntimeInstance
 from evolution_py.services import services_of
 
 ALREADY_LOGGED_IN = "session already logged in"
@@ -64,9 +66,7 @@ async def qr(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return success({"qrcode": current.code, "code": current.base64, "Qrcode": current.base64, "Code": current.code})
 
 
-async def _wait_for_qr(runtime: Any, seconds: float) -> None:
-    import asyncio
-
+async def _wait_for_qr(runtime: RuntimeInstance, seconds: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline and runtime.channel.state == "connecting":

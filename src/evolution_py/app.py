@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
 from evolution_py.api import business, call, channel_webhooks, chat, group, instance, label, message, proxy, root
+from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
@@ -61,6 +62,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     routes: list[Any] = [docs_redirect]
     for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, group, label, call, business):
         routes.extend(module.ROUTES)
+    routes.append(go_api.build_router())
+    go_api.install(services)
 
     app = Litestar(
         route_handlers=routes,

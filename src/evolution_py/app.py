@@ -15,7 +15,21 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
-from evolution_py.api import channel_webhooks, chat, instance, message, proxy, rabbitmq, root, websocket
+from evolution_py.api import (
+    business,
+    call,
+    channel_webhooks,
+    chat,
+    group,
+    instance,
+    label,
+    message,
+    proxy,
+    rabbitmq,
+    root,
+    websocket,
+)
+from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
@@ -64,8 +78,24 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
-    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, websocket, rabbitmq):
+    for module in (
+        root,
+        instance,
+        settings_api,
+        proxy,
+        message,
+        chat,
+        channel_webhooks,
+        group,
+        label,
+        call,
+        business,
+        websocket,
+        rabbitmq,
+    ):
         routes.extend(module.ROUTES)
+    routes.append(go_api.build_router())
+    go_api.install(services)
 
     app = Litestar(
         route_handlers=routes,

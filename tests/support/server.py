@@ -45,7 +45,10 @@ class RunningServer:
 
 
 @asynccontextmanager
-async def running_server(data_dir: Path, env: dict[str, str]) -> AsyncIterator[RunningServer]:
+async def running_server(
+    data_dir: Path, env: dict[str, str], factories: dict[str, Any] | None = None
+) -> AsyncIterator[RunningServer]:
+    """`factories` adds or replaces channel factories by integration (e.g. a scripted test channel)."""
     port = free_port()
     full_env = {
         "AUTHENTICATION_API_KEY": TEST_API_KEY,
@@ -57,6 +60,8 @@ async def running_server(data_dir: Path, env: dict[str, str]) -> AsyncIterator[R
     }
     settings = load_settings(environ=full_env)
     services = build_services(settings)
+    if factories:
+        services.manager.factories.update(factories)
     app = build_asgi(settings, services)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

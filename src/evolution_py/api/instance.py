@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,6 +27,10 @@ from evolution_py.services import services_of
 GoCreateHandler = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[Response[Any]]]
 
 
+# Create-body fields only an Evolution Go client sends (contract evolution-go.md §6.2).
+_GO_ONLY_FIELDS = ("webhookEvents", "advancedSettings", "instanceId")
+
+
 def _paths(action: str) -> list[str]:
     return [f"/instance/{action}/{{instanceName:str}}", f"/{{instanceName:str}}/instance/{action}"]
 
@@ -47,8 +52,15 @@ async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     if not isinstance(body, dict):
         raise BadRequest("instance is not of a type(s) object")
     go_create: GoCreateHandler | None = services.extras.get("go_create")
-    if go_create is not None and "name" in body and "instanceName" not in body:
-        return await go_create(request, body)
+    if go_create is not None and "instanceName" not in body:
+        if "name" in body or any(body.get(field) is not None for field in _GO_ONLY_FIELDS):
+            return await go_create(request, body)
+        if "integration" not in body and is_global_key(request):
+            # Neither dialect's name field: one body that carries both dialects' error.
+            message = 'instance requires property "instanceName"'
+            return Response(
+                {"status": 400, "error": "name is required", "response": {"message": [message]}}, status_code=400
+            )
     # Upstream checks the name before the key: a taken name is a 403 even without a key.
     await services.manager.check_name_free(
         body.get("instanceName") if isinstance(body.get("instanceName"), str) else None
@@ -95,10 +107,44 @@ async def logout_instance(request: Request[Any, Any, Any], instanceName: str) ->
     return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance logged out"})
 
 
-@delete(_paths("delete"), guards=[instance_guard], status_code=200, tags=["Instance"])
-async def delete_instance(request: Request[Any, Any, Any], instanceName: str) -> StatusResponse:
-    await services_of(request).manager.delete(instanceName)
-    return StatusResponse(status="SUCCESS", error=False, response={"message": "Instance deleted"})
+@delete(_paths("delete"), status_code=200, tags=["Instance"])
+async def delete_instance(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
+    """Shared with the Evolution Go dialect, whose path carries the instance id (seed clients send the
+    name). A name is looked up first, then an id. With the global key the request cannot tell which
+    dialect sent it, so the answer carries both: v2's body plus Go's `"message":"success"`."""
+    manager = services_of(request).manager
+    runtime = manager.get(instanceName)
+    if runtime is None and (by_id := manager.resolve(instanceName)) is not None:
+        if not is_global_key(request):  # Go's delete by id is an admin route
+            raise Unauthorized()
+        runtime = by_id
+    if runtime is None:
+        if _looks_like_uuid(instanceName) and is_global_key(request):
+            # Go clients send ids: answer its error text inside the v2 envelope.
+            body = {
+                "status": 404,
+                "error": "instance not found",
+                "response": {"message": [f'The "{instanceName}" instance does not exist']},
+            }
+            return Response(body, status_code=404)
+        await instance_guard(request, request.route_handler)  # v2's 404 / 401, in v2's order
+        runtime = manager.require(instanceName)
+    elif not is_global_key(request):
+        await instance_guard(request, request.route_handler)
+        await manager.delete(runtime.name)
+        return Response(StatusResponse(status="SUCCESS", error=False, response={"message": "Instance deleted"}))
+    await manager.delete(runtime.name)
+    return Response(
+        {"status": "SUCCESS", "error": False, "response": {"message": "Instance deleted"}, "message": "success"}
+    )
+
+
+def _looks_like_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @get("/instance/fetchInstances", tags=["Instance"], summary="List instances")

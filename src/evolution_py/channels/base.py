@@ -109,6 +109,10 @@ class InstanceContext(Protocol):
     ) -> None:
         """Persist the connection state (and owner fields) of the instance."""
 
+    async def log(self, level: str, message: str, **metadata: Any) -> None:
+        """Append to the instance's own log (`GET /instance/logs/...`); level DEBUG, INFO, WARN or ERROR."""
+        return None
+
 
 class Channel(Protocol):
     integration: str

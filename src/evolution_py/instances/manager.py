@@ -18,10 +18,12 @@ from sqlalchemy import delete, func, select
 from evolution_py.channels.base import Channel, InstanceSettings, ProxyConfig, QrCode
 from evolution_py.config import Settings
 from evolution_py.dto.instance import CreateInstanceRequest, ProxyRequest, SettingsRequest
-from evolution_py.errors import BadRequest, Forbidden, NotFound, instance_not_found
+from evolution_py.errors import ApiError, BadRequest, Forbidden, NotFound, instance_not_found
 from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import SubscriptionError, Subscriptions, normalize_events, save_sink_row
+from evolution_py.instances.logbook import InstanceLogbook
+from evolution_py.instances.registry import InstanceRegistry
 from evolution_py.instances.runtime import RuntimeInstance
 from evolution_py.store.db import Database
 from evolution_py.store.messages import row_dict
@@ -89,7 +91,8 @@ class InstanceManager:
         self.bus = bus
         self.factories = factories
         self.subscriptions = subscriptions or Subscriptions(db)
-        self.instances: dict[str, RuntimeInstance] = {}
+        self.logbook = InstanceLogbook(db, settings)
+        self.instances: InstanceRegistry = InstanceRegistry()
         self._create_lock = asyncio.Lock()
         self._auto_delete: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -107,6 +110,13 @@ class InstanceManager:
 
     def by_token(self, token: str) -> list[RuntimeInstance]:
         return [i for i in self.instances.values() if i.token == token]
+
+    def resolve(self, name_or_id: str) -> RuntimeInstance | None:
+        """The instance with this name, else the one with this id (Go routes take either)."""
+        runtime = self.instances.get(name_or_id)
+        if runtime is not None:
+            return runtime
+        return next((i for i in self.instances.values() if i.id == name_or_id), None)
 
     async def exists(self, name: str) -> bool:
         if name in self.instances:
@@ -147,8 +157,9 @@ class InstanceManager:
             await asyncio.sleep(delay)
         try:
             await runtime.channel.start()
-        except Exception:
+        except Exception as exc:
             log.exception("instance %s: channel start failed", runtime.name)
+            await runtime.log("ERROR", "Channel start failed", error=str(exc))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -217,36 +228,17 @@ class InstanceManager:
             )
         sinks = self._sink_rows_from_create(req)
 
-        async with self._create_lock:
-            await self.check_name_free(name)
-            row = Instance(
-                id=instance_id,
-                name=name,
-                connectionStatus="close" if integration == "WHATSAPP-BAILEYS" else "open",
-                integration=integration,
-                number=req.number,
-                businessId=req.businessId,
-                token=token,
-                clientName=self.settings.client_name,
-            )
-            # One transaction: an instance exists with all its rows, or not at all.
-            async with self.db.transaction() as session:
-                session.add(row)
-                await session.flush()
-                setting_row = Setting(instanceId=instance_id, **msgspec_to_dict(settings))
-                session.add(setting_row)
-                proxy_row = None
-                if proxy.enabled:
-                    proxy_row = Proxy(instanceId=instance_id, **msgspec_to_dict(proxy))
-                    session.add(proxy_row)
-                for kind, values in sinks.items():
-                    await save_sink_row(session, kind, instance_id, values)
-            self.subscriptions.forget(instance_id)
-            runtime = self._build(row, setting_row, proxy_row)
-            self.instances[name] = runtime
-
-        self._schedule_auto_delete(name)
-        await runtime.emit(names.INSTANCE_CREATE, {"instanceName": name, "instanceId": instance_id})
+        runtime = await self.create_record(
+            name=name,
+            integration=integration,
+            token=token,
+            instance_id=instance_id,
+            settings=settings,
+            proxy=proxy,
+            sinks=sinks,
+            number=req.number,
+            business_id=req.businessId,
+        )
 
         response: dict[str, Any] = {
             "instance": {
@@ -285,6 +277,57 @@ class InstanceManager:
             response["qrcode"] = msgspec_to_dict(qr)
             response["instance"]["status"] = runtime.channel.state
         return response
+
+    async def create_record(
+        self,
+        *,
+        name: str,
+        integration: str,
+        token: str,
+        instance_id: str,
+        settings: InstanceSettings,
+        proxy: ProxyConfig,
+        sinks: dict[str, dict[str, Any]],
+        number: str | None = None,
+        business_id: str | None = None,
+        unique_token: bool = False,
+    ) -> RuntimeInstance:
+        """Store and load an instance from already-validated values (both dialects' create ends here).
+        `unique_token`: refuse a token another instance holds (token-only routes need it unique)."""
+        async with self._create_lock:
+            await self.check_name_free(name)
+            if unique_token and (self.instances.find_by_token(token) or self.resolve(instance_id) is not None):
+                raise ApiError("token or instanceId already in use", status=409)
+            row = Instance(
+                id=instance_id,
+                name=name,
+                connectionStatus="close" if integration == "WHATSAPP-BAILEYS" else "open",
+                integration=integration,
+                number=number,
+                businessId=business_id,
+                token=token,
+                clientName=self.settings.client_name,
+            )
+            # One transaction: an instance exists with all its rows, or not at all.
+            async with self.db.transaction() as session:
+                session.add(row)
+                await session.flush()
+                setting_row = Setting(instanceId=instance_id, **msgspec_to_dict(settings))
+                session.add(setting_row)
+                proxy_row = None
+                if proxy.enabled:
+                    proxy_row = Proxy(instanceId=instance_id, **msgspec_to_dict(proxy))
+                    session.add(proxy_row)
+                for kind, values in sinks.items():
+                    await save_sink_row(session, kind, instance_id, values)
+            self.subscriptions.forget(instance_id)
+            runtime = self._build(row, setting_row, proxy_row)
+            self.instances[name] = runtime
+
+        self._schedule_auto_delete(name)
+        await runtime.log("INFO", "Instance created", integration=integration)
+        await runtime.emit(names.INSTANCE_CREATE, {"instanceName": name, "instanceId": instance_id})
+        return runtime
 
     def _sink_rows_from_create(self, req: CreateInstanceRequest) -> dict[str, dict[str, Any]]:
         env = self.settings.env
@@ -350,6 +393,7 @@ class InstanceManager:
             return {"instance": {"instanceName": name, "state": "open"}}
         if state == "connecting":
             return msgspec_to_dict(runtime.channel.qrcode)
+        await runtime.log("INFO", "Connect requested", number=number)
         qr = await self.connect_and_wait(runtime, number, wait=2.0)
         if runtime.channel.state == "open":
             return {"instance": {"instanceName": name, "state": "open"}}
@@ -359,16 +403,66 @@ class InstanceManager:
         runtime = self.require(name)
         if runtime.channel.state == "close":
             return {"error": True, "message": f'The "{name}" instance is not connected'}
+        await runtime.log("INFO", "Restart requested")
         await runtime.channel.restart()
         if runtime.channel.state == "open":
             return {"instance": {"instanceName": name, "state": "open"}}
         return msgspec_to_dict(runtime.channel.qrcode)
 
-    async def logout(self, name: str) -> None:
+    async def logout(self, name: str, *, closed_session_too: bool = False) -> None:
+        """`closed_session_too`: also log out a session that is stored but not connected right now."""
         runtime = self.require(name)
-        if runtime.channel.state == "close":
+        if runtime.channel.state == "close" and not (closed_session_too and runtime.channel.owner_jid):
             raise BadRequest(f'The "{name}" instance is not connected')
+        await runtime.log("INFO", "Logout requested")
         await runtime.channel.logout()
+
+    async def disconnect(self, name: str) -> None:
+        """Drop the connection but keep the session (a later connect resumes without a QR)."""
+        runtime = self.require(name)
+        await runtime.log("INFO", "Disconnect requested")
+        await runtime.channel.close()
+
+    async def reconnect(self, name: str, *, wait: float = 0.0) -> RuntimeInstance:
+        """Tear the connection down and bring it up again (resuming the stored session, or a new QR)."""
+        runtime = self.require(name)
+        await runtime.log("INFO", "Reconnect requested", state=runtime.channel.state)
+        if runtime.channel.state == "close":
+            await self.connect_and_wait(runtime, None, wait=wait)
+        else:
+            await runtime.channel.restart()
+        return runtime
+
+    def reconnect_soon(self, name: str) -> None:
+        """Reconnect in the background if the instance is (being) connected, e.g. so a new proxy applies."""
+        runtime = self.instances.get(name)
+        if runtime is not None and runtime.channel.state != "close":
+            self._spawn(self._reconnect_quietly(name))
+
+    async def _reconnect_quietly(self, name: str) -> None:
+        try:
+            await self.reconnect(name)
+        except Exception as exc:
+            log.exception("instance %s: reconnect failed", name)
+            runtime = self.instances.get(name)
+            if runtime is not None:
+                await runtime.log("ERROR", "Reconnect failed", error=str(exc))
+
+    async def request_pairing_code(self, name: str, number: str, wait: float) -> str | None:
+        """Ask the channel for a pairing code for `number` (also while a QR flow runs); None if none came."""
+        runtime = self.require(name)
+        await runtime.log("INFO", "Pairing code requested", number=number)
+        before = runtime.channel.qrcode.pairingCode
+        await runtime.channel.connect(number)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            code = runtime.channel.qrcode.pairingCode
+            if isinstance(code, str) and code and code != before:
+                return code
+            if runtime.channel.state == "open" or loop.time() >= deadline:
+                return None
+            await asyncio.sleep(0.05)
 
     async def delete(self, name: str) -> None:
         runtime = self.require(name)
@@ -412,6 +506,7 @@ class InstanceManager:
                 row.updatedAt = utcnow()
             await session.flush()
             runtime.settings = _settings_from_row(row)
+        await runtime.log("INFO", "Settings updated", **values)
         return {"settings": {"instanceName": name, "settings": msgspec_to_dict(req, drop_none=True)}}
 
     async def find_settings(self, name: str) -> dict[str, Any] | None:
@@ -450,6 +545,9 @@ class InstanceManager:
                     setattr(row, field, value)
                 row.updatedAt = utcnow()
         runtime.proxy = msgspec.convert(values, ProxyConfig)
+        await runtime.log(
+            "INFO", "Proxy set" if values["enabled"] else "Proxy removed", host=values["host"], port=values["port"]
+        )
         return {"proxy": {"instanceName": name, "proxy": values}}
 
     async def find_proxy(self, name: str) -> dict[str, Any] | None:

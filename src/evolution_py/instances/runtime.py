@@ -35,6 +35,7 @@ class RuntimeInstance:
         self.profile_name = row.profileName
         self.profile_pic_url = row.profilePicUrl
         self.connection_status = row.connectionStatus
+        self.created_at = row.createdAt
         self._settings = settings
         self._proxy = proxy
         cfg = manager.settings
@@ -132,3 +133,29 @@ class RuntimeInstance:
                 await session.execute(update(Instance).where(Instance.id == self.id).values(**values))
         except Exception:
             log.exception("instance %s: could not store connection state %s", self._name, state)
+        await self.log(
+            *_connection_log_line(state, reason_code),
+            **_drop_none({"state": state, "ownerJid": owner_jid, "reasonCode": reason_code, "reason": _plain(reason)}),
+        )
+
+    async def log(self, level: str, message: str, **metadata: Any) -> None:
+        await self._manager.logbook.write(self.id, level, message, metadata or None)
+
+
+def _connection_log_line(state: ConnectionState, reason_code: int | None) -> tuple[str, str]:
+    if state == "open":
+        return "INFO", "Instance connected successfully"
+    if state == "connecting":
+        return "INFO", "Instance connecting"
+    if reason_code is not None and reason_code not in (200, 401):
+        return "WARN", f"Instance disconnected (reason {reason_code})"
+    return "INFO", "Instance disconnected"
+
+
+def _plain(value: Any) -> Any:
+    """The JSON log column takes plain values only; anything else is stored as its text."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}

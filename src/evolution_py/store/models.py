@@ -306,3 +306,20 @@ class IsOnWhatsapp(Base):
     lid: Mapped[str | None] = mapped_column(String(100))
     createdAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class InstanceLog(Base):
+    """One entry of an instance's own log (connection changes, errors, admin actions), served by
+    the Evolution Go dialect's `GET /instance/logs/:instanceId`; pruned by `instances/logbook.py`."""
+
+    __tablename__ = "InstanceLog"
+
+    # Integer ids autoincrement on both databases (a BigInteger primary key does not on SQLite).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instanceId: Mapped[str] = _instance_fk()
+    timestamp: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    logMetadata: Mapped[Any | None] = mapped_column("metadata", JsonType)
+
+    __table_args__ = (Index("InstanceLog_instanceId_timestamp_idx", "instanceId", "timestamp"),)

@@ -75,6 +75,12 @@ class EvolutionChannel(BaseChannel):
     async def set_presence(self, presence: str) -> None:
         raise self.unavailable()
 
+    async def fetch_profile_picture_url(self, number: str | None) -> dict[str, Any]:
+        # upstream's Evolution channel answers the JID with no picture instead of an error.
+        from evolution_py.channels.jid import create_jid
+
+        return {"wuid": create_jid(number or ""), "profilePictureUrl": None}
+
     # --- inbound ------------------------------------------------------------------------------
 
     async def receive(self, payload: dict[str, Any]) -> None:

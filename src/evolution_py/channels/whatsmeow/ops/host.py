@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evolution_py.channels.base import InstanceContext
 
@@ -15,3 +15,14 @@ class OpsHost(Protocol):
 
     def require_open(self) -> None:
         """Raise ChannelError(f'The "{name}" instance is not connected', status=400) unless open."""
+
+
+class OpsMixin:
+    """Base of every operations mixin: declares, for the type checker only, what `OpsHost` gives
+    (declaring them for real would shadow the channel's own attributes in the MRO)."""
+
+    if TYPE_CHECKING:
+        client: Any
+        ctx: InstanceContext
+
+        def require_open(self) -> None: ...

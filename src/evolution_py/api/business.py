@@ -1,0 +1,78 @@
+"""`/business` router: `getCatalog` and `getCollections` (200). Every failure after the guards,
+validation included, answers upstream's 400 "Meta error" body (`createMetaErrorResponse`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, Router, post
+
+from evolution_py.api.auth import instance_guard
+from evolution_py.api.errors import SchemaError
+from evolution_py.api.openapi import documented_body
+from evolution_py.api.validation import check_standard, json_body, to_dto
+from evolution_py.channels.base import ChannelError
+from evolution_py.dto.business import CATALOG_SCHEMA, COLLECTIONS_SCHEMA, CatalogQuery
+from evolution_py.errors import ApiError
+from evolution_py.services import services_of
+
+
+def meta_error(message: Any, context: str) -> Response[Any]:
+    """upstream's body for an Evolution exception (`message` is its array) reaching createMetaErrorResponse."""
+    body = {
+        "status": 400,
+        "error": "Bad Request",
+        "message": message,
+        "details": {
+            "whatsapp_error": message,
+            "whatsapp_code": "UNKNOWN_ERROR",
+            "error_user_title": message,
+            "error_user_msg": message,
+            "error_type": "UNKNOWN",
+            "error_subcode": None,
+            "fbtrace_id": None,
+            "context": context,
+            "type": "whatsapp_api_error",
+        },
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+    return Response(body, status_code=400)
+
+
+async def _run(request: Request[Any, Any, Any], name: str, method: str, context: str, schema: Any) -> Any:
+    channel = services_of(request).manager.require(name).channel
+    try:
+        body = await json_body(request)
+        check_standard(body, schema)
+        return Response(await getattr(channel, method)(to_dto(body, CatalogQuery)), status_code=200)
+    except SchemaError as exc:
+        return meta_error([exc.messages], context)
+    except ChannelError as exc:
+        return meta_error(exc.messages, context)
+    except ApiError as exc:
+        return meta_error(exc.message, context)
+
+
+@post(
+    "/getCatalog/{instanceName:str}",
+    status_code=200,
+    dependencies=documented_body(CatalogQuery),
+)
+async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any:
+    return await _run(request, instanceName, "get_catalog", "business_catalog", CATALOG_SCHEMA)
+
+
+@post(
+    "/getCollections/{instanceName:str}",
+    status_code=200,
+    dependencies=documented_body(CatalogQuery),
+)
+async def get_collections(request: Request[Any, Any, Any], instanceName: str) -> Any:
+    return await _run(request, instanceName, "get_collections", "business_collections", COLLECTIONS_SCHEMA)
+
+
+ROUTER = Router(
+    path="/business", guards=[instance_guard], tags=["Business"], route_handlers=[get_catalog, get_collections]
+)
+ROUTES = [ROUTER]

@@ -1,0 +1,140 @@
+"""Profile and privacy routes of `/chat/*` on whatsmeow (own name, status, picture, privacy;
+another number's picture and profile)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from evolution_py.channels.base import ChannelError
+from evolution_py.channels.jid import create_jid
+from evolution_py.channels.whatsmeow.ops.business import user_info_of, verified_name
+from evolution_py.channels.whatsmeow.ops.common import error_text, jid_str, load_media, to_jid, to_jpeg
+from evolution_py.channels.whatsmeow.ops.host import OpsMixin
+from evolution_py.channels.whatsmeow.ops.numbers import check_numbers
+from evolution_py.channels.whatsmeow.ops.unsupported import PICTURE_REMOVAL, unsupported
+from evolution_py.dto.chat import PrivacySettings
+
+# whatsmeow's PrivacySettings enum (neonize proto) → the wire value Baileys/upstream show.
+PRIVACY_VALUES = {1: "", 2: "all", 3: "contacts", 4: "contact_blacklist", 5: "match_last_seen", 6: "known", 7: "none"}
+# upstream's field → (whatsmeow PrivacySettings proto field, whatsmeow setting name)
+PRIVACY_FIELDS = {
+    "readreceipts": ("ReadReceipts", "readreceipts"),
+    "profile": ("Profile", "profile"),
+    "status": ("Status", "status"),
+    "online": ("Online", "online"),
+    "last": ("LastSeen", "last"),
+    "groupadd": ("GroupAdd", "groupadd"),
+}
+
+
+@dataclass(frozen=True)
+class WireValue:
+    """neonize sends `enum.value` to Go as is; its own PrivacySetting enum spells
+    `contacts_blacklist`, where whatsmeow (and WhatsApp) use `contact_blacklist`."""
+
+    value: str
+
+
+def privacy_dict(settings: Any) -> dict[str, str]:
+    return {field: PRIVACY_VALUES.get(getattr(settings, proto), "") for field, (proto, _) in PRIVACY_FIELDS.items()}
+
+
+def privacy_calls(req: PrivacySettings) -> list[tuple[WireValue, WireValue]]:
+    """The six `set_privacy_setting(name, value)` calls an update makes, in upstream's order."""
+    return [(WireValue(name), WireValue(getattr(req, field))) for field, (_, name) in PRIVACY_FIELDS.items()]
+
+
+class ProfileOps(OpsMixin):
+    async def fetch_profile_picture_url(self, number: str | None) -> dict[str, Any]:
+        self.require_open()
+        jid = create_jid(number) if number else (getattr(self, "owner_jid", None) or "")
+        try:
+            picture = await self.client.get_profile_picture(to_jid(jid))
+            url = picture.URL or None if picture is not None else None
+        except Exception:
+            url = None
+        return {"wuid": jid, "profilePictureUrl": url}
+
+    async def fetch_profile(self, number: str | None) -> dict[str, Any]:
+        self.require_open()
+        own_name: str | None = None
+        if number:
+            jid = create_jid(number)
+        else:
+            # Own profile: upstream reads its instance row; whatsmeow's device store has the same.
+            me = await self.client.get_me()
+            own_name = me.PushName or None
+            jid = getattr(self, "owner_jid", None) or jid_str(me.JID) or ""
+        checked = (await check_numbers(self.client, [jid]))[0]
+        if not checked["exists"]:
+            raise ChannelError({"jid": checked["jid"], "exists": False, "number": checked["number"]}, status=400)
+        jid = checked["jid"]
+        try:
+            info = await user_info_of(self.client, jid)
+            picture = (await self.fetch_profile_picture_url(jid))["profilePictureUrl"]
+        except Exception:
+            return {"wuid": jid, "name": None, "picture": None, "status": None, "os": None, "isBusiness": False}
+        business = info is not None and info.HasField("VerifiedName")
+        name = verified_name(info) if business else checked.get("name")
+        return {
+            "wuid": jid,
+            "name": name if number else (own_name or name),
+            "numberExists": True,
+            "picture": picture,
+            "status": (info.Status if info is not None else None) if number else self_state(self),
+            "isBusiness": business,
+            "email": None,
+            "description": None,
+            "website": None,
+        }
+
+    async def update_profile_name(self, name: str) -> dict[str, Any]:
+        self.require_open()
+        try:
+            await self.client.set_profile_name(name)
+        except Exception as exc:
+            raise ChannelError("Error updating profile name", error_text(exc), status=500) from None
+        return {"update": "success"}
+
+    async def update_profile_status(self, status: str) -> dict[str, Any]:
+        self.require_open()
+        try:
+            await self.client.set_status_message(status)
+        except Exception as exc:
+            raise ChannelError("Error updating profile status", error_text(exc), status=500) from None
+        return {"update": "success"}
+
+    async def update_profile_picture(self, picture: str | None) -> dict[str, Any]:
+        self.require_open()
+        try:
+            raw = await load_media(picture or "", what="picture", proxy=self.ctx.proxy.url())
+            await self.client.set_profile_photo(await asyncio.to_thread(to_jpeg, raw))
+        except Exception as exc:
+            raise ChannelError("Error updating profile picture", error_text(exc), status=500) from None
+        return {"update": "success"}
+
+    async def remove_profile_picture(self) -> dict[str, Any]:
+        self.require_open()
+        raise unsupported("removeProfilePicture", PICTURE_REMOVAL)
+
+    async def fetch_privacy_settings(self) -> dict[str, str]:
+        self.require_open()
+        return privacy_dict(await self.client.get_privacy_settings())
+
+    async def update_privacy_settings(self, req: PrivacySettings) -> dict[str, Any]:
+        self.require_open()
+        try:
+            for name, value in privacy_calls(req):
+                await self.client.set_privacy_setting(name, value)
+        except Exception as exc:
+            raise ChannelError("Error updating privacy settings", error_text(exc), status=500) from None
+        data = {field: getattr(req, field) for field in PRIVACY_FIELDS}
+        return {"update": "success", "data": data}
+
+
+def self_state(host: Any) -> str | None:
+    """Own profile: upstream reports the instance's connection status there."""
+    state = getattr(host, "state", None)
+    return state if isinstance(state, str) else None

@@ -1,0 +1,107 @@
+"""whatsmeow protobufs ↔ the Baileys-style JSON upstream's clients see.
+
+whatsmeow spells acronyms Go-style (`remoteJID`, `fileSHA256`, `URL`); Baileys camel-cases them
+(`remoteJid`, `fileSha256`, `url`). One rule covers all but a few names, listed as exceptions.
+Going back, field names are matched case-insensitively against the protobuf descriptor, and
+Baileys' index-keyed byte objects (`{"0": 12, ...}`) and `{low, high}` longs are accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message as ProtoMessage
+
+_EXCEPTIONS = {
+    "thumbnailCDNURL": "thumbnailCdnUrl",
+    "keyIDs": "keyIds",
+    "deviceID": "deviceID",
+    "deviceAgentID": "deviceAgentID",
+}
+_RUN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)")
+
+
+def baileys_name(name: str) -> str:
+    if name in _EXCEPTIONS:
+        return _EXCEPTIONS[name]
+
+    def lower_run(match: re.Match[str]) -> str:
+        run = match.group(0)
+        return run.lower() if match.start() == 0 else run[0] + run[1:].lower()
+
+    return _RUN.sub(lower_run, name)
+
+
+def _rename(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {baileys_name(key): _rename(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rename(item) for item in value]
+    return value
+
+
+def to_baileys_json(message: ProtoMessage) -> dict[str, Any]:
+    """Protobuf → dict with Baileys' key names; enums as names, 64-bit ints as strings, bytes base64
+    (the protobuf-JSON form upstream's "raw Baileys message" routes answer)."""
+    return _rename(json_format.MessageToDict(message))  # type: ignore[no-any-return]
+
+
+def _bytes_value(value: Any) -> Any:
+    if isinstance(value, dict) and value and all(key.isdigit() for key in value):
+        data = bytes(int(value[str(index)]) & 0xFF for index in range(len(value)))
+        return base64.b64encode(data).decode()
+    if isinstance(value, list) and all(isinstance(item, int) for item in value):
+        return base64.b64encode(bytes(item & 0xFF for item in value)).decode()
+    return value
+
+
+def _long_value(value: Any) -> Any:
+    if isinstance(value, dict) and "low" in value:
+        low = int(value.get("low") or 0) & 0xFFFFFFFF
+        high = int(value.get("high") or 0) & 0xFFFFFFFF
+        return str((high << 32) | low)
+    return value
+
+
+_LONGS = {
+    FieldDescriptor.TYPE_INT64,
+    FieldDescriptor.TYPE_UINT64,
+    FieldDescriptor.TYPE_SINT64,
+    FieldDescriptor.TYPE_FIXED64,
+    FieldDescriptor.TYPE_SFIXED64,
+}
+
+
+def _normalise(value: Any, descriptor: Descriptor) -> Any:
+    if not isinstance(value, dict):
+        return value
+    by_lower = {field.name.lower(): field for field in descriptor.fields}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        field = by_lower.get(key.lower())
+        if field is None or item is None:
+            continue
+        repeated = field.is_repeated
+        items = item if repeated and isinstance(item, list) else [item]
+        converted = []
+        for element in items:
+            if field.type == FieldDescriptor.TYPE_MESSAGE:
+                converted.append(_normalise(element, field.message_type))
+            elif field.type == FieldDescriptor.TYPE_BYTES:
+                converted.append(_bytes_value(element))
+            elif field.type in _LONGS:
+                converted.append(_long_value(element))
+            else:
+                converted.append(element)
+        out[field.name] = converted if repeated else converted[0]
+    return out
+
+
+def from_baileys_json(data: dict[str, Any], message: ProtoMessage) -> ProtoMessage:
+    """Baileys-style (or protobuf-style) JSON → the given protobuf message, unknown keys dropped."""
+    json_format.ParseDict(_normalise(data, message.DESCRIPTOR), message, ignore_unknown_fields=True)
+    return message

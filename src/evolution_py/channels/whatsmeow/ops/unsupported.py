@@ -1,0 +1,21 @@
+"""Operations whatsmeow can do but neonize 0.5.2 cannot reach; each answers one clear 400.
+
+App-state patches (archive, unread, labels): neonize's `send_app_state` decodes the patch name by
+comparing pointers (`switch patchInfo.Type { case PatchInfo_REGULAR.Enum(): ...}`), which never
+matches, and has no case for `regular_low`; every patch would reach WhatsApp with an empty
+collection name. Fixing it takes a neonize build that compares `*patchInfo.Type` values and maps
+REGULAR_LOW/REGULAR_HIGH; then the mutations whatsmeow's `appstate.BuildArchive`/`BuildLabelChat`
+make can be sent from Python through `send_app_state`.
+"""
+
+from __future__ import annotations
+
+from evolution_py.channels.base import ChannelError
+
+APP_STATE = "neonize 0.5.2 cannot send WhatsApp app-state patches (see docs/whatsapp-operations.md)"
+PICTURE_REMOVAL = "neonize 0.5.2 passes an empty, non-nil picture to whatsmeow, which only removes on nil"
+CATALOG = "whatsmeow has no product catalog query and neonize 0.5.2 cannot send raw IQs"
+
+
+def unsupported(route: str, reason: str) -> ChannelError:
+    return ChannelError(f"{route} is not available on the WhatsApp Web channel: {reason}", status=400)

@@ -1,0 +1,125 @@
+"""A stand-in for neonize's `NewAClient` for the operations mixins: it records every call with its
+arguments (neonize's real protobuf types and enums) and answers what the test told it to, also as
+real protobufs, so a test checks exactly what would reach whatsmeow and exactly what comes back.
+
+`OpsChannel` mixes every operations mixin over that client, a real `MessageStore` on a throw-away
+SQLite database, and `require_open()` as the real channel has it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neonize.aioze.client import NewAClient
+from neonize.proto.Neonize_pb2 import JID
+
+from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
+from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
+from evolution_py.store.db import Database
+from evolution_py.store.messages import MessageStore
+from evolution_py.store.models import Instance
+
+
+@dataclass
+class Call:
+    name: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+
+
+class FakeOpsClient:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.answers: dict[str, Any] = {}
+
+    def answer(self, name: str, value: Any) -> None:
+        """`value`: what the call returns; an exception instance is raised; a callable is called
+        with the call's arguments and its result returned."""
+        self.answers[name] = value
+
+    def called(self, name: str) -> list[Call]:
+        return [call for call in self.calls if call.name == name]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        # Only methods the real client has, called with arguments its signature accepts.
+        real = getattr(NewAClient, name, None)
+        if real is None or not callable(real):
+            raise AttributeError(f"neonize's NewAClient has no method {name!r}")
+        signature = inspect.signature(real)
+
+        async def method(*args: Any, **kwargs: Any) -> Any:
+            signature.bind(self, *args, **kwargs)
+            self.calls.append(Call(name, args, kwargs))
+            value = self.answers.get(name)
+            if isinstance(value, BaseException):
+                raise value
+            if callable(value) and not isinstance(value, type):
+                return value(*args, **kwargs)
+            return value
+
+        return method
+
+
+@dataclass
+class FakeContext:
+    """The InstanceContext the mixins see: real store, recorded events."""
+
+    store: MessageStore
+    instance_id: str
+    name: str = "ops-test"
+    number: str | None = None
+    token: str | None = None
+    settings: InstanceSettings = field(default_factory=InstanceSettings)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    data_dir: str = ""
+    events: list[tuple[str, Any]] = field(default_factory=list)
+
+    async def emit(self, event: str, data: Any) -> None:
+        self.events.append((event, data))
+
+    async def update_connection(self, state: str, **_fields: Any) -> None:
+        return None
+
+
+class OpsChannel(WhatsAppWebOps):
+    def __init__(
+        self, client: FakeOpsClient, ctx: FakeContext, *, open_: bool = True, owner: str | None = None
+    ) -> None:
+        self.client = client
+        self.ctx = ctx
+        self.open = open_
+        self.owner_jid = owner
+
+    def require_open(self) -> None:
+        if not self.open:
+            raise ChannelError(f'The "{self.ctx.name}" instance is not connected', status=400)
+
+
+@asynccontextmanager
+async def ops_channel(tmp_path: Path, *, owner: str = "5511900000001@s.whatsapp.net") -> AsyncIterator[OpsChannel]:
+    db = Database(f"sqlite+aiosqlite:///{(tmp_path / 'ops.db').as_posix()}")
+    await db.migrate()
+    instance_id = str(uuid.uuid4())
+    async with db.transaction() as session:
+        session.add(Instance(id=instance_id, name=f"ops-{instance_id[:8]}", integration="WHATSAPP-BAILEYS"))
+    ctx = FakeContext(store=MessageStore(db, instance_id), instance_id=instance_id)
+    try:
+        yield OpsChannel(FakeOpsClient(), ctx, owner=owner)
+    finally:
+        await db.dispose()
+
+
+def jid(value: str) -> JID:
+    user, _, server = value.partition("@")
+    return JID(User=user, Server=server, Device=0, RawAgent=0, Integrator=0, IsEmpty=False)
+
+
+Answer = Callable[..., Any]

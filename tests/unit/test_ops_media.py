@@ -1,0 +1,61 @@
+"""Loading a picture from a URL (real local HTTP server) or base64, with the size cap."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from evolution_py.channels.base import ChannelError
+from evolution_py.channels.whatsmeow.ops import common
+from tests.support.server import free_port
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path.startswith("/big"):
+            body = b"x" * 2048
+        elif self.path.startswith("/ok"):
+            body = b"picture-bytes"
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def http_base() -> Iterator[str]:
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_url_base64_and_limits(http_base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert await common.load_media(f"{http_base}/ok") == b"picture-bytes"
+    assert await common.load_media("cGljdHVyZQ==") == b"picture"
+    assert await common.load_media("data:image/png;base64,cGljdHVyZQ==") == b"picture"
+    with pytest.raises(ChannelError) as missing:
+        await common.load_media(f"{http_base}/nope", what="picture")
+    assert missing.value.messages == ["Could not fetch picture: HTTP 404"]
+    with pytest.raises(ChannelError) as not_media:
+        await common.load_media("not base64!", what="picture")
+    assert not_media.value.messages == ['"picture" must be a url or a base64']
+    monkeypatch.setattr(common, "MAX_MEDIA_BYTES", 1024)
+    with pytest.raises(ChannelError) as big:
+        await common.load_media(f"{http_base}/big", what="picture")
+    assert big.value.messages == ["picture is larger than 1024 bytes"]

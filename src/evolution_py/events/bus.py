@@ -69,7 +69,8 @@ class EventBus:
 
     async def _deliver(self, sink: Sink, delivery: Delivery) -> None:
         """Send one delivery; a retryable failure (e.g. the broker is down) is retried in place with
-        backoff, so the sink's order is kept and nothing accepted is dropped while it is away."""
+        backoff, so nothing accepted is dropped while the target is away (and a one-at-a-time sink
+        keeps its order)."""
         while True:
             try:
                 await sink.send(delivery)

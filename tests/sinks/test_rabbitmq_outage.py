@@ -101,3 +101,53 @@ async def test_server_starts_while_broker_is_down_and_catches_up(server_factory:
             assert {msgspec.json.decode(m.body)["data"]["key"]["id"] for m in messages} == set(accepted)
     finally:
         await proxy.close()
+
+
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
+async def test_silent_network_is_noticed_and_nothing_is_lost(server_factory: ServerFactory) -> None:
+    """No FIN or RST: the link just goes quiet. Heartbeats (1 s here) tell, the sink reconnects."""
+    name = f"rmqfrz_{uuid.uuid4().hex[:10]}"
+    queue_name = f"{name}.send.message"
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    env = {
+        "RABBITMQ_ENABLED": "true",
+        "RABBITMQ_URI": f"amqp://guest:guest@127.0.0.1:{proxy.port}/",
+        "RABBITMQ_HEARTBEAT": "1",
+    }
+    try:
+        async with amqp_consumer() as consumer, server_factory(**env) as server:
+            consumer.track(queues=(queue_name,), exchanges=(name,))
+            await consumer.prepare(queue_name)
+            sink = server.services.extras["rabbitmq"]
+            assert await sink.connection.wait_ready(10)
+            await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
+            accepted: list[str] = []
+
+            async def send(count: int) -> None:
+                for index in range(count):
+                    response = await server.client.post(
+                        f"/message/sendText/{name}",
+                        json={"number": "5511999990000", "text": f"event {index}"},
+                        headers=server.headers(),
+                    )
+                    assert response.status_code == 201
+                    accepted.append(response.json()["key"]["id"])
+
+            await send(10)
+            proxy.freeze()
+            await send(20)
+            await asyncio.sleep(8)  # past aiormq's heartbeat grace ((1 + 1) * 3 s)
+            assert not sink.connection.connected, "the silent link was not noticed"
+            proxy.thaw()
+            await send(10)
+            received = await consumer.collect(
+                queue_name,
+                lambda got: {msgspec.json.decode(m.body)["data"]["key"]["id"] for m in got} >= set(accepted),
+                within=60,
+            )
+            seen = {msgspec.json.decode(m.body)["data"]["key"]["id"] for m in received}
+            assert seen == set(accepted), f"{len(set(accepted) - seen)} of {len(accepted)} never arrived"
+            assert sink.connection.connects >= 2
+    finally:
+        await proxy.close()

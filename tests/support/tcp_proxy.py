@@ -18,6 +18,8 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.accepted = 0  # connections accepted so far
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
@@ -34,6 +36,19 @@ class TcpProxy:
     async def restore(self) -> None:
         await self.start()
 
+    def freeze(self) -> None:
+        """A silent network: connections stay open but nothing passes (no FIN, no RST), so only
+        heartbeats and timeouts can tell."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        """The network comes back; connections that lived through the silence are dropped (as a
+        NAT or firewall that forgot them would)."""
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+        self._flowing.set()
+
     async def close(self) -> None:
         await self.cut()
         for task in list(self._tasks):
@@ -42,6 +57,10 @@ class TcpProxy:
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        if not self._flowing.is_set():
+            self._writers.add(client_writer)
+            await self._flowing.wait()
+            return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
@@ -63,9 +82,13 @@ class TcpProxy:
                 self._writers.discard(writer)
                 writer.transport.abort()
 
-    @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-            while data := await reader.read(65536):
+            while True:
+                await self._flowing.wait()
+                data = await reader.read(65536)
+                if not data:
+                    return
+                await self._flowing.wait()  # read during a freeze: held until the thaw (then dropped)
                 writer.write(data)
                 await writer.drain()

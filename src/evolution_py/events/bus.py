@@ -90,6 +90,17 @@ class EventBus:
                 delivery.attempt += 1
                 delay = exc.retry_after if exc.retry_after is not None else 0.1 * 2 ** min(delivery.attempt, 6)
                 await asyncio.sleep(min(delay, 5.0))
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
+                # A library cancelled a future inside the send (e.g. a closed connection), not us:
+                # dropping the delivery here would lose it without a trace.
+                log.warning(
+                    "sink %s: send of %s %s was cut off; retrying", sink.name, delivery.event.event, delivery.event.id
+                )
+                delivery.attempt += 1
+                await asyncio.sleep(min(0.1 * 2 ** min(delivery.attempt, 6), 5.0))
             except Exception:
                 log.exception("sink %s failed on %s %s", sink.name, delivery.event.event, delivery.event.id)
                 return

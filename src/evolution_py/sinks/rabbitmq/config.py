@@ -42,4 +42,6 @@ def load_rabbitmq_settings(env: Env) -> RabbitSettings:
         global_enabled=env.flag("RABBITMQ_GLOBAL_ENABLED", False),
         prefix_key=prefix or None,
         global_events=frozenset(key for key in GLOBAL_EVENT_KEYS if env.flag(global_env_name("RABBITMQ", key))),
+        # Not an upstream variable (upstream fixes 30 s): how fast a silently dead link is noticed.
+        heartbeat=env.integer("RABBITMQ_HEARTBEAT", 30, minimum=1),
     )

@@ -228,6 +228,17 @@ class RabbitConnection:
             raise BrokerUnavailable("no confirm from the broker in time") from exc
         except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+        except asyncio.CancelledError as exc:
+            _reraise_if_we_are_cancelled()
+            # aiormq cancels the futures of a connection it closed (missed heartbeats, broker close):
+            # the publish was cut off, not us; unhandled, this would silently drop the delivery.
+            raise BrokerUnavailable(f"connection closed while waiting for the confirm: {exc}") from exc
+
+
+def _reraise_if_we_are_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _redacted(uri: str) -> str:

@@ -155,8 +155,8 @@ async def main(args: argparse.Namespace) -> None:
     if args.in_flight:
         sink.max_in_flight = args.in_flight
     bus.add_sink(sink)
+    consume = await consumer_conn.channel()
     try:
-        consume = await consumer_conn.channel()
         await consume.set_qos(prefetch_count=2000)
         arrivals = Arrivals()
         raw = Raw(raw_conn, raw_exchange, args.window)
@@ -205,6 +205,7 @@ async def main(args: argparse.Namespace) -> None:
         )
     finally:
         await bus.stop()
+        await consume.close()  # consumers first, so deleting their queues cancels nobody
         cleanup = await consumer_conn.channel()
         for name in (raw_queue, ours_queue):
             await cleanup.queue_delete(name, if_unused=False, if_empty=False)

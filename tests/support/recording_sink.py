@@ -37,10 +37,10 @@ class RecordingSink:
     def names(self, instance: str | None = None) -> list[str]:
         return [e.event for e in self.events if instance is None or e.instance == instance]
 
-    async def wait_for(self, name: str, instance: str | None = None, count: int = 1, timeout: float = 10) -> list[Any]:
+    async def wait_for(self, name: str, instance: str | None = None, count: int = 1, within: float = 10) -> list[Any]:
         async def enough() -> list[Any]:
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.of(name, instance)) >= count)
             return self.of(name, instance)
 
-        return await asyncio.wait_for(enough(), timeout)
+        return await asyncio.wait_for(enough(), within)

@@ -6,6 +6,8 @@ renames `deviceID`/`deviceAgentID`, which Baileys keeps."""
 
 from __future__ import annotations
 
+import re
+
 FIELD_RENAMES: dict[str, str] = {
     "FBID": "fbid",
     "HMAC": "hmac",
@@ -92,6 +94,7 @@ FIELD_RENAMES: dict[str, str] = {
     "progressiveJPEGDetails": "progressiveJpegDetails",
     "rawID": "rawId",
     "receiverJID": "receiverJid",
+    "remoteJID": "remoteJid",  # waCommon.MessageKey / ContextInfo: missing from the generated table
     "requestURLPreview": "requestUrlPreview",
     "retailerID": "retailerId",
     "rowID": "rowId",
@@ -127,3 +130,19 @@ FIELD_RENAMES: dict[str, str] = {
     "userJID": "userJid",
     "videoPlaybackURL": "videoPlaybackUrl",
 }
+
+
+# Baileys keeps these as whatsmeow spells them; the fallback rule below would change them.
+KEEP_AS_IS = frozenset({"deviceID", "deviceAgentID"})
+_ACRONYM = re.compile(r"([A-Z]{2,})(?=[A-Z][a-z]|$)")
+
+
+def baileys_name(name: str) -> str:
+    """The table first; for fields newer than the table, lower-case acronym runs (`actionURL` → `actionUrl`)."""
+    known = FIELD_RENAMES.get(name)
+    if known is not None:
+        return known
+    if name in KEEP_AS_IS or not _ACRONYM.search(name):
+        return name
+    renamed = _ACRONYM.sub(lambda match: match.group(1)[0] + match.group(1)[1:].lower(), name)
+    return renamed[0].lower() + renamed[1:]

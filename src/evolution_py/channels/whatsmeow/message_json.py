@@ -14,7 +14,7 @@ from typing import Any
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message as ProtoMessage
 
-from evolution_py.channels.whatsmeow.field_renames import FIELD_RENAMES
+from evolution_py.channels.whatsmeow.field_renames import baileys_name
 
 _LONG_SIGNED = {FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_SINT64, FieldDescriptor.TYPE_SFIXED64}
 _LONG_UNSIGNED = {FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_FIXED64}
@@ -51,7 +51,7 @@ def _scalar(field: FieldDescriptor, value: Any) -> Any:
 def proto_to_json(message: ProtoMessage) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field, value in message.ListFields():
-        name = FIELD_RENAMES.get(field.name, field.name)
+        name = baileys_name(field.name)
         if field.is_repeated:
             out[name] = [_scalar(field, item) for item in value]
         else:

@@ -304,6 +304,7 @@ class Sender:
         media_type = {
             "image": MediaType.MediaImage,
             "video": MediaType.MediaVideo,
+            "ptv": MediaType.MediaVideo,
             "audio": MediaType.MediaAudio,
             "document": MediaType.MediaDocument,
             "sticker": MediaType.MediaImage,
@@ -530,7 +531,7 @@ def _argb(color: str) -> int:
         number = int(value, 16)
     except ValueError:
         raise ChannelError("Background color must be a #RRGGBB colour") from None
-    return number - (1 << 32) if number >= (1 << 31) else number
+    return number  # a fixed32 in waE2E: unsigned ARGB
 
 
 def _native_button(button: Any) -> tuple[str, dict[str, Any]]:

@@ -24,7 +24,6 @@ from typing import Any
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
 from evolution_py.channels.whatsmeow import session as sessions
 from evolution_py.channels.whatsmeow.inbound import InboundHandlers
-from evolution_py.channels.whatsmeow.qr import qr_data_url
 from evolution_py.channels.whatsmeow.receive import jid_str
 from evolution_py.channels.whatsmeow.send import Sender
 from evolution_py.config import Settings
@@ -335,6 +334,8 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
             return
         if self._pair_number and self._pairing_code is None:
             self._pairing_code = await self._request_pairing_code(self._pair_number)
+        from evolution_py.channels.whatsmeow.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
+
         picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
         self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
         await self.ctx.emit(

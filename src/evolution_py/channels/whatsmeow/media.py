@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
-
 from evolution_py.channels.base import ChannelError
 from evolution_py.dto.message import UploadedFile
 
@@ -59,6 +57,8 @@ async def load(value: str | None, upload: UploadedFile | None, *, error: str) ->
 
 
 async def fetch(url: str) -> Media:
+    import httpx  # on use: channels that never send media do not load it
+
     try:
         async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
             async with client.stream("GET", url) as response:

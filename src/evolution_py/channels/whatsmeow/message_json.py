@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message as ProtoMessage
-
 from evolution_py.channels.whatsmeow.field_renames import baileys_name
 
-_LONG_SIGNED = {FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_SINT64, FieldDescriptor.TYPE_SFIXED64}
-_LONG_UNSIGNED = {FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_FIXED64}
+# google.protobuf `FieldDescriptor.TYPE_*` numbers (the .proto wire types), spelled out so that
+# importing this module does not load protobuf: channels that never connect stay light.
+_TYPE_GROUP, _TYPE_MESSAGE, _TYPE_BYTES = 10, 11, 12
+_LONG_SIGNED = {3, 18, 16}  # int64, sint64, sfixed64
+_LONG_UNSIGNED = {4, 6}  # uint64, fixed64
 
 
 def _int32(value: int) -> int:
@@ -35,11 +35,11 @@ def bytes_json(value: bytes) -> dict[str, int]:
     return {str(index): byte for index, byte in enumerate(value)}
 
 
-def _scalar(field: FieldDescriptor, value: Any) -> Any:
+def _scalar(field: Any, value: Any) -> Any:
     kind = field.type
-    if kind == FieldDescriptor.TYPE_MESSAGE or kind == FieldDescriptor.TYPE_GROUP:
+    if kind == _TYPE_MESSAGE or kind == _TYPE_GROUP:
         return proto_to_json(value)
-    if kind == FieldDescriptor.TYPE_BYTES:
+    if kind == _TYPE_BYTES:
         return bytes_json(value)
     if kind in _LONG_SIGNED:
         return long_json(value, unsigned=False)
@@ -48,7 +48,8 @@ def _scalar(field: FieldDescriptor, value: Any) -> Any:
     return value  # enums are already ints; strings, bools, floats and 32-bit ints as they are
 
 
-def proto_to_json(message: ProtoMessage) -> dict[str, Any]:
+def proto_to_json(message: Any) -> dict[str, Any]:
+    """Only the fields that are set, as protobufjs decodes them."""
     out: dict[str, Any] = {}
     for field, value in message.ListFields():
         name = baileys_name(field.name)

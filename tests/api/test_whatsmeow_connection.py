@@ -34,6 +34,7 @@ async def test_connect_renders_qr_then_pairs_open(server_factory) -> None:
         assert (0x19, 0x87, 0x54) in {color for _n, color in picture.getcolors(1 << 16)}  # QRCODE_COLOR
         assert await state(srv, name) == "connecting"
         assert client.calls_of("connect") == [((None,), {})]  # no proxy configured
+        assert client.device_props.os == "Evolution API" and client.device_props.requireFullSync is False
 
         # while connecting, connect answers the current QR without dialing again
         again = await srv.client.get(f"/instance/connect/{name}", headers=srv.headers())

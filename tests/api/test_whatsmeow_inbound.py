@@ -173,3 +173,54 @@ async def test_webhook_base64_puts_media_in_the_payload(server_factory) -> None:
         upsert = sink.of("messages.upsert", name)[-1]
         assert upsert["message"]["base64"] == "bWVkaWEtYnl0ZXM="  # the fake's download: b"media-bytes"
         assert upsert["message"]["imageMessage"]["fileLength"] == {"low": 11, "high": 0, "unsigned": True}
+
+
+async def test_full_history_sync_is_requested_and_stored(server_factory) -> None:
+    import asyncio
+
+    from neonize.proto.waCommon.WACommon_pb2 import MessageKey
+    from neonize.proto.waHistorySync import WAWebProtobufsHistorySync_pb2 as H
+    from neonize.proto.waWeb import WAWebProtobufsWeb_pb2 as W
+
+    from tests.support.whatsmeow import client_of
+
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        created = await srv.create_instance(name, integration="WHATSAPP-BAILEYS", syncFullHistory=True)
+        instance_id = created["instance"]["instanceId"]
+        connecting = asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers()))
+        client = await client_of(instance_id)
+        assert client.device_props.requireFullSync is True
+        await client.push_qr("2@h")
+        await connecting
+        await client.pair()
+        old = W.WebMessageInfo(
+            key=MessageKey(remoteJID="5511988887777@s.whatsapp.net", fromMe=False, ID="HIST1"),
+            message=E.Message(conversation="de ontem"),
+            messageTimestamp=1716900000,
+            pushName="Maria",
+        )
+        conversation = H.Conversation(ID="5511988887777@s.whatsapp.net", name="Maria",
+                                      messages=[H.HistorySyncMsg(message=old)])  # fmt: skip
+        await client.push(N.HistorySync(Data=H.HistorySync(syncType=H.HistorySync.FULL, conversations=[conversation])))
+        assert sink.of("chats.set", name) == [
+            [{"remoteJid": "5511988887777@s.whatsapp.net", "instanceId": instance_id, "name": "Maria"}]
+        ]
+        (messages,) = sink.of("messages.set", name)
+        assert messages == [
+            {
+                "key": {"remoteJid": "5511988887777@s.whatsapp.net", "fromMe": False, "id": "HIST1"},
+                "pushName": "Maria",
+                "status": "DELIVERY_ACK",
+                "message": {"conversation": "de ontem"},
+                "messageType": "conversation",
+                "messageTimestamp": 1716900000,
+                "instanceId": instance_id,
+                "source": "unknown",
+            }
+        ]
+        found = await srv.client.post(
+            f"/chat/findMessages/{name}", headers=srv.headers(), json={"where": {"key": {"id": "HIST1"}}}
+        )
+        assert found.json()["messages"]["total"] == 1

@@ -37,6 +37,7 @@ class FakeClient:
         self, name: str, jid: Any = None, props: Any = None, uuid: str | None = None, new_device: bool = False
     ):
         self.name = name
+        self.device_props = props
         self.uuid_str = uuid or name
         self.uuid = self.uuid_str.encode()
         self.event = Event(self)  # type: ignore[arg-type]
@@ -286,7 +287,7 @@ _NO_ANSWER = object()
 _lock = threading.Lock()
 
 
-def create(path: str, uuid: str) -> FakeClient:
-    """The `WHATSMEOW_CLIENT_FACTORY` entry point: (session path, uuid) → client."""
+def create(path: str, uuid: str, device: Any = None) -> FakeClient:
+    """The `WHATSMEOW_CLIENT_FACTORY` entry point: (session path, uuid, device options) → client."""
     with _lock:
-        return FakeClient(path, uuid=uuid)
+        return FakeClient(path, uuid=uuid, props=device.props() if device is not None else None)

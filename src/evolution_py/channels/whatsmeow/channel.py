@@ -166,7 +166,10 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         self._retire_client()
         generation = self._generation
         await asyncio.to_thread(sessions.ensure_dir, self._session)
-        client = self._client_factory(str(self._session), self.ctx.instance_id)
+        device = sessions.DeviceOptions(
+            self._settings.session_phone_client, self._settings.session_phone_name, self.ctx.settings.syncFullHistory
+        )
+        client = self._client_factory(str(self._session), self.ctx.instance_id, device)
         self.client = client
         self._register(client, generation)
         await self._set_state("connecting")

@@ -17,8 +17,23 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# (session path, uuid) → a client with neonize's `NewAClient` interface.
-ClientFactory = Callable[[str, str], Any]
+# (session path, uuid, device) → a client with neonize's `NewAClient` interface.
+ClientFactory = Callable[[str, str, "DeviceOptions"], Any]
+
+
+class DeviceOptions:
+    """How the linked device presents itself (CONFIG_SESSION_PHONE_*) and whether it asks for full history."""
+
+    def __init__(self, client_name: str, browser: str, full_history: bool) -> None:
+        self.client_name = client_name
+        self.browser = browser
+        self.full_history = full_history
+
+    def props(self) -> Any:
+        from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
+
+        platform = getattr(DeviceProps, self.browser.upper(), DeviceProps.CHROME)
+        return DeviceProps(os=self.client_name, platformType=platform, requireFullSync=self.full_history)
 
 
 def session_path(data_dir: str, instance_id: str) -> Path:
@@ -46,11 +61,11 @@ def remove_session(path: Path) -> None:
             pass
 
 
-def neonize_client(path: str, uuid: str) -> Any:
+def neonize_client(path: str, uuid: str, device: DeviceOptions) -> Any:
     """The real client. neonize is imported here, on first use, so EVOLUTION-only servers never load it."""
     from neonize.aioze.client import NewAClient
 
-    return NewAClient(path, uuid=uuid)
+    return NewAClient(path, uuid=uuid, props=device.props())
 
 
 def resolve_client_factory(spec: str | None) -> ClientFactory:

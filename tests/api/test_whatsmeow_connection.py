@@ -196,7 +196,8 @@ async def test_failed_dials_retry_with_backoff_then_give_up(server_factory) -> N
         response = await srv.client.get(f"/instance/connect/{name}", headers=srv.headers())
         assert response.status_code == 200
         # a fresh pairing retries a few times (WHATSMEOW_QR_DIAL_ATTEMPTS=3), then reports close
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "close")
+        await eventually(lambda: sink.of("connection.update", name)[-1]["state"] == "close")
+        assert srv.services.manager.require(name).channel.state == "close"
         assert len(FakeClient.all_of(instance_id)) == 3
         assert sink.of("connection.update", name)[-1] == {"instance": name, "state": "close", "statusReason": 408}
         assert (await srv.client.get("/")).status_code == 200
@@ -272,3 +273,35 @@ async def test_delete_removes_the_session_file(server_factory, tmp_path: Path) -
         assert deleted.status_code == 200
         assert "logout" in client.names()
         assert not (tmp_path / "sessions" / f"{instance_id}.db").exists()
+
+
+async def test_qr_session_is_renewed_when_whatsmeow_stops_offering_codes(server_factory) -> None:
+    async with server_factory(WHATSMEOW_QR_TIMEOUT_SECONDS="0.3", **FAKE_ENV) as srv:
+        name = unique()
+        instance_id = await create(srv, name)
+        connecting = asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers()))
+        first = await client_of(instance_id)
+        await first.push_qr("2@first")
+        await connecting
+        second = await client_of(instance_id, count=2)  # no new QR for 0.3 s: a new QR session
+        assert "stop" in first.names()
+        assert await state(srv, name) == "connecting"
+        await second.push_qr("2@second")
+        assert srv.services.manager.require(name).channel.qrcode.count == 2  # the count goes on
+
+
+async def test_delete_during_a_stalled_dial_answers_quickly(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        instance_id = await create(srv, name)
+        FakeClient.presets[instance_id] = {"stall_seconds": 4.0}
+        await srv.client.get(f"/instance/connect/{name}", headers=srv.headers())
+        begin = time.monotonic()
+        deleted = await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())
+        assert deleted.status_code == 200
+        # no device was linked: nothing to revoke, and the blocked stop is not waited for past its bound
+        assert "logout" not in FakeClient.of(instance_id).names()
+        assert time.monotonic() - begin < 6.0
+        gone = await srv.client.get(f"/instance/connectionState/{name}", headers=srv.headers())
+        assert gone.status_code == 404
+        FakeClient.presets.pop(instance_id, None)

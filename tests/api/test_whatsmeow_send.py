@@ -63,7 +63,7 @@ async def test_send_text_answers_the_sent_record(server_factory) -> None:
             "instanceId": instance_id,
             "source": "web",
         }
-        assert client.calls_of("is_on_whatsapp")[-1][0] == (TO,)
+        assert client.calls_of("is_on_whatsapp")[-1][0] == ("+" + TO,)
         to, message = sent(client)
         assert to.User == TO and to.Server == "s.whatsapp.net"
         assert message == E.Message(conversation="Olá")

@@ -39,6 +39,7 @@ class FakeClient:
         self.name = name
         self.device_props = props
         self.uuid_str = uuid or name
+        self.instance_id = self.uuid_str.split("#", 1)[0]
         self.uuid = self.uuid_str.encode()
         self.event = Event(self)  # type: ignore[arg-type]
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
@@ -53,9 +54,9 @@ class FakeClient:
         self.connect_error: str | None = None
         self.stall_seconds = 0.0
         self._stopped: asyncio.Event | None = None
-        for key, value in self.presets.get(self.uuid_str, {}).items():
+        for key, value in self.presets.get(self.instance_id, {}).items():
             setattr(self, key, value)
-        self.registry.setdefault(self.uuid_str, []).append(self)
+        self.registry.setdefault(self.instance_id, []).append(self)
 
     # --- test helpers -------------------------------------------------------------------------
 
@@ -170,6 +171,7 @@ class FakeClient:
 
     async def logout(self) -> None:
         answer = self._record("logout")
+        await self._blocked()
         if answer is not _NO_ANSWER:
             return
         self.connected = False

@@ -65,6 +65,12 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         self.backoff_max = env.number("WHATSMEOW_RECONNECT_MAX_SECONDS", 300.0)
         self.watchdog_seconds = env.number("WHATSMEOW_WATCHDOG_SECONDS", 90.0)
         self.call_timeout = env.number("WHATSMEOW_CALL_TIMEOUT_SECONDS", 20.0)
+        self.logout_timeout = min(self.call_timeout, 5.0)
+        # whatsmeow stops offering QR codes after about a minute and a half and says so only on stdout;
+        # without a new QR for this long, a fresh QR session is started (upstream keeps refreshing
+        # QR codes until QRCODE_LIMIT).
+        self.qr_timeout = env.number("WHATSMEOW_QR_TIMEOUT_SECONDS", 75.0)
+        self._qr_timer: asyncio.Task[None] | None = None
         # A fresh pairing gives up after this many failed dials; a stored session keeps retrying.
         self.qr_dial_attempts = env.integer("WHATSMEOW_QR_DIAL_ATTEMPTS", 3, minimum=1)
 
@@ -105,13 +111,15 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
 
     async def logout(self) -> None:
         client = self.client
+        paired = self._state == "open" or await asyncio.to_thread(sessions.has_session, self._session)
         self._want_online = False
         self._retire_client()
         if client is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._spawn(client.logout())), self.call_timeout)
-            except Exception as exc:  # offline, or the session was already revoked
-                log.warning("instance %s: logout on WhatsApp failed: %s", self.ctx.name, exc)
+            if paired:  # nothing to revoke on WhatsApp before a device was linked
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._spawn(client.logout())), self.logout_timeout)
+                except Exception as exc:  # offline, stalled, or the session was already revoked
+                    log.warning("instance %s: logout on WhatsApp failed: %r", self.ctx.name, exc)
             await self._stop_client(client)
         await asyncio.to_thread(sessions.remove_session, self._session)
         await self._closed(401, emit_logout=True)
@@ -157,10 +165,10 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         """Forget the current client: its late events are ignored from now on."""
         self._generation += 1
         self.client = None
-        for task in (self._watchdog, self._reconnect):
+        for task in (self._watchdog, self._reconnect, self._qr_timer):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
-        self._watchdog = self._reconnect = None
+        self._watchdog = self._reconnect = self._qr_timer = None
 
     async def _open_client(self) -> None:
         self._retire_client()
@@ -169,7 +177,9 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         device = sessions.DeviceOptions(
             self._settings.session_phone_client, self._settings.session_phone_name, self.ctx.settings.syncFullHistory
         )
-        client = self._client_factory(str(self._session), self.ctx.instance_id, device)
+        # The Go side keys clients by uuid: one per client object, so a stop still blocked in a stalled
+        # dial never collides with its replacement.
+        client = self._client_factory(str(self._session), f"{self.ctx.instance_id}#{generation}", device)
         self.client = client
         self._register(client, generation)
         await self._set_state("connecting")
@@ -341,10 +351,25 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
 
         picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
         self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
+        if self._qr_timer is not None:
+            self._qr_timer.cancel()
+        self._qr_timer = self._spawn(self._qr_expired(self._generation))
         await self.ctx.emit(
             names.QRCODE_UPDATED,
             {"qrcode": {"instance": self.ctx.name, "pairingCode": self._pairing_code, "code": code, "base64": picture}},
         )
+
+    async def _qr_expired(self, generation: int) -> None:
+        await asyncio.sleep(self.qr_timeout)
+        if generation != self._generation or self._state != "connecting" or not self._want_online:
+            return
+        log.info("instance %s: no new QR code for %.0f s; starting a new QR session", self.ctx.name, self.qr_timeout)
+        self._qr_timer = None
+        client = self.client
+        self._retire_client()
+        await self._stop_client(client)
+        if self._want_online:
+            await self._open_client()  # the QR count goes on: QRCODE_LIMIT still ends it
 
     async def _request_pairing_code(self, number: str) -> str | None:
         from neonize.utils.enum import ClientName
@@ -383,6 +408,9 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
             self._profile_name = event.BusinessName or self._profile_name
 
     async def _on_connected(self, _event: Any) -> None:
+        if self._qr_timer is not None:
+            self._qr_timer.cancel()
+            self._qr_timer = None
         self._dial_failures = 0
         self._qr_count = 0
         self._qrcode = QrCode()

@@ -75,7 +75,8 @@ class Sender:
         if jid.endswith(_NO_CHECK_SUFFIXES):
             return jid
         try:
-            results = await self._call(self.client.is_on_whatsapp(jid_user(jid)))
+            # whatsmeow wants international format with the leading `+`
+            results = await self._call(self.client.is_on_whatsapp("+" + jid_user(jid)))
         except ChannelError:
             raise
         except Exception as exc:

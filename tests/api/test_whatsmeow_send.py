@@ -327,3 +327,18 @@ async def test_status_text(server_factory) -> None:
         assert message.extendedTextMessage.text == "oi" and message.extendedTextMessage.font == 1
         assert message.extendedTextMessage.backgroundArgb == 0xFF008000
         assert ok.json()["key"]["remoteJid"] == "status@broadcast"
+
+
+async def test_link_preview_unless_disabled(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        _id, client = await open_instance(srv, name)
+        post = lambda body: srv.client.post(f"/message/sendText/{name}", headers=srv.headers(), json=body)  # noqa: E731
+        assert (await post({"number": TO, "text": "veja https://example.com/x"})).status_code == 201
+        args, kwargs = client.calls_of("send_message")[-1]
+        assert args[1] == "veja https://example.com/x" and kwargs["link_preview"] is True
+        assert (
+            await post({"number": TO, "text": "veja https://example.com/x", "linkPreview": False})
+        ).status_code == 201
+        args, kwargs = client.calls_of("send_message")[-1]
+        assert args[1] == E.Message(conversation="veja https://example.com/x") and kwargs["link_preview"] is False

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,7 @@ _MEDIA_FIELDS = {
     "document": "documentMessage",
 }
 _OWNED_MEDIA = "Owned media must be a url or base64"
+_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 
 
 def e2e() -> Any:
@@ -199,7 +201,8 @@ class Sender:
     async def send_text(self, req: SendText) -> dict[str, Any]:
         if not req.text.strip():
             raise ChannelError("Text is required")
-        preview = req.text if req.linkPreview is not False and media_io.URL.search(req.text) else None
+        # upstream previews links unless `linkPreview: false`; neonize builds the preview from the text
+        preview = req.text if req.linkPreview is not False and _LINK.search(req.text) else None
         return await self._send(req.number, e2e().Message(conversation=req.text), req, link_preview_text=preview)
 
     async def send_location(self, req: SendLocation) -> dict[str, Any]:

@@ -342,3 +342,20 @@ async def test_link_preview_unless_disabled(server_factory) -> None:
         ).status_code == 201
         args, kwargs = client.calls_of("send_message")[-1]
         assert args[1] == E.Message(conversation="veja https://example.com/x") and kwargs["link_preview"] is False
+
+
+async def test_send_template_is_not_available_on_baileys(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        await open_instance(srv, name)
+        response = await srv.client.post(
+            f"/message/sendTemplate/{name}",
+            headers=srv.headers(),
+            json={"name": "t", "language": "pt_BR", "number": TO},
+        )
+        assert response.status_code == 500
+        assert response.json() == {
+            "status": 500,
+            "error": "Internal Server Error",
+            "response": {"message": ["Method not available in the Baileys service"]},
+        }

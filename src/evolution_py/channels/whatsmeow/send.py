@@ -300,6 +300,10 @@ class Sender:
         )
         return await self._send(req.number, pb.Message(interactiveMessage=message), req)
 
+    async def send_template(self, _req: Any) -> dict[str, Any]:
+        # upstream answers this Cloud-API-only route with a 500 on Baileys; clients may rely on it
+        raise ChannelError("Method not available in the Baileys service", status=500)
+
     # --- media --------------------------------------------------------------------------------
 
     async def _upload(self, data: bytes, kind: str) -> Any:

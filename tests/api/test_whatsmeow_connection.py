@@ -305,3 +305,39 @@ async def test_delete_during_a_stalled_dial_answers_quickly(server_factory) -> N
         gone = await srv.client.get(f"/instance/connectionState/{name}", headers=srv.headers())
         assert gone.status_code == 404
         FakeClient.presets.pop(instance_id, None)
+
+
+async def test_dropped_socket_unlinked_device_and_replaced_stream(server_factory, tmp_path: Path) -> None:
+    from neonize.proto.Neonize_pb2 import Disconnected, LoggedOut, StreamReplaced
+
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        instance_id, client = await open_instance(srv, name)
+        # whatsmeow reconnects a dropped socket on its own: connecting, then open again
+        await client.push(Disconnected(status=True))
+        assert await state(srv, name) == "connecting"
+        await client.push(Connected(status=True))
+        assert await state(srv, name) == "open"
+        assert [e["state"] for e in sink.of("connection.update", name)] == ["connecting", "open"] * 2
+        assert len(FakeClient.all_of(instance_id)) == 1  # no new client for that
+
+        # the device is unlinked from the phone: the session is gone for good
+        await client.push(LoggedOut(OnConnect=False, Reason=2))  # ConnectFailureReason.LOGGED_OUT
+        assert await state(srv, name) == "close"
+        assert not (tmp_path / "sessions" / f"{instance_id}.db").exists()
+        assert sink.names(name)[-3:] == ["status.instance", "logout.instance", "connection.update"]
+        assert sink.of("connection.update", name)[-1] == {"instance": name, "state": "close", "statusReason": 401}
+        status = sink.of("status.instance", name)[-1]
+        assert status["instance"] == name and status["status"] == "closed"
+        assert status["disconnectionReasonCode"] == 401
+        listed = await srv.client.get("/instance/fetchInstances", params={"instanceName": name}, headers=srv.headers())
+        assert listed.json()[0]["disconnectionReasonCode"] == 401
+
+        other = unique()
+        other_id, second = await open_instance(srv, other)
+        await second.push(StreamReplaced())
+        assert await state(srv, other) == "close"
+        assert sink.of("connection.update", other)[-1] == {"instance": other, "state": "close", "statusReason": 440}
+        assert (tmp_path / "sessions" / f"{other_id}.db").exists()
+        assert len(FakeClient.all_of(other_id)) == 1  # and no reconnect fights the other client

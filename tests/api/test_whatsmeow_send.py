@@ -359,3 +359,46 @@ async def test_send_template_is_not_available_on_baileys(server_factory) -> None
             "error": "Internal Server Error",
             "response": {"message": ["Method not available in the Baileys service"]},
         }
+
+
+async def test_quote_from_the_database_and_mentions_everyone(server_factory) -> None:
+    from neonize.proto import Neonize_pb2 as N
+    from neonize.utils.jid import build_jid
+
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        _id, client = await open_instance(srv, name)
+        first = await srv.client.post(
+            f"/message/sendText/{name}", headers=srv.headers(), json={"number": TO, "text": "primeira"}
+        )
+        first_id = first.json()["key"]["id"]
+        reply = await srv.client.post(
+            f"/message/sendText/{name}",
+            headers=srv.headers(),
+            json={
+                "number": TO,
+                "text": "resposta",
+                "quoted": {"key": {"id": first_id, "remoteJid": TO_JID, "fromMe": True}},
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        context = sent(client)[1].extendedTextMessage.contextInfo
+        assert context.stanzaID == first_id and context.quotedMessage == E.Message(conversation="primeira")
+        assert context.participant == "5511999990000@s.whatsapp.net"  # our own message: our JID
+
+        group = "120363025555555555@g.us"
+        client.answers["get_group_info"] = N.GroupInfo(
+            JID=build_jid("120363025555555555", "g.us"),
+            Participants=[
+                N.GroupParticipant(JID=build_jid("5511911111111")),
+                N.GroupParticipant(JID=build_jid("5511922222222")),
+            ],
+        )
+        everyone = await srv.client.post(
+            f"/message/sendText/{name}",
+            headers=srv.headers(),
+            json={"number": group, "text": "atenção", "mentionsEveryOne": True},
+        )
+        assert everyone.status_code == 201, everyone.text
+        mentioned = list(sent(client)[1].extendedTextMessage.contextInfo.mentionedJID)
+        assert mentioned == ["5511911111111@s.whatsapp.net", "5511922222222@s.whatsapp.net"]

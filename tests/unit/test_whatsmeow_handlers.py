@@ -1,0 +1,71 @@
+"""Handler wrapping of the WhatsApp Web channel: an exception inside a handler is logged (neonize
+would drop it silently) and the next event is handled as usual; events of a replaced client are
+ignored."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neonize.proto import Neonize_pb2 as N
+from neonize.utils.jid import build_jid
+
+from evolution_py.channels.base import InstanceSettings, ProxyConfig
+from evolution_py.channels.whatsmeow import receive
+from evolution_py.channels.whatsmeow.channel import WhatsmeowChannel
+from evolution_py.config import Env, Settings
+from tests.support.fake_neonize import FakeClient, create
+
+
+class Context:
+    instance_id = "unit-handlers"
+    name = "unit"
+    number = None
+    token = None
+    owner_jid = None
+    settings = InstanceSettings()
+    proxy = ProxyConfig()
+    store: Any = None
+
+    def __init__(self, data_dir: str) -> None:
+        self.data_dir = data_dir
+        self.events: list[tuple[str, Any]] = []
+        self.states: list[str] = []
+
+    async def emit(self, event: str, data: Any) -> None:
+        self.events.append((event, data))
+
+    async def update_connection(self, state: str, **_fields: Any) -> None:
+        self.states.append(state)
+
+
+async def test_handler_errors_are_logged_and_do_not_stop_the_channel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = Context(str(tmp_path))
+    ctx.instance_id = f"unit-{tmp_path.name}"
+    channel = WhatsmeowChannel(ctx, Settings(data_dir=str(tmp_path), env=Env({})), client_factory=create)
+    await channel.connect()
+    client = FakeClient.of(ctx.instance_id)
+    presence = N.Presence(From=build_jid("5511988887777"), Unavailable=False, LastSeen=0)
+
+    def broken(_event: Any) -> dict[str, Any]:
+        raise ValueError("payload bug")
+
+    monkeypatch.setattr(receive, "presence_payload", broken)
+    with caplog.at_level(logging.ERROR):
+        await client.push(presence)
+    assert any("Presence handler failed" in r.getMessage() and r.exc_info for r in caplog.records)
+    monkeypatch.undo()
+    await client.push(presence)
+    assert ctx.events[-1][0] == "presence.update"
+
+    # a replaced client's late events change nothing
+    await channel.restart()
+    replaced = FakeClient.all_of(ctx.instance_id)[0]
+    before = len(ctx.events)
+    await replaced.push(presence)
+    assert len(ctx.events) == before
+    await channel.close()

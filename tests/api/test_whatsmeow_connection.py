@@ -341,3 +341,18 @@ async def test_dropped_socket_unlinked_device_and_replaced_stream(server_factory
         assert sink.of("connection.update", other)[-1] == {"instance": other, "state": "close", "statusReason": 440}
         assert (tmp_path / "sessions" / f"{other_id}.db").exists()
         assert len(FakeClient.all_of(other_id)) == 1  # and no reconnect fights the other client
+
+
+async def test_concurrent_connects_dial_once(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        instance_id = await create(srv, name)
+        calls = [
+            asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers())) for _ in range(5)
+        ]
+        client = await client_of(instance_id)
+        await client.push_qr("2@once")
+        answers = [(await call).json() for call in calls]
+        assert len(FakeClient.all_of(instance_id)) == 1
+        assert len(client.calls_of("connect")) == 1
+        assert all(answer.get("count") in (0, 1) for answer in answers)

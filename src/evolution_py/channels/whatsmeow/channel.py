@@ -100,6 +100,7 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
             return None
         if self._state == "connecting":
             return self._qrcode
+        self._state = "connecting"  # before any await: a second connect meanwhile must not dial again
         self._want_online = True
         self._qr_count = 0
         self._dial_failures = 0
@@ -349,7 +350,10 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
             self._pairing_code = await self._request_pairing_code(self._pair_number)
         from evolution_py.channels.whatsmeow.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
 
+        generation = self._generation
         picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
+        if generation != self._generation:
+            return  # the client was replaced while the picture was drawn
         self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
         if self._qr_timer is not None:
             self._qr_timer.cancel()
@@ -415,6 +419,7 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         self._qr_count = 0
         self._qrcode = QrCode()
         client = self.client
+        generation = self._generation
         try:
             me = await self._call(client.get_me(), limit=5)
             if me.JID.User:
@@ -423,6 +428,8 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         except Exception as exc:
             log.warning("instance %s: could not read the own device: %s", self.ctx.name, exc)
         picture = await self._profile_picture_url(self._owner_jid)
+        if generation != self._generation:
+            return  # replaced (restart, logout, close) while we asked who we are
         self._state = "open"
         await self.ctx.update_connection(
             "open", owner_jid=self._owner_jid, profile_name=self._profile_name, profile_pic_url=picture

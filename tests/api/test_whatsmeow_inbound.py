@@ -203,7 +203,13 @@ async def test_full_history_sync_is_requested_and_stored(server_factory) -> None
         )
         conversation = H.Conversation(ID="5511988887777@s.whatsapp.net", name="Maria",
                                       messages=[H.HistorySyncMsg(message=old)])  # fmt: skip
-        await client.push(N.HistorySync(Data=H.HistorySync(syncType=H.HistorySync.FULL, conversations=[conversation])))
+        names_ = [H.Pushname(ID="5511977776666@s.whatsapp.net", pushname="Bia")]
+        data = H.HistorySync(syncType=H.HistorySync.FULL, conversations=[conversation], pushnames=names_)
+        await client.push(N.HistorySync(Data=data))
+        assert sink.of("contacts.upsert", name)[-1] == [
+            {"remoteJid": "5511977776666@s.whatsapp.net", "pushName": "Bia", "profilePicUrl": None,
+             "instanceId": instance_id}
+        ]  # fmt: skip
         assert sink.of("chats.set", name) == [
             [{"remoteJid": "5511988887777@s.whatsapp.net", "instanceId": instance_id, "name": "Maria"}]
         ]

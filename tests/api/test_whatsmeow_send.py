@@ -402,3 +402,34 @@ async def test_quote_from_the_database_and_mentions_everyone(server_factory) -> 
         assert everyone.status_code == 201, everyone.text
         mentioned = list(sent(client)[1].extendedTextMessage.contextInfo.mentionedJID)
         assert mentioned == ["5511911111111@s.whatsapp.net", "5511922222222@s.whatsapp.net"]
+
+
+async def test_send_message_carries_base64_when_the_webhook_asks(server_factory) -> None:
+    import asyncio
+
+    from tests.support.whatsmeow import client_of, eventually
+
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        hook = {"url": "http://127.0.0.1:9/hook", "base64": True, "events": ["SEND_MESSAGE"]}
+        created = await srv.create_instance(name, integration="WHATSAPP-BAILEYS", webhook=hook)
+        instance_id = created["instance"]["instanceId"]
+        connecting = asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers()))
+        client = await client_of(instance_id)
+        await client.push_qr("2@b64")
+        await connecting
+        await client.pair()
+        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        image = png_bytes()
+        response = await srv.client.post(
+            f"/message/sendMedia/{name}",
+            headers=srv.headers(),
+            json={"number": TO, "mediatype": "image", "media": base64.b64encode(image).decode()},
+        )
+        assert response.status_code == 201
+        assert sink.of("send.message", name)[-1]["message"]["base64"] == base64.b64encode(image).decode()
+        text = await srv.client.post(
+            f"/message/sendText/{name}", headers=srv.headers(), json={"number": TO, "text": "x"}
+        )
+        assert "base64" not in text.json()["message"]

@@ -265,10 +265,21 @@ class InboundHandlers:
                 messages.append(record)
                 await self.ctx.store.save_message(record)
             await asyncio.sleep(0)  # a large sync must not starve the loop
+        contacts: list[dict[str, Any]] = []
+        for entry in data.pushnames:
+            if not entry.ID or not entry.pushname or entry.ID.endswith("@g.us"):
+                continue
+            await self.ctx.store.upsert_contact(entry.ID, push_name=entry.pushname)
+            contacts.append(
+                {"remoteJid": entry.ID, "pushName": entry.pushname, "profilePicUrl": None,
+                 "instanceId": self.ctx.instance_id}
+            )  # fmt: skip
         if chats:
             await self.ctx.emit(names.CHATS_SET, chats)
         if messages:
             await self.ctx.emit(names.MESSAGES_SET, messages)
+        if contacts:
+            await self.ctx.emit(names.CONTACTS_UPSERT, contacts)
 
 
 def history_record(info: Any, instance_id: str) -> dict[str, Any] | None:

@@ -433,3 +433,39 @@ async def test_send_message_carries_base64_when_the_webhook_asks(server_factory)
             f"/message/sendText/{name}", headers=srv.headers(), json={"number": TO, "text": "x"}
         )
         assert "base64" not in text.json()["message"]
+
+
+async def test_media_from_a_url(server_factory, tmp_path) -> None:
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    pdf = b"%PDF-1.4 from a url"
+    (tmp_path / "relatorio.pdf").write_bytes(pdf)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *_a: None  # type: ignore[attr-defined]
+    files = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{files.server_address[1]}"
+    try:
+        async with server_factory(**FAKE_ENV) as srv:
+            name = unique()
+            _id, client = await open_instance(srv, name)
+            ok = await srv.client.post(
+                f"/message/sendMedia/{name}",
+                headers=srv.headers(),
+                json={"number": TO, "mediatype": "document", "media": f"{base}/relatorio.pdf"},
+            )
+            assert ok.status_code == 201, ok.text
+            document = sent(client)[1].documentMessage
+            assert document.fileName == "relatorio.pdf" and document.fileLength == len(pdf)
+            assert document.mimetype == "application/pdf"
+            missing = await srv.client.post(
+                f"/message/sendMedia/{name}",
+                headers=srv.headers(),
+                json={"number": TO, "mediatype": "image", "media": f"{base}/nope.png"},
+            )
+            assert missing.status_code == 400
+            assert missing.json()["response"]["message"] == ["Error: media download failed with HTTP 404"]
+    finally:
+        files.shutdown()

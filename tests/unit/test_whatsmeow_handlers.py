@@ -12,7 +12,7 @@ import pytest
 from neonize.proto import Neonize_pb2 as N
 from neonize.utils.jid import build_jid
 
-from evolution_py.channels.base import InstanceSettings, ProxyConfig
+from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
 from evolution_py.channels.whatsmeow import receive
 from evolution_py.channels.whatsmeow.channel import WhatsmeowChannel
 from evolution_py.config import Env, Settings
@@ -49,6 +49,10 @@ async def test_handler_errors_are_logged_and_do_not_stop_the_channel(
     channel = WhatsmeowChannel(ctx, Settings(data_dir=str(tmp_path), env=Env({})), client_factory=create)
     await channel.connect()
     client = FakeClient.of(ctx.instance_id)
+    # what the operations mixins (channels/whatsmeow/ops) rely on: OpsHost
+    assert channel.client is client and channel.ctx is ctx
+    with pytest.raises(ChannelError, match='The "unit" instance is not connected'):
+        channel.require_open()
     presence = N.Presence(From=build_jid("5511988887777"), Unavailable=False, LastSeen=0)
 
     def broken(_event: Any) -> dict[str, Any]:

@@ -105,6 +105,26 @@ async def test_revoke_edit_presence_and_group_events(server_factory) -> None:
         ]
         assert len(sink.of("messages.upsert", name)) == 1  # the protocol message itself is not a message
 
+        edit = text_event("", "3EB0EEEEEEEEEEEEEEEEED")
+        edit.Message.Clear()
+        edit.Message.protocolMessage.CopyFrom(
+            E.ProtocolMessage(key=target, type=14, editedMessage=E.Message(conversation="corrigido"), timestampMS=5)
+        )
+        await client.push(edit)
+        assert sink.of("messages.edited", name) == [
+            {
+                "key": {"remoteJid": "5511988887777@s.whatsapp.net", "id": "3EB0CCCCCCCCCCCCCCCCCC"},
+                "type": 14,
+                "editedMessage": {"conversation": "corrigido"},
+                "timestampMs": {"low": 5, "high": 0, "unsigned": False},
+            }
+        ]
+        plumbing = text_event("", "3EB0EEEEEEEEEEEEEEEEEF")
+        plumbing.Message.Clear()
+        plumbing.Message.protocolMessage.CopyFrom(E.ProtocolMessage(type=5))
+        await client.push(plumbing)
+        assert len(sink.of("messages.edited", name)) == 1
+
         await client.push(N.Presence(From=MARIA, Unavailable=False, LastSeen=0))
         assert sink.of("presence.update", name)[-1] == {
             "id": "5511988887777@s.whatsapp.net",

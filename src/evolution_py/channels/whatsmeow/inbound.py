@@ -26,6 +26,9 @@ MEDIA_TYPES = {
     "stickerMessage",
     "ptvMessage",
 }
+# protocolMessage types that are device-to-device plumbing (history sync, app-state keys, peer data,
+# LID mappings): whatsmeow consumes them, and they are not news for anyone listening.
+_INTERNAL_PROTOCOL_TYPES = {5, 6, 7, 8, 9, 10, 16, 17, 22}
 _DEDUPE_SECONDS = 300.0
 _DEDUPE_MAX = 5000
 
@@ -104,7 +107,8 @@ class InboundHandlers:
             await self.ctx.store.mark_deleted(revoked["id"])
             return
         payload = receive.protocol_payload(event)
-        if payload is not None:
+        # upstream's quirk: every other protocol message goes out as messages.edited, not only edits
+        if payload is not None and payload.get("type") not in _INTERNAL_PROTOCOL_TYPES:
             await self.ctx.emit(names.MESSAGES_EDITED, payload)
 
     async def _touch_contact_and_chat(self, record: dict[str, Any]) -> None:

@@ -469,3 +469,37 @@ async def test_media_from_a_url(server_factory, tmp_path) -> None:
             assert missing.json()["response"]["message"] == ["Error: media download failed with HTTP 404"]
     finally:
         files.shutdown()
+
+
+async def test_video_gets_duration_and_thumbnail_and_gif_sticker_stays_animated(server_factory, tmp_path) -> None:
+    import asyncio
+
+    clip = tmp_path / "clip.mp4"
+    made = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
+        "-pix_fmt", "yuv420p", str(clip),
+    )  # fmt: skip
+    assert await made.wait() == 0
+    frames = [Image.new("RGB", (64, 64), color) for color in ((255, 0, 0), (0, 0, 255))]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        _id, client = await open_instance(srv, name)
+        video = await srv.client.post(
+            f"/message/sendMedia/{name}",
+            headers=srv.headers(),
+            files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+            data={"number": TO, "mediatype": "video", "caption": "clipe"},
+        )
+        assert video.status_code == 201, video.text
+        sent_video = sent(client)[1].videoMessage
+        assert sent_video.seconds == 2 and sent_video.caption == "clipe" and sent_video.mimetype == "video/mp4"
+        assert Image.open(io.BytesIO(sent_video.JPEGThumbnail)).size[0] <= 96
+        sticker = await srv.client.post(
+            f"/message/sendSticker/{name}",
+            headers=srv.headers(),
+            json={"number": TO, "sticker": base64.b64encode(gif.getvalue()).decode()},
+        )
+        assert sticker.status_code == 201, sticker.text
+        assert sent(client)[1].stickerMessage.isAnimated is True

@@ -110,19 +110,28 @@ def image_info(data: bytes) -> tuple[int, int, bytes] | None:
         return None
 
 
-def to_webp(data: bytes) -> bytes:
-    """A sticker: fit into 512×512 on a transparent canvas, WebP."""
-    from PIL import Image
+def to_webp(data: bytes) -> tuple[bytes, bool]:
+    """A sticker: fit into 512×512 on a transparent canvas, WebP; animated input (GIF, animated WebP)
+    stays animated. Returns (webp bytes, animated)."""
+    from PIL import Image, ImageSequence
+
+    def fit(frame: Image.Image) -> Image.Image:
+        picture = frame.convert("RGBA")
+        picture.thumbnail((512, 512))
+        canvas = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
+        canvas.paste(picture, ((512 - picture.width) // 2, (512 - picture.height) // 2))
+        return canvas
 
     try:
         with Image.open(io.BytesIO(data)) as source:
-            picture = source.convert("RGBA")
-            picture.thumbnail((512, 512))
-            canvas = Image.new("RGBA", (512, 512), (0, 0, 0, 0))
-            canvas.paste(picture, ((512 - picture.width) // 2, (512 - picture.height) // 2))
             out = io.BytesIO()
-            canvas.save(out, "WEBP")
-            return out.getvalue()
+            if getattr(source, "is_animated", False):
+                frames = [fit(frame) for frame in ImageSequence.Iterator(source)]
+                durations = source.info.get("duration", 100)
+                frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=durations, loop=0)
+                return out.getvalue(), True
+            fit(source).save(out, "WEBP")
+            return out.getvalue(), False
     except Exception as exc:
         raise ChannelError(f"Error: the sticker image could not be read: {exc}") from None
 
@@ -139,6 +148,24 @@ async def to_voice_note(data: bytes) -> tuple[bytes, int]:
         )  # fmt: skip
         seconds = await duration(target)
         return await asyncio.to_thread(Path(target).read_bytes), seconds
+
+
+async def video_info(data: bytes) -> tuple[int, bytes | None]:
+    """(seconds, JPEG thumbnail of the first frame) of a video; (0, None) when ffmpeg cannot read it,
+    so an odd file still goes out, only without a preview."""
+    with tempfile.TemporaryDirectory(prefix="evo-video-") as folder:
+        source = os.path.join(folder, "in")
+        thumb = os.path.join(folder, "thumb.jpg")
+        await asyncio.to_thread(Path(source).write_bytes, data)
+        try:
+            seconds = await duration(source)
+            await _run(
+                "ffmpeg", "-y", "-v", "error", "-i", source, "-frames:v", "1",
+                "-vf", "scale=w=96:h=96:force_original_aspect_ratio=decrease", thumb,
+            )  # fmt: skip
+            return seconds, await asyncio.to_thread(Path(thumb).read_bytes)
+        except (ChannelError, OSError):
+            return 0, None
 
 
 async def duration(path: str) -> int:

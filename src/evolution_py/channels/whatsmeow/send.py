@@ -351,6 +351,11 @@ class Sender:
             video = pb.VideoMessage(mimetype=media_io.sniff_mimetype(loaded.data, filename, "video/mp4"), **common)
             if caption:
                 video.caption = caption
+            seconds, thumbnail = await media_io.video_info(loaded.data)
+            if seconds:
+                video.seconds = seconds
+            if thumbnail:
+                video.JPEGThumbnail = thumbnail
             return pb.Message(ptvMessage=video) if kind == "ptv" else pb.Message(videoMessage=video)
         if kind == "audio":
             audio = pb.AudioMessage(mimetype=mimetype or media_io.sniff_mimetype(loaded.data, filename, "audio/mpeg"))
@@ -408,7 +413,10 @@ class Sender:
         self.require_open()
         loaded = await media_io.load(req.sticker, file, error=_OWNED_MEDIA)
         jid = await self.check_number(req.number)
-        data = loaded.data if req.notConvertSticker else await asyncio.to_thread(media_io.to_webp, loaded.data)
+        animated = False
+        data = loaded.data
+        if not req.notConvertSticker:
+            data, animated = await asyncio.to_thread(media_io.to_webp, loaded.data)
         upload = await self._upload(data, "sticker")
         pb = e2e()
         sticker = pb.StickerMessage(
@@ -421,6 +429,7 @@ class Sender:
             mimetype="image/webp",
             width=512,
             height=512,
+            isAnimated=animated,
             mediaKeyTimestamp=int(time.time()),
         )
         return await self._send(jid, pb.Message(stickerMessage=sticker), req, media_bytes=data, checked_jid=jid)

@@ -58,6 +58,20 @@ class FakeClient:
             setattr(self, key, value)
         self.registry.setdefault(self.instance_id, []).append(self)
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other async method of NewAClient (groups, profile, chat operations, ...): recorded, and
+        answered from `answers[name]` (None when unset). Names NewAClient does not have stay errors."""
+        from neonize.aioze.client import NewAClient
+
+        if name.startswith("_") or not asyncio.iscoroutinefunction(getattr(NewAClient, name, None)):
+            raise AttributeError(name)
+
+        async def method(*args: Any, **kwargs: Any) -> Any:
+            answer = self._record(name, *args, **kwargs)
+            return None if answer is _NO_ANSWER else answer
+
+        return method
+
     # --- test helpers -------------------------------------------------------------------------
 
     @classmethod

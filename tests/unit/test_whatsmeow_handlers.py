@@ -73,3 +73,22 @@ async def test_handler_errors_are_logged_and_do_not_stop_the_channel(
     await replaced.push(presence)
     assert len(ctx.events) == before
     await channel.close()
+
+
+async def test_fake_client_covers_other_neonize_methods() -> None:
+    fake = FakeClient("unused.db", uuid="unit-fake-methods")
+    fake.answers["get_joined_groups"] = ["g"]
+    assert await fake.get_joined_groups() == ["g"]
+    assert await fake.leave_group("jid") is None
+    assert fake.names() == ["get_joined_groups", "leave_group"]
+    with pytest.raises(AttributeError):
+        fake.no_such_method  # noqa: B018
+
+
+def test_backoff_is_jittered_exponential_and_capped(tmp_path: Path) -> None:
+    env = Env({"WHATSMEOW_RECONNECT_BASE_SECONDS": "2", "WHATSMEOW_RECONNECT_MAX_SECONDS": "60"})
+    channel = WhatsmeowChannel(Context(str(tmp_path)), Settings(data_dir=str(tmp_path), env=env), client_factory=create)
+    for failures, ceiling in ((1, 2.0), (2, 4.0), (4, 16.0), (10, 60.0)):
+        delays = [channel.backoff_delay(failures) for _ in range(200)]
+        assert all(0.5 * ceiling <= d <= 1.5 * ceiling for d in delays)
+        assert max(delays) - min(delays) > 0.2 * ceiling  # jitter spreads instances apart

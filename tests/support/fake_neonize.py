@@ -219,8 +219,10 @@ class FakeClient:
         answer = self._record("PairPhone", phone, show_push_notification, client_name, client_type)
         return "WZYEH1YY" if answer is _NO_ANSWER else str(answer)
 
-    async def set_proxy_address(self, proxy_address: str | None, no_websocket: bool = False, **kwargs: Any) -> None:
-        self._record("set_proxy_address", proxy_address, no_websocket, **kwargs)
+    async def set_proxy_address(
+        self, proxy_address: str | None, no_websocket: bool = False, only_login: bool = False, no_media: bool = False
+    ) -> None:
+        self._record("set_proxy_address", proxy_address, no_websocket, only_login=only_login, no_media=no_media)
 
     # --- sending ------------------------------------------------------------------------------
 

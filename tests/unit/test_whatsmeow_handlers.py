@@ -92,3 +92,24 @@ def test_backoff_is_jittered_exponential_and_capped(tmp_path: Path) -> None:
         delays = [channel.backoff_delay(failures) for _ in range(200)]
         assert all(0.5 * ceiling <= d <= 1.5 * ceiling for d in delays)
         assert max(delays) - min(delays) > 0.2 * ceiling  # jitter spreads instances apart
+
+
+def test_fake_client_methods_have_neonize_signatures() -> None:
+    import inspect
+
+    from neonize.aioze.client import NewAClient
+
+    own = {name for name, value in vars(FakeClient).items() if inspect.iscoroutinefunction(value)}
+    helpers = {"push", "push_qr", "pair", "_blocked"}
+    for name in sorted(own - helpers):
+        real = getattr(NewAClient, name)
+        fake = getattr(FakeClient, name)
+        real_params = [p.name for p in inspect.signature(real).parameters.values()]
+        fake_params = [p.name for p in inspect.signature(fake).parameters.values()]
+        # the fake may accept extra trailing parameters, never fewer or renamed ones
+        assert fake_params[: len(real_params)] == real_params, (name, real_params, fake_params)
+    init = [p.name for p in inspect.signature(NewAClient.__init__).parameters.values()]
+    assert [p.name for p in inspect.signature(FakeClient.__init__).parameters.values()] == init
+    for prop in ("is_connected", "is_logged_in"):
+        assert isinstance(inspect.getattr_static(NewAClient, prop), property)
+        assert isinstance(inspect.getattr_static(FakeClient, prop), property)

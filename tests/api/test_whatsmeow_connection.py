@@ -342,6 +342,17 @@ async def test_dropped_socket_unlinked_device_and_replaced_stream(server_factory
         assert (tmp_path / "sessions" / f"{other_id}.db").exists()
         assert len(FakeClient.all_of(other_id)) == 1  # and no reconnect fights the other client
 
+        from neonize.proto.Neonize_pb2 import ClientOutdated, TemporaryBan
+
+        third = unique()
+        _third_id, third_client = await open_instance(srv, third)
+        await third_client.push(TemporaryBan(Code=TemporaryBan.SEND_TO_TOO_MANY_PEOPLE, Expire=3600))
+        assert sink.of("connection.update", third)[-1] == {"instance": third, "state": "close", "statusReason": 402}
+        fourth = unique()
+        _fourth_id, fourth_client = await open_instance(srv, fourth)
+        await fourth_client.push(ClientOutdated())
+        assert sink.of("connection.update", fourth)[-1] == {"instance": fourth, "state": "close", "statusReason": 405}
+
 
 async def test_concurrent_connects_dial_once(server_factory) -> None:
     async with server_factory(**FAKE_ENV) as srv:

@@ -334,6 +334,7 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
             ev.ConnectFailureEv: self._on_connect_failure,
             ev.TemporaryBanEv: self._on_temporary_ban,
             ev.KeepAliveTimeoutEv: self._on_keepalive_timeout,
+            ev.ClientOutdatedEv: self._on_client_outdated,
         }
         for event_type, handler in {**lifecycle, **self.inbound_handlers(ev)}.items():
             client.event(event_type)(guarded(handler))
@@ -487,19 +488,23 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
 
     async def _on_temporary_ban(self, event: Any) -> None:
         log.warning("instance %s: temporarily banned (code %s, %s s)", self.ctx.name, event.Code, event.Expire)
+        await self._stop_for_good(402)
+
+    async def _on_client_outdated(self, _event: Any) -> None:
+        # WhatsApp refuses this whatsmeow version (405): redialing cannot help until neonize is upgraded.
+        log.error("instance %s: WhatsApp says the client is outdated; upgrade neonize", self.ctx.name)
+        await self._stop_for_good(405)
+
+    async def _stop_for_good(self, reason: int) -> None:
         client = self.client
         self._want_online = False
         self._retire_client()
         self._spawn(self._stop_client(client))
-        await self._closed(402)
+        await self._closed(reason)
 
     async def _on_stream_replaced(self, _event: Any) -> None:
         # Another client took this session over; whatsmeow does not reconnect, and neither do we.
-        client = self.client
-        self._want_online = False
-        self._retire_client()
-        self._spawn(self._stop_client(client))
-        await self._closed(440)
+        await self._stop_for_good(440)
 
     async def _session_ended(self, reason: int) -> None:
         client = self.client

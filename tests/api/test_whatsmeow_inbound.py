@@ -250,3 +250,20 @@ async def test_full_history_sync_is_requested_and_stored(server_factory) -> None
             f"/chat/findMessages/{name}", headers=srv.headers(), json={"where": {"key": {"id": "HIST1"}}}
         )
         assert found.json()["messages"]["total"] == 1
+
+
+async def test_events_are_handled_in_arrival_order(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        _instance_id, client = await open_instance(srv, name)
+        source = N.MessageSource(Chat=MARIA, Sender=MARIA, IsFromMe=False, IsGroup=False)
+        receipts = [
+            N.Receipt(MessageSource=source, MessageIDs=[f"3EB0ORDER{i:013d}"], Timestamp=1, Type=N.Receipt.READ)
+            for i in range(5)
+        ]
+        messages = [text_event(f"m{i}", f"3EB0ORDER{i:013d}") for i in range(5)]
+        # each message immediately followed by its receipt, as WhatsApp may deliver them
+        await client.push(*[event for pair in zip(messages, receipts, strict=True) for event in pair])
+        assert [m["key"]["id"] for m in sink.of("messages.upsert", name)] == [f"3EB0ORDER{i:013d}" for i in range(5)]
+        assert [u["keyId"] for u in sink.of("messages.update", name)] == [f"3EB0ORDER{i:013d}" for i in range(5)]

@@ -88,26 +88,27 @@ class FakeClient:
     def calls_of(self, name: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         return [(args, kwargs) for called, args, kwargs in self.calls if called == name]
 
-    async def push(self, event: Any) -> None:
-        """Deliver an event as neonize's Go callback thread does, and wait for the handler to finish."""
-        code = EVENT_TO_INT[type(event)]
-        wire = event.SerializePartialToString()
+    async def push(self, *events: Any) -> None:
+        """Deliver events as neonize's Go callback thread does (in order, each handler posted to the loop
+        without waiting for the one before), then wait for every handler to finish."""
+        wires = [(EVENT_TO_INT[type(event)], event.SerializePartialToString()) for event in events]
 
-        def from_go_thread() -> Any:
-            message = INT_TO_EVENT[code]()
-            message.MergeFromString(wire)  # neonize uses FromString; Partial allows test fixtures
-            if code == 0:
-                self.me = message
-                return None
-            if code == 3:
-                self.connected = True
-            handler = self.event.list_func.get(code)
-            if handler is None:
-                return None
-            return asyncio.run_coroutine_threadsafe(handler(self, message), self._loop())  # type: ignore[arg-type]
+        def from_go_thread() -> list[Any]:
+            futures = []
+            for code, wire in wires:
+                message = INT_TO_EVENT[code]()
+                message.MergeFromString(wire)  # neonize uses FromString; Partial allows test fixtures
+                if code == 0:
+                    self.me = message
+                    continue
+                if code == 3:
+                    self.connected = True
+                handler = self.event.list_func.get(code)
+                if handler is not None:
+                    futures.append(asyncio.run_coroutine_threadsafe(handler(self, message), self._loop()))  # type: ignore[arg-type]
+            return futures
 
-        future = await asyncio.to_thread(from_go_thread)
-        if future is not None:
+        for future in await asyncio.to_thread(from_go_thread):
             await asyncio.wrap_future(future)
 
     async def push_qr(self, code: str) -> None:

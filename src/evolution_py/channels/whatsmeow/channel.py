@@ -58,6 +58,7 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
         self._profile_name: str | None = None
         self._owner_jid: str | None = ctx.owner_jid if isinstance(getattr(ctx, "owner_jid", None), str) else None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._handler_lock = asyncio.Lock()
         self._watchdog: asyncio.Task[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
         # Timings (seconds); environment-tunable so tests and operators can shorten or lengthen them.
@@ -314,13 +315,16 @@ class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
 
         def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
-                if generation != self._generation:
-                    return
-                self._last_activity = time.monotonic()
-                try:
-                    await handler(event)
-                except Exception:
-                    log.exception("instance %s: %s handler failed", self.ctx.name, type(event).__name__)
+                # neonize posts each event as its own coroutine; the lock (FIFO) keeps them in arrival
+                # order, so a receipt never overtakes the message it is about.
+                async with self._handler_lock:
+                    if generation != self._generation:
+                        return
+                    self._last_activity = time.monotonic()
+                    try:
+                        await handler(event)
+                    except Exception:
+                        log.exception("instance %s: %s handler failed", self.ctx.name, type(event).__name__)
 
             return run
 

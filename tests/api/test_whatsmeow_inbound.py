@@ -133,6 +133,14 @@ async def test_revoke_edit_presence_and_group_events(server_factory) -> None:
         await client.push(N.GroupInfoEvent(JID=GROUP, Timestamp=1, Leave=[MARIA]))
         assert sink.of("group-participants.update", name)[-1]["action"] == "remove"
 
+        await client.push(N.Picture(JID=MARIA, Timestamp=1, Remove=False))
+        assert sink.of("contacts.update", name)[-1] == [
+            {"remoteJid": "5511988887777@s.whatsapp.net", "profilePicUrl": "https://pps.whatsapp.net/v/t61/fake.jpg",
+             "instanceId": _instance_id}
+        ]  # fmt: skip
+        contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
+        assert contacts[0]["profilePicUrl"] == "https://pps.whatsapp.net/v/t61/fake.jpg"
+
 
 async def test_settings_groups_ignore_read_messages_reject_call(server_factory) -> None:
     async with server_factory(**FAKE_ENV) as srv:

@@ -53,6 +53,7 @@ class InboundHandlers:
             ev.GroupInfoEv: self._on_group_info,
             ev.JoinedGroupEv: self._on_joined_group,
             ev.HistorySyncEv: self._on_history_sync,
+            ev.PictureEv: self._on_picture,
         }
 
     # --- messages -----------------------------------------------------------------------------
@@ -245,6 +246,25 @@ class InboundHandlers:
                     }
                 ],
             )
+
+    # --- profile pictures ---------------------------------------------------------------------
+
+    async def _on_picture(self, event: Any) -> None:
+        """A contact or group changed (or removed) its picture → contacts.update with the new URL."""
+        jid = receive.jid_str(event.JID)
+        if not jid or (jid.endswith("@g.us") and self.ctx.settings.groupsIgnore):
+            return
+        url: str | None = None
+        if not event.Remove:
+            try:
+                info = await self._call(self.client.get_profile_picture(event.JID), limit=10)
+                url = (info.URL or None) if info is not None else None
+            except Exception as exc:
+                log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
+        await self.ctx.store.upsert_contact(jid, profile_pic_url=url)
+        await self.ctx.emit(
+            names.CONTACTS_UPDATE, [{"remoteJid": jid, "profilePicUrl": url, "instanceId": self.ctx.instance_id}]
+        )
 
     # --- history ------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionStat
 from evolution_py.channels.whatsmeow import session as sessions
 from evolution_py.channels.whatsmeow.inbound import InboundHandlers
 from evolution_py.channels.whatsmeow.receive import jid_str
-from evolution_py.channels.whatsmeow.send import Sender
+from evolution_py.channels.whatsmeow.send_media import MediaSender
 from evolution_py.config import Settings
 from evolution_py.events import names
 
@@ -36,7 +36,7 @@ QR_LIMIT_MESSAGE = "QR code limit reached, please login again"
 _SESSION_GONE_REASONS = {2, 4, 5}  # LOGGED_OUT, MAIN_DEVICE_GONE, UNKNOWN_LOGOUT
 
 
-class WhatsmeowChannel(InboundHandlers, Sender, BaseChannel):
+class WhatsmeowChannel(InboundHandlers, MediaSender, BaseChannel):
     integration = "WHATSAPP-BAILEYS"
     label = "Baileys"
 

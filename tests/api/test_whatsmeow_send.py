@@ -503,3 +503,47 @@ async def test_video_gets_duration_and_thumbnail_and_gif_sticker_stays_animated(
         )
         assert sticker.status_code == 201, sticker.text
         assert sent(client)[1].stickerMessage.isAnimated is True
+
+
+async def test_status_image_and_voice(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        _id, client = await open_instance(srv, name)
+        image = await srv.client.post(
+            f"/message/sendStatus/{name}",
+            headers=srv.headers(),
+            json={"type": "image", "content": base64.b64encode(png_bytes()).decode(), "caption": "hoje",
+                  "statusJidList": ["5511988887777"]},
+        )  # fmt: skip
+        assert image.status_code == 201, image.text
+        to, message = sent(client)
+        assert (to.User, to.Server) == ("status", "broadcast")
+        assert message.imageMessage.caption == "hoje"
+        voice = await srv.client.post(
+            f"/message/sendStatus/{name}",
+            headers=srv.headers(),
+            files={"file": ("voz.wav", wav_bytes(1.0), "audio/wav")},
+            data={"type": "audio", "allContacts": "true"},
+        )
+        assert voice.status_code == 201, voice.text
+        audio = sent(client)[1].audioMessage
+        assert audio.PTT is True and audio.mimetype == "audio/ogg; codecs=opus"
+
+
+async def test_always_online_is_applied_on_connect(server_factory) -> None:
+    from neonize.proto.Neonize_pb2 import Connected
+
+    from tests.support.whatsmeow import client_of
+
+    async with server_factory(**FAKE_ENV) as srv:
+        name = unique()
+        instance_id, first = await open_instance(srv, name)
+        assert [a[0].value for a, _ in first.calls_of("send_presence")] == [b"unavailable"]
+        saved = await srv.client.post(f"/settings/set/{name}", headers=srv.headers(), json={"alwaysOnline": True,
+                                      "rejectCall": False, "groupsIgnore": False, "readMessages": False,
+                                      "readStatus": False, "syncFullHistory": False})  # fmt: skip
+        assert saved.status_code == 201, saved.text
+        await srv.client.post(f"/instance/restart/{name}", headers=srv.headers())
+        second = await client_of(instance_id, count=2)
+        await second.push(Connected(status=True))
+        assert [a[0].value for a, _ in second.calls_of("send_presence")] == [b"available"]

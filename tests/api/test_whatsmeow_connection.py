@@ -367,3 +367,22 @@ async def test_concurrent_connects_dial_once(server_factory) -> None:
         assert len(FakeClient.all_of(instance_id)) == 1
         assert len(client.calls_of("connect")) == 1
         assert all(answer.get("count") in (0, 1) for answer in answers)
+
+
+async def test_executor_grows_with_live_clients(server_factory) -> None:
+    from evolution_py.channels.whatsmeow import threads
+
+    async with server_factory(EXECUTOR_THREADS="8", **FAKE_ENV) as srv:
+        before = threads.live_clients()
+        names = [unique() for _ in range(12)]
+        for name in names:
+            await create(srv, name)
+            await srv.services.manager.require(name).channel.connect()  # the route waits 2 s for a QR
+        await eventually(lambda: threads.live_clients() == before + 12)
+        pool = asyncio.get_running_loop()._default_executor  # type: ignore[attr-defined]
+        assert pool._max_workers >= 12 + threads.HEADROOM  # grown from EXECUTOR_THREADS=8
+        # and it still answers while twelve clients hold their threads
+        assert (await srv.client.get("/instance/fetchInstances", headers=srv.headers())).status_code == 200
+        for name in names:
+            assert (await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())).status_code == 200
+        await eventually(lambda: threads.live_clients() == before)

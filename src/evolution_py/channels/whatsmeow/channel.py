@@ -23,6 +23,7 @@ from typing import Any
 
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
 from evolution_py.channels.whatsmeow import session as sessions
+from evolution_py.channels.whatsmeow import threads
 from evolution_py.channels.whatsmeow.inbound import InboundHandlers
 from evolution_py.channels.whatsmeow.receive import jid_str
 from evolution_py.channels.whatsmeow.send_media import MediaSender
@@ -204,6 +205,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, BaseChannel):
 
     async def _watch_dial(self, generation: int, task: Awaitable[Any]) -> None:
         """The connect task ends when the client stops, or at once when the dial fails."""
+        threads.client_started(self._settings.executor_threads)
         try:
             await asyncio.shield(task)
             failed = False
@@ -212,6 +214,8 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, BaseChannel):
         except Exception as exc:
             log.warning("instance %s: connection failed: %s", self.ctx.name, exc)
             failed = True
+        finally:
+            threads.client_stopped()
         if generation != self._generation or not self._want_online:
             return
         if failed or self._state != "open":

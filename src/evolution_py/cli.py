@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def serve(settings: Settings, host: str) -> None:
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
-    uvicorn.run(
+    config = uvicorn.Config(
         build_asgi(settings),
         host=host,
         port=settings.server_port,
@@ -52,6 +53,39 @@ def serve(settings: Settings, host: str) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+    # uvicorn.run's asyncio.run teardown would block on a stalled neonize dial (see _teardown).
+    event_loop = (config.get_loop_factory() or asyncio.new_event_loop)()
+    asyncio.set_event_loop(event_loop)
+    try:
+        event_loop.run_until_complete(uvicorn.Server(config).serve())
+    except KeyboardInterrupt:
+        pass
+    _teardown(event_loop)
+
+
+def _teardown(loop: asyncio.AbstractEventLoop) -> None:
+    """asyncio.run's teardown, except when a neonize dial is still stalled (black-holed network):
+    cancelling its task makes neonize call Go `Stop()` on this thread, which blocks until the dial
+    times out (~60 s), and joining its thread would too. The shutdown hooks already ran, so exit."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    stalled = [task for task in pending if getattr(task.get_coro(), "__qualname__", "").endswith(_NEONIZE_BLOCKING)]
+    if stalled:
+        logging.getLogger(__name__).warning("exiting past %d stalled WhatsApp connection(s)", len(stalled))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.run_until_complete(loop.shutdown_default_executor())
+    loop.close()
+
+
+# Coroutines of neonize (and of the channel's stop) that sit in a Go call a stalled dial holds.
+_NEONIZE_BLOCKING = ("._connect_and_check", "NewAClient.stop")
 
 
 def migrate(settings: Settings) -> None:

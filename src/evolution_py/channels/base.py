@@ -31,8 +31,8 @@ class MethodNotAvailable(ChannelError):
         super().__init__(f"Method not available on {channel_label}", status=400)
 
 
-class QrCode(msgspec.Struct, omit_defaults=True):
-    """The connect answer: fields not known yet are left out, as upstream does."""
+class QrCode(msgspec.Struct):
+    """The connect answer: fields not known yet (UNSET) are left out, as upstream does; `count` always shows."""
 
     pairingCode: str | msgspec.UnsetType | None = msgspec.UNSET
     code: str | msgspec.UnsetType = msgspec.UNSET

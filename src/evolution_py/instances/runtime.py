@@ -89,6 +89,11 @@ class RuntimeInstance:
     def data_dir(self) -> str:
         return self._manager.settings.data_dir
 
+    async def webhook_base64(self) -> bool:
+        """Whether this instance's webhook asks for media as base64 (`webhookBase64`)."""
+        row = await self._manager.subscriptions.find("webhook", self.id)
+        return bool(row and row.get("enabled") and row.get("webhookBase64"))
+
     async def emit(self, event: str, data: Any) -> None:
         cfg = self._manager.settings
         apikey: str | None = None

@@ -1,0 +1,577 @@
+"""The `WHATSAPP-BAILEYS` channel on neonize: connection lifecycle (QR, pairing code, states, logout,
+restart, session resume, proxy, reconnect with backoff, a watchdog for silent sockets).
+
+Rules that come from how neonize behaves (stack-facts §3):
+- Every Go call parks a thread of the default executor; during a stalled dial `stop()`,
+  `disconnect()` and `is_connected` block for up to ~60 s. So the API never awaits them without a
+  timeout, the state is tracked from events (never probed on a request path), and a stop that
+  does not finish in time is left running in the background.
+- The connect task is never cancelled: neonize's cancel path calls Go `Stop()` on the event loop
+  thread itself, which would freeze the loop during a stalled dial. Watchers await it shielded.
+- Handler exceptions vanish inside neonize, so each handler is wrapped and logs its failure.
+- Events of a client we already replaced are ignored (a generation number per client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
+from evolution_py.channels.whatsmeow import session as sessions
+from evolution_py.channels.whatsmeow import threads
+from evolution_py.channels.whatsmeow.inbound import InboundHandlers
+from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
+from evolution_py.channels.whatsmeow.receive import jid_str
+from evolution_py.channels.whatsmeow.send_media import MediaSender
+from evolution_py.config import Settings
+from evolution_py.events import names
+
+log = logging.getLogger(__name__)
+
+QR_LIMIT_MESSAGE = "QR code limit reached, please login again"
+# LoggedOut / ConnectFailure reasons that mean the session is gone for good.
+_SESSION_GONE_REASONS = {2, 4, 5}  # LOGGED_OUT, MAIN_DEVICE_GONE, UNKNOWN_LOGOUT
+
+
+class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel):
+    integration = "WHATSAPP-BAILEYS"
+    label = "Baileys"
+
+    def __init__(self, ctx: Any, settings: Settings, client_factory: sessions.ClientFactory | None = None) -> None:
+        super().__init__(ctx)
+        env = settings.env
+        self.client: Any = None
+        self._settings = settings
+        self._client_factory = client_factory or sessions.resolve_client_factory(env.text("WHATSMEOW_CLIENT_FACTORY"))
+        self._session = sessions.session_path(settings.data_dir, ctx.instance_id)
+        self._state: ConnectionState = "close"
+        self._generation = 0
+        self._want_online = False
+        self._pair_number: str | None = None
+        self._pairing_code: str | None = None
+        self._qr_count = 0
+        self._dial_failures = 0
+        self._last_activity = time.monotonic()
+        self._profile_name: str | None = None
+        self._owner_jid: str | None = ctx.owner_jid if isinstance(getattr(ctx, "owner_jid", None), str) else None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._handler_lock = asyncio.Lock()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._reconnect: asyncio.Task[None] | None = None
+        # Timings (seconds); environment-tunable so tests and operators can shorten or lengthen them.
+        self.backoff_base = env.number("WHATSMEOW_RECONNECT_BASE_SECONDS", 2.0)
+        self.backoff_max = env.number("WHATSMEOW_RECONNECT_MAX_SECONDS", 300.0)
+        self.watchdog_seconds = env.number("WHATSMEOW_WATCHDOG_SECONDS", 90.0)
+        self.call_timeout = env.number("WHATSMEOW_CALL_TIMEOUT_SECONDS", 20.0)
+        self.logout_timeout = min(self.call_timeout, 5.0)
+        # whatsmeow stops offering QR codes after about a minute and a half and says so only on stdout;
+        # without a new QR for this long, a fresh QR session is started (upstream keeps refreshing
+        # QR codes until QRCODE_LIMIT).
+        self.qr_timeout = env.number("WHATSMEOW_QR_TIMEOUT_SECONDS", 75.0)
+        self._qr_timer: asyncio.Task[None] | None = None
+        # A fresh pairing gives up after this many failed dials; a stored session keeps retrying.
+        self.qr_dial_attempts = env.integer("WHATSMEOW_QR_DIAL_ATTEMPTS", 3, minimum=1)
+
+    # --- what the API reads -------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def owner_jid(self) -> str | None:
+        return self._owner_jid
+
+    def require_open(self) -> None:
+        if self._state != "open" or self.client is None:
+            raise ChannelError(f'The "{self.ctx.name}" instance is not connected', status=400)
+
+    # --- Channel protocol ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if await asyncio.to_thread(sessions.has_session, self._session):
+            self._want_online = True
+            await self._open_client()
+
+    async def connect(self, number: str | None = None) -> QrCode | None:
+        if self._state == "open":
+            return None
+        if self._state == "connecting":
+            return self._qrcode
+        self._state = "connecting"  # before any await: a second connect meanwhile must not dial again
+        self._want_online = True
+        self._qr_count = 0
+        self._dial_failures = 0
+        self._pairing_code = None
+        self._pair_number = "".join(ch for ch in number if ch.isdigit()) if number else None
+        self._qrcode = QrCode()
+        await self._open_client()
+        return self._qrcode
+
+    async def logout(self) -> None:
+        client = self.client
+        paired = self._state == "open" or await asyncio.to_thread(sessions.has_session, self._session)
+        self._want_online = False
+        self._retire_client()
+        if client is not None:
+            if paired:  # nothing to revoke on WhatsApp before a device was linked
+                try:
+                    await asyncio.wait_for(asyncio.shield(self._spawn(client.logout())), self.logout_timeout)
+                except Exception as exc:  # offline, stalled, or the session was already revoked
+                    log.warning("instance %s: logout on WhatsApp failed: %r", self.ctx.name, exc)
+            await self._stop_client(client)
+        await asyncio.to_thread(sessions.remove_session, self._session)
+        await self._closed(401, emit_logout=True)
+
+    async def restart(self) -> None:
+        client = self.client
+        self._retire_client()
+        await self._stop_client(client)
+        self._want_online = True
+        await self._open_client()
+
+    async def close(self) -> None:
+        client = self.client
+        self._want_online = False
+        self._retire_client()
+        self._state = "close"
+        await self._stop_client(client, wait=3.0)
+
+    async def delete_session(self) -> None:
+        self._want_online = False
+        self._retire_client()
+        await asyncio.to_thread(sessions.remove_session, self._session)
+
+    async def set_presence(self, presence: str) -> None:
+        self.require_open()
+        from neonize.utils.enum import Presence
+
+        try:
+            if presence in ("available", "unavailable"):
+                await self._call(self.client.send_presence(Presence(presence.encode())))
+            else:
+                # composing / recording / paused are chat states; upstream sends them account-wide,
+                # whatsmeow needs a chat, so the own JID is used.
+                await self._chat_presence(self._owner_jid or "", presence)
+        except ChannelError:
+            raise
+        except Exception as exc:
+            raise ChannelError(str(exc)) from None
+
+    # --- client lifecycle ---------------------------------------------------------------------
+
+    def _retire_client(self) -> None:
+        """Forget the current client: its late events are ignored from now on."""
+        self._generation += 1
+        self.client = None
+        for task in (self._watchdog, self._reconnect, self._qr_timer):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._watchdog = self._reconnect = self._qr_timer = None
+
+    async def _open_client(self) -> None:
+        self._retire_client()
+        generation = self._generation
+        await asyncio.to_thread(sessions.ensure_dir, self._session)
+        device = sessions.DeviceOptions(
+            self._settings.session_phone_client, self._settings.session_phone_name, self.ctx.settings.syncFullHistory
+        )
+        # The Go side keys clients by uuid: one per client object, so a stop still blocked in a stalled
+        # dial never collides with its replacement.
+        client = self._client_factory(str(self._session), f"{self.ctx.instance_id}#{generation}", device)
+        self.client = client
+        self._register(client, generation)
+        await self._set_state("connecting")
+        proxy = self._proxy_settings()
+        try:
+            task = await client.connect(proxy)
+        except Exception as exc:
+            log.warning("instance %s: could not start the connection: %s", self.ctx.name, exc)
+            await self._dial_failed(generation)
+            return
+        self._spawn(self._watch_dial(generation, task))
+
+    def _proxy_settings(self) -> Any:
+        url = self.ctx.proxy.url()
+        if url is None:
+            return None
+        from neonize._binder import ProxySettings
+
+        return ProxySettings(proxy_address=url)
+
+    async def _watch_dial(self, generation: int, task: Awaitable[Any]) -> None:
+        """The connect task ends when the client stops, or at once when the dial fails."""
+        threads.client_started(self._settings.executor_threads)
+        try:
+            await asyncio.shield(task)
+            failed = False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("instance %s: connection failed: %s", self.ctx.name, exc)
+            failed = True
+        finally:
+            threads.client_stopped()
+        if generation != self._generation or not self._want_online:
+            return
+        if failed or self._state != "open":
+            await self._dial_failed(generation)
+        else:
+            # the client stopped on its own while we wanted it online
+            await self._schedule_reconnect(generation)
+
+    async def _dial_failed(self, generation: int) -> None:
+        self._dial_failures += 1
+        resumable = await asyncio.to_thread(sessions.has_session, self._session)
+        if not resumable and self._dial_failures >= self.qr_dial_attempts:
+            log.warning("instance %s: giving up after %d failed dials", self.ctx.name, self._dial_failures)
+            self._want_online = False
+            self._retire_client()
+            await self._closed(408)
+            return
+        await self._schedule_reconnect(generation)
+
+    async def _schedule_reconnect(self, generation: int) -> None:
+        if generation != self._generation:
+            return
+        delay = self.backoff_delay(self._dial_failures)
+        log.info("instance %s: reconnecting in %.1f s", self.ctx.name, delay)
+        client = self.client
+        self._reconnect = self._spawn(self._reconnect_after(generation, client, delay))
+
+    def backoff_delay(self, failures: int) -> float:
+        """Exponential with ±50 % jitter, so many instances that lost the network do not redial together."""
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** max(failures - 1, 0)))
+        return ceiling * random.uniform(0.5, 1.5)
+
+    async def _reconnect_after(self, generation: int, client: Any, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if generation != self._generation or not self._want_online:
+            return
+        self._reconnect = None
+        await self._stop_client(client)
+        if generation == self._generation and self._want_online:
+            await self._open_client()
+
+    async def _stop_client(self, client: Any, wait: float = 5.0) -> None:
+        if client is None:
+            return
+        stopping = self._spawn(client.stop())
+        try:
+            await asyncio.wait_for(asyncio.shield(stopping), wait)
+        except TimeoutError:
+            log.warning("instance %s: client stop is blocked (stalled dial); left in the background", self.ctx.name)
+        except Exception as exc:
+            log.warning("instance %s: client stop failed: %s", self.ctx.name, exc)
+
+    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_task_error)
+        return task
+
+    async def _call(self, coro: Awaitable[Any], limit: float | None = None) -> Any:
+        """A Go call on a request path: bounded, so a stalled socket answers an error, not a hang."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._spawn(coro)), limit or self.call_timeout)
+        except TimeoutError:
+            raise ChannelError("WhatsApp did not answer in time", status=400) from None
+
+    # --- states -------------------------------------------------------------------------------
+
+    async def _set_state(self, state: ConnectionState, status_reason: int = 200) -> None:
+        self._state = state
+        await self.ctx.update_connection(state)
+        await self.ctx.emit(
+            names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": state, "statusReason": status_reason}
+        )
+
+    async def _closed(self, reason: int, *, emit_logout: bool = False) -> None:
+        """Final close (upstream: status.instance → logout.instance → connection.update close)."""
+        self._state = "close"
+        self._qrcode = QrCode()
+        await self.ctx.update_connection("close", reason_code=reason, reason=f'{{"statusCode":{reason}}}')
+        await self.ctx.emit(
+            names.STATUS_INSTANCE,
+            {
+                "instance": self.ctx.name,
+                "status": "closed",
+                "disconnectionAt": _now_iso(),
+                "disconnectionReasonCode": reason,
+                "disconnectionObject": f'{{"statusCode":{reason}}}',
+            },
+        )
+        if emit_logout:
+            await self.ctx.emit(names.LOGOUT_INSTANCE, None)
+        await self.ctx.emit(
+            names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": "close", "statusReason": reason}
+        )
+
+    # --- handler registration -----------------------------------------------------------------
+
+    def _register(self, client: Any, generation: int) -> None:
+        from neonize.aioze import events as ev
+
+        def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
+            async def run(_client: Any, event: Any) -> None:
+                # neonize posts each event as its own coroutine; the lock (FIFO) keeps them in arrival
+                # order, so a receipt never overtakes the message it is about.
+                async with self._handler_lock:
+                    if generation != self._generation:
+                        return
+                    self._last_activity = time.monotonic()
+                    try:
+                        await handler(event)
+                    except Exception:
+                        log.exception("instance %s: %s handler failed", self.ctx.name, type(event).__name__)
+
+            return run
+
+        client.event.qr(guarded(self._on_qr))
+        lifecycle: dict[Any, Callable[[Any], Awaitable[None]]] = {
+            ev.PairStatusEv: self._on_pair_status,
+            ev.ConnectedEv: self._on_connected,
+            ev.DisconnectedEv: self._on_disconnected,
+            ev.LoggedOutEv: self._on_logged_out,
+            ev.StreamReplacedEv: self._on_stream_replaced,
+            ev.ConnectFailureEv: self._on_connect_failure,
+            ev.TemporaryBanEv: self._on_temporary_ban,
+            ev.KeepAliveTimeoutEv: self._on_keepalive_timeout,
+            ev.ClientOutdatedEv: self._on_client_outdated,
+        }
+        for event_type, handler in {**lifecycle, **self.inbound_handlers(ev)}.items():
+            client.event(event_type)(guarded(handler))
+
+    # --- lifecycle events ---------------------------------------------------------------------
+
+    async def _on_qr(self, data: bytes) -> None:
+        code = data.decode() if isinstance(data, bytes | bytearray) else str(data)
+        self._qr_count += 1
+        if self._qr_count > self._settings.qrcode_limit:
+            await self._qr_limit_reached()
+            return
+        if self._pair_number and self._pairing_code is None:
+            self._pairing_code = await self._request_pairing_code(self._pair_number)
+        from evolution_py.channels.whatsmeow.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
+
+        generation = self._generation
+        picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
+        if generation != self._generation:
+            return  # the client was replaced while the picture was drawn
+        self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
+        if self._qr_timer is not None:
+            self._qr_timer.cancel()
+        self._qr_timer = self._spawn(self._qr_expired(self._generation))
+        await self.ctx.emit(
+            names.QRCODE_UPDATED,
+            {"qrcode": {"instance": self.ctx.name, "pairingCode": self._pairing_code, "code": code, "base64": picture}},
+        )
+
+    async def _qr_expired(self, generation: int) -> None:
+        await asyncio.sleep(self.qr_timeout)
+        if generation != self._generation or self._state != "connecting" or not self._want_online:
+            return
+        log.info("instance %s: no new QR code for %.0f s; starting a new QR session", self.ctx.name, self.qr_timeout)
+        self._qr_timer = None
+        client = self.client
+        self._retire_client()
+        await self._stop_client(client)
+        if self._want_online:
+            await self._open_client()  # the QR count goes on: QRCODE_LIMIT still ends it
+
+    async def _request_pairing_code(self, number: str) -> str | None:
+        from neonize.utils.enum import ClientName
+
+        try:
+            code = await self._call(self.client.PairPhone(number, True, ClientName.LINUX))
+            return str(code)
+        except Exception as exc:
+            log.warning("instance %s: pairing code request failed: %s", self.ctx.name, exc)
+            return None
+
+    async def _qr_limit_reached(self) -> None:
+        client = self.client
+        self._want_online = False
+        self._retire_client()
+        await self.ctx.emit(names.QRCODE_UPDATED, {"message": QR_LIMIT_MESSAGE, "statusCode": 500})
+        await self.ctx.emit(
+            names.CONNECTION_UPDATE,
+            {
+                "instance": self.ctx.name,
+                "state": "refused",
+                "statusReason": 428,
+                "wuid": self._owner_jid,
+                "profileName": self._profile_name,
+                "profilePictureUrl": None,
+            },
+        )
+        self._state = "close"
+        self._qrcode = QrCode()
+        await self.ctx.update_connection("close")
+        self._spawn(self._stop_client(client))
+
+    async def _on_pair_status(self, event: Any) -> None:
+        if int(event.Status) == 2 and event.ID.User:
+            self._owner_jid = jid_str(event.ID)
+            self._profile_name = event.BusinessName or self._profile_name
+
+    async def _on_connected(self, _event: Any) -> None:
+        if self._qr_timer is not None:
+            self._qr_timer.cancel()
+            self._qr_timer = None
+        self._dial_failures = 0
+        self._qr_count = 0
+        self._qrcode = QrCode()
+        client = self.client
+        generation = self._generation
+        try:
+            me = await self._call(client.get_me(), limit=5)
+            if me.JID.User:
+                self._owner_jid = jid_str(me.JID)
+            self._profile_name = me.PushName or self._profile_name
+        except Exception as exc:
+            log.warning("instance %s: could not read the own device: %s", self.ctx.name, exc)
+        picture = await self._profile_picture_url(self._owner_jid)
+        if generation != self._generation:
+            return  # replaced (restart, logout, close) while we asked who we are
+        self._state = "open"
+        await self.ctx.update_connection(
+            "open", owner_jid=self._owner_jid, profile_name=self._profile_name, profile_pic_url=picture
+        )
+        await self.ctx.emit(
+            names.CONNECTION_UPDATE,
+            {
+                "instance": self.ctx.name,
+                "wuid": self._owner_jid,
+                "profileName": self._profile_name,
+                "profilePictureUrl": picture,
+                "state": "open",
+                "statusReason": 200,
+            },
+        )
+        await self._apply_online_setting()
+        generation = self._generation
+        if self._watchdog is None or self._watchdog.done():
+            self._watchdog = self._spawn(self._watch_silence(generation))
+
+    async def _profile_picture_url(self, jid: str | None) -> str | None:
+        if not jid:
+            return None
+        from neonize.utils.jid import build_jid
+
+        try:
+            user, server = jid.split("@", 1)
+            info = await self._call(self.client.get_profile_picture(build_jid(user, server)), limit=5)
+            return (info.URL or None) if info is not None else None
+        except Exception:
+            return None
+
+    async def _apply_online_setting(self) -> None:
+        from neonize.utils.enum import Presence
+
+        presence = Presence.AVAILABLE if self.ctx.settings.alwaysOnline else Presence.UNAVAILABLE
+        try:
+            await self._call(self.client.send_presence(presence), limit=5)
+        except Exception as exc:
+            log.debug("instance %s: presence not sent: %s", self.ctx.name, exc)
+
+    async def _on_disconnected(self, _event: Any) -> None:
+        # whatsmeow reconnects on its own after a dropped socket; report it truthfully meanwhile.
+        if self._want_online and self._state == "open":
+            await self._set_state("connecting")
+
+    async def _on_logged_out(self, event: Any) -> None:
+        await self._session_ended(401 if int(event.Reason) in _SESSION_GONE_REASONS else 403)
+
+    async def _on_connect_failure(self, event: Any) -> None:
+        if int(event.Reason) in _SESSION_GONE_REASONS:
+            await self._session_ended(401)
+        else:
+            log.warning("instance %s: connect failure %s: %s", self.ctx.name, event.Reason, event.Message)
+
+    async def _on_temporary_ban(self, event: Any) -> None:
+        log.warning("instance %s: temporarily banned (code %s, %s s)", self.ctx.name, event.Code, event.Expire)
+        await self._stop_for_good(402)
+
+    async def _on_client_outdated(self, _event: Any) -> None:
+        # WhatsApp refuses this whatsmeow version (405): redialing cannot help until neonize is upgraded.
+        log.error("instance %s: WhatsApp says the client is outdated; upgrade neonize", self.ctx.name)
+        await self._stop_for_good(405)
+
+    async def _stop_for_good(self, reason: int) -> None:
+        client = self.client
+        self._want_online = False
+        self._retire_client()
+        self._spawn(self._stop_client(client))
+        await self._closed(reason)
+
+    async def _on_stream_replaced(self, _event: Any) -> None:
+        # Another client took this session over; whatsmeow does not reconnect, and neither do we.
+        await self._stop_for_good(440)
+
+    async def _session_ended(self, reason: int) -> None:
+        client = self.client
+        self._want_online = False
+        self._retire_client()
+        self._spawn(self._stop_client(client))
+        if reason == 401:
+            await asyncio.to_thread(sessions.remove_session, self._session)
+        await self._closed(reason, emit_logout=reason == 401)
+
+    async def _on_keepalive_timeout(self, event: Any) -> None:
+        log.info("instance %s: keep-alive timeout (%s errors)", self.ctx.name, event.ErrorCount)
+
+    # --- watchdog -----------------------------------------------------------------------------
+
+    async def _watch_silence(self, generation: int) -> None:
+        """An instance that says `open` while nothing arrives is probed, and reconnected if dead."""
+        while generation == self._generation and self._want_online:
+            await asyncio.sleep(self.watchdog_seconds / 3)
+            if generation != self._generation or self._state != "open":
+                continue
+            if time.monotonic() - self._last_activity < self.watchdog_seconds:
+                continue
+            alive = False
+            try:
+                alive = bool(await asyncio.wait_for(asyncio.shield(self._spawn(_awaitable(self.client))), 10))
+            except Exception:
+                alive = False
+            if generation != self._generation:
+                return
+            if alive:
+                self._last_activity = time.monotonic()
+                continue
+            log.warning("instance %s: open but silent and not connected; reconnecting", self.ctx.name)
+            self._watchdog = None
+            client = self.client
+            await self._set_state("connecting")
+            self._retire_client()
+            await self._stop_client(client)
+            if self._want_online:
+                await self._open_client()
+            return
+
+
+async def _awaitable(client: Any) -> Any:
+    # neonize's `is_connected` is a property that returns an awaitable
+    return await client.is_connected
+
+
+def _log_task_error(task: asyncio.Task[Any]) -> None:
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None and not isinstance(exc, ChannelError):
+        log.debug("background task failed: %r", exc)
+
+
+def _now_iso() -> str:
+    from evolution_py.channels.whatsmeow.receive import iso_utc
+
+    return iso_utc(time.time())

@@ -1,0 +1,340 @@
+"""Inbound neonize events → stored rows and emitted events, with the instance settings applied
+(groupsIgnore, readMessages, readStatus, rejectCall + msgCall, webhookBase64)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from evolution_py.channels.whatsmeow import receive
+from evolution_py.channels.whatsmeow.message_json import proto_to_json
+from evolution_py.events import names
+
+log = logging.getLogger(__name__)
+
+STATUS_BROADCAST = "status@broadcast"
+MEDIA_TYPES = {
+    "imageMessage",
+    "videoMessage",
+    "audioMessage",
+    "documentMessage",
+    "stickerMessage",
+    "ptvMessage",
+}
+# protocolMessage types that are device-to-device plumbing (history sync, app-state keys, peer data,
+# LID mappings): whatsmeow consumes them, and they are not news for anyone listening.
+_INTERNAL_PROTOCOL_TYPES = {5, 6, 7, 8, 9, 10, 16, 17, 22}
+_DEDUPE_SECONDS = 300.0
+_DEDUPE_MAX = 5000
+
+
+class InboundHandlers:
+    """Mixed into the channel: uses `self.ctx`, `self.client`, `self._call`, `self._spawn`."""
+
+    ctx: Any
+    client: Any
+    _seen: OrderedDict[str, float]
+    _call: Callable[..., Awaitable[Any]]
+    _spawn: Callable[..., Any]
+
+    def inbound_handlers(self, ev: Any) -> dict[Any, Any]:
+        return {
+            ev.MessageEv: self._on_message,
+            ev.ReceiptEv: self._on_receipt,
+            ev.PresenceEv: self._on_presence,
+            ev.ChatPresenceEv: self._on_chat_presence,
+            ev.CallOfferEv: self._on_call_offer,
+            ev.CallTerminateEv: self._on_call_terminate,
+            ev.GroupInfoEv: self._on_group_info,
+            ev.JoinedGroupEv: self._on_joined_group,
+            ev.HistorySyncEv: self._on_history_sync,
+            ev.PictureEv: self._on_picture,
+        }
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def _duplicate(self, key_id: str) -> bool:
+        seen = getattr(self, "_seen", None)
+        if seen is None:
+            seen = self._seen = OrderedDict()
+        now = time.monotonic()
+        while seen and (len(seen) > _DEDUPE_MAX or next(iter(seen.values())) < now - _DEDUPE_SECONDS):
+            seen.popitem(last=False)
+        if key_id in seen:
+            return True
+        seen[key_id] = now
+        return False
+
+    async def _on_message(self, event: Any) -> None:
+        source = event.Info.MessageSource
+        chat = receive.jid_str(source.Chat)
+        settings = self.ctx.settings
+        if chat == STATUS_BROADCAST and not settings.readStatus:
+            return
+        if source.Chat.Server == "newsletter":
+            return
+        if source.IsGroup and settings.groupsIgnore:
+            return
+        message = event.Message
+        if message.HasField("protocolMessage") or message.HasField("editedMessage"):
+            await self._on_protocol_message(event)
+            return
+        if message.HasField("pollUpdateMessage"):
+            return
+        record = receive.message_record(event, self.ctx.instance_id)
+        if not record["message"]:
+            return
+        if self._duplicate(event.Info.ID):
+            return
+        if record["messageType"] in MEDIA_TYPES and await self._wants_base64():
+            media = await self._download(message)
+            if media is not None:
+                record["message"]["base64"] = media
+        await self.ctx.emit(names.MESSAGES_UPSERT, record)
+        await self.ctx.store.save_message(record)
+        await self._touch_contact_and_chat(record)
+        if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
+            self._spawn_quietly(self._mark_read(event))
+
+    async def _on_protocol_message(self, event: Any) -> None:
+        revoked = receive.revoked_key(event)
+        if revoked is not None:
+            await self.ctx.emit(names.MESSAGES_DELETE, revoked)
+            await self.ctx.store.mark_deleted(revoked["id"])
+            return
+        payload = receive.protocol_payload(event)
+        # upstream's quirk: every other protocol message goes out as messages.edited, not only edits
+        if payload is not None and payload.get("type") not in _INTERNAL_PROTOCOL_TYPES:
+            await self.ctx.emit(names.MESSAGES_EDITED, payload)
+
+    async def _touch_contact_and_chat(self, record: dict[str, Any]) -> None:
+        key = record["key"]
+        remote_jid = key["remoteJid"]
+        if remote_jid == STATUS_BROADCAST:
+            return
+        from_me = bool(key["fromMe"])
+        contact_jid = key.get("participant") or remote_jid
+        push_name = "" if from_me else (record.get("pushName") or "")
+        if not (from_me and contact_jid != remote_jid):
+            _fields, created = await self.ctx.store.upsert_contact(contact_jid, push_name=push_name or None)
+            contact = {"remoteJid": contact_jid, "pushName": push_name, "profilePicUrl": None}
+            contact["instanceId"] = self.ctx.instance_id
+            await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
+        _chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
+        if created:
+            await self.ctx.emit(
+                names.CHATS_UPSERT,
+                [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id, "name": None, "unreadMessages": 1}],
+            )
+        else:
+            await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
+
+    async def _wants_base64(self) -> bool:
+        accessor = getattr(self.ctx, "webhook_base64", None)
+        if accessor is None:
+            return False
+        try:
+            return bool(await accessor())
+        except Exception:
+            return False
+
+    async def _download(self, message: Any) -> str | None:
+        for _attempt in range(2):  # upstream retries the download once
+            try:
+                data = await self._call(self.client.download_any(message), limit=60)
+                return base64.b64encode(data).decode()
+            except Exception as exc:
+                log.warning("instance %s: media download failed: %s", self.ctx.name, exc)
+        return None
+
+    async def _mark_read(self, event: Any) -> None:
+        from neonize.utils.enum import ReceiptType
+
+        source = event.Info.MessageSource
+        await self._call(
+            self.client.mark_read(event.Info.ID, chat=source.Chat, sender=source.Sender, receipt=ReceiptType.READ)
+        )
+
+    def _spawn_quietly(self, coro: Any) -> None:
+        self._spawn(coro)
+
+    # --- receipts -----------------------------------------------------------------------------
+
+    async def _on_receipt(self, event: Any) -> None:
+        for update in receive.receipt_updates(event, self.ctx.instance_id):
+            message_id = await self.ctx.store.save_status(
+                key_id=update["keyId"],
+                remote_jid=update["remoteJid"],
+                from_me=update["fromMe"],
+                status=update["status"],
+                participant=update.get("participant"),
+            )
+            if message_id is None and self.ctx.store.save_messages:
+                continue  # upstream skips updates of messages it never stored
+            if message_id is not None:
+                update["messageId"] = message_id
+            await self.ctx.emit(names.MESSAGES_UPDATE, update)
+            chat = await self.ctx.store.find_chat(update["remoteJid"])
+            if chat is not None and update["status"] == "READ" and not update["fromMe"]:
+                await self.ctx.store.mark_chat_read(update["remoteJid"])
+                await self.ctx.emit(
+                    names.CHATS_UPSERT,
+                    [{"remoteJid": update["remoteJid"], "instanceId": self.ctx.instance_id, "unreadMessages": 0}],
+                )
+
+    # --- presence -----------------------------------------------------------------------------
+
+    async def _on_presence(self, event: Any) -> None:
+        await self.ctx.emit(names.PRESENCE_UPDATE, receive.presence_payload(event))
+
+    async def _on_chat_presence(self, event: Any) -> None:
+        await self.ctx.emit(names.PRESENCE_UPDATE, receive.chat_presence_payload(event))
+
+    # --- calls --------------------------------------------------------------------------------
+
+    async def _on_call_offer(self, event: Any) -> None:
+        meta = event.basicCallMeta
+        await self.ctx.emit(names.CALL, receive.call_payload(meta, "offer"))
+        settings = self.ctx.settings
+        if not settings.rejectCall:
+            return
+        caller = getattr(meta, "from")
+        try:
+            await self._call(self.client.reject_call(caller, meta.callID))
+        except Exception as exc:
+            log.warning("instance %s: call not rejected: %s", self.ctx.name, exc)
+        if settings.msgCall:
+            try:
+                await self._call(self.client.send_message(caller, settings.msgCall))
+            except Exception as exc:
+                log.warning("instance %s: msgCall not sent: %s", self.ctx.name, exc)
+
+    async def _on_call_terminate(self, event: Any) -> None:
+        await self.ctx.emit(names.CALL, receive.call_payload(event.basicCallMeta, "terminate"))
+
+    # --- groups -------------------------------------------------------------------------------
+
+    async def _on_group_info(self, event: Any) -> None:
+        if self.ctx.settings.groupsIgnore:
+            return
+        update = receive.group_update(event)
+        if update is not None:
+            await self.ctx.emit(names.GROUPS_UPDATE, [update])
+        for payload in receive.group_participant_updates(event):
+            await self.ctx.emit(names.GROUP_PARTICIPANTS_UPDATE, payload)
+
+    async def _on_joined_group(self, event: Any) -> None:
+        if self.ctx.settings.groupsIgnore:
+            return
+        metadata = receive.group_metadata(event.GroupInfo)
+        await self.ctx.emit(names.GROUPS_UPSERT, [metadata])
+        _chat, created = await self.ctx.store.upsert_chat(metadata["id"], name=metadata["subject"])
+        if created:
+            await self.ctx.emit(
+                names.CHATS_UPSERT,
+                [
+                    {
+                        "remoteJid": metadata["id"],
+                        "instanceId": self.ctx.instance_id,
+                        "name": metadata["subject"],
+                        "unreadMessages": 0,
+                    }
+                ],
+            )
+
+    # --- profile pictures ---------------------------------------------------------------------
+
+    async def _on_picture(self, event: Any) -> None:
+        """A contact or group changed (or removed) its picture → contacts.update with the new URL."""
+        jid = receive.jid_str(event.JID)
+        if not jid or (jid.endswith("@g.us") and self.ctx.settings.groupsIgnore):
+            return
+        url: str | None = None
+        if not event.Remove:
+            try:
+                info = await self._call(self.client.get_profile_picture(event.JID), limit=10)
+                url = (info.URL or None) if info is not None else None
+            except Exception as exc:
+                log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
+        await self.ctx.store.upsert_contact(jid, profile_pic_url=url)
+        await self.ctx.emit(
+            names.CONTACTS_UPDATE, [{"remoteJid": jid, "profilePicUrl": url, "instanceId": self.ctx.instance_id}]
+        )
+
+    # --- history ------------------------------------------------------------------------------
+
+    async def _on_history_sync(self, event: Any) -> None:
+        """Store the conversations and messages of a history sync; emit chats.set / messages.set."""
+        data = event.Data
+        chats: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
+        for conversation in data.conversations:
+            remote_jid = conversation.ID
+            if not remote_jid or remote_jid == STATUS_BROADCAST:
+                continue
+            if remote_jid.endswith("@g.us") and self.ctx.settings.groupsIgnore:
+                continue
+            name = conversation.name or conversation.displayName or None
+            await self.ctx.store.upsert_chat(remote_jid, name=name)
+            chats.append({"remoteJid": remote_jid, "instanceId": self.ctx.instance_id, "name": name})
+            for item in conversation.messages:
+                record = history_record(item.message, self.ctx.instance_id)
+                if record is None:
+                    continue
+                messages.append(record)
+                await self.ctx.store.save_message(record)
+            await asyncio.sleep(0)  # a large sync must not starve the loop
+        contacts: list[dict[str, Any]] = []
+        for entry in data.pushnames:
+            if not entry.ID or not entry.pushname or entry.ID.endswith("@g.us"):
+                continue
+            await self.ctx.store.upsert_contact(entry.ID, push_name=entry.pushname)
+            contacts.append(
+                {"remoteJid": entry.ID, "pushName": entry.pushname, "profilePicUrl": None,
+                 "instanceId": self.ctx.instance_id}
+            )  # fmt: skip
+        if chats:
+            await self.ctx.emit(names.CHATS_SET, chats)
+        if messages:
+            await self.ctx.emit(names.MESSAGES_SET, messages)
+        if contacts:
+            await self.ctx.emit(names.CONTACTS_UPSERT, contacts)
+
+
+def history_record(info: Any, instance_id: str) -> dict[str, Any] | None:
+    """A waWeb `WebMessageInfo` of a history sync → the message record shape."""
+    from evolution_py.channels.whatsmeow.message_json import STATUS_NAMES, normalise, source_of
+
+    if not info.HasField("message"):
+        return None
+    message, kind, context = normalise(proto_to_json(info.message))
+    if not message:
+        return None
+    key: dict[str, Any] = {"remoteJid": info.key.remoteJID, "fromMe": bool(info.key.fromMe), "id": info.key.ID}
+    if info.key.participant:
+        key["participant"] = info.key.participant
+    elif info.participant:
+        key["participant"] = info.participant
+    status_index = int(info.status) if info.HasField("status") else (2 if key["fromMe"] else 3)
+    record: dict[str, Any] = {
+        "key": key,
+        "pushName": info.pushName or ("Você" if key["fromMe"] else None),
+        "status": STATUS_NAMES[status_index] if 0 <= status_index < len(STATUS_NAMES) else "DELIVERY_ACK",
+        "message": message,
+    }
+    if context is not None:
+        record["contextInfo"] = context
+    record.update(
+        {
+            "messageType": kind,
+            "messageTimestamp": int(info.messageTimestamp),
+            "instanceId": instance_id,
+            "source": source_of(key["id"]),
+        }
+    )
+    return record

@@ -1,0 +1,248 @@
+"""neonize events → Evolution API payloads (events contract §3). Pure functions: no I/O here.
+
+The channel decides what to do with them (filters, store, emit); these only shape the data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from evolution_py.channels.whatsmeow.message_json import normalise, proto_to_json, source_of
+
+
+def jid_str(jid: Any) -> str:
+    """A neonize `JID` → `user@server`, without the device part (Baileys' `jidNormalizedUser`)."""
+    if jid is None or not jid.Server:
+        return ""
+    return f"{jid.User}@{jid.Server}" if jid.User else jid.Server
+
+
+def jid_user(jid: str) -> str:
+    return jid.split("@", 1)[0].split(":", 1)[0]
+
+
+def iso_utc(seconds: float) -> str:
+    moment = datetime.fromtimestamp(seconds, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def message_key(info: Any) -> dict[str, Any]:
+    source = info.MessageSource
+    key: dict[str, Any] = {
+        "remoteJid": jid_str(source.Chat),
+        "fromMe": bool(source.IsFromMe),
+        "id": info.ID,
+    }
+    if source.IsGroup or source.Chat.Server == "broadcast":
+        key["participant"] = jid_str(source.Sender)
+        if source.SenderAlt.User:
+            key["participantAlt"] = jid_str(source.SenderAlt)
+    elif source.SenderAlt.User and not source.IsFromMe:
+        key["remoteJidAlt"] = jid_str(source.SenderAlt)
+    if source.HasField("AddressingMode") and source.AddressingMode:
+        key["addressingMode"] = "lid" if source.AddressingMode == 2 else "pn"
+    return key
+
+
+def message_record(ev: Any, instance_id: str) -> dict[str, Any]:
+    """A neonize `Message` event → the `messages.upsert` record (§3.1)."""
+    info = ev.Info
+    key = message_key(info)
+    message, kind, context = normalise(proto_to_json(ev.Message))
+    push_name: str | None = info.Pushname or None
+    if not push_name:
+        if key["fromMe"]:
+            push_name = "Você"
+        elif key.get("participant"):
+            push_name = jid_user(key["participant"])
+    record: dict[str, Any] = {
+        "key": key,
+        "pushName": push_name,
+        "status": "SERVER_ACK" if key["fromMe"] else "DELIVERY_ACK",
+        "message": message,
+    }
+    if context is not None:
+        record["contextInfo"] = context
+    record.update(
+        {
+            "messageType": kind,
+            "messageTimestamp": int(info.Timestamp),
+            "instanceId": instance_id,
+            "source": source_of(info.ID),
+        }
+    )
+    return record
+
+
+def protocol_payload(ev: Any) -> dict[str, Any] | None:
+    """`messages.edited` data: the Baileys `protocolMessage` object, or None if there is none."""
+    message = ev.Message
+    if message.HasField("protocolMessage"):
+        return proto_to_json(message.protocolMessage)
+    if message.HasField("editedMessage"):
+        inner = message.editedMessage.message
+        if inner.HasField("protocolMessage"):
+            return proto_to_json(inner.protocolMessage)
+    return None
+
+
+def revoked_key(ev: Any) -> dict[str, Any] | None:
+    """The key of a message revoked for everyone (protocolMessage type REVOKE = 0)."""
+    message = ev.Message
+    if not message.HasField("protocolMessage"):
+        return None
+    protocol = message.protocolMessage
+    if protocol.type != 0 or not protocol.HasField("key"):
+        return None
+    target = protocol.key
+    key: dict[str, Any] = {
+        "remoteJid": target.remoteJID or jid_str(ev.Info.MessageSource.Chat),
+        "fromMe": bool(target.fromMe),
+        "id": target.ID,
+    }
+    if target.participant:
+        key["participant"] = target.participant
+    return key
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+# neonize Receipt.Type → Baileys status name; other types (sender, retry, inactive, …) are not updates.
+_RECEIPT_STATUS = {1: "DELIVERY_ACK", 4: "READ", 5: "READ", 6: "PLAYED", 7: "PLAYED", 8: "ERROR"}
+_SELF_RECEIPTS = {5, 7}  # read-self / played-self: we read someone else's message on another device
+
+
+def receipt_updates(ev: Any, instance_id: str) -> list[dict[str, Any]]:
+    """A `Receipt` event → one `messages.update` item per message id (§3.3, without `messageId`)."""
+    status = _RECEIPT_STATUS.get(int(ev.Type))
+    if status is None:
+        return []
+    source = ev.MessageSource
+    from_me = int(ev.Type) not in _SELF_RECEIPTS
+    out = []
+    for message_id in ev.MessageIDs:
+        item: dict[str, Any] = {"keyId": message_id, "remoteJid": jid_str(source.Chat), "fromMe": from_me}
+        if source.IsGroup:
+            item["participant"] = jid_str(source.Sender)
+        item["status"] = status
+        item["instanceId"] = instance_id
+        out.append(item)
+    return out
+
+
+# --- presence ---------------------------------------------------------------------------------
+
+
+def presence_payload(ev: Any) -> dict[str, Any]:
+    """`Presence` (online / offline) → `presence.update` (§3.10)."""
+    who = jid_str(ev.From)
+    entry: dict[str, Any] = {"lastKnownPresence": "unavailable" if ev.Unavailable else "available"}
+    if ev.LastSeen:
+        entry["lastSeen"] = int(ev.LastSeen)
+    return {"id": who, "presences": {who: entry}}
+
+
+def chat_presence_payload(ev: Any) -> dict[str, Any]:
+    """`ChatPresence` (typing / recording / paused) → `presence.update`."""
+    source = ev.MessageSource
+    if int(ev.State) == 1:
+        state = "recording" if int(ev.Media) == 2 else "composing"
+    else:
+        state = "paused"
+    return {"id": jid_str(source.Chat), "presences": {jid_str(source.Sender): {"lastKnownPresence": state}}}
+
+
+# --- calls ------------------------------------------------------------------------------------
+
+
+def call_payload(meta: Any, status: str, *, is_video: bool = False) -> dict[str, Any]:
+    """`CallOffer`/`CallTerminate`/… `basicCallMeta` → `call` (§3.13)."""
+    caller = jid_str(meta.__getattribute__("from"))
+    return {
+        "chatId": caller,
+        "from": caller,
+        "id": meta.callID,
+        "date": iso_utc(int(meta.timestamp)),
+        "status": status,
+        "offline": False,
+        "isVideo": is_video,
+        "isGroup": False,
+    }
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+def group_metadata(info: Any) -> dict[str, Any]:
+    """A neonize `GroupInfo` → Baileys `GroupMetadata` (§3.11)."""
+    participants = []
+    for participant in info.Participants:
+        admin = "superadmin" if participant.IsSuperAdmin else ("admin" if participant.IsAdmin else None)
+        entry: dict[str, Any] = {"id": jid_str(participant.JID), "admin": admin}
+        if participant.PhoneNumber.User:
+            entry["phoneNumber"] = jid_str(participant.PhoneNumber)
+        if participant.LID.User:
+            entry["lid"] = jid_str(participant.LID)
+        participants.append(entry)
+    return {
+        "id": jid_str(info.JID),
+        "subject": info.GroupName.Name,
+        "subjectOwner": jid_str(info.GroupName.NameSetBy) or None,
+        "subjectTime": int(info.GroupName.NameSetAt) or None,
+        "owner": jid_str(info.OwnerJID) or None,
+        "creation": int(info.GroupCreated) or None,
+        "desc": info.GroupTopic.Topic or None,
+        "descOwner": jid_str(info.GroupTopic.TopicSetBy) or None,
+        "descId": info.GroupTopic.TopicID or None,
+        "restrict": bool(info.GroupLocked.isLocked),
+        "announce": bool(info.GroupAnnounce.IsAnnounce),
+        "isCommunity": bool(info.GroupParent.IsParent),
+        "size": len(info.Participants),
+        "participants": participants,
+        "ephemeralDuration": int(info.GroupEphemeral.DisappearingTimer) or None,
+        "addressingMode": "pn",
+    }
+
+
+_PARTICIPANT_ACTIONS = (("Join", "add"), ("Leave", "remove"), ("Promote", "promote"), ("Demote", "demote"))
+
+
+def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
+    """A `GroupInfoEvent` → one `group-participants.update` per kind of change."""
+    out = []
+    for field, action in _PARTICIPANT_ACTIONS:
+        jids = [jid_str(jid) for jid in getattr(ev, field)]
+        if not jids:
+            continue
+        payload: dict[str, Any] = {"id": jid_str(ev.JID)}
+        if ev.HasField("Sender") and ev.Sender.User:
+            payload["author"] = jid_str(ev.Sender)
+        payload["participants"] = jids
+        payload["action"] = action
+        payload["participantsData"] = [{"jid": jid, "phoneNumber": jid_user(jid)} for jid in jids]
+        out.append(payload)
+    return out
+
+
+def group_update(ev: Any) -> dict[str, Any] | None:
+    """A `GroupInfoEvent` with a settings change → a `groups.update` item (partial metadata)."""
+    update: dict[str, Any] = {}
+    if ev.HasField("Name"):
+        update["subject"] = ev.Name.Name
+    if ev.HasField("Topic"):
+        update["desc"] = ev.Topic.Topic
+    if ev.HasField("Locked"):
+        update["restrict"] = bool(ev.Locked.isLocked)
+    if ev.HasField("Announce"):
+        update["announce"] = bool(ev.Announce.IsAnnounce)
+    if ev.HasField("Ephemeral"):
+        update["ephemeralDuration"] = int(ev.Ephemeral.DisappearingTimer)
+    if not update:
+        return None
+    if ev.HasField("Sender") and ev.Sender.User:
+        update["author"] = jid_str(ev.Sender)
+    return {"id": jid_str(ev.JID), **update}

@@ -1,0 +1,70 @@
+"""Helpers for tests of the WHATSAPP-BAILEYS channel on a real server with the fake neonize client."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from tests.support.fake_neonize import FakeClient
+from tests.support.recording_sink import RecordingSink
+from tests.support.server import RunningServer
+
+FAKE_ENV = {
+    "WHATSMEOW_CLIENT_FACTORY": "tests.support.fake_neonize:create",
+    "WHATSMEOW_RECONNECT_BASE_SECONDS": "0.05",
+    "WHATSMEOW_RECONNECT_MAX_SECONDS": "0.2",
+}
+
+
+def unique(prefix: str = "wa") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def record(srv: RunningServer) -> RecordingSink:
+    sink = RecordingSink()
+    srv.services.bus.add_sink(sink)
+    return sink
+
+
+async def eventually(check: Callable[[], Any], within: float = 5.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def client_of(instance_id: str, count: int = 1) -> FakeClient:
+    await eventually(
+        lambda: len(FakeClient.all_of(instance_id)) >= count and FakeClient.of(instance_id).loop is not None
+    )
+    return FakeClient.of(instance_id)
+
+
+async def create(srv: RunningServer, name: str, **fields: Any) -> str:
+    body = await srv.create_instance(name, integration="WHATSAPP-BAILEYS", **fields)
+    return str(body["instance"]["instanceId"])
+
+
+async def state(srv: RunningServer, name: str) -> str | None:
+    response = await srv.client.get(f"/instance/connectionState/{name}", headers=srv.headers())
+    return response.json()["instance"].get("state")  # type: ignore[no-any-return]
+
+
+async def open_instance(srv: RunningServer, name: str) -> tuple[str, FakeClient]:
+    """Create, connect, scan (QR), pair: an instance in state `open` on a fake client."""
+    instance_id = await create(srv, name)
+    connecting = asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers()))
+    client = await client_of(instance_id)
+    await client.push_qr("2@fake-qr-payload,abc,def,ghi")
+    response = await connecting
+    assert response.status_code == 200, response.text
+    await client.pair()
+    await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+    return instance_id, client

@@ -16,7 +16,9 @@ from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
 from evolution_py.api import channel_webhooks, chat, instance, message, proxy, root
+from evolution_py.api import events as events_api
 from evolution_py.api import settings as settings_api
+from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
 from evolution_py.config import Settings
@@ -24,6 +26,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
 from evolution_py.services import Services
+from evolution_py.sinks.webhook import WebhookConfig, WebhookSink
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,9 +39,10 @@ async def docs_redirect(request: Request[Any, Any, Any]) -> Redirect:
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    bus = EventBus()
+    bus = EventBus(db)
     subscriptions = Subscriptions(db)
     manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
+    bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
     return Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
 
 
@@ -59,7 +63,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
-    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks):
+    for module in (root, instance, settings_api, proxy, message, chat, channel_webhooks, webhook_api, events_api):
         routes.extend(module.ROUTES)
 
     return Litestar(

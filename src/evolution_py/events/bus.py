@@ -1,79 +1,132 @@
-"""The event bus: producers publish, sinks receive.
+"""The event bus: producers publish, sinks receive, nothing accepted is lost.
 
-`publish` asks every sink to `plan` its deliveries for the event at once, then hands each delivery
-to that sink's own queue and worker, so one slow or failing sink never delays another.
-This in-process bus keeps nothing across a restart; the durable outbox replaces its queues.
+`publish(event)` asks every sink to `plan` its deliveries, writes them to the outbox (one row per
+delivery, group-committed with other publishes) and returns once they are committed: from then
+on the event is accepted. Each sink has its own dispatcher (lanes per target, retries with
+backoff), so one slow or failing sink never delays another. A delivered row is deleted; one that
+runs out of attempts is dead-lettered (listed and replayed over `/events/...`). `start()` resumes
+every row left pending by a stop or a crash, which is what makes `kill -9` safe.
+
+Without a database (`EventBus()`), the same pipeline runs in memory only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
+from evolution_py.events.dispatch import SinkDispatcher
 from evolution_py.events.event import Event
-from evolution_py.sinks.base import Delivery, DeliveryError, Sink
+from evolution_py.events.outbox import Outbox
+from evolution_py.sinks.base import Delivery, Sink
+
+if TYPE_CHECKING:
+    from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
 
+# How long a graceful stop lets in-flight sends finish before leaving them for the next start.
+STOP_GRACE_SECONDS = 5.0
+
+
+class _NoOutcomes:
+    def ack(self, row_id: str) -> None:
+        pass
+
+    def retry(self, row_id: str, attempts: int, available_at: float, error: str) -> None:
+        pass
+
+    def dead(self, row_id: str, attempts: int, error: str) -> None:
+        pass
+
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None) -> None:
         self.sinks: list[Sink] = []
-        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
-        self._workers: list[asyncio.Task[None]] = []
+        self.outbox: Outbox | None = Outbox(db) if db is not None else None
+        self._dispatchers: dict[str, SinkDispatcher] = {}
         self._started = False
+        self._resumes: set[asyncio.Task[None]] = set()
+
+    @property
+    def durable(self) -> bool:
+        return self.outbox is not None
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
-        self._queues[sink.name] = asyncio.Queue()
         if self._started:
-            self._workers.append(asyncio.create_task(self._run(sink)))
+            self._dispatchers[sink.name] = SinkDispatcher(sink, self.outbox or _NoOutcomes())
+            task = asyncio.create_task(self._start_late(sink))
+            self._resumes.add(task)
+            task.add_done_callback(self._resumes.discard)
+
+    async def _start_late(self, sink: Sink) -> None:
+        await sink.start()
+        await self._resume({sink.name})
 
     async def start(self) -> None:
-        self._started = True
         for sink in self.sinks:
             await sink.start()
-            self._workers.append(asyncio.create_task(self._run(sink)))
+            self._dispatchers[sink.name] = SinkDispatcher(sink, self.outbox or _NoOutcomes())
+        if self.outbox is not None:
+            self.outbox.start()
+        self._started = True
+        await self._resume({sink.name for sink in self.sinks})
+
+    async def _resume(self, sinks: set[str]) -> None:
+        if self.outbox is None or not sinks:
+            return
+        pending = await self.outbox.pending(sinks)
+        for delivery, due in pending:
+            self._dispatchers[delivery.sink].submit_at(delivery, due)
+        if pending:
+            log.info("event bus: resumed %d pending deliveries", len(pending))
 
     async def publish(self, event: Event) -> None:
+        if not self._started:
+            raise RuntimeError("the event bus is not running")
+        deliveries: list[Delivery] = []
         for sink in self.sinks:
             try:
-                deliveries = await sink.plan(event)
+                deliveries.extend(await sink.plan(event))
             except Exception:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
-                continue
-            for delivery in deliveries:
-                self._queues[sink.name].put_nowait(delivery)
+        if not deliveries:
+            return
+        if self.outbox is not None:
+            await self.outbox.insert(deliveries)
+        for delivery in deliveries:
+            dispatcher = self._dispatchers.get(delivery.sink)
+            if dispatcher is not None:
+                dispatcher.submit(delivery)
 
-    async def _run(self, sink: Sink) -> None:
-        queue = self._queues[sink.name]
-        while True:
-            delivery = await queue.get()
-            try:
-                await sink.send(delivery)
-            except DeliveryError as exc:
-                log.warning(
-                    "sink %s: %s %s to %s failed: %s",
-                    sink.name,
-                    delivery.event.event,
-                    delivery.event.id,
-                    delivery.target,
-                    exc,
-                )
-            except Exception:
-                log.exception("sink %s failed on %s %s", sink.name, delivery.event.event, delivery.event.id)
-            finally:
-                queue.task_done()
+    async def redeliver(self, deliveries: list[Delivery]) -> None:
+        """Hand replayed dead letters (already pending again in the outbox) to their sinks."""
+        for delivery in deliveries:
+            dispatcher = self._dispatchers.get(delivery.sink)
+            if dispatcher is None:
+                log.warning("event bus: no sink %s for replayed delivery %s", delivery.sink, delivery.id)
+                continue
+            dispatcher.submit(delivery)
 
     async def drain(self) -> None:
-        """Wait until every queued delivery was handed to its sink (tests, shutdown)."""
-        await asyncio.gather(*(q.join() for q in self._queues.values()))
+        """Wait until every queued delivery was handed to its sink and its outcome stored (tests, bench)."""
+        await asyncio.gather(*(d.wait_idle() for d in self._dispatchers.values()))
+        if self.outbox is not None:
+            await self.outbox.flush()
 
     async def stop(self) -> None:
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        self._workers.clear()
+        """Stop taking work; unfinished deliveries stay pending in the outbox for the next start."""
+        for task in self._resumes:
+            task.cancel()
+        await asyncio.gather(*(d.stop(STOP_GRACE_SECONDS) for d in self._dispatchers.values()))
+        self._dispatchers.clear()
+        if self.outbox is not None:
+            try:
+                await asyncio.wait_for(self.outbox.stop(), timeout=15)
+            except TimeoutError:
+                log.error("event bus: outbox did not flush in time; unsent outcomes will be retried at start")
         for sink in self.sinks:
             try:
                 await sink.stop()

@@ -216,6 +216,16 @@ class InstanceManager:
                 password=req.proxyPassword or "",
             )
         sinks = self._sink_rows_from_create(req)
+        if (
+            req.webhook is not None
+            and req.webhook.url
+            and self.settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False)
+        ):
+            from evolution_py.sinks.webhook.guard import private_destination
+
+            reason = await private_destination(req.webhook.url)
+            if reason:
+                raise BadRequest(reason)
 
         async with self._create_lock:
             await self.check_name_free(name)

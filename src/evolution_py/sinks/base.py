@@ -24,6 +24,7 @@ class Delivery(msgspec.Struct, kw_only=True):
     event: Event
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     attempt: int = 0  # deliveries already tried (0 on the first send)
+    id: str = ""  # the bus's outbox row id, stable across retries and restarts ("" before it is stored)
 
 
 class DeliveryError(Exception):

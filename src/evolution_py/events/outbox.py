@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, select, update
 
+from evolution_py.events.outbox_sql import OutboxSql
 from evolution_py.sinks.base import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery, utcnow
@@ -28,12 +29,15 @@ _decoder = msgspec.json.Decoder(Delivery)
 
 # How many queued operations one transaction may carry.
 MAX_BATCH = 2000
+# Outcomes (acks, retries, dead letters) nobody waits for linger this long to share a transaction;
+# a publish cuts the wait short. A crash in this window only means a re-delivery, never a loss.
+OUTCOME_LINGER = 0.05
 
 _T: Table = EventDelivery.__table__  # type: ignore[assignment]
 
 
 class _Insert(msgspec.Struct):
-    rows: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]]
     future: asyncio.Future[None]
 
 
@@ -61,26 +65,28 @@ class _Flush(msgspec.Struct):
 _Op = _Insert | _Ack | _Retry | _Dead | _Flush
 
 
-def new_row(delivery: Delivery, now: float) -> dict[str, Any]:
-    """The outbox row of a freshly planned delivery (gives the delivery its row id)."""
-    delivery.id = uuid.uuid4().hex
+def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
+    """The outbox row (in `outbox_sql.COLUMNS` order) of a freshly planned delivery; gives the
+    delivery its row id."""
+    delivery.id = os.urandom(16).hex()
     event = delivery.event
-    return {
-        "id": delivery.id,
-        "eventId": event.id,
-        "event": event.event,
-        "instanceId": event.instance_id,
-        "instanceName": event.instance,
-        "sink": delivery.sink,
-        "target": delivery.target,
-        "payload": _encoder.encode(delivery).decode(),
-        "status": "pending",
-        "attempts": 0,
-        "availableAt": now,
-        "lastError": None,
-        "createdAt": now,
-        "deadAt": None,
-    }
+    payload = _encoder.encode(delivery).decode()
+    return (
+        delivery.id,
+        event.id,
+        event.event,
+        event.instance_id,
+        event.instance,
+        delivery.sink,
+        delivery.target,
+        payload,
+        "pending",
+        0,
+        now,
+        None,
+        now,
+        None,
+    )
 
 
 def delivery_of(row: Any) -> Delivery:
@@ -95,6 +101,8 @@ class Outbox:
         self.db = db
         self._queue: asyncio.Queue[_Op] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._sql = OutboxSql(db.engine)
+        self._urgent = asyncio.Event()  # someone awaits a queued op (a publish or a flush)
 
     # --- the writer ---------------------------------------------------------------------------
 
@@ -110,12 +118,14 @@ class Outbox:
         self._writer.cancel()
         await asyncio.gather(self._writer, return_exceptions=True)
         self._writer = None
+        await self._sql.close()
 
     async def flush(self) -> None:
         if self._writer is None or self._writer.done():
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Flush(future))
+        self._urgent.set()
         await future
 
     async def insert(self, deliveries: list[Delivery]) -> None:
@@ -126,6 +136,7 @@ class Outbox:
         rows = [new_row(delivery, now) for delivery in deliveries]
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Insert(rows, future))
+        self._urgent.set()
         await future
 
     def ack(self, row_id: str) -> None:
@@ -140,9 +151,19 @@ class Outbox:
     async def _run(self) -> None:
         while True:
             batch: list[_Op] = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            self._take(batch)
+            if not self._urgent.is_set():
+                try:
+                    await asyncio.wait_for(self._urgent.wait(), OUTCOME_LINGER)
+                except TimeoutError:
+                    pass
+                self._take(batch)
+            self._urgent.clear()
             await self._apply(batch)
+
+    def _take(self, batch: list[_Op]) -> None:
+        while len(batch) < MAX_BATCH and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
 
     async def _apply(self, batch: list[_Op]) -> None:
         inserts = [op for op in batch if isinstance(op, _Insert)]
@@ -151,33 +172,17 @@ class Outbox:
         deads = [op for op in batch if isinstance(op, _Dead)]
         flushes = [op for op in batch if isinstance(op, _Flush)]
         rows = [row for op in inserts for row in op.rows]
+        dead_at = utcnow()
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
         # so the worst case after a crash is a duplicate delivery, never a lost one).
         for attempt in range(1_000_000):
             try:
-                async with self.db.transaction() as session:
-                    if rows:
-                        await session.execute(insert(_T), rows)
-                    if retries:
-                        await session.execute(
-                            update(_T)
-                            .where(_T.c.id == bindparam("rid"))
-                            .values(attempts=bindparam("n"), availableAt=bindparam("at"), lastError=bindparam("err")),
-                            [{"rid": r.id, "n": r.attempts, "at": r.available_at, "err": r.error} for r in retries],
-                            execution_options={"synchronize_session": False},
-                        )
-                    if deads:
-                        await session.execute(
-                            update(_T)
-                            .where(_T.c.id == bindparam("rid"))
-                            .values(
-                                status="dead", attempts=bindparam("n"), lastError=bindparam("err"), deadAt=utcnow()
-                            ),
-                            [{"rid": d.id, "n": d.attempts, "err": d.error} for d in deads],
-                            execution_options={"synchronize_session": False},
-                        )
-                    for start in range(0, len(acks), 500):
-                        await session.execute(delete(_T).where(_T.c.id.in_(acks[start : start + 500])))
+                await self._sql.write(
+                    rows,
+                    [(r.attempts, r.available_at, r.error, r.id) for r in retries],
+                    [(d.attempts, d.error, dead_at, d.id) for d in deads],
+                    acks,
+                )
                 break
             except asyncio.CancelledError:
                 raise

@@ -40,9 +40,6 @@ async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: 
     services = services_of(request)
     runtime = services.manager.require(instanceName)
     block = data.webhook
-    if block.enabled and block.events is None:
-        # Upstream crashes with a 500 here; name the field instead.
-        raise BadRequest('webhook requires property "events" (send [] for every event)')
     if not block.url.strip():
         raise BadRequest('webhook requires property "url"')
     await check_webhook_url(services, block.url)

@@ -39,7 +39,7 @@ async def docs_redirect(request: Request[Any, Any, Any]) -> Redirect:
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    bus = EventBus(db)
+    bus = EventBus(db, max_in_memory=settings.env.integer("EVENT_BUS_MAX_IN_MEMORY", 20000, minimum=10))
     subscriptions = Subscriptions(db)
     manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
     bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))

@@ -60,15 +60,33 @@ async def test_receiver_down_then_up(server_factory: Any) -> None:
         assert dead.json()["total"] == 0
 
 
+async def test_backlog_beyond_memory_bound_pages_from_the_outbox(server_factory: Any) -> None:
+    # 20 deliveries at most in memory; 150 owed while the receiver is down.
+    receiver = Receiver()
+    async with server_factory(**FAST_RETRY, EVENT_BUS_MAX_IN_MEMORY="20") as srv:
+        name = unique()
+        await srv.create_instance(name, webhook={"url": receiver.url, "events": ["SEND_MESSAGE"]})
+        accepted = await send_texts(srv.client, name, 150)
+        dispatcher = srv.services.bus._dispatchers["webhook"]
+        assert len(dispatcher._held) <= 20
+        await asyncio.sleep(0.5)
+        async with receiver:
+            await receiver.wait_for(lambda r: delivered_message_ids(r) == set(accepted), within=30)
+            await srv.services.bus.drain()
+            ids = [r.event_id for r in receiver.requests]
+            assert len(ids) == len(set(ids)) == 150  # no crash, so no duplicate either
+        assert len(dispatcher._held) == 0
+
+
 async def test_graceful_restart_resumes_pending_deliveries(server_factory: Any) -> None:
     receiver = Receiver()
     async with server_factory(**FAST_RETRY) as first:
         name = unique()
         await first.create_instance(name, webhook={"url": receiver.url, "events": ["SEND_MESSAGE", "INSTANCE_CREATE"]})
         accepted = await send_texts(first.client, name, 30)
-    # The server stopped with 31 deliveries owed; the next start sends them.
+    # The server stopped with 31 deliveries owed; the next start pages them in (10 at a time).
     async with receiver:
-        async with server_factory(**FAST_RETRY) as second:
+        async with server_factory(**FAST_RETRY, EVENT_BUS_MAX_IN_MEMORY="10") as second:
             await receiver.wait_for(lambda r: delivered_message_ids(r) == set(accepted), within=20)
             await receiver.wait_for(lambda r: len(r.events("instance.create")) == 1)
             await second.services.bus.drain()
@@ -80,7 +98,8 @@ async def test_graceful_restart_resumes_pending_deliveries(server_factory: Any) 
 async def test_sigkill_mid_stream_loses_nothing(tmp_path: Path, db_kind: str) -> None:
     # A slow receiver and 2 slots per target keep a backlog in the outbox when the kill lands.
     async with Receiver(delay=0.02) as receiver, database_env(db_kind, tmp_path) as db_env:
-        env = {**db_env, **FAST_RETRY, "WEBHOOK_CONCURRENCY_PER_TARGET": "2"}
+        # A small memory bound makes the server spill to the outbox mid-stream and page at restart.
+        env = {**db_env, **FAST_RETRY, "WEBHOOK_CONCURRENCY_PER_TARGET": "2", "EVENT_BUS_MAX_IN_MEMORY": "40"}
         port = free_port()
         server = ServerProcess(tmp_path, env, port=port)
         accepted: list[str] = []

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from evolution_py.events.dispatch import SinkDispatcher
+from evolution_py.events.dispatch import DEFAULT_MAX_HELD, SinkDispatcher
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox
 from evolution_py.sinks.base import Delivery, Sink
@@ -42,8 +42,9 @@ class _NoOutcomes:
 
 
 class EventBus:
-    def __init__(self, db: Database | None = None) -> None:
+    def __init__(self, db: Database | None = None, *, max_in_memory: int = DEFAULT_MAX_HELD) -> None:
         self.sinks: list[Sink] = []
+        self.max_in_memory = max_in_memory
         self.outbox: Outbox | None = Outbox(db) if db is not None else None
         self._dispatchers: dict[str, SinkDispatcher] = {}
         self._started = False
@@ -56,32 +57,30 @@ class EventBus:
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
         if self._started:
-            self._dispatchers[sink.name] = SinkDispatcher(sink, self.outbox or _NoOutcomes())
+            self._dispatchers[sink.name] = self._dispatcher(sink)
             task = asyncio.create_task(self._start_late(sink))
             self._resumes.add(task)
             task.add_done_callback(self._resumes.discard)
 
+    def _dispatcher(self, sink: Sink) -> SinkDispatcher:
+        if self.outbox is None:
+            return SinkDispatcher(sink, _NoOutcomes())
+        return SinkDispatcher(sink, self.outbox, pager=self.outbox.page, max_held=self.max_in_memory)
+
     async def _start_late(self, sink: Sink) -> None:
         await sink.start()
-        await self._resume({sink.name})
+        self._dispatchers[sink.name].resume()
 
     async def start(self) -> None:
         for sink in self.sinks:
             await sink.start()
-            self._dispatchers[sink.name] = SinkDispatcher(sink, self.outbox or _NoOutcomes())
+            self._dispatchers[sink.name] = self._dispatcher(sink)
         if self.outbox is not None:
             self.outbox.start()
         self._started = True
-        await self._resume({sink.name for sink in self.sinks})
-
-    async def _resume(self, sinks: set[str]) -> None:
-        if self.outbox is None or not sinks:
-            return
-        pending = await self.outbox.pending(sinks)
-        for delivery, due in pending:
-            self._dispatchers[delivery.sink].submit_at(delivery, due)
-        if pending:
-            log.info("event bus: resumed %d pending deliveries", len(pending))
+        # Whatever a stop or a crash left pending is paged back in, oldest first.
+        for dispatcher in self._dispatchers.values():
+            dispatcher.resume()
 
     async def publish(self, event: Event) -> None:
         if not self._started:
@@ -94,12 +93,11 @@ class EventBus:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
         if not deliveries:
             return
-        if self.outbox is not None:
-            await self.outbox.insert(deliveries)
+        created_at = await self.outbox.insert(deliveries) if self.outbox is not None else 0.0
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
             if dispatcher is not None:
-                dispatcher.submit(delivery)
+                dispatcher.offer(delivery, created_at)
 
     async def redeliver(self, deliveries: list[Delivery]) -> None:
         """Hand replayed dead letters (already pending again in the outbox) to their sinks."""
@@ -108,7 +106,7 @@ class EventBus:
             if dispatcher is None:
                 log.warning("event bus: no sink %s for replayed delivery %s", delivery.sink, delivery.id)
                 continue
-            dispatcher.submit(delivery)
+            dispatcher.replay(delivery)
 
     async def drain(self) -> None:
         """Wait until every queued delivery was handed to its sink and its outcome stored (tests, bench)."""

@@ -3,6 +3,11 @@
 Each target (a webhook URL, an exchange, a namespace) gets its own lane, so a receiver that is
 slow or down only ever holds its own lane's slots; other targets and other sinks keep flowing.
 A delivery waiting for its next retry holds no slot at all.
+
+Memory is bounded too: at most `max_held` deliveries per sink live in memory (queued, in flight
+or waiting for a retry). Beyond that the dispatcher "spills": new deliveries stay only in the
+outbox, and a refill loop pages them in, in resume order, as room frees up. A start is simply a
+spill from the beginning of the outbox, so a large backlog never has to fit in memory.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
@@ -19,6 +25,14 @@ from evolution_py.sinks.base import Delivery, DeliveryError, Sink
 log = logging.getLogger(__name__)
 
 DEFAULT_PER_TARGET = 16
+DEFAULT_MAX_HELD = 20_000
+# How long a finished delivery's id is remembered, so that a refill page read before its ack was
+# committed does not send it again.
+_FINISHED_MEMORY = 10.0
+_FINISHED_MAX = 200_000
+
+Key = tuple[float, str]  # (createdAt, id): the outbox's resume order
+Pager = Callable[[str, Key, int], Awaitable[list[tuple[Delivery, float, Key]]]]
 
 
 class DeliveryLog(Protocol):
@@ -40,9 +54,20 @@ class _Lane:
 
 
 class SinkDispatcher:
-    def __init__(self, sink: Sink, outcomes: DeliveryLog) -> None:
+    def __init__(
+        self, sink: Sink, outcomes: DeliveryLog, *, pager: Pager | None = None, max_held: int = DEFAULT_MAX_HELD
+    ) -> None:
         self.sink = sink
         self.outcomes = outcomes
+        self.pager = pager
+        self.max_held = max(max_held, 2)
+        self._held: set[str] = set()
+        self._finished: set[str] = set()
+        self._finished_order: deque[tuple[float, str]] = deque()
+        self._spilled = False
+        self._cursor: Key = (-1.0, "")
+        self._refill_task: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
         self.policy: RetryPolicy = getattr(sink, "retry_policy", None) or DEFAULT_POLICY
         self.per_target: int = int(getattr(sink, "concurrency_per_target", 0) or DEFAULT_PER_TARGET)
         self._lanes: dict[str, _Lane] = {}
@@ -53,6 +78,82 @@ class SinkDispatcher:
         self._stopping = False
 
     # --- intake -------------------------------------------------------------------------------
+
+    def offer(self, delivery: Delivery, created_at: float) -> None:
+        """A delivery the bus just accepted (its outbox row is committed with `created_at`)."""
+        if self.pager is None or not delivery.id:
+            self.submit(delivery)
+            return
+        if self._spilled:
+            return  # already in the outbox; the refill loop reaches it in order
+        if len(self._held) >= self.max_held:
+            log.warning(
+                "sink %s: %d deliveries in memory, paging the rest from the outbox", self.sink.name, self.max_held
+            )
+            self._spill_from((created_at, ""))
+            return
+        self._held.add(delivery.id)
+        self.submit(delivery)
+
+    def resume(self) -> None:
+        """Deliver everything the outbox holds for this sink (at start)."""
+        if self.pager is not None:
+            self._spill_from((-1.0, ""))
+
+    def replay(self, delivery: Delivery) -> None:
+        if delivery.id:
+            self._held.add(delivery.id)
+        self.submit(delivery)
+
+    def _spill_from(self, cursor: Key) -> None:
+        self._spilled = True
+        self._cursor = min(self._cursor, cursor) if self._refill_task and not self._refill_task.done() else cursor
+        if self._refill_task is None or self._refill_task.done():
+            self._refill_task = asyncio.create_task(self._refill(), name=f"refill-{self.sink.name}")
+
+    async def _refill(self) -> None:
+        assert self.pager is not None
+        while self._spilled and not self._stopping:
+            try:
+                if len(self._held) > self.max_held // 2:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                room = self.max_held - len(self._held)
+                page = await self.pager(self.sink.name, self._cursor, room)
+                self._take(page)
+                if len(page) < room:
+                    # Caught up: new deliveries go straight to memory again. One more page picks up
+                    # rows committed while the last query ran (ids already held are skipped).
+                    self._spilled = False
+                    self._take(await self.pager(self.sink.name, self._cursor, self.max_held))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sink %s: could not page deliveries from the outbox; retrying", self.sink.name)
+                await asyncio.sleep(1.0)
+
+    def _take(self, page: list[tuple[Delivery, float, Key]]) -> None:
+        for delivery, due, key in page:
+            self._cursor = max(self._cursor, key)
+            if delivery.id in self._held or delivery.id in self._finished:
+                continue
+            self._held.add(delivery.id)
+            self.submit_at(delivery, due)
+
+    def _release(self, delivery: Delivery) -> None:
+        """The delivery is finished (delivered or dead): it no longer takes memory."""
+        if not delivery.id:
+            return
+        self._held.discard(delivery.id)
+        now = time.monotonic()
+        self._finished.add(delivery.id)
+        self._finished_order.append((now, delivery.id))
+        order = self._finished_order
+        while order and (now - order[0][0] > _FINISHED_MEMORY or len(order) > _FINISHED_MAX):
+            self._finished.discard(order.popleft()[1])
+        if len(self._held) <= self.max_held // 2:
+            self._room.set()
 
     def submit(self, delivery: Delivery) -> None:
         if self._stopping:
@@ -106,6 +207,7 @@ class SinkDispatcher:
         else:
             if delivery.id:
                 self.outcomes.ack(delivery.id)
+            self._release(delivery)
 
     def _failed(self, delivery: Delivery, error: str, retryable: bool, retry_after: float | None) -> None:
         attempts = delivery.attempt + 1
@@ -121,6 +223,7 @@ class SinkDispatcher:
             )
             if delivery.id:
                 self.outcomes.dead(delivery.id, attempts, error)
+            self._release(delivery)
             return
         delay = retry_after if retry_after is not None else self.policy.delay(attempts)
         due = time.time() + delay
@@ -142,12 +245,21 @@ class SinkDispatcher:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def wait_idle(self) -> None:
-        """Until nothing is queued or being sent (retries waiting on their timer do not count)."""
-        await self._idle.wait()
+        """Until nothing is queued or being sent (retries waiting on their timer do not count) and
+        nothing is left to page in from the outbox."""
+        while True:
+            if self._refill_task is not None and not self._refill_task.done():
+                await asyncio.wait({self._refill_task})
+            await self._idle.wait()
+            if not self._spilled:
+                return
 
     async def stop(self, grace: float) -> None:
         """Stop taking work, let in-flight sends finish for up to `grace` seconds, cancel the rest."""
         self._stopping = True
+        if self._refill_task is not None:
+            self._refill_task.cancel()
+            await asyncio.gather(self._refill_task, return_exceptions=True)
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()

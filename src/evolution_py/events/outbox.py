@@ -128,8 +128,9 @@ class Outbox:
         self._urgent.set()
         await future
 
-    async def insert(self, deliveries: list[Delivery]) -> None:
-        """Persist planned deliveries; returns once they are committed (the event is accepted)."""
+    async def insert(self, deliveries: list[Delivery]) -> float:
+        """Persist planned deliveries; returns once they are committed (the event is accepted),
+        with the rows' `createdAt` (their place in the resume order)."""
         if self._writer is None or self._writer.done():
             raise RuntimeError("the event bus is not running")
         now = time.time()
@@ -138,6 +139,7 @@ class Outbox:
         self._queue.put_nowait(_Insert(rows, future))
         self._urgent.set()
         await future
+        return now
 
     def ack(self, row_id: str) -> None:
         self._queue.put_nowait(_Ack(row_id))
@@ -206,19 +208,26 @@ class Outbox:
 
     # --- reads and replays (outside the writer: they do not race with it on pending rows) -----
 
-    async def pending(self, sinks: set[str]) -> list[tuple[Delivery, float]]:
-        """Every delivery still owed to one of `sinks` with when it is due, oldest first (resume)."""
-        out: list[tuple[Delivery, float]] = []
+    async def page(
+        self, sink: str, after: tuple[float, str], limit: int
+    ) -> list[tuple[Delivery, float, tuple[float, str]]]:
+        """Deliveries still owed to `sink` in resume order (createdAt, id) after the `after` key:
+        (delivery, when it is due, its key)."""
+        created, row_id = after
         async with self.db.session() as session:
-            result = await session.stream(
-                select(_T.c.id, _T.c.payload, _T.c.attempts, _T.c.availableAt)
-                .where(_T.c.status == "pending", _T.c.sink.in_(sinks))
-                .order_by(_T.c.createdAt, _T.c.id)
-                .execution_options(yield_per=2000)
-            )
-            async for row in result:
-                out.append((delivery_of(row), float(row.availableAt)))
-        return out
+            rows = (
+                await session.execute(
+                    select(_T.c.id, _T.c.payload, _T.c.attempts, _T.c.availableAt, _T.c.createdAt)
+                    .where(
+                        _T.c.status == "pending",
+                        _T.c.sink == sink,
+                        (_T.c.createdAt > created) | ((_T.c.createdAt == created) & (_T.c.id > row_id)),
+                    )
+                    .order_by(_T.c.createdAt, _T.c.id)
+                    .limit(limit)
+                )
+            ).all()
+        return [(delivery_of(row), float(row.availableAt), (float(row.createdAt), row.id)) for row in rows]
 
     async def dead_letters(
         self, instance_id: str | None, *, limit: int, offset: int, event: str | None = None

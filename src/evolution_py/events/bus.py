@@ -49,6 +49,7 @@ class EventBus:
         self._dispatchers: dict[str, SinkDispatcher] = {}
         self._started = False
         self._resumes: set[asyncio.Task[None]] = set()
+        self._early: list[Event] = []  # in-memory bus only: published before start
 
     @property
     def durable(self) -> bool:
@@ -81,10 +82,16 @@ class EventBus:
         # Whatever a stop or a crash left pending is paged back in, oldest first.
         for dispatcher in self._dispatchers.values():
             dispatcher.resume()
+        early, self._early = self._early, []
+        for event in early:
+            await self.publish(event)
 
     async def publish(self, event: Event) -> None:
         if not self._started:
-            raise RuntimeError("the event bus is not running")
+            if self.outbox is None:
+                self._early.append(event)  # as the in-process bus always did: sent once started
+                return
+            raise RuntimeError("the event bus is not running: nothing can be accepted")
         deliveries: list[Delivery] = []
         for sink in self.sinks:
             try:

@@ -137,7 +137,7 @@ class WebhookSink:
         body, headers = self.request(delivery, int(time.time()))
         try:
             async with self._session.post(delivery.target, data=body, headers=headers) as response:
-                text = await response.text(errors="replace")
+                answer = await response.read()
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
         except TimeoutError:
@@ -146,7 +146,7 @@ class WebhookSink:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         if 200 <= status < 300:
             return
-        message = f"HTTP {status}: {text[:300]}"
+        message = f"HTTP {status}: {answer[:300].decode(errors='replace')}"
         if status in self.config.non_retryable_statuses:
             raise DeliveryError(message, retryable=False)
         raise DeliveryError(message, retry_after=self._retry_after(retry_after, delivery.attempt + 1))

@@ -66,10 +66,18 @@ class ServerProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
-    def terminate(self, within: float = 30.0) -> int:
+    async def signal(self, sig: signal.Signals, within: float = 30.0) -> int:
+        """Send `sig` and wait for the exit without blocking the loop (a graceful stop may still
+        need this process's receivers to answer)."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=within)
+        self.proc.send_signal(sig)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self.proc.poll() is None:
+            if loop.time() > deadline:
+                raise RuntimeError(f"server did not exit within {within}s after {sig.name}")
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
 
     def ensure_stopped(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -108,6 +108,20 @@ async def test_set_rejects_bad_input_with_upstream_envelope(server: RunningServe
     assert status == 400 and "NOPE is not one of enum values" in body["response"]["message"][0]
     status, body = await bad({})
     assert status == 400 and body["response"]["message"] == [['instance requires property "webhook"']]
+    status, body = await bad({"webhook": {"enabled": True, "url": "http://x", "headers": {"bad name": "1"}}})
+    assert status == 400 and body["response"]["message"] == ["webhook.headers: 'bad name' is not a valid header name"]
+    status, body = await bad({"webhook": {"enabled": True, "url": "http://x", "headers": {"x-a": "1\r\nx-b: 2"}}})
+    assert status == 400 and "contains a line break" in body["response"]["message"][0]
+    created = await server.client.post(
+        "/instance/create",
+        json={
+            "instanceName": unique(),
+            "integration": "EVOLUTION",
+            "webhook": {"url": "http://x", "headers": {"a b": 1}},
+        },
+        headers=server.headers(),
+    )
+    assert created.status_code == 400 and "not a valid header name" in created.json()["response"]["message"][0]
     status, body = await bad({"webhook": {"enabled": True, "url": "http://x", "events": []}}, other["hash"])
     assert status == 401 and body == {"status": 401, "error": "Unauthorized", "response": {"message": "Unauthorized"}}
     missing = await server.client.get("/webhook/find/nobody-here", headers=server.headers())

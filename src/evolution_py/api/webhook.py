@@ -11,6 +11,7 @@ from evolution_py.api.auth import instance_guard
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SubscriptionError, normalize_events
 from evolution_py.services import services_of
+from evolution_py.sinks.webhook.config import header_problem
 from evolution_py.sinks.webhook.guard import private_destination
 
 
@@ -42,6 +43,9 @@ async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: 
     block = data.webhook
     if not block.url.strip():
         raise BadRequest('webhook requires property "url"')
+    problem = header_problem(block.headers)
+    if problem:
+        raise BadRequest(problem)
     await check_webhook_url(services, block.url)
     try:
         events = normalize_events("webhook", block.enabled, block.events)

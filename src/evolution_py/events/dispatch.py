@@ -101,8 +101,12 @@ class SinkDispatcher:
             self._spill_from((-1.0, ""))
 
     def replay(self, delivery: Delivery) -> None:
+        """A dead letter made pending again (its row is committed as pending)."""
         if delivery.id:
+            if delivery.id in self._held:
+                return  # a refill page already picked it up
             self._held.add(delivery.id)
+            self._finished.discard(delivery.id)
         self.submit(delivery)
 
     def _spill_from(self, cursor: Key) -> None:

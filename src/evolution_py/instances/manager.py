@@ -303,6 +303,10 @@ class InstanceManager:
             if req.webhook is not None:
                 if not req.webhook.url:
                     raise BadRequest('webhook requires property "url"')
+                from evolution_py.sinks.webhook.config import header_problem
+
+                if problem := header_problem(req.webhook.headers):
+                    raise BadRequest(problem)
                 enabled = req.webhook.enabled is not False
                 rows["webhook"] = {
                     "url": req.webhook.url,

@@ -43,6 +43,23 @@ GLOBAL_EVENT_KEYS: tuple[str, ...] = (
 )
 
 HTTP_URL = re.compile(r"^https?://", re.IGNORECASE)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def header_problem(headers: object) -> str | None:
+    """Why a webhook `headers` object cannot be sent as HTTP headers, or None when it can."""
+    if headers is None:
+        return None
+    if not isinstance(headers, dict):
+        return "webhook.headers must be an object of header names to values"
+    for name, value in headers.items():
+        if not _HEADER_NAME.match(str(name)):
+            return f"webhook.headers: {name!r} is not a valid header name"
+        if isinstance(value, dict | list):
+            continue  # sent as JSON text, like upstream's axios does with objects
+        if any(ch in str(value) for ch in "\r\n\0"):
+            return f"webhook.headers: the value of {name!r} contains a line break"
+    return None
 
 
 class WebhookConfig(msgspec.Struct, kw_only=True, frozen=True):

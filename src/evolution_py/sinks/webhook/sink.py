@@ -144,6 +144,10 @@ class WebhookSink:
             raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
         except aiohttp.ClientError as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+        except ValueError as exc:
+            # A request aiohttp refuses to build (a header a row stored before it was validated,
+            # an URL it cannot parse) will never succeed: dead-letter it with the reason.
+            raise DeliveryError(f"request refused: {exc}", retryable=False) from None
         if 200 <= status < 300:
             return
         message = f"HTTP {status}: {answer[:300].decode(errors='replace')}"

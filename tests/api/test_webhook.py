@@ -288,6 +288,30 @@ async def test_dead_letters_list_and_replay(server_factory: Any) -> None:
             assert bad.status_code == 400
             assert (await srv.client.get(f"/events/dead/{name}?limit=0", headers=srv.headers())).status_code == 400
 
+            # Discarding needs a selection; a discarded letter is gone from the list for good.
+            assert (
+                await srv.client.request("DELETE", f"/events/dead/{name}", json={}, headers=srv.headers())
+            ).status_code == 400
+            await inbound(srv, num, "drop me")
+            await srv.services.bus.drain()
+            listed = (await srv.client.get(f"/events/dead/{name}?event=messages.upsert", headers=srv.headers())).json()
+            drop = next(
+                r["id"] for r in listed["records"] if r["payload"]["data"]["message"] == {"conversation": "drop me"}
+            )
+            gone = await srv.client.request(
+                "DELETE", f"/events/dead/{name}", json={"ids": [drop]}, headers=srv.headers(created["hash"])
+            )
+            assert gone.status_code == 200 and gone.json() == {"deleted": 1}
+            # The other letters of that message (contacts.upsert, chats.update, chats.upsert) are
+            # dropped globally by id.
+            extra = [
+                r["id"] for r in (await srv.client.get(f"/events/dead/{name}", headers=srv.headers())).json()["records"]
+            ]
+            extra = [i for i in extra if i not in {r["id"] for r in page["records"]}]
+            assert len(extra) == 3
+            dropped = await srv.client.request("DELETE", "/events/dead", json={"ids": extra}, headers=srv.headers())
+            assert dropped.json() == {"deleted": 3}
+
             receiver.status = 200
             one = await srv.client.post(f"/events/replay/{name}", json={"ids": [record["id"]]}, headers=srv.headers())
             assert one.status_code == 200 and one.json() == {"replayed": 1, "ids": [record["id"]]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import Request, delete, get, post
 
 from evolution_py.api.auth import global_guard, instance_guard
 from evolution_py.errors import BadRequest
@@ -18,8 +18,16 @@ from evolution_py.services import Services, services_of
 
 
 class ReplayRequest(msgspec.Struct, kw_only=True):
+    """Which dead letters a replay or a discard acts on: some `ids`, or `all` of them."""
+
     ids: list[str] | None = None
     all: bool = False
+
+
+def _selection(data: ReplayRequest) -> list[str] | None:
+    if not data.all and not data.ids:
+        raise BadRequest('send "ids": [...] or "all": true')
+    return None if data.all else data.ids
 
 
 def _outbox(services: Services) -> Any:
@@ -43,10 +51,7 @@ async def _list(services: Services, instance_id: str | None, limit: int, offset:
 
 
 async def _replay(services: Services, instance_id: str | None, data: ReplayRequest) -> dict[str, Any]:
-    if not data.all and not data.ids:
-        raise BadRequest('send "ids": [...] or "all": true')
-    ids = None if data.all else data.ids
-    revived = await _outbox(services).revive(instance_id, ids)
+    revived = await _outbox(services).revive(instance_id, _selection(data))
     await services.bus.redeliver(revived)
     return {"replayed": len(revived), "ids": [delivery.id for delivery in revived]}
 
@@ -79,4 +84,17 @@ async def replay_all_dead(request: Request[Any, Any, Any], data: ReplayRequest) 
     return await _replay(services_of(request), None, data)
 
 
-ROUTES = [list_dead, replay_dead, list_all_dead, replay_all_dead]
+@delete("/events/dead/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
+async def discard_dead(request: Request[Any, Any, Any], instanceName: str, data: ReplayRequest) -> dict[str, Any]:
+    services = services_of(request)
+    runtime = services.manager.require(instanceName)
+    return {"deleted": await _outbox(services).discard(runtime.id, _selection(data))}
+
+
+@delete("/events/dead", guards=[global_guard], status_code=200, tags=["Events"])
+async def discard_all_dead(request: Request[Any, Any, Any], data: ReplayRequest) -> dict[str, Any]:
+    services = services_of(request)
+    return {"deleted": await _outbox(services).discard(None, _selection(data))}
+
+
+ROUTES = [list_dead, replay_dead, discard_dead, list_all_dead, replay_all_dead, discard_all_dead]

@@ -273,6 +273,19 @@ class Outbox:
             out.append(delivery)
         return out
 
+    async def discard(self, instance_id: str | None, ids: list[str] | None) -> int:
+        """Delete dead letters for good; returns how many."""
+        from sqlalchemy import delete
+
+        where = [_T.c.status == "dead"]
+        if instance_id is not None:
+            where.append(_T.c.instanceId == instance_id)
+        if ids is not None:
+            where.append(_T.c.id.in_(ids))
+        async with self.db.transaction() as session:
+            result = await session.execute(delete(_T).where(*where))
+        return int(getattr(result, "rowcount", 0) or 0)
+
 
 def dead_letter_view(row: Any) -> dict[str, Any]:
     from evolution_py.store.messages import iso

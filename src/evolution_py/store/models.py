@@ -336,6 +336,6 @@ class EventDelivery(Base):
     deadAt: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
-        Index("EventDelivery_status_availableAt_idx", "status", "availableAt"),
+        Index("EventDelivery_status_sink_createdAt_idx", "status", "sink", "createdAt", "id"),
         Index("EventDelivery_instanceId_status_idx", "instanceId", "status"),
     )

@@ -36,12 +36,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("EventDelivery", schema=None) as batch_op:
-        batch_op.create_index("EventDelivery_status_availableAt_idx", ["status", "availableAt"], unique=False)
+        batch_op.create_index(
+            "EventDelivery_status_sink_createdAt_idx", ["status", "sink", "createdAt", "id"], unique=False
+        )
         batch_op.create_index("EventDelivery_instanceId_status_idx", ["instanceId", "status"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("EventDelivery", schema=None) as batch_op:
         batch_op.drop_index("EventDelivery_instanceId_status_idx")
-        batch_op.drop_index("EventDelivery_status_availableAt_idx")
+        batch_op.drop_index("EventDelivery_status_sink_createdAt_idx")
     op.drop_table("EventDelivery")

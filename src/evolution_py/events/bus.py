@@ -103,7 +103,7 @@ class EventBus:
         created_at = await self.outbox.insert(deliveries) if self.outbox is not None else 0.0
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
-            if dispatcher is not None:
+            if dispatcher is not None and (delivery.id or self.outbox is None):
                 dispatcher.offer(delivery, created_at)
 
     async def redeliver(self, deliveries: list[Delivery]) -> None:

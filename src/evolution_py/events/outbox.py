@@ -134,7 +134,18 @@ class Outbox:
         if self._writer is None or self._writer.done():
             raise RuntimeError("the event bus is not running")
         now = time.time()
-        rows = [new_row(delivery, now) for delivery in deliveries]
+        rows = []
+        for delivery in deliveries:
+            try:
+                rows.append(new_row(delivery, now))
+            except (TypeError, msgspec.EncodeError):
+                # A sink bug (options that are not JSON) must not cost the other sinks their event.
+                delivery.id = ""
+                log.exception(
+                    "outbox: %s delivery of %s cannot be stored; dropped", delivery.sink, delivery.event.event
+                )
+        if not rows:
+            return now
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Insert(rows, future))
         self._urgent.set()

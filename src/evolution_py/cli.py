@@ -43,8 +43,13 @@ def serve(settings: Settings, host: str) -> None:
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
+    try:
+        app = create_app(settings)  # sinks read their own variables here
+    except ConfigError as exc:
+        print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     uvicorn.run(
-        create_app(settings),
+        app,
         host=host,
         port=settings.server_port,
         loop=loop,

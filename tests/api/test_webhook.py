@@ -252,6 +252,9 @@ async def test_retries_then_delivers_with_the_same_event_id(server_factory: Any)
             await srv.create_instance(name, webhook={"url": receiver.url, "events": ["INSTANCE_CREATE"]})
             await receiver.wait_for(lambda r: len(r.requests) == 1, within=10)
             assert len(attempts) == 3
+            assert [status for status, _ in receiver.attempts] == [503, 503, 200]
+            assert len({r.event_id for _, r in receiver.attempts}) == 1  # same id on every attempt
+            assert len({r.raw for _, r in receiver.attempts}) == 1  # and the same body
             await srv.services.bus.drain()
             dead = await srv.client.get(f"/events/dead/{name}", headers=srv.headers())
             assert dead.json()["total"] == 0
@@ -434,3 +437,41 @@ async def test_slow_receiver_does_not_delay_another_instance(server: RunningServ
         await fast.wait_for(lambda r: len(r.events("send.message")) == 5, within=2.5)
         assert time.monotonic() - started < 3.0
         assert len(slow.requests) == 0
+
+
+async def test_concurrency_per_target_is_bounded(server_factory: Any) -> None:
+    async with Receiver(delay=0.2) as receiver:
+        async with server_factory(WEBHOOK_CONCURRENCY_PER_TARGET="3") as srv:
+            name = unique()
+            await srv.create_instance(name, webhook={"url": receiver.url, "events": ["SEND_MESSAGE"]})
+            for index in range(15):
+                response = await srv.client.post(
+                    f"/message/sendText/{name}",
+                    json={"number": "5511777776666", "text": f"t{index}"},
+                    headers=srv.headers(),
+                )
+                assert response.status_code == 201
+            await receiver.wait_for(lambda r: len(r.requests) == 15, within=10)
+            assert receiver.max_in_flight == 3
+
+
+async def test_request_timeout_is_retried_then_dead_lettered(server_factory: Any) -> None:
+    async with Receiver(delay=1.0) as receiver:
+        env = {
+            "WEBHOOK_REQUEST_TIMEOUT_MS": "200",
+            "WEBHOOK_RETRY_MAX_ATTEMPTS": "2",
+            "WEBHOOK_RETRY_INITIAL_DELAY_SECONDS": "0.05",
+        }
+        async with server_factory(**env) as srv:
+            name = unique()
+            await srv.create_instance(name, webhook={"url": receiver.url, "events": ["INSTANCE_CREATE"]})
+            for _ in range(100):
+                page = (await srv.client.get(f"/events/dead/{name}", headers=srv.headers())).json()
+                if page["total"]:
+                    break
+                await asyncio.sleep(0.05)
+            assert page["total"] == 1
+            record = page["records"][0]
+            assert record["attempts"] == 2 and record["lastError"] == "no answer within 0.2s"
+            # Each attempt reached the receiver (which answers only after the client gave up).
+            await receiver.wait_for(lambda r: len(r.attempts) == 2, within=5)

@@ -33,10 +33,13 @@ class Received:
 @dataclass
 class Receiver:
     port: int = field(default_factory=free_port)
-    requests: list[Received] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)  # the ones answered 2xx
+    attempts: list[tuple[int, Received]] = field(default_factory=list)  # every request, with our answer
     # Status to answer (by default 200); a callable gets the request count so far.
     status: int | Callable[[int], int] = 200
     delay: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
     _runner: web.AppRunner | None = None
 
     @property
@@ -45,11 +48,18 @@ class Receiver:
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
         status = self.status(len(self.requests)) if callable(self.status) else self.status
+        received = Received(request.path, dict(request.headers), raw, time.time())
+        self.attempts.append((status, received))
         if 200 <= status < 300:
-            self.requests.append(Received(request.path, dict(request.headers), raw, time.time()))
+            self.requests.append(received)
         return web.Response(status=status, text="ok" if status < 400 else "nope")
 
     async def start(self) -> Receiver:

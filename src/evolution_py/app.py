@@ -29,8 +29,10 @@ from evolution_py.api import (
     root,
     websocket,
 )
+from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
+from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_factories
 from evolution_py.config import Settings
@@ -40,6 +42,7 @@ from evolution_py.instances.manager import InstanceManager
 from evolution_py.services import Services
 from evolution_py.sinks.rabbitmq.sink import install_rabbitmq
 from evolution_py.sinks.socketio.sink import install_socketio
+from evolution_py.sinks.webhook import WebhookConfig, WebhookSink
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -52,9 +55,10 @@ async def docs_redirect(request: Request[Any, Any, Any]) -> Redirect:
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
-    bus = EventBus()
+    bus = EventBus(db, max_in_memory=settings.env.integer("EVENT_BUS_MAX_IN_MEMORY", 20000, minimum=10))
     subscriptions = Subscriptions(db)
     manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
+    bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
     services = Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
     install_rabbitmq(services)
     install_socketio(services)
@@ -92,6 +96,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         business,
         websocket,
         rabbitmq,
+        webhook_api,
+        events_api,
     ):
         routes.extend(module.ROUTES)
     routes.append(go_api.build_router())

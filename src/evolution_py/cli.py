@@ -44,8 +44,13 @@ def serve(settings: Settings, host: str) -> None:
         loop = "uvloop"
     except ImportError:
         loop = "asyncio"
+    try:
+        app = build_asgi(settings)  # sinks read their own variables here
+    except ConfigError as exc:
+        print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     config = uvicorn.Config(
-        build_asgi(settings),
+        app,
         host=host,
         port=settings.server_port,
         loop=loop,

@@ -1,119 +1,137 @@
-"""The event bus: producers publish, sinks receive.
+"""The event bus: producers publish, sinks receive, nothing accepted is lost.
 
-`publish` asks every sink to `plan` its deliveries for the event at once, then hands each delivery
-to that sink's own queue and worker, so one slow or failing sink never delays another.
-This in-process bus keeps nothing across a restart; the durable outbox replaces its queues.
+`publish(event)` asks every sink to `plan` its deliveries, writes them to the outbox (one row per
+delivery, group-committed with other publishes) and returns once they are committed: from then
+on the event is accepted. Each sink has its own dispatcher (lanes per target, retries with
+backoff), so one slow or failing sink never delays another. A delivered row is deleted; one that
+runs out of attempts is dead-lettered (listed and replayed over `/events/...`). `start()` resumes
+every row left pending by a stop or a crash, which is what makes `kill -9` safe.
+
+Without a database (`EventBus()`), the same pipeline runs in memory only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
+from evolution_py.events.dispatch import DEFAULT_MAX_HELD, SinkDispatcher
 from evolution_py.events.event import Event
-from evolution_py.sinks.base import Delivery, DeliveryError, Sink
+from evolution_py.events.outbox import Outbox
+from evolution_py.sinks.base import Delivery, Sink
+
+if TYPE_CHECKING:
+    from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
 
+# How long a graceful stop lets in-flight sends finish before leaving them for the next start.
+STOP_GRACE_SECONDS = 5.0
+
+
+class _NoOutcomes:
+    def ack(self, row_id: str) -> None:
+        pass
+
+    def retry(self, row_id: str, attempts: int, available_at: float, error: str) -> None:
+        pass
+
+    def dead(self, row_id: str, attempts: int, error: str) -> None:
+        pass
+
 
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None, *, max_in_memory: int = DEFAULT_MAX_HELD) -> None:
         self.sinks: list[Sink] = []
-        self._queues: dict[str, asyncio.Queue[Delivery]] = {}
-        self._workers: list[asyncio.Task[None]] = []
-        self._sends: set[asyncio.Task[None]] = set()
+        self.max_in_memory = max_in_memory
+        self.outbox: Outbox | None = Outbox(db) if db is not None else None
+        self._dispatchers: dict[str, SinkDispatcher] = {}
         self._started = False
+        self._resumes: set[asyncio.Task[None]] = set()
+        self._early: list[Event] = []  # in-memory bus only: published before start
+
+    @property
+    def durable(self) -> bool:
+        return self.outbox is not None
 
     def add_sink(self, sink: Sink) -> None:
         self.sinks.append(sink)
-        self._queues[sink.name] = asyncio.Queue()
         if self._started:
-            self._workers.append(asyncio.create_task(self._run(sink)))
+            self._dispatchers[sink.name] = self._dispatcher(sink)
+            task = asyncio.create_task(self._start_late(sink))
+            self._resumes.add(task)
+            task.add_done_callback(self._resumes.discard)
+
+    def _dispatcher(self, sink: Sink) -> SinkDispatcher:
+        if self.outbox is None:
+            return SinkDispatcher(sink, _NoOutcomes())
+        return SinkDispatcher(sink, self.outbox, pager=self.outbox.page, max_held=self.max_in_memory)
+
+    async def _start_late(self, sink: Sink) -> None:
+        await sink.start()
+        self._dispatchers[sink.name].resume()
 
     async def start(self) -> None:
-        self._started = True
         for sink in self.sinks:
             await sink.start()
-            self._workers.append(asyncio.create_task(self._run(sink)))
+            self._dispatchers[sink.name] = self._dispatcher(sink)
+        if self.outbox is not None:
+            self.outbox.start()
+        self._started = True
+        # Whatever a stop or a crash left pending is paged back in, oldest first.
+        for dispatcher in self._dispatchers.values():
+            dispatcher.resume()
+        early, self._early = self._early, []
+        for event in early:
+            await self.publish(event)
 
     async def publish(self, event: Event) -> None:
+        if not self._started:
+            if self.outbox is None:
+                self._early.append(event)  # as the in-process bus always did: sent once started
+                return
+            raise RuntimeError("the event bus is not running: nothing can be accepted")
+        deliveries: list[Delivery] = []
         for sink in self.sinks:
             try:
-                deliveries = await sink.plan(event)
+                deliveries.extend(await sink.plan(event))
             except Exception:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
+        if not deliveries:
+            return
+        created_at = await self.outbox.insert(deliveries) if self.outbox is not None else 0.0
+        for delivery in deliveries:
+            dispatcher = self._dispatchers.get(delivery.sink)
+            if dispatcher is not None and (delivery.id or self.outbox is None):
+                dispatcher.offer(delivery, created_at)
+
+    async def redeliver(self, deliveries: list[Delivery]) -> None:
+        """Hand replayed dead letters (already pending again in the outbox) to their sinks."""
+        for delivery in deliveries:
+            dispatcher = self._dispatchers.get(delivery.sink)
+            if dispatcher is None:
+                log.warning("event bus: no sink %s for replayed delivery %s", delivery.sink, delivery.id)
                 continue
-            for delivery in deliveries:
-                self._queues[sink.name].put_nowait(delivery)
-
-    async def _run(self, sink: Sink) -> None:
-        queue = self._queues[sink.name]
-        # A sink may take several sends at once (`max_in_flight`, e.g. RabbitMQ waits for confirms
-        # of many publishes together); sends start in queue order. Default 1: one at a time.
-        limit = asyncio.Semaphore(max(1, int(getattr(sink, "max_in_flight", 1))))
-        while True:
-            delivery = await queue.get()
-            await limit.acquire()
-            task = asyncio.create_task(self._deliver_one(sink, delivery, queue, limit))
-            self._sends.add(task)
-            task.add_done_callback(self._sends.discard)
-
-    async def _deliver_one(
-        self, sink: Sink, delivery: Delivery, queue: asyncio.Queue[Delivery], limit: asyncio.Semaphore
-    ) -> None:
-        try:
-            await self._deliver(sink, delivery)
-        finally:
-            limit.release()
-            queue.task_done()
-
-    async def _deliver(self, sink: Sink, delivery: Delivery) -> None:
-        """Send one delivery; a retryable failure (e.g. the broker is down) is retried in place with
-        backoff, so nothing accepted is dropped while the target is away (and a one-at-a-time sink
-        keeps its order)."""
-        while True:
-            try:
-                await sink.send(delivery)
-                return
-            except DeliveryError as exc:
-                log.warning(
-                    "sink %s: %s %s to %s failed (attempt %d): %s",
-                    sink.name,
-                    delivery.event.event,
-                    delivery.event.id,
-                    delivery.target,
-                    delivery.attempt + 1,
-                    exc,
-                )
-                if not exc.retryable:
-                    return
-                delivery.attempt += 1
-                delay = exc.retry_after if exc.retry_after is not None else 0.1 * 2 ** min(delivery.attempt, 6)
-                await asyncio.sleep(min(delay, 5.0))
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                # A library cancelled a future inside the send (e.g. a closed connection), not us:
-                # dropping the delivery here would lose it without a trace.
-                log.warning(
-                    "sink %s: send of %s %s was cut off; retrying", sink.name, delivery.event.event, delivery.event.id
-                )
-                delivery.attempt += 1
-                await asyncio.sleep(min(0.1 * 2 ** min(delivery.attempt, 6), 5.0))
-            except Exception:
-                log.exception("sink %s failed on %s %s", sink.name, delivery.event.event, delivery.event.id)
-                return
+            dispatcher.replay(delivery)
 
     async def drain(self) -> None:
-        """Wait until every queued delivery was handed to its sink (tests, shutdown)."""
-        await asyncio.gather(*(q.join() for q in self._queues.values()))
+        """Wait until every queued delivery was handed to its sink and its outcome stored (tests, bench)."""
+        await asyncio.gather(*(d.wait_idle() for d in self._dispatchers.values()))
+        if self.outbox is not None:
+            await self.outbox.flush()
 
     async def stop(self) -> None:
-        for task in [*self._workers, *self._sends]:
+        """Stop taking work; unfinished deliveries stay pending in the outbox for the next start."""
+        for task in self._resumes:
             task.cancel()
-        await asyncio.gather(*self._workers, *self._sends, return_exceptions=True)
-        self._workers.clear()
+        await asyncio.gather(*(d.stop(STOP_GRACE_SECONDS) for d in self._dispatchers.values()))
+        self._dispatchers.clear()
+        if self.outbox is not None:
+            try:
+                await asyncio.wait_for(self.outbox.stop(), timeout=15)
+            except TimeoutError:
+                log.error("event bus: outbox did not flush in time; unsent outcomes will be retried at start")
         for sink in self.sinks:
             try:
                 await sink.stop()

@@ -227,6 +227,16 @@ class InstanceManager:
                 password=req.proxyPassword or "",
             )
         sinks = self._sink_rows_from_create(req)
+        if (
+            req.webhook is not None
+            and req.webhook.url
+            and self.settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False)
+        ):
+            from evolution_py.sinks.webhook.guard import private_destination
+
+            reason = await private_destination(req.webhook.url)
+            if reason:
+                raise BadRequest(reason)
 
         runtime = await self.create_record(
             name=name,
@@ -336,6 +346,10 @@ class InstanceManager:
             if req.webhook is not None:
                 if not req.webhook.url:
                     raise BadRequest('webhook requires property "url"')
+                from evolution_py.sinks.webhook.config import header_problem
+
+                if problem := header_problem(req.webhook.headers):
+                    raise BadRequest(problem)
                 enabled = req.webhook.enabled is not False
                 rows["webhook"] = {
                     "url": req.webhook.url,

@@ -5,8 +5,12 @@ A sink is asked two things, at two different times:
   with everything the later send needs copied into `Delivery.options` (URL, headers, exchange...).
   Planning at accept time is what lets `remove.instance` still reach the sinks of a deleted
   instance, and lets the bus persist deliveries in its outbox before anything is sent.
+  `options` is stored as JSON in the outbox (msgspec): keep it to plain JSON values.
 - `send(delivery)`: deliver one planned delivery. Return normally on success; raise
   `DeliveryError(retryable=True)` to have the bus retry it later, `retryable=False` to dead-letter it.
+
+Optional attributes the bus reads: `retry_policy` (an `events.retry.RetryPolicy`; default: upstream's
+webhook backoff, 10 attempts) and `concurrency_per_target` (deliveries in flight per target; 16).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class Delivery(msgspec.Struct, kw_only=True):
     event: Event
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     attempt: int = 0  # deliveries already tried (0 on the first send)
+    id: str = ""  # the bus's outbox row id, stable across retries and restarts ("" before it is stored)
 
 
 class DeliveryError(Exception):

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -323,3 +324,35 @@ class InstanceLog(Base):
     logMetadata: Mapped[Any | None] = mapped_column("metadata", JsonType)
 
     __table_args__ = (Index("InstanceLog_instanceId_timestamp_idx", "instanceId", "timestamp"),)
+
+
+class EventDelivery(Base):
+    """The event bus outbox: one row per planned delivery of one event to one sink target.
+
+    No foreign key to Instance on purpose: `remove.instance` must still be delivered after the
+    instance's rows are gone. A row is deleted once delivered; `status` is `pending` until then,
+    or `dead` once it has used up its attempts (listed and replayed over `/events/...`).
+    """
+
+    __tablename__ = "EventDelivery"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    eventId: Mapped[str] = mapped_column(String(32), nullable=False)
+    event: Mapped[str] = mapped_column(String(100), nullable=False)
+    instanceId: Mapped[str] = mapped_column(Text, nullable=False)
+    instanceName: Mapped[str] = mapped_column(String(255), nullable=False)
+    sink: Mapped[str] = mapped_column(String(50), nullable=False)
+    target: Mapped[str] = mapped_column(Text, nullable=False)
+    # The whole planned Delivery (event + sink options) as msgspec JSON: replayed byte for byte.
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    availableAt: Mapped[float] = mapped_column(Float, nullable=False)  # epoch seconds of the next attempt
+    lastError: Mapped[str | None] = mapped_column(Text)
+    createdAt: Mapped[float] = mapped_column(Float, nullable=False)  # epoch seconds, also the resume order
+    deadAt: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("EventDelivery_status_sink_createdAt_idx", "status", "sink", "createdAt", "id"),
+        Index("EventDelivery_instanceId_status_idx", "instanceId", "status"),
+    )

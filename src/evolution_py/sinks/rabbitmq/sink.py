@@ -17,6 +17,8 @@ from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConn
 if TYPE_CHECKING:
     from evolution_py.services import Services
 
+from evolution_py.events.retry import RetryPolicy
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +27,9 @@ class RabbitMQSink:
     # Sends the bus may run at once: each waits for its own confirm, so many in flight is what makes
     # confirmed publishing fast (one at a time is one broker round-trip per event).
     max_in_flight = 256
+    concurrency_per_target = max_in_flight
+    # A broker outage is waited out, never dead-lettered: retry every 0.2 s, backing off to 10 s.
+    retry_policy = RetryPolicy(max_attempts=2**31 - 1, initial_delay=0.2, max_delay=10.0, jitter=0.1)
 
     def __init__(
         self,

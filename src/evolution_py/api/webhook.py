@@ -1,0 +1,75 @@
+"""`/webhook` router: the per-instance webhook configuration (upstream's event router for webhook)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, get, post
+
+from evolution_py.api.auth import instance_guard
+from evolution_py.errors import BadRequest
+from evolution_py.events.subscriptions import SubscriptionError, normalize_events
+from evolution_py.services import services_of
+from evolution_py.sinks.webhook.config import header_problem
+from evolution_py.sinks.webhook.guard import private_destination
+
+
+class WebhookSettings(msgspec.Struct, kw_only=True):
+    enabled: bool
+    url: str
+    events: list[str] | None = None
+    headers: dict[str, Any] | None = None
+    byEvents: bool | None = None
+    base64: bool | None = None
+
+
+class WebhookSetRequest(msgspec.Struct, kw_only=True):
+    webhook: WebhookSettings
+
+
+async def check_webhook_url(services: Any, url: str) -> None:
+    """The checks a stored webhook url must pass (the same for /webhook/set and /instance/create)."""
+    if services.settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False):
+        reason = await private_destination(url)
+        if reason:
+            raise BadRequest(reason)
+
+
+@post("/webhook/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Webhook"])
+async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: WebhookSetRequest) -> dict[str, Any]:
+    services = services_of(request)
+    runtime = services.manager.require(instanceName)
+    block = data.webhook
+    if not block.url.strip():
+        raise BadRequest('webhook requires property "url"')
+    problem = header_problem(block.headers)
+    if problem:
+        raise BadRequest(problem)
+    await check_webhook_url(services, block.url)
+    try:
+        events = normalize_events("webhook", block.enabled, block.events)
+    except SubscriptionError as exc:
+        raise BadRequest(str(exc)) from None
+    return await services.subscriptions.save(
+        "webhook",
+        runtime.id,
+        {
+            "url": block.url,
+            "headers": block.headers,
+            "enabled": block.enabled,
+            "events": events,
+            "webhookByEvents": bool(block.byEvents),
+            "webhookBase64": bool(block.base64),
+        },
+    )
+
+
+@get("/webhook/find/{instanceName:str}", guards=[instance_guard], tags=["Webhook"])
+async def find_webhook(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any] | None:
+    services = services_of(request)
+    runtime = services.manager.require(instanceName)
+    return await services.subscriptions.find("webhook", runtime.id)
+
+
+ROUTES = [set_webhook, find_webhook]

@@ -1,0 +1,278 @@
+"""Hands one sink its deliveries: a lane per target with bounded concurrency, retries on a timer.
+
+Each target (a webhook URL, an exchange, a namespace) gets its own lane, so a receiver that is
+slow or down only ever holds its own lane's slots; other targets and other sinks keep flowing.
+A delivery waiting for its next retry holds no slot at all.
+
+Memory is bounded too: at most `max_held` deliveries per sink live in memory (queued, in flight
+or waiting for a retry). Beyond that the dispatcher "spills": new deliveries stay only in the
+outbox, and a refill loop pages them in, in resume order, as room frees up. A start is simply a
+spill from the beginning of the outbox, so a large backlog never has to fit in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
+from evolution_py.sinks.base import Delivery, DeliveryError, Sink
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PER_TARGET = 16
+DEFAULT_MAX_HELD = 20_000
+# How long a finished delivery's id is remembered, so that a refill page read before its ack was
+# committed does not send it again.
+_FINISHED_MEMORY = 10.0
+_FINISHED_MAX = 200_000
+
+Key = tuple[float, str]  # (createdAt, id): the outbox's resume order
+Pager = Callable[[str, Key, int], Awaitable[list[tuple[Delivery, float, Key]]]]
+
+
+class DeliveryLog(Protocol):
+    """Where the dispatcher records outcomes (the outbox, or nothing for an in-memory bus)."""
+
+    def ack(self, row_id: str) -> None: ...
+
+    def retry(self, row_id: str, attempts: int, available_at: float, error: str) -> None: ...
+
+    def dead(self, row_id: str, attempts: int, error: str) -> None: ...
+
+
+class _Lane:
+    __slots__ = ("active", "queue")
+
+    def __init__(self) -> None:
+        self.queue: deque[Delivery] = deque()
+        self.active = 0
+
+
+class SinkDispatcher:
+    def __init__(
+        self, sink: Sink, outcomes: DeliveryLog, *, pager: Pager | None = None, max_held: int = DEFAULT_MAX_HELD
+    ) -> None:
+        self.sink = sink
+        self.outcomes = outcomes
+        self.pager = pager
+        self.max_held = max(max_held, 2)
+        self._held: set[str] = set()
+        self._finished: set[str] = set()
+        self._finished_order: deque[tuple[float, str]] = deque()
+        self._spilled = False
+        self._cursor: Key = (-1.0, "")
+        self._refill_task: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
+        self.policy: RetryPolicy = getattr(sink, "retry_policy", None) or DEFAULT_POLICY
+        self.per_target: int = int(
+            getattr(sink, "concurrency_per_target", 0) or getattr(sink, "max_in_flight", 0) or DEFAULT_PER_TARGET
+        )
+        self._lanes: dict[str, _Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+
+    # --- intake -------------------------------------------------------------------------------
+
+    def offer(self, delivery: Delivery, created_at: float) -> None:
+        """A delivery the bus just accepted (its outbox row is committed with `created_at`)."""
+        if self.pager is None or not delivery.id:
+            self.submit(delivery)
+            return
+        if self._spilled:
+            return  # already in the outbox; the refill loop reaches it in order
+        if len(self._held) >= self.max_held:
+            log.warning(
+                "sink %s: %d deliveries in memory, paging the rest from the outbox", self.sink.name, self.max_held
+            )
+            self._spill_from((created_at, ""))
+            return
+        self._held.add(delivery.id)
+        self.submit(delivery)
+
+    def resume(self) -> None:
+        """Deliver everything the outbox holds for this sink (at start)."""
+        if self.pager is not None:
+            self._spill_from((-1.0, ""))
+
+    def replay(self, delivery: Delivery) -> None:
+        """A dead letter made pending again (its row is committed as pending)."""
+        if delivery.id:
+            if delivery.id in self._held:
+                return  # a refill page already picked it up
+            self._held.add(delivery.id)
+            self._finished.discard(delivery.id)
+        self.submit(delivery)
+
+    def _spill_from(self, cursor: Key) -> None:
+        self._spilled = True
+        self._cursor = min(self._cursor, cursor) if self._refill_task and not self._refill_task.done() else cursor
+        if self._refill_task is None or self._refill_task.done():
+            self._refill_task = asyncio.create_task(self._refill(), name=f"refill-{self.sink.name}")
+
+    async def _refill(self) -> None:
+        assert self.pager is not None
+        while self._spilled and not self._stopping:
+            try:
+                if len(self._held) > self.max_held // 2:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                room = self.max_held - len(self._held)
+                page = await self.pager(self.sink.name, self._cursor, room)
+                self._take(page)
+                if len(page) < room:
+                    # Caught up: new deliveries go straight to memory again. One more page picks up
+                    # rows committed while the last query ran (ids already held are skipped).
+                    self._spilled = False
+                    self._take(await self.pager(self.sink.name, self._cursor, self.max_held))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sink %s: could not page deliveries from the outbox; retrying", self.sink.name)
+                await asyncio.sleep(1.0)
+
+    def _take(self, page: list[tuple[Delivery, float, Key]]) -> None:
+        for delivery, due, key in page:
+            self._cursor = max(self._cursor, key)
+            if delivery.id in self._held or delivery.id in self._finished:
+                continue
+            self._held.add(delivery.id)
+            self.submit_at(delivery, due)
+
+    def _release(self, delivery: Delivery) -> None:
+        """The delivery is finished (delivered or dead): it no longer takes memory."""
+        if not delivery.id:
+            return
+        self._held.discard(delivery.id)
+        now = time.monotonic()
+        self._finished.add(delivery.id)
+        self._finished_order.append((now, delivery.id))
+        order = self._finished_order
+        while order and (now - order[0][0] > _FINISHED_MEMORY or len(order) > _FINISHED_MAX):
+            self._finished.discard(order.popleft()[1])
+        if len(self._held) <= self.max_held // 2:
+            self._room.set()
+
+    def submit(self, delivery: Delivery) -> None:
+        if self._stopping:
+            return  # its row stays pending; the next start delivers it
+        lane = self._lanes.get(delivery.target)
+        if lane is None:
+            lane = self._lanes[delivery.target] = _Lane()
+        lane.queue.append(delivery)
+        self._idle.clear()
+        if lane.active < self.per_target:
+            lane.active += 1
+            task = asyncio.create_task(self._drain(delivery.target, lane))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def submit_at(self, delivery: Delivery, due: float) -> None:
+        """Submit now, or when `due` (epoch seconds) comes."""
+        wait = due - time.time()
+        if wait <= 0:
+            self.submit(delivery)
+            return
+        self._timers[delivery.id] = asyncio.get_running_loop().call_later(wait, self._fire, delivery)
+
+    def _fire(self, delivery: Delivery) -> None:
+        self._timers.pop(delivery.id, None)
+        self.submit(delivery)
+
+    # --- work ---------------------------------------------------------------------------------
+
+    async def _drain(self, target: str, lane: _Lane) -> None:
+        try:
+            while lane.queue and not self._stopping:
+                await self._deliver(lane.queue.popleft())
+        finally:
+            lane.active -= 1
+            if lane.active == 0 and not lane.queue and self._lanes.get(target) is lane:
+                del self._lanes[target]
+            if not self._lanes:
+                self._idle.set()
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        try:
+            await self.sink.send(delivery)
+        except asyncio.CancelledError:
+            raise
+        except DeliveryError as exc:
+            self._failed(delivery, str(exc), exc.retryable, exc.retry_after)
+        except Exception as exc:
+            log.exception("sink %s crashed on %s %s", self.sink.name, delivery.event.event, delivery.event.id)
+            self._failed(delivery, f"{type(exc).__name__}: {exc}", True, None)
+        else:
+            if delivery.id:
+                self.outcomes.ack(delivery.id)
+            self._release(delivery)
+
+    def _failed(self, delivery: Delivery, error: str, retryable: bool, retry_after: float | None) -> None:
+        attempts = delivery.attempt + 1
+        if not retryable or attempts >= self.policy.max_attempts:
+            log.warning(
+                "sink %s: %s %s to %s dead-lettered after %d attempt(s): %s",
+                self.sink.name,
+                delivery.event.event,
+                delivery.event.id,
+                delivery.target,
+                attempts,
+                error,
+            )
+            if delivery.id:
+                self.outcomes.dead(delivery.id, attempts, error)
+            self._release(delivery)
+            return
+        delay = retry_after if retry_after is not None else self.policy.delay(attempts)
+        due = time.time() + delay
+        log.info(
+            "sink %s: %s %s to %s failed (attempt %d), retry in %.1fs: %s",
+            self.sink.name,
+            delivery.event.event,
+            delivery.event.id,
+            delivery.target,
+            attempts,
+            delay,
+            error,
+        )
+        if delivery.id:
+            self.outcomes.retry(delivery.id, attempts, due, error)
+        delivery.attempt = attempts
+        self.submit_at(delivery, due)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def wait_idle(self) -> None:
+        """Until nothing is queued or being sent (retries waiting on their timer do not count) and
+        nothing is left to page in from the outbox."""
+        while True:
+            if self._refill_task is not None and not self._refill_task.done():
+                await asyncio.wait({self._refill_task})
+            await self._idle.wait()
+            if not self._spilled:
+                return
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking work, let in-flight sends finish for up to `grace` seconds, cancel the rest."""
+        self._stopping = True
+        if self._refill_task is not None:
+            self._refill_task.cancel()
+            await asyncio.gather(self._refill_task, return_exceptions=True)
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        if self._tasks:
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._lanes.clear()
+        self._idle.set()

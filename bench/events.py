@@ -1,7 +1,7 @@
 """Webhook delivery benchmark: sustained events/s and p99 accept→delivered latency of the durable
 bus, against the faster of raw aiohttp and raw httpx posting the same bodies to the same receiver.
 
-    PYTHONPATH=src /work/main/.venv/bin/python bench/events.py [--events 20000] [--db sqlite|postgresql]
+    PYTHONPATH=src .venv/bin/python bench/events.py [--events 20000] [--db sqlite|postgresql]
 
 Everything runs in one process tree: the receiver (bench/receiver.py, uvicorn+uvloop) is a child
 process; the raw clients and the bus run in this process, one after another, with the same body

@@ -1,6 +1,6 @@
 """Go token route vs v2 named route on one server with many instances.
 
-    /work/main/.venv/bin/python bench/go_status.py [--instances 1000] [--seconds 1.5] [--rounds 8] [--concurrency 16]
+    .venv/bin/python bench/go_status.py [--instances 1000] [--seconds 1.5] [--rounds 8] [--concurrency 16]
 
 One server (`python -m evolution_py serve`, SQLite, its own process) holds N `EVOLUTION` instances.
 This process loads it with aiohttp keep-alive connections, alternating short slices between

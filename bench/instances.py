@@ -2,7 +2,7 @@
 connected), as a ratio against the same number of EVOLUTION instances (the baseline) measured in
 the same run.
 
-    PYTHONPATH=src /work/main/.venv/bin/python bench/instances.py [--counts 1,100,1000]
+    PYTHONPATH=src .venv/bin/python bench/instances.py [--counts 1,100,1000]
 
 Each (integration, count) runs in its own child process on a fresh SQLite database, so RSS numbers
 do not bleed into each other. What is timed:

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, post
 
-from evolution_py.errors import BadRequest
+from evolution_py.api.validation import json_object
 from evolution_py.services import services_of
 
 
 @post("/webhook/evolution", status_code=200, tags=["Channels"], summary="Inbound EVOLUTION channel message")
 async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
-    raw = await request.body()
-    try:
-        body = msgspec.json.decode(raw or b"{}")
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
-    if not isinstance(body, dict):
-        raise BadRequest("instance is not of a type(s) object")
+    body = await json_object(request)
     number_id = body.get("numberId")
     manager = services_of(request).manager
     target = None

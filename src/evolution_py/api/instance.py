@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.params import Parameter
 
 from evolution_py.api.auth import instance_guard, is_global_key, request_key, same_key
 from evolution_py.api.errors import decode_body
 from evolution_py.api.openapi import documented_body
+from evolution_py.api.validation import json_object
 from evolution_py.dto.instance import (
     ConnectionStateBody,
     ConnectionStateResponse,
@@ -20,7 +20,7 @@ from evolution_py.dto.instance import (
     PresenceRequest,
     StatusResponse,
 )
-from evolution_py.errors import BadRequest, Unauthorized
+from evolution_py.errors import Unauthorized
 from evolution_py.services import services_of
 
 # The Evolution Go dialect registers here to take `POST /instance/create` bodies that carry `name`.
@@ -44,13 +44,7 @@ def _paths(action: str) -> list[str]:
 )
 async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
-    raw = await request.body()
-    try:
-        body = msgspec.json.decode(raw or b"{}")
-    except msgspec.DecodeError as exc:
-        raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
-    if not isinstance(body, dict):
-        raise BadRequest("instance is not of a type(s) object")
+    body = await json_object(request)
     go_create: GoCreateHandler | None = services.extras.get("go_create")
     if go_create is not None and "instanceName" not in body:
         if "name" in body or any(body.get(field) is not None for field in _GO_ONLY_FIELDS):
@@ -67,7 +61,7 @@ async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     )
     if not is_global_key(request):
         raise Unauthorized()
-    req = decode_body(raw, CreateInstanceRequest)
+    req = decode_body(await request.body(), CreateInstanceRequest)
     return Response(await services.manager.create(req), status_code=201)
 
 

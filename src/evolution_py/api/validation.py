@@ -26,6 +26,14 @@ async def json_body(request: Request[Any, Any, Any]) -> Any:
         raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
 
 
+async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The JSON body, which must be an object (`{}` when absent)."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise BadRequest("instance is not of a type(s) object")
+    return body
+
+
 def check_standard(data: Any, schema: Schema | None) -> None:
     """`dataValidate`: 400 `[["message", ...]]`."""
     if schema is None:

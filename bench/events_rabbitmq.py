@@ -150,10 +150,11 @@ async def main(args: argparse.Namespace) -> None:
     tmp = tempfile.TemporaryDirectory()
     db = Database(f"sqlite+aiosqlite:///{tmp.name}/bench.db")
     await db.migrate()
-    bus = EventBus()
+    # Durability on: every accepted event is committed to the outbox before `publish` returns.
+    bus = EventBus(db) if args.durable else EventBus()
     sink = RabbitMQSink(settings, Subscriptions(db))
     if args.in_flight:
-        sink.max_in_flight = args.in_flight
+        sink.max_in_flight = sink.concurrency_per_target = args.in_flight
     bus.add_sink(sink)
     consume = await consumer_conn.channel()
     try:
@@ -226,6 +227,12 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--window", type=int, default=256, help="raw publishes awaiting confirms at once")
     parser.add_argument("--in-flight", type=int, default=0, help="override the sink's max_in_flight (0: keep 256)")
+    parser.add_argument(
+        "--no-durable",
+        dest="durable",
+        action="store_false",
+        help="in-memory bus (no outbox), to see what durability costs",
+    )
     arguments = parser.parse_args()
     try:
         import uvloop

@@ -100,11 +100,31 @@ class EventBus:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
         if not deliveries:
             return
-        created_at = await self.outbox.insert(deliveries) if self.outbox is not None else 0.0
+        if self.outbox is None:
+            for delivery in deliveries:
+                dispatcher = self._dispatchers.get(delivery.sink)
+                if dispatcher is not None:
+                    dispatcher.offer(delivery, 0.0)
+            return
+        # Sending starts while the rows are being committed: a delivery that completes first costs
+        # the outbox no write at all (the writer drops the insert and its ack together). The event
+        # counts as accepted only once `committed` resolves, so a crash before that may deliver an
+        # event its producer never saw accepted, but never loses an accepted one. A dispatcher that
+        # is paging from the outbox (spilled) gets its deliveries only after the commit, as before.
+        created_at, committed = self.outbox.stage(deliveries)
+        later: list[tuple[SinkDispatcher, Delivery]] = []
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
-            if dispatcher is not None and (delivery.id or self.outbox is None):
+            if dispatcher is None or not delivery.id:
+                continue
+            if dispatcher.takes_directly():
                 dispatcher.offer(delivery, created_at)
+            else:
+                later.append((dispatcher, delivery))
+        if committed is not None:
+            await committed
+        for dispatcher, delivery in later:
+            dispatcher.offer(delivery, created_at)
 
     async def redeliver(self, deliveries: list[Delivery]) -> None:
         """Hand replayed dead letters (already pending again in the outbox) to their sinks."""

@@ -81,6 +81,10 @@ class SinkDispatcher:
 
     # --- intake -------------------------------------------------------------------------------
 
+    def takes_directly(self) -> bool:
+        """Whether `offer` would hold a delivery in memory now (rather than page it from the outbox)."""
+        return self.pager is None or (not self._spilled and len(self._held) < self.max_held)
+
     def offer(self, delivery: Delivery, created_at: float) -> None:
         """A delivery the bus just accepted (its outbox row is committed with `created_at`)."""
         if self.pager is None or not delivery.id:

@@ -131,6 +131,14 @@ class Outbox:
     async def insert(self, deliveries: list[Delivery]) -> float:
         """Persist planned deliveries; returns once they are committed (the event is accepted),
         with the rows' `createdAt` (their place in the resume order)."""
+        now, committed = self.stage(deliveries)
+        if committed is not None:
+            await committed
+        return now
+
+    def stage(self, deliveries: list[Delivery]) -> tuple[float, asyncio.Future[None] | None]:
+        """Queue the rows of planned deliveries for the writer (giving each delivery its row id);
+        returns their `createdAt` and the future that resolves once they are committed."""
         if self._writer is None or self._writer.done():
             raise RuntimeError("the event bus is not running")
         now = time.time()
@@ -145,12 +153,11 @@ class Outbox:
                     "outbox: %s delivery of %s cannot be stored; dropped", delivery.sink, delivery.event.event
                 )
         if not rows:
-            return now
+            return now, None
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Insert(rows, future))
         self._urgent.set()
-        await future
-        return now
+        return now, future
 
     def ack(self, row_id: str) -> None:
         self._queue.put_nowait(_Ack(row_id))
@@ -185,6 +192,15 @@ class Outbox:
         deads = [op for op in batch if isinstance(op, _Dead)]
         flushes = [op for op in batch if isinstance(op, _Flush)]
         rows = [row for op in inserts for row in op.rows]
+        if acks and rows:
+            # A delivery sent and acknowledged before its row was written (the bus starts sending
+            # while the insert is queued) needs neither the insert nor the delete.
+            done = set(acks).intersection(row[0] for row in rows)
+            if done:
+                rows = [row for row in rows if row[0] not in done]
+                acks = [row_id for row_id in acks if row_id not in done]
+                retries = [op for op in retries if op.id not in done]
+                deads = [op for op in deads if op.id not in done]
         dead_at = utcnow()
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
         # so the worst case after a crash is a duplicate delivery, never a lost one).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -123,39 +124,22 @@ class MessageStore:
         }
         if not self.save_contacts:
             return fields, False
-        for _attempt in range(2):
-            try:
-                async with self.db.transaction() as session:
-                    existing = (
-                        (
-                            await session.execute(
-                                select(Contact).where(
-                                    Contact.instanceId == self.instance_id, Contact.remoteJid == remote_jid
-                                )
-                            )
-                        )
-                        .scalars()
-                        .first()
-                    )
-                    if existing is None:
-                        session.add(
-                            Contact(
-                                remoteJid=remote_jid,
-                                pushName=push_name,
-                                profilePicUrl=profile_pic_url,
-                                instanceId=self.instance_id,
-                            )
-                        )
-                        return fields, True
-                    if push_name:
-                        existing.pushName = push_name
-                    if profile_pic_url:
-                        existing.profilePicUrl = profile_pic_url
-                    existing.updatedAt = utcnow()
-                    return fields, False
-            except IntegrityError:
-                continue  # a concurrent insert won the race: update it instead
-        return fields, False
+
+        def update(contact: Contact) -> None:
+            if push_name:
+                contact.pushName = push_name
+            if profile_pic_url:
+                contact.profilePicUrl = profile_pic_url
+
+        created = await self._upsert(
+            Contact,
+            remote_jid,
+            lambda: Contact(
+                remoteJid=remote_jid, pushName=push_name, profilePicUrl=profile_pic_url, instanceId=self.instance_id
+            ),
+            update,
+        )
+        return fields, created
 
     async def upsert_chat(
         self, remote_jid: str, *, name: str | None = None, unread_delta: int = 0
@@ -163,36 +147,40 @@ class MessageStore:
         fields: dict[str, Any] = {"remoteJid": remote_jid, "instanceId": self.instance_id}
         if not self.save_chats:
             return fields, False
+
+        def update(chat: Chat) -> None:
+            if name:
+                chat.name = name
+            chat.unreadMessages = max(0, chat.unreadMessages + unread_delta)
+
+        created = await self._upsert(
+            Chat,
+            remote_jid,
+            lambda: Chat(
+                remoteJid=remote_jid, name=name, instanceId=self.instance_id, unreadMessages=max(unread_delta, 0)
+            ),
+            update,
+        )
+        return fields, created
+
+    async def _upsert(
+        self, model: Any, remote_jid: str, create: Callable[[], Any], update: Callable[[Any], None]
+    ) -> bool:
+        """Update the instance's row of `model` for the chat, or create it; True when created."""
         for _attempt in range(2):
             try:
                 async with self.db.transaction() as session:
-                    existing = (
-                        (
-                            await session.execute(
-                                select(Chat).where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
-                            )
-                        )
-                        .scalars()
-                        .first()
-                    )
+                    query = select(model).where(model.instanceId == self.instance_id, model.remoteJid == remote_jid)
+                    existing = (await session.execute(query)).scalars().first()
                     if existing is None:
-                        session.add(
-                            Chat(
-                                remoteJid=remote_jid,
-                                name=name,
-                                instanceId=self.instance_id,
-                                unreadMessages=max(unread_delta, 0),
-                            )
-                        )
-                        return fields, True
-                    if name:
-                        existing.name = name
-                    existing.unreadMessages = max(0, existing.unreadMessages + unread_delta)
+                        session.add(create())
+                        return True
+                    update(existing)
                     existing.updatedAt = utcnow()
-                    return fields, False
+                    return False
             except IntegrityError:
-                continue
-        return fields, False
+                continue  # a concurrent insert won the race: update it instead
+        return False
 
     async def mark_deleted(self, key_id: str) -> dict[str, Any] | None:
         async with self.db.transaction() as session:

@@ -230,3 +230,18 @@ async def test_settings_and_proxy_routes(server: RunningServer) -> None:
     bad_proto = await server.client.post(f"/proxy/set/{name}", headers=h, json={**proxy, "protocol": "ftp"})
     assert bad_proto.status_code == 400
     assert (await server.client.get(f"/proxy/find/{name}", headers=h)).json()["enabled"] is False
+
+
+async def test_inbound_can_require_the_instance_token(server_factory) -> None:  # type: ignore[no-untyped-def]
+    async with server_factory(EVOLUTION_WEBHOOK_REQUIRE_APIKEY="true") as srv:
+        name, token, number = await _instance(srv)
+        _other, other_token, _other_number = await _instance(srv)
+        body = {"numberId": number, "key": {"remoteJid": "1@s.whatsapp.net"}, "message": {"conversation": "x"}}
+        for headers in ({}, {"apikey": "wrong"}, {"apikey": other_token}):
+            refused = await srv.client.post("/webhook/evolution", json=body, headers=headers)
+            assert refused.status_code == 401, headers
+        for key in (token, srv.api_key):
+            accepted = await srv.client.post("/webhook/evolution", json=body, headers={"apikey": key})
+            assert accepted.status_code == 200 and accepted.json() == {"status": "success"}
+        stored = await srv.client.post(f"/chat/findMessages/{name}", headers=srv.headers(), json={})
+        assert stored.json()["messages"]["total"] == 2

@@ -1,4 +1,9 @@
-"""Inbound channel webhooks: `POST /webhook/evolution` (no auth, as upstream)."""
+"""Inbound channel webhooks: `POST /webhook/evolution` (no auth, as upstream).
+
+Upstream lets anyone who knows an instance's `number` inject messages into it. Existing senders
+post without a key, so that stays the default; `EVOLUTION_WEBHOOK_REQUIRE_APIKEY=true` makes the
+route require the target instance's token (or the global key) in `apikey`, for servers shared by
+tenants who must not be able to write into each other's instances."""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from typing import Any
 
 from litestar import Request, Response, post
 
+from evolution_py.api.auth import request_key, same_key
 from evolution_py.api.validation import json_object
+from evolution_py.errors import Unauthorized
 from evolution_py.services import services_of
 
 
@@ -23,6 +30,11 @@ async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
     if target is None:
         # Upstream answers an empty 200 when numberId is missing or matches no instance.
         return Response(b"", status_code=200, media_type="application/json")
+    services = services_of(request)
+    if services.settings.env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False):
+        key = request_key(request)
+        if not (same_key(key, services.settings.api_key) or same_key(key, target.token)):
+            raise Unauthorized()
     await target.channel.receive(body)
     return Response({"status": "success"}, status_code=200)
 

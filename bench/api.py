@@ -12,24 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+from benchlib import free_port, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def uvicorn_cmd(target: str, port: int, factory: bool = False) -> list[str]:
@@ -57,17 +50,6 @@ def uvicorn_cmd(target: str, port: int, factory: bool = False) -> list[str]:
     if factory:
         cmd.append("--factory")
     return cmd
-
-
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def load(url: str, seconds: float, concurrency: int, headers: list[str]) -> dict[str, float]:

@@ -31,6 +31,8 @@ import msgspec
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from benchlib import free_port  # noqa: E402
+
 from evolution_py.config import Env  # noqa: E402
 from evolution_py.events.bus import EventBus  # noqa: E402
 from evolution_py.events.event import Event  # noqa: E402
@@ -57,14 +59,6 @@ def message_data(index: int) -> dict[str, Any]:
 
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) >= 100 else max(values)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def spawn_receiver(port: int) -> subprocess.Popen[bytes]:

@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,26 +25,10 @@ from pathlib import Path
 
 import aiohttp
 import httpx
+from benchlib import free_port, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def create_instances(base: str, count: int) -> list[tuple[str, str]]:

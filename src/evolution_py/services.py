@@ -26,3 +26,8 @@ class Services:
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return connection.app.state.services  # type: ignore[no-any-return]
+
+
+def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Any:
+    """The channel of the instance a route names (404 envelope when it is not loaded)."""
+    return services_of(connection).manager.require(name).channel

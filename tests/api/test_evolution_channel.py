@@ -5,11 +5,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from tests.support.server import RunningServer
-
-
-def unique(prefix: str = "evo") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.server import RunningServer, unique
 
 
 async def _instance(server: RunningServer) -> tuple[str, str, str]:

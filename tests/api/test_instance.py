@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from tests.support.server import RunningServer
-
-
-def unique(prefix: str = "inst") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.server import RunningServer, unique
 
 
 async def test_root_and_verify_creds(server: RunningServer) -> None:

@@ -16,11 +16,7 @@ import pytest
 
 from evolution_py.config import ConfigError
 from tests.support.receiver import Receiver
-from tests.support.server import RunningServer
-
-
-def unique(prefix: str = "wh") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.server import RunningServer, unique
 
 
 def number() -> str:

@@ -13,7 +13,8 @@ from neonize.proto.Neonize_pb2 import Connected
 from PIL import Image
 
 from tests.support.fake_neonize import FakeClient
-from tests.support.whatsmeow import FAKE_ENV, client_of, create, eventually, open_instance, record, state, unique
+from tests.support.server import unique
+from tests.support.whatsmeow import FAKE_ENV, client_of, create, eventually, open_instance, record, state
 
 
 async def test_connect_renders_qr_then_pairs_open(server_factory) -> None:

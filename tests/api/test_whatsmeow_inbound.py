@@ -7,7 +7,8 @@ from neonize.proto import Neonize_pb2 as N
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
 from neonize.utils.jid import build_jid
 
-from tests.support.whatsmeow import FAKE_ENV, eventually, open_instance, record, unique
+from tests.support.server import unique
+from tests.support.whatsmeow import FAKE_ENV, eventually, open_instance, record
 
 MARIA = build_jid("5511988887777")
 GROUP = build_jid("120363025555555555", "g.us")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from neonize.proto.Neonize_pb2 import GroupInfo, GroupName, GroupParticipant, IsOnWhatsAppResponse, PrivacySettings
 from neonize.utils import build_jid
 
-from tests.support.whatsmeow import FAKE_ENV, open_instance, unique
+from tests.support.server import unique
+from tests.support.whatsmeow import FAKE_ENV, open_instance
 
 GROUP_USER = "120363000000000001"
 GROUP = f"{GROUP_USER}@g.us"

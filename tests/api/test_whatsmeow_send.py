@@ -12,7 +12,8 @@ import wave
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
 from PIL import Image
 
-from tests.support.whatsmeow import FAKE_ENV, create, open_instance, record, unique
+from tests.support.server import unique
+from tests.support.whatsmeow import FAKE_ENV, create, open_instance, record
 
 TO = "5511988887777"
 TO_JID = "5511988887777@s.whatsapp.net"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +14,13 @@ import pytest
 from tests.support.databases import database_env
 from tests.support.process import ServerProcess
 from tests.support.receiver import Receiver
-from tests.support.server import TEST_API_KEY, free_port
+from tests.support.server import TEST_API_KEY, free_port, unique
 
 FAST_RETRY = {
     "WEBHOOK_RETRY_INITIAL_DELAY_SECONDS": "0.1",
     "WEBHOOK_RETRY_MAX_DELAY_SECONDS": "0.5",
     "WEBHOOK_RETRY_MAX_ATTEMPTS": "1000",
 }
-
-
-def unique(prefix: str = "dur") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def send_texts(client: httpx.AsyncClient, name: str, count: int, key: str = TEST_API_KEY) -> list[str]:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from tests.support.fake_neonize import FakeClient
-from tests.support.server import free_port
-from tests.support.whatsmeow import FAKE_ENV, eventually, unique
+from tests.support.server import free_port, unique
+from tests.support.whatsmeow import FAKE_ENV, eventually
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "live_smoke.py"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.server import free_port
-from tests.support.whatsmeow import eventually, record, state, unique
+from tests.support.server import free_port, unique
+from tests.support.whatsmeow import eventually, record, state
 
 
 async def test_offline_dial_fails_retries_and_closes(server_factory, tmp_path) -> None:

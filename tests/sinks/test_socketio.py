@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import msgspec
@@ -11,14 +10,10 @@ import pytest
 import websockets
 
 from tests.conftest import ServerFactory
-from tests.support.server import RunningServer
+from tests.support.server import RunningServer, unique
 from tests.support.sio import refusal, sio_listener
 
 WS_ENV = {"WEBSOCKET_ENABLED": "true"}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def send_text(server: RunningServer, name: str, text: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ from evolution_py.config import load_settings
 from evolution_py.services import Services
 
 TEST_API_KEY = "test-global-key-0123456789"
+
+
+def unique(prefix: str = "t") -> str:
+    """A name no other test (or concurrent test run) uses: instances, tokens, ..."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def free_port() -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,10 +15,6 @@ FAKE_ENV = {
     "WHATSMEOW_RECONNECT_BASE_SECONDS": "0.05",
     "WHATSMEOW_RECONNECT_MAX_SECONDS": "0.2",
 }
-
-
-def unique(prefix: str = "wa") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def record(srv: RunningServer) -> RecordingSink:

@@ -15,7 +15,7 @@ from evolution_py.channels.base import ChannelError
 from evolution_py.dto import chat as chat_dto
 from evolution_py.dto.chat import FindChats, FindContacts, FindMessages, FindStatusMessage, where_dict
 from evolution_py.errors import ApiError, BadRequest
-from evolution_py.services import services_of
+from evolution_py.services import channel_of, services_of
 
 
 def _store(request: Request[Any, Any, Any], name: str) -> Any:
@@ -75,10 +75,6 @@ async def find_chat_by_remote_jid(
 # --- the routes that ask the channel (upstream's `dataValidate` form, per-route status codes) ---
 
 
-def _channel(request: Request[Any, Any, Any], name: str) -> Any:
-    return services_of(request).manager.require(name).channel
-
-
 async def _validated(request: Request[Any, Any, Any], schema: Any, dto: type[Any]) -> Any:
     body = await json_body(request)
     check_standard(body, schema)
@@ -92,7 +88,7 @@ async def _validated(request: Request[Any, Any, Any], schema: Any, dto: type[Any
 )
 async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
     # Upstream answers any error here with the raw thrown object (no `response` wrapper), as 400.
-    channel = _channel(request, instanceName)
+    channel = channel_of(request, instanceName)
     try:
         body = await json_body(request)
         check_standard(body, chat_dto.WHATSAPP_NUMBERS_SCHEMA)
@@ -114,7 +110,7 @@ async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -
 )
 async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.READ_MESSAGES_SCHEMA, chat_dto.ReadMessages)
-    return await _channel(request, instanceName).mark_message_as_read(req)
+    return await channel_of(request, instanceName).mark_message_as_read(req)
 
 
 @post(
@@ -124,7 +120,7 @@ async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: st
 )
 async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.ARCHIVE_CHAT_SCHEMA, chat_dto.ArchiveChat)
-    return await _channel(request, instanceName).archive_chat(req)
+    return await channel_of(request, instanceName).archive_chat(req)
 
 
 @post(
@@ -134,7 +130,7 @@ async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> An
 )
 async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.MARK_CHAT_UNREAD_SCHEMA, chat_dto.MarkChatUnread)
-    return await _channel(request, instanceName).mark_chat_unread(req)
+    return await channel_of(request, instanceName).mark_chat_unread(req)
 
 
 @delete(
@@ -144,7 +140,7 @@ async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -
 )
 async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.DELETE_MESSAGE_SCHEMA, chat_dto.DeleteMessage)
-    return await _channel(request, instanceName).delete_message_for_everyone(req)
+    return await channel_of(request, instanceName).delete_message_for_everyone(req)
 
 
 @post(
@@ -154,7 +150,7 @@ async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceN
 )
 async def fetch_profile_picture_url(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await _channel(request, instanceName).fetch_profile_picture_url(req.number)
+    return await channel_of(request, instanceName).fetch_profile_picture_url(req.number)
 
 
 @post(
@@ -162,7 +158,7 @@ async def fetch_profile_picture_url(request: Request[Any, Any, Any], instanceNam
 )
 async def get_base64_from_media_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, None, chat_dto.GetBase64)
-    return await _channel(request, instanceName).get_base64_from_media_message(req)
+    return await channel_of(request, instanceName).get_base64_from_media_message(req)
 
 
 @post(
@@ -172,7 +168,7 @@ async def get_base64_from_media_message(request: Request[Any, Any, Any], instanc
 )
 async def update_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.UPDATE_MESSAGE_SCHEMA, chat_dto.UpdateMessage)
-    return await _channel(request, instanceName).update_message(req)
+    return await channel_of(request, instanceName).update_message(req)
 
 
 @post(
@@ -182,7 +178,7 @@ async def update_message(request: Request[Any, Any, Any], instanceName: str) -> 
 )
 async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PRESENCE_SCHEMA, chat_dto.SendPresence)
-    return await _channel(request, instanceName).send_presence(req)
+    return await channel_of(request, instanceName).send_presence(req)
 
 
 @post(
@@ -192,7 +188,7 @@ async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> A
 )
 async def update_block_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.BLOCK_USER_SCHEMA, chat_dto.BlockStatus)
-    return await _channel(request, instanceName).update_block_status(req)
+    return await channel_of(request, instanceName).update_block_status(req)
 
 
 @post(
@@ -202,7 +198,7 @@ async def update_block_status(request: Request[Any, Any, Any], instanceName: str
 )
 async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await _channel(request, instanceName).fetch_business_profile(req.number)
+    return await channel_of(request, instanceName).fetch_business_profile(req.number)
 
 
 @post(
@@ -212,7 +208,7 @@ async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: 
 )
 async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_SCHEMA, chat_dto.NumberBody)
-    return await _channel(request, instanceName).fetch_profile(req.number)
+    return await channel_of(request, instanceName).fetch_profile(req.number)
 
 
 @post(
@@ -222,7 +218,7 @@ async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> A
 )
 async def update_profile_name(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_NAME_SCHEMA, chat_dto.ProfileName)
-    return await _channel(request, instanceName).update_profile_name(req.name)
+    return await channel_of(request, instanceName).update_profile_name(req.name)
 
 
 @post(
@@ -232,7 +228,7 @@ async def update_profile_name(request: Request[Any, Any, Any], instanceName: str
 )
 async def update_profile_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_STATUS_SCHEMA, chat_dto.ProfileStatus)
-    return await _channel(request, instanceName).update_profile_status(req.status)
+    return await channel_of(request, instanceName).update_profile_status(req.status)
 
 
 @post(
@@ -240,7 +236,7 @@ async def update_profile_status(request: Request[Any, Any, Any], instanceName: s
 )
 async def update_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await _channel(request, instanceName).update_profile_picture(req.picture)
+    return await channel_of(request, instanceName).update_profile_picture(req.picture)
 
 
 @delete(
@@ -248,12 +244,12 @@ async def update_profile_picture(request: Request[Any, Any, Any], instanceName: 
 )
 async def remove_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await _channel(request, instanceName).remove_profile_picture()
+    return await channel_of(request, instanceName).remove_profile_picture()
 
 
 @get("/fetchPrivacySettings/{instanceName:str}")
 async def fetch_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _channel(request, instanceName).fetch_privacy_settings()
+    return await channel_of(request, instanceName).fetch_privacy_settings()
 
 
 @post(
@@ -261,7 +257,7 @@ async def fetch_privacy_settings(request: Request[Any, Any, Any], instanceName: 
 )
 async def update_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PRIVACY_SETTINGS_SCHEMA, chat_dto.PrivacySettings)
-    return await _channel(request, instanceName).update_privacy_settings(req)
+    return await channel_of(request, instanceName).update_privacy_settings(req)
 
 
 ROUTER = Router(

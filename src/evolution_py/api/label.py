@@ -10,16 +10,12 @@ from evolution_py.api.auth import instance_guard
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.dto.label import HANDLE_LABEL_SCHEMA, HandleLabel
-from evolution_py.services import services_of
-
-
-def _channel(request: Request[Any, Any, Any], name: str) -> Any:
-    return services_of(request).manager.require(name).channel
+from evolution_py.services import channel_of
 
 
 @get("/findLabels/{instanceName:str}")
 async def find_labels(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _channel(request, instanceName).find_labels()
+    return await channel_of(request, instanceName).find_labels()
 
 
 @post(
@@ -30,7 +26,7 @@ async def find_labels(request: Request[Any, Any, Any], instanceName: str) -> Any
 async def handle_label(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, HANDLE_LABEL_SCHEMA)
-    return await _channel(request, instanceName).handle_label(to_dto(body, HandleLabel))
+    return await channel_of(request, instanceName).handle_label(to_dto(body, HandleLabel))
 
 
 ROUTER = Router(path="/label", guards=[instance_guard], tags=["Label"], route_handlers=[find_labels, handle_label])

@@ -26,16 +26,12 @@ from evolution_py.dto.message import (
     SendText,
     UploadedFile,
 )
-from evolution_py.services import services_of
+from evolution_py.services import channel_of
 
 # Form fields that carry JSON or numbers when a media route is called as multipart.
 _FORM_JSON_FIELDS = {"quoted", "mentioned", "statusJidList"}
 _FORM_INT_FIELDS = {"delay", "font"}
 _FORM_BOOL_FIELDS = {"linkPreview", "mentionsEveryOne", "everyOne", "encoding", "notConvertSticker", "allContacts"}
-
-
-def _channel(request: Request[Any, Any, Any], name: str) -> Any:
-    return services_of(request).manager.require(name).channel
 
 
 async def _media_request(request: Request[Any, Any, Any], data_type: type[Any]) -> tuple[Any, UploadedFile | None]:
@@ -83,7 +79,7 @@ def _route(path: str) -> str:
 
 @post(_route("sendText"), status_code=201)
 async def send_text(request: Request[Any, Any, Any], instanceName: str, data: SendText) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_text(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_text(data)  # type: ignore[no-any-return]
 
 
 @post(
@@ -94,7 +90,7 @@ async def send_text(request: Request[Any, Any, Any], instanceName: str, data: Se
 )
 async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendMedia)
-    return await _channel(request, instanceName).send_media(data, upload)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_media(data, upload)  # type: ignore[no-any-return]
 
 
 @post(
@@ -105,7 +101,7 @@ async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict
 )
 async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendPtv)
-    return await _channel(request, instanceName).send_ptv(data, upload)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_ptv(data, upload)  # type: ignore[no-any-return]
 
 
 @post(
@@ -116,7 +112,7 @@ async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[s
 )
 async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendAudio)
-    return await _channel(request, instanceName).send_whatsapp_audio(data, upload)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_whatsapp_audio(data, upload)  # type: ignore[no-any-return]
 
 
 @post(
@@ -127,7 +123,7 @@ async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str
 )
 async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendStatus)
-    return await _channel(request, instanceName).send_status(data, upload)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_status(data, upload)  # type: ignore[no-any-return]
 
 
 @post(
@@ -138,42 +134,42 @@ async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dic
 )
 async def send_sticker(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendSticker)
-    return await _channel(request, instanceName).send_sticker(data, upload)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_sticker(data, upload)  # type: ignore[no-any-return]
 
 
 @post(_route("sendLocation"), status_code=201)
 async def send_location(request: Request[Any, Any, Any], instanceName: str, data: SendLocation) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_location(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_location(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendContact"), status_code=201)
 async def send_contact(request: Request[Any, Any, Any], instanceName: str, data: SendContact) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_contact(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_contact(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendReaction"), status_code=201)
 async def send_reaction(request: Request[Any, Any, Any], instanceName: str, data: SendReaction) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_reaction(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_reaction(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendPoll"), status_code=201)
 async def send_poll(request: Request[Any, Any, Any], instanceName: str, data: SendPoll) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_poll(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_poll(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendList"), status_code=201)
 async def send_list(request: Request[Any, Any, Any], instanceName: str, data: SendList) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_list(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_list(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendButtons"), status_code=201)
 async def send_buttons(request: Request[Any, Any, Any], instanceName: str, data: SendButtons) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_buttons(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_buttons(data)  # type: ignore[no-any-return]
 
 
 @post(_route("sendTemplate"), status_code=201)
 async def send_template(request: Request[Any, Any, Any], instanceName: str, data: SendTemplate) -> dict[str, Any]:
-    return await _channel(request, instanceName).send_template(data)  # type: ignore[no-any-return]
+    return await channel_of(request, instanceName).send_template(data)  # type: ignore[no-any-return]
 
 
 ROUTER = Router(

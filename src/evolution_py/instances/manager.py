@@ -108,9 +108,6 @@ class InstanceManager:
             raise instance_not_found(name)
         return instance
 
-    def by_token(self, token: str) -> list[RuntimeInstance]:
-        return [i for i in self.instances.values() if i.token == token]
-
     def resolve(self, name_or_id: str) -> RuntimeInstance | None:
         """The instance with this name, else the one with this id (Go routes take either)."""
         runtime = self.instances.get(name_or_id)

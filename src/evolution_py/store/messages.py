@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from evolution_py.events.event import iso_ms
 from evolution_py.store.db import Database
 from evolution_py.store.models import Chat, Contact, Message, MessageUpdate, new_id, utcnow
 
@@ -18,7 +19,7 @@ def iso(moment: datetime | None) -> str | None:
     """Prisma renders DateTime as ISO-8601 with milliseconds and Z."""
     if moment is None:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_ms(moment)
 
 
 def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -13,11 +13,7 @@ import pytest
 
 from tests.support.databases import database_env
 from tests.support.scripted_channel import ScriptedChannel, scripted_factories
-from tests.support.server import RunningServer, running_server
-
-
-def unique(prefix: str = "go") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+from tests.support.server import RunningServer, running_server, unique
 
 
 @dataclass

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from tests.api.go.conftest import GoServer, unique
+from tests.api.go.conftest import GoServer
+from tests.support.server import unique
 
 NOT_AUTHORIZED = {"error": "not authorized"}
 

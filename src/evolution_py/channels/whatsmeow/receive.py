@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from evolution_py.channels.jid import user_part
 from evolution_py.channels.whatsmeow.message_json import normalise, proto_to_json, source_of
+from evolution_py.events.event import iso_ms
 
 
 def jid_str(jid: Any) -> str:
@@ -18,13 +20,8 @@ def jid_str(jid: Any) -> str:
     return f"{jid.User}@{jid.Server}" if jid.User else jid.Server
 
 
-def jid_user(jid: str) -> str:
-    return jid.split("@", 1)[0].split(":", 1)[0]
-
-
 def iso_utc(seconds: float) -> str:
-    moment = datetime.fromtimestamp(seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return iso_ms(datetime.fromtimestamp(seconds, tz=UTC))
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -58,7 +55,7 @@ def message_record(ev: Any, instance_id: str) -> dict[str, Any]:
         if key["fromMe"]:
             push_name = "Você"
         elif key.get("participant"):
-            push_name = jid_user(key["participant"])
+            push_name = user_part(key["participant"])
     record: dict[str, Any] = {
         "key": key,
         "pushName": push_name,
@@ -223,7 +220,7 @@ def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
             payload["author"] = jid_str(ev.Sender)
         payload["participants"] = jids
         payload["action"] = action
-        payload["participantsData"] = [{"jid": jid, "phoneNumber": jid_user(jid)} for jid in jids]
+        payload["participantsData"] = [{"jid": jid, "phoneNumber": user_part(jid)} for jid in jids]
         out.append(payload)
     return out
 

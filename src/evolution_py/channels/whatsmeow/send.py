@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from evolution_py.channels.base import ChannelError
-from evolution_py.channels.jid import create_jid
+from evolution_py.channels.jid import create_jid, user_part
 from evolution_py.channels.whatsmeow.message_json import normalise, proto_to_json, source_of
-from evolution_py.channels.whatsmeow.receive import jid_str, jid_user
+from evolution_py.channels.whatsmeow.receive import jid_str
 from evolution_py.dto.message import (
     SendButtons,
     SendContact,
@@ -70,7 +70,7 @@ class Sender:
             return jid
         try:
             # whatsmeow wants international format with the leading `+`
-            results = await self._call(self.client.is_on_whatsapp("+" + jid_user(jid)))
+            results = await self._call(self.client.is_on_whatsapp("+" + user_part(jid)))
         except ChannelError:
             raise
         except Exception as exc:

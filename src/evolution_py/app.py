@@ -34,7 +34,7 @@ from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
-from evolution_py.channels.registry import default_factories
+from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
@@ -57,7 +57,7 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     bus = EventBus(db, max_in_memory=settings.env.integer("EVENT_BUS_MAX_IN_MEMORY", 20000, minimum=10))
     subscriptions = Subscriptions(db)
-    manager = InstanceManager(settings, db, bus, default_factories(), subscriptions)
+    manager = InstanceManager(settings, db, bus, default_kinds(), subscriptions)
     bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
     services = Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
     install_rabbitmq(services)

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 
+from evolution_py.channels.base import Channel
 from evolution_py.config import Settings
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
@@ -28,6 +29,6 @@ def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return connection.app.state.services  # type: ignore[no-any-return]
 
 
-def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Any:
+def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Channel:
     """The channel of the instance a route names (404 envelope when it is not loaded)."""
     return services_of(connection).manager.require(name).channel

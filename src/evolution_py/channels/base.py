@@ -11,24 +11,24 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import msgspec
 
+from evolution_py.channels.capabilities import (
+    Business,
+    Calls,
+    ChannelError,
+    Chats,
+    Groups,
+    InboundWebhook,
+    Labels,
+    Media,
+    Messaging,
+    MethodNotAvailable,
+    Profile,
+)
+
 if TYPE_CHECKING:
     from evolution_py.store.messages import MessageStore
 
 ConnectionState = Literal["open", "connecting", "close"]
-
-
-class ChannelError(Exception):
-    """A channel refused or failed an operation; the API answers it as `status` with `messages`."""
-
-    def __init__(self, *messages: Any, status: int = 400) -> None:
-        super().__init__(*messages)
-        self.messages = list(messages)
-        self.status = status
-
-
-class MethodNotAvailable(ChannelError):
-    def __init__(self, channel_label: str) -> None:
-        super().__init__(f"Method not available on {channel_label}", status=400)
 
 
 class QrCode(msgspec.Struct):
@@ -114,7 +114,9 @@ class InstanceContext(Protocol):
         return None
 
 
-class Channel(Protocol):
+class Lifecycle(Protocol):
+    """Connection lifecycle: what the instance service asks of every channel."""
+
     integration: str
 
     @property
@@ -142,11 +144,13 @@ class Channel(Protocol):
     async def delete_session(self) -> None:
         """Forget the stored session (instance deleted)."""
 
-    def __getattr__(self, name: str) -> Any: ...
+
+class Channel(Lifecycle, Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook, Protocol):
+    """Everything a route may ask of a channel; what a channel cannot do answers "Method not available"."""
 
 
-class BaseChannel:
-    """Defaults for every optional operation: a clear 400 naming the channel."""
+class BaseChannel(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook):
+    """Lifecycle defaults plus every capability's "unavailable" body; a channel overrides what it can do."""
 
     integration = ""
     label = "this channel"
@@ -185,16 +189,16 @@ class BaseChannel:
     async def delete_session(self) -> None:
         return None
 
-    def unavailable(self) -> MethodNotAvailable:
-        return MethodNotAvailable(self.label)
 
-    def __getattr__(self, name: str) -> Any:
-        # Any operation a channel does not implement (send_poll, group_create, ...) answers a
-        # clear 400 instead of an AttributeError 500.
-        if name.startswith("_"):
-            raise AttributeError(name)
-
-        async def not_available(*_args: Any, **_kwargs: Any) -> Any:
-            raise self.unavailable()
-
-        return not_available
+__all__ = [
+    "BaseChannel",
+    "Channel",
+    "ChannelError",
+    "ConnectionState",
+    "InstanceContext",
+    "InstanceSettings",
+    "Lifecycle",
+    "MethodNotAvailable",
+    "ProxyConfig",
+    "QrCode",
+]

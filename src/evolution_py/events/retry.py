@@ -26,7 +26,7 @@ class RetryPolicy(msgspec.Struct, kw_only=True, frozen=True):
         else:
             base = self.initial_delay
         base += base * self.jitter * random.uniform(-1.0, 1.0)
-        return max(self.initial_delay, base)
+        return float(max(self.initial_delay, base))
 
 
 DEFAULT_POLICY = RetryPolicy()

@@ -9,22 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from sqlalchemy import delete, func, select
 
-from evolution_py.channels.base import Channel, InstanceSettings, ProxyConfig, QrCode
+from evolution_py.channels.base import InstanceSettings, ProxyConfig, QrCode
+from evolution_py.channels.registry import ChannelKinds
 from evolution_py.config import Settings
 from evolution_py.dto.instance import CreateInstanceRequest, ProxyRequest, SettingsRequest
 from evolution_py.errors import ApiError, BadRequest, Forbidden, NotFound, instance_not_found
 from evolution_py.events import names
 from evolution_py.events.bus import EventBus
-from evolution_py.events.subscriptions import SubscriptionError, Subscriptions, normalize_events, save_sink_row
+from evolution_py.events.subscriptions import Subscriptions, save_sink_row
 from evolution_py.instances.logbook import InstanceLogbook
 from evolution_py.instances.registry import InstanceRegistry
 from evolution_py.instances.runtime import RuntimeInstance
+from evolution_py.sinks.registry import fetch_tables, sink_rows_from_create
 from evolution_py.store.db import Database
 from evolution_py.store.messages import row_dict
 from evolution_py.store.models import (
@@ -33,20 +34,12 @@ from evolution_py.store.models import (
     Contact,
     Instance,
     Message,
-    Nats,
     Proxy,
-    Rabbitmq,
     Setting,
-    Sqs,
-    Websocket,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
-
-INTEGRATIONS = ("WHATSAPP-BAILEYS", "WHATSAPP-BUSINESS", "EVOLUTION")
-
-ChannelFactory = Callable[[RuntimeInstance, Settings], Channel]
 
 
 def _settings_from_row(row: Setting | None) -> InstanceSettings:
@@ -83,13 +76,13 @@ class InstanceManager:
         settings: Settings,
         db: Database,
         bus: EventBus,
-        factories: dict[str, ChannelFactory],
+        kinds: ChannelKinds,
         subscriptions: Subscriptions | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
-        self.factories = factories
+        self.kinds = kinds
         self.subscriptions = subscriptions or Subscriptions(db)
         self.logbook = InstanceLogbook(db, settings)
         self.instances: InstanceRegistry = InstanceRegistry()
@@ -124,10 +117,10 @@ class InstanceManager:
 
     def _build(self, row: Instance, setting: Setting | None, proxy: Proxy | None) -> RuntimeInstance:
         runtime = RuntimeInstance(self, row, _settings_from_row(setting), _proxy_from_row(proxy))
-        factory = self.factories.get(runtime.integration)
-        if factory is None:
+        channel = self.kinds.build(runtime.integration, runtime, self.settings)
+        if channel is None:
             raise BadRequest("Invalid integration")
-        runtime.channel = factory(runtime, self.settings)
+        runtime.channel = channel
         return runtime
 
     async def load_all(self) -> None:
@@ -188,16 +181,12 @@ class InstanceManager:
             raise BadRequest('instance requires property "instanceName"')
         if "/" in name or len(name) > 255:
             raise BadRequest("instanceName must be at most 255 characters and cannot contain '/'")
-        integration = req.integration
-        if integration not in INTEGRATIONS:
+        integration = req.integration or ""
+        kind = self.kinds.get(integration)
+        if kind is None:
             raise BadRequest("Invalid integration")
-        if integration == "WHATSAPP-BUSINESS":
-            if not req.token:
-                raise BadRequest("token is required")
-            if not req.number:
-                raise BadRequest("number is required")
-        if integration not in self.factories:
-            raise BadRequest(f"The {integration} integration is not available on this server yet")
+        if problem := kind.create_problem(token=req.token, number=req.number):
+            raise BadRequest(problem)
         if req.chatwootAccountId and req.chatwootToken and req.chatwootUrl:
             raise BadRequest("Chatwoot is not enabled")
 
@@ -223,7 +212,7 @@ class InstanceManager:
                 username=req.proxyUsername or "",
                 password=req.proxyPassword or "",
             )
-        sinks = self._sink_rows_from_create(req)
+        sinks = sink_rows_from_create(self.settings, req)
         if (
             req.webhook is not None
             and req.webhook.url
@@ -252,13 +241,9 @@ class InstanceManager:
                 "instanceName": name,
                 "instanceId": instance_id,
                 "integration": integration,
-                "webhookWaBusiness": (
-                    f"{self.settings.server_url}/webhook/meta" if integration == "WHATSAPP-BUSINESS" else None
-                ),
+                "webhookWaBusiness": f"{self.settings.server_url}/webhook/meta" if kind.meta_webhook else None,
                 "accessTokenWaBusiness": (
-                    self.settings.env.text("WA_BUSINESS_TOKEN_WEBHOOK", "evolution")
-                    if integration == "WHATSAPP-BUSINESS"
-                    else ""
+                    self.settings.env.text("WA_BUSINESS_TOKEN_WEBHOOK", "evolution") if kind.meta_webhook else ""
                 ),
                 "status": runtime.channel.state,
             },
@@ -279,7 +264,7 @@ class InstanceManager:
             "sqs": _drop_none({"enabled": req.sqs.enabled}) if req.sqs else {},
             "settings": msgspec_to_dict(settings),
         }
-        if req.qrcode and integration == "WHATSAPP-BAILEYS":
+        if req.qrcode and kind.qrcode_on_create:
             qr = await self.connect_and_wait(runtime, req.number, wait=5.0)
             response["qrcode"] = msgspec_to_dict(qr)
             response["instance"]["status"] = runtime.channel.state
@@ -301,6 +286,9 @@ class InstanceManager:
     ) -> RuntimeInstance:
         """Store and load an instance from already-validated values (both dialects' create ends here).
         `unique_token`: refuse a token another instance holds (token-only routes need it unique)."""
+        kind = self.kinds.get(integration)
+        if kind is None or not self.kinds.serves(integration):
+            raise BadRequest("Invalid integration")
         async with self._create_lock:
             await self.check_name_free(name)
             if unique_token and (self.instances.find_by_token(token) or self.resolve(instance_id) is not None):
@@ -308,7 +296,7 @@ class InstanceManager:
             row = Instance(
                 id=instance_id,
                 name=name,
-                connectionStatus="close" if integration == "WHATSAPP-BAILEYS" else "open",
+                connectionStatus=kind.initial_status,
                 integration=integration,
                 number=number,
                 businessId=business_id,
@@ -325,8 +313,8 @@ class InstanceManager:
                 if proxy.enabled:
                     proxy_row = Proxy(instanceId=instance_id, **msgspec_to_dict(proxy))
                     session.add(proxy_row)
-                for kind, values in sinks.items():
-                    await save_sink_row(session, kind, instance_id, values)
+                for sink_name, values in sinks.items():
+                    await save_sink_row(session, sink_name, instance_id, values)
             self.subscriptions.forget(instance_id)
             runtime = self._build(row, setting_row, proxy_row)
             self.instances[name] = runtime
@@ -335,40 +323,6 @@ class InstanceManager:
         await runtime.log("INFO", "Instance created", integration=integration)
         await runtime.emit(names.INSTANCE_CREATE, {"instanceName": name, "instanceId": instance_id})
         return runtime
-
-    def _sink_rows_from_create(self, req: CreateInstanceRequest) -> dict[str, dict[str, Any]]:
-        env = self.settings.env
-        rows: dict[str, dict[str, Any]] = {}
-        try:
-            if req.webhook is not None:
-                if not req.webhook.url:
-                    raise BadRequest('webhook requires property "url"')
-                from evolution_py.sinks.webhook.config import header_problem
-
-                if problem := header_problem(req.webhook.headers):
-                    raise BadRequest(problem)
-                enabled = req.webhook.enabled is not False
-                rows["webhook"] = {
-                    "url": req.webhook.url,
-                    "headers": req.webhook.headers,
-                    "enabled": enabled,
-                    "events": normalize_events("webhook", enabled, req.webhook.events),
-                    "webhookByEvents": bool(req.webhook.byEvents),
-                    "webhookBase64": bool(req.webhook.base64),
-                }
-            for kind, block, gate in (
-                ("websocket", req.websocket, "WEBSOCKET_ENABLED"),
-                ("rabbitmq", req.rabbitmq, "RABBITMQ_ENABLED"),
-                ("nats", req.nats, "NATS_ENABLED"),
-                ("sqs", req.sqs, "SQS_ENABLED"),
-            ):
-                if block is None or not env.flag(gate, False):
-                    continue
-                enabled = block.enabled is not False
-                rows[kind] = {"enabled": enabled, "events": normalize_events(kind, enabled, block.events)}
-        except SubscriptionError as exc:
-            raise BadRequest(str(exc)) from None
-        return rows
 
     def _schedule_auto_delete(self, name: str) -> None:
         minutes = self.settings.del_instance_minutes
@@ -616,10 +570,7 @@ class InstanceManager:
         for key, model in (
             ("Chatwoot", Chatwoot),
             ("Proxy", Proxy),
-            ("Rabbitmq", Rabbitmq),
-            ("Nats", Nats),
-            ("Sqs", Sqs),
-            ("Websocket", Websocket),
+            *fetch_tables(),
             ("Setting", Setting),
         ):
             rows = (
@@ -642,7 +593,7 @@ class InstanceManager:
 
 
 def msgspec_to_dict(value: Any, *, drop_none: bool = False) -> dict[str, Any]:
-    out = msgspec.to_builtins(value)
+    out: dict[str, Any] = msgspec.to_builtins(value)
     if drop_none:
         out = {k: v for k, v in out.items() if v is not None}
     return out

@@ -48,7 +48,7 @@ class InstanceRegistry(dict[str, "RuntimeInstance"]):
         super().__delitem__(key)
         self._changed()
 
-    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+    def pop(self, key: str, *default: Any) -> Any:
         self._changed()
         return super().pop(key, *default)
 

@@ -18,7 +18,7 @@ from evolution_py.api.go.auth import admin_instance, require_global_key
 from evolution_py.api.go.envelope import GoError, as_go_response, json_object, optional_string, required_string, success
 from evolution_py.api.go.records import instance_record, iso
 from evolution_py.api.go.subscriptions import parse_events, parse_url
-from evolution_py.channels.base import InstanceSettings, ProxyConfig
+from evolution_py.channels.base import ConnectionState, InstanceSettings, ProxyConfig
 from evolution_py.dto.instance import ProxyRequest
 from evolution_py.instances.logbook import LEVELS, LogQuery
 from evolution_py.services import services_of
@@ -57,7 +57,7 @@ async def _create(request: Request[Any, Any, Any], body: dict[str, Any]) -> Resp
     events = parse_events(body, "webhookEvents")
     proxy = _proxy_config(body["proxy"], "proxy.") if body.get("proxy") is not None else ProxyConfig()
     settings = _create_settings(body.get("advancedSettings"))
-    if GO_INTEGRATION not in manager.factories:
+    if not manager.kinds.serves(GO_INTEGRATION):
         raise GoError("WhatsApp Web instances are not available on this server yet", 501)
     if await manager.exists(name):
         raise GoError("instance already exists", 409)
@@ -187,7 +187,7 @@ async def force_reconnect(request: Request[Any, Any, Any], instanceId: str) -> d
     manager = services_of(request).manager
     await runtime.log("INFO", "Force reconnect requested", number=number)
     await manager.reconnect(runtime.name, wait=5.0)
-    state = runtime.channel.state
+    state: ConnectionState = runtime.channel.state
     if state == "open":
         return success()
     if state == "connecting":

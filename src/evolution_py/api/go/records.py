@@ -14,6 +14,11 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def is_open(runtime: RuntimeInstance) -> bool:
+    """The live state, read anew (a plain `== "open"` after an await is narrowed away by mypy)."""
+    return runtime.channel.state == "open"
+
+
 def connection_flags(runtime: RuntimeInstance) -> tuple[bool, bool]:
     """The seed's (connected, loggedIn) pair from the channel's real state:
     open → (true, true); connecting (waiting for a QR scan or a pairing code) → (true, false);

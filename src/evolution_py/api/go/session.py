@@ -15,7 +15,7 @@ from litestar import Request, delete, get, post
 from evolution_py.api.go.auth import instance_of_token
 from evolution_py.api.go.envelope import GoError, json_object, required_string, success
 from evolution_py.api.go.events import event_string
-from evolution_py.api.go.records import connection_flags
+from evolution_py.api.go.records import connection_flags, is_open
 from evolution_py.api.go.subscriptions import parse_events, parse_transports, parse_url, save_subscription
 from evolution_py.instances.runtime import RuntimeInstance
 from evolution_py.services import services_of
@@ -56,7 +56,7 @@ async def qr(request: Request[Any, Any, Any]) -> dict[str, Any]:
             await services_of(request).manager.connect_and_wait(runtime, None, wait=5.0)
         else:
             await _wait_for_qr(runtime, 3.0)
-        if runtime.channel.state == "open":
+        if is_open(runtime):
             raise GoError(ALREADY_LOGGED_IN)
         current = runtime.channel.qrcode
     if not isinstance(current.code, str) or not current.code or not isinstance(current.base64, str):
@@ -85,7 +85,7 @@ async def pair(request: Request[Any, Any, Any]) -> dict[str, Any]:
     if runtime.channel.state == "open":
         raise GoError(ALREADY_LOGGED_IN)
     code = await services_of(request).manager.request_pairing_code(runtime.name, phone, wait=10.0)
-    if runtime.channel.state == "open":
+    if is_open(runtime):
         raise GoError(ALREADY_LOGGED_IN)
     if not code:
         raise GoError("no pairing code received from WhatsApp; try again", 502)

@@ -247,7 +247,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
     def backoff_delay(self, failures: int) -> float:
         """Exponential with ±50 % jitter, so many instances that lost the network do not redial together."""
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** max(failures - 1, 0)))
-        return ceiling * random.uniform(0.5, 1.5)
+        return float(ceiling * random.uniform(0.5, 1.5))
 
     async def _reconnect_after(self, generation: int, client: Any, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -141,9 +141,9 @@ def edited_protocol_message(message: dict[str, Any]) -> dict[str, Any] | None:
 def edit_content(message_type: str | None, text: str) -> Message:
     """New content for an edit: text stays text, a media caption stays a caption."""
     if message_type == "imageMessage":
-        return from_baileys_json({"imageMessage": {"caption": text}}, Message())  # type: ignore[return-value]
+        return from_baileys_json({"imageMessage": {"caption": text}}, Message())
     if message_type == "videoMessage":
-        return from_baileys_json({"videoMessage": {"caption": text}}, Message())  # type: ignore[return-value]
+        return from_baileys_json({"videoMessage": {"caption": text}}, Message())
     return Message(conversation=text)
 
 

@@ -1,0 +1,276 @@
+"""What a channel may be asked, one typed protocol per capability.
+
+Each protocol's methods carry a default body that answers upstream's "Method not available on
+<channel>" (a 400): a channel class subclasses the protocols explicitly and overrides what it can
+do, so the protocol is also its "unavailable" base and nothing is declared twice. Routes reach a
+channel through `Channel` (all capabilities at once), so mypy checks every route → channel call;
+a misspelt method is a type error, not a 400 at run time.
+
+Answers are upstream's JSON bodies (Baileys-shaped records), built by the channel: `Record` for one
+object, `Records` for a list.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from evolution_py.dto.business import CatalogQuery
+from evolution_py.dto.call import OfferCall
+from evolution_py.dto.chat import (
+    ArchiveChat,
+    BlockStatus,
+    DeleteMessage,
+    GetBase64,
+    MarkChatUnread,
+    PrivacySettings,
+    ReadMessages,
+    SendPresence,
+    UpdateMessage,
+    WhatsappNumbers,
+)
+from evolution_py.dto.group import (
+    CreateGroup,
+    GetParticipants,
+    GroupDescription,
+    GroupInvite,
+    GroupJid,
+    GroupPicture,
+    GroupSendInvite,
+    GroupSubject,
+    GroupToggleEphemeral,
+    GroupUpdateParticipants,
+    GroupUpdateSetting,
+)
+from evolution_py.dto.label import HandleLabel
+from evolution_py.dto.message import (
+    SendAudio,
+    SendButtons,
+    SendContact,
+    SendList,
+    SendLocation,
+    SendMedia,
+    SendPoll,
+    SendPtv,
+    SendReaction,
+    SendStatus,
+    SendSticker,
+    SendTemplate,
+    SendText,
+    UploadedFile,
+)
+
+# A JSON object of upstream's wire shape (a sent-message record, a group, a profile, ...).
+Record = dict[str, Any]
+Records = list[dict[str, Any]]
+
+
+class ChannelError(Exception):
+    """A channel refused or failed an operation; the API answers it as `status` with `messages`."""
+
+    def __init__(self, *messages: Any, status: int = 400) -> None:
+        super().__init__(*messages)
+        self.messages = list(messages)
+        self.status = status
+
+
+class MethodNotAvailable(ChannelError):
+    def __init__(self, channel_label: str) -> None:
+        super().__init__(f"Method not available on {channel_label}", status=400)
+
+
+class Unavailable(Protocol):
+    """What every capability's default body needs: the channel's label for the error text."""
+
+    label: str
+
+    def unavailable(self) -> ChannelError:
+        return MethodNotAvailable(self.label)
+
+
+class Messaging(Unavailable, Protocol):
+    """`/message/send*` without media. Each answers the sent-message record (HTTP contract §8.3)."""
+
+    async def send_text(self, req: SendText) -> Record:
+        raise self.unavailable()
+
+    async def send_location(self, req: SendLocation) -> Record:
+        raise self.unavailable()
+
+    async def send_contact(self, req: SendContact) -> Record:
+        raise self.unavailable()
+
+    async def send_reaction(self, req: SendReaction) -> Record:
+        raise self.unavailable()
+
+    async def send_poll(self, req: SendPoll) -> Record:
+        raise self.unavailable()
+
+    async def send_list(self, req: SendList) -> Record:
+        raise self.unavailable()
+
+    async def send_buttons(self, req: SendButtons) -> Record:
+        raise self.unavailable()
+
+    async def send_template(self, req: SendTemplate) -> Record:
+        raise self.unavailable()
+
+
+class Media(Unavailable, Protocol):
+    """Sends that carry a file (JSON url/base64 or a multipart upload), and reading media back."""
+
+    async def send_media(self, req: SendMedia, file: UploadedFile | None = None) -> Record:
+        raise self.unavailable()
+
+    async def send_ptv(self, req: SendPtv, file: UploadedFile | None = None) -> Record:
+        raise self.unavailable()
+
+    async def send_whatsapp_audio(self, req: SendAudio, file: UploadedFile | None = None) -> Record:
+        raise self.unavailable()
+
+    async def send_sticker(self, req: SendSticker, file: UploadedFile | None = None) -> Record:
+        raise self.unavailable()
+
+    async def send_status(self, req: SendStatus, file: UploadedFile | None = None) -> Record:
+        raise self.unavailable()
+
+    async def get_base64_from_media_message(self, req: GetBase64) -> Record:
+        raise self.unavailable()
+
+
+class Chats(Unavailable, Protocol):
+    """`/chat/*` operations that talk to WhatsApp (the find* routes read the store instead)."""
+
+    async def whatsapp_numbers(self, req: WhatsappNumbers) -> Records:
+        raise self.unavailable()
+
+    async def mark_message_as_read(self, req: ReadMessages) -> Record:
+        raise self.unavailable()
+
+    async def archive_chat(self, req: ArchiveChat) -> Record:
+        raise self.unavailable()
+
+    async def mark_chat_unread(self, req: MarkChatUnread) -> Record:
+        raise self.unavailable()
+
+    async def delete_message_for_everyone(self, req: DeleteMessage) -> Record:
+        raise self.unavailable()
+
+    async def update_message(self, req: UpdateMessage) -> Record:
+        raise self.unavailable()
+
+    async def send_presence(self, req: SendPresence) -> Record:
+        raise self.unavailable()
+
+    async def update_block_status(self, req: BlockStatus) -> Record:
+        raise self.unavailable()
+
+    async def set_presence(self, presence: str) -> None:
+        """The account's own presence (`/instance/setPresence`)."""
+        raise self.unavailable()
+
+
+class Profile(Unavailable, Protocol):
+    async def fetch_profile_picture_url(self, number: str | None) -> Record:
+        raise self.unavailable()
+
+    async def fetch_profile(self, number: str | None) -> Record:
+        raise self.unavailable()
+
+    async def update_profile_name(self, name: str) -> Record:
+        raise self.unavailable()
+
+    async def update_profile_status(self, status: str) -> Record:
+        raise self.unavailable()
+
+    async def update_profile_picture(self, picture: str | None) -> Record:
+        raise self.unavailable()
+
+    async def remove_profile_picture(self) -> Record:
+        raise self.unavailable()
+
+    async def fetch_privacy_settings(self) -> dict[str, str]:
+        raise self.unavailable()
+
+    async def update_privacy_settings(self, req: PrivacySettings) -> Record:
+        raise self.unavailable()
+
+
+class Groups(Unavailable, Protocol):
+    async def group_create(self, req: CreateGroup) -> Record:
+        raise self.unavailable()
+
+    async def group_update_subject(self, req: GroupSubject) -> Record:
+        raise self.unavailable()
+
+    async def group_update_description(self, req: GroupDescription) -> Record:
+        raise self.unavailable()
+
+    async def group_update_picture(self, req: GroupPicture) -> Record:
+        raise self.unavailable()
+
+    async def group_find_info(self, req: GroupJid) -> Record:
+        raise self.unavailable()
+
+    async def group_fetch_all(self, req: GetParticipants) -> Records:
+        raise self.unavailable()
+
+    async def group_participants(self, req: GroupJid) -> Record:
+        raise self.unavailable()
+
+    async def group_invite_code(self, req: GroupJid) -> Record:
+        raise self.unavailable()
+
+    async def group_invite_info(self, req: GroupInvite) -> Record:
+        raise self.unavailable()
+
+    async def group_accept_invite(self, req: GroupInvite) -> Record:
+        raise self.unavailable()
+
+    async def group_send_invite(self, req: GroupSendInvite) -> Record:
+        raise self.unavailable()
+
+    async def group_revoke_invite(self, req: GroupJid) -> Record:
+        raise self.unavailable()
+
+    async def group_update_participants(self, req: GroupUpdateParticipants) -> Record:
+        raise self.unavailable()
+
+    async def group_update_setting(self, req: GroupUpdateSetting) -> Record:
+        raise self.unavailable()
+
+    async def group_toggle_ephemeral(self, req: GroupToggleEphemeral) -> Record:
+        raise self.unavailable()
+
+    async def group_leave(self, req: GroupJid) -> Record:
+        raise self.unavailable()
+
+
+class Labels(Unavailable, Protocol):
+    async def find_labels(self) -> Records:
+        raise self.unavailable()
+
+    async def handle_label(self, req: HandleLabel) -> Record:
+        raise self.unavailable()
+
+
+class Calls(Unavailable, Protocol):
+    async def offer_call(self, req: OfferCall) -> Record:
+        raise self.unavailable()
+
+
+class Business(Unavailable, Protocol):
+    async def fetch_business_profile(self, number: str | None) -> Record:
+        raise self.unavailable()
+
+    async def get_catalog(self, req: CatalogQuery) -> Record:
+        raise self.unavailable()
+
+    async def get_collections(self, req: CatalogQuery) -> Record:
+        raise self.unavailable()
+
+
+class InboundWebhook(Unavailable, Protocol):
+    """Channels fed by an HTTP webhook of ours (`POST /webhook/evolution`) take the posted body here."""
+
+    async def receive(self, payload: dict[str, Any]) -> None:
+        raise self.unavailable()

@@ -36,6 +36,7 @@ from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
+from evolution_py.core.messaging import MessagingService
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
@@ -59,7 +60,14 @@ def build_services(settings: Settings) -> Services:
     subscriptions = Subscriptions(db)
     manager = InstanceManager(settings, db, bus, default_kinds(), subscriptions)
     bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
-    services = Services(settings=settings, db=db, bus=bus, manager=manager, subscriptions=subscriptions)
+    services = Services(
+        settings=settings,
+        db=db,
+        bus=bus,
+        manager=manager,
+        subscriptions=subscriptions,
+        messaging=MessagingService(manager),
+    )
     install_rabbitmq(services)
     install_socketio(services)
     return services

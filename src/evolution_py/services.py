@@ -9,6 +9,7 @@ from litestar.connection import ASGIConnection
 
 from evolution_py.channels.base import Channel
 from evolution_py.config import Settings
+from evolution_py.core.messaging import MessagingService
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
@@ -22,6 +23,7 @@ class Services:
     bus: EventBus
     manager: InstanceManager
     subscriptions: Subscriptions
+    messaging: MessagingService
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -32,3 +34,7 @@ def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
 def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Channel:
     """The channel of the instance a route names (404 envelope when it is not loaded)."""
     return services_of(connection).manager.require(name).channel
+
+
+def messaging_of(connection: ASGIConnection[Any, Any, Any, Any]) -> MessagingService:
+    return services_of(connection).messaging

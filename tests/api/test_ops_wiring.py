@@ -35,6 +35,7 @@ class WiredChannel(WhatsAppWebOps, BaseChannel):
 
     def __init__(self, ctx: Any, client: FakeOpsClient) -> None:
         super().__init__(ctx)
+        self.chats = self.profile = self.groups = self.labels = self.calls = self.business = self
         self.client = client
         self.connected = True
 

@@ -40,12 +40,14 @@ def meta_error(message: Any, context: str) -> Response[Any]:
     return Response(body, status_code=400)
 
 
-async def _run(request: Request[Any, Any, Any], name: str, method: str, context: str, schema: Any) -> Any:
-    channel = services_of(request).manager.require(name).channel
+async def _run(request: Request[Any, Any, Any], name: str, collections: bool, context: str, schema: Any) -> Any:
+    business = services_of(request).manager.require(name).channel.business
     try:
         body = await json_body(request)
         check_standard(body, schema)
-        return Response(await getattr(channel, method)(to_dto(body, CatalogQuery)), status_code=200)
+        query = to_dto(body, CatalogQuery)
+        found = await (business.get_collections(query) if collections else business.get_catalog(query))
+        return Response(found, status_code=200)
     except SchemaError as exc:
         return meta_error([exc.messages], context)
     except ChannelError as exc:
@@ -60,7 +62,7 @@ async def _run(request: Request[Any, Any, Any], name: str, method: str, context:
     dependencies=documented_body(CatalogQuery),
 )
 async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _run(request, instanceName, "get_catalog", "business_catalog", CATALOG_SCHEMA)
+    return await _run(request, instanceName, False, "business_catalog", CATALOG_SCHEMA)
 
 
 @post(
@@ -69,7 +71,7 @@ async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any
     dependencies=documented_body(CatalogQuery),
 )
 async def get_collections(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _run(request, instanceName, "get_collections", "business_collections", COLLECTIONS_SCHEMA)
+    return await _run(request, instanceName, True, "business_collections", COLLECTIONS_SCHEMA)
 
 
 ROUTER = Router(

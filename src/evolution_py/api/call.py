@@ -22,7 +22,7 @@ async def offer_call(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, OFFER_CALL_SCHEMA)
     channel = services_of(request).manager.require(instanceName).channel
-    return await channel.offer_call(to_dto(body, OfferCall))
+    return await channel.calls.offer_call(to_dto(body, OfferCall))
 
 
 ROUTER = Router(path="/call", guards=[instance_guard], tags=["Call"], route_handlers=[offer_call])

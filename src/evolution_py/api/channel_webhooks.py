@@ -35,7 +35,7 @@ async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
         key = request_key(request)
         if not (same_key(key, services.settings.api_key) or same_key(key, target.token)):
             raise Unauthorized()
-    await target.channel.receive(body)
+    await target.channel.inbound.receive(body)
     return Response({"status": "success"}, status_code=200)
 
 

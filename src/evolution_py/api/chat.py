@@ -94,7 +94,7 @@ async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -
         check_standard(body, chat_dto.WHATSAPP_NUMBERS_SCHEMA)
         if not isinstance(body, dict) or "numbers" not in body:
             raise SchemaError(['instance requires property "numbers"'])
-        return Response(await channel.whatsapp_numbers(to_dto(body, chat_dto.WhatsappNumbers)), status_code=200)
+        return Response(await channel.chats.whatsapp_numbers(to_dto(body, chat_dto.WhatsappNumbers)), status_code=200)
     except SchemaError as exc:
         return Response({"status": 400, "error": "Bad Request", "message": [exc.messages]}, status_code=400)
     except ChannelError as exc:
@@ -110,7 +110,7 @@ async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -
 )
 async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.READ_MESSAGES_SCHEMA, chat_dto.ReadMessages)
-    return await channel_of(request, instanceName).mark_message_as_read(req)
+    return await channel_of(request, instanceName).chats.mark_message_as_read(req)
 
 
 @post(
@@ -120,7 +120,7 @@ async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: st
 )
 async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.ARCHIVE_CHAT_SCHEMA, chat_dto.ArchiveChat)
-    return await channel_of(request, instanceName).archive_chat(req)
+    return await channel_of(request, instanceName).chats.archive_chat(req)
 
 
 @post(
@@ -130,7 +130,7 @@ async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> An
 )
 async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.MARK_CHAT_UNREAD_SCHEMA, chat_dto.MarkChatUnread)
-    return await channel_of(request, instanceName).mark_chat_unread(req)
+    return await channel_of(request, instanceName).chats.mark_chat_unread(req)
 
 
 @delete(
@@ -140,7 +140,7 @@ async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -
 )
 async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.DELETE_MESSAGE_SCHEMA, chat_dto.DeleteMessage)
-    return await channel_of(request, instanceName).delete_message_for_everyone(req)
+    return await channel_of(request, instanceName).chats.delete_message_for_everyone(req)
 
 
 @post(
@@ -150,7 +150,7 @@ async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceN
 )
 async def fetch_profile_picture_url(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).fetch_profile_picture_url(req.number)
+    return await channel_of(request, instanceName).profile.fetch_profile_picture_url(req.number)
 
 
 @post(
@@ -158,7 +158,7 @@ async def fetch_profile_picture_url(request: Request[Any, Any, Any], instanceNam
 )
 async def get_base64_from_media_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, None, chat_dto.GetBase64)
-    return await channel_of(request, instanceName).get_base64_from_media_message(req)
+    return await channel_of(request, instanceName).media.get_base64_from_media_message(req)
 
 
 @post(
@@ -168,7 +168,7 @@ async def get_base64_from_media_message(request: Request[Any, Any, Any], instanc
 )
 async def update_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.UPDATE_MESSAGE_SCHEMA, chat_dto.UpdateMessage)
-    return await channel_of(request, instanceName).update_message(req)
+    return await channel_of(request, instanceName).chats.update_message(req)
 
 
 @post(
@@ -178,7 +178,7 @@ async def update_message(request: Request[Any, Any, Any], instanceName: str) -> 
 )
 async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PRESENCE_SCHEMA, chat_dto.SendPresence)
-    return await channel_of(request, instanceName).send_presence(req)
+    return await channel_of(request, instanceName).chats.send_presence(req)
 
 
 @post(
@@ -188,7 +188,7 @@ async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> A
 )
 async def update_block_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.BLOCK_USER_SCHEMA, chat_dto.BlockStatus)
-    return await channel_of(request, instanceName).update_block_status(req)
+    return await channel_of(request, instanceName).chats.update_block_status(req)
 
 
 @post(
@@ -198,7 +198,7 @@ async def update_block_status(request: Request[Any, Any, Any], instanceName: str
 )
 async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).fetch_business_profile(req.number)
+    return await channel_of(request, instanceName).business.fetch_business_profile(req.number)
 
 
 @post(
@@ -208,7 +208,7 @@ async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: 
 )
 async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).fetch_profile(req.number)
+    return await channel_of(request, instanceName).profile.fetch_profile(req.number)
 
 
 @post(
@@ -218,7 +218,7 @@ async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> A
 )
 async def update_profile_name(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_NAME_SCHEMA, chat_dto.ProfileName)
-    return await channel_of(request, instanceName).update_profile_name(req.name)
+    return await channel_of(request, instanceName).profile.update_profile_name(req.name)
 
 
 @post(
@@ -228,7 +228,7 @@ async def update_profile_name(request: Request[Any, Any, Any], instanceName: str
 )
 async def update_profile_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_STATUS_SCHEMA, chat_dto.ProfileStatus)
-    return await channel_of(request, instanceName).update_profile_status(req.status)
+    return await channel_of(request, instanceName).profile.update_profile_status(req.status)
 
 
 @post(
@@ -236,7 +236,7 @@ async def update_profile_status(request: Request[Any, Any, Any], instanceName: s
 )
 async def update_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await channel_of(request, instanceName).update_profile_picture(req.picture)
+    return await channel_of(request, instanceName).profile.update_profile_picture(req.picture)
 
 
 @delete(
@@ -244,12 +244,12 @@ async def update_profile_picture(request: Request[Any, Any, Any], instanceName: 
 )
 async def remove_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await channel_of(request, instanceName).remove_profile_picture()
+    return await channel_of(request, instanceName).profile.remove_profile_picture()
 
 
 @get("/fetchPrivacySettings/{instanceName:str}")
 async def fetch_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await channel_of(request, instanceName).fetch_privacy_settings()
+    return await channel_of(request, instanceName).profile.fetch_privacy_settings()
 
 
 @post(
@@ -257,7 +257,7 @@ async def fetch_privacy_settings(request: Request[Any, Any, Any], instanceName: 
 )
 async def update_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PRIVACY_SETTINGS_SCHEMA, chat_dto.PrivacySettings)
-    return await channel_of(request, instanceName).update_privacy_settings(req)
+    return await channel_of(request, instanceName).profile.update_privacy_settings(req)
 
 
 ROUTER = Router(

@@ -59,7 +59,7 @@ async def _with_invite_code(request: Request[Any, Any, Any]) -> dto.GroupInvite:
 async def create_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, dto.CREATE_SCHEMA)
-    return await channel_of(request, instanceName).group_create(to_dto(body, dto.CreateGroup))
+    return await channel_of(request, instanceName).groups.group_create(to_dto(body, dto.CreateGroup))
 
 
 @post(
@@ -69,7 +69,7 @@ async def create_group(request: Request[Any, Any, Any], instanceName: str) -> An
 )
 async def update_group_subject(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SUBJECT_SCHEMA, dto.GroupSubject)
-    return await channel_of(request, instanceName).group_update_subject(req)
+    return await channel_of(request, instanceName).groups.group_update_subject(req)
 
 
 @post(
@@ -79,7 +79,7 @@ async def update_group_subject(request: Request[Any, Any, Any], instanceName: st
 )
 async def update_group_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PICTURE_SCHEMA, dto.GroupPicture)
-    return await channel_of(request, instanceName).group_update_picture(req)
+    return await channel_of(request, instanceName).groups.group_update_picture(req)
 
 
 @post(
@@ -89,13 +89,13 @@ async def update_group_picture(request: Request[Any, Any, Any], instanceName: st
 )
 async def update_group_description(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_DESCRIPTION_SCHEMA, dto.GroupDescription)
-    return await channel_of(request, instanceName).group_update_description(req)
+    return await channel_of(request, instanceName).groups.group_update_description(req)
 
 
 @get(_route("findGroupInfos"))
 async def find_group_infos(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).group_find_info(req)
+    return await channel_of(request, instanceName).groups.group_find_info(req)
 
 
 @get(_route("fetchAllGroups"))
@@ -106,31 +106,33 @@ async def fetch_all_groups(request: Request[Any, Any, Any], instanceName: str) -
     body = await json_body(request)
     data = {**body, "getParticipants": value} if isinstance(body, dict) else body
     check_group(data, dto.GET_PARTICIPANTS_SCHEMA)
-    return await channel_of(request, instanceName).group_fetch_all(to_dto(data, dto.GetParticipants, group_form=True))
+    return await channel_of(request, instanceName).groups.group_fetch_all(
+        to_dto(data, dto.GetParticipants, group_form=True)
+    )
 
 
 @get(_route("participants"))
 async def participants(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).group_participants(req)
+    return await channel_of(request, instanceName).groups.group_participants(req)
 
 
 @get(_route("inviteCode"))
 async def invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).group_invite_code(req)
+    return await channel_of(request, instanceName).groups.group_invite_code(req)
 
 
 @get(_route("inviteInfo"))
 async def invite_info(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_invite_code(request)
-    return await channel_of(request, instanceName).group_invite_info(req)
+    return await channel_of(request, instanceName).groups.group_invite_info(req)
 
 
 @get(_route("acceptInviteCode"))
 async def accept_invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_invite_code(request)
-    return await channel_of(request, instanceName).group_accept_invite(req)
+    return await channel_of(request, instanceName).groups.group_accept_invite(req)
 
 
 @post(
@@ -142,7 +144,9 @@ async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any
     # upstream's `groupNoValidate`: body only, no query fallback, no `@g.us` completion.
     body = await json_body(request)
     check_group(body, dto.SEND_INVITE_SCHEMA)
-    return await channel_of(request, instanceName).group_send_invite(to_dto(body, dto.GroupSendInvite, group_form=True))
+    return await channel_of(request, instanceName).groups.group_send_invite(
+        to_dto(body, dto.GroupSendInvite, group_form=True)
+    )
 
 
 @post(
@@ -152,7 +156,7 @@ async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any
 )
 async def revoke_invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).group_revoke_invite(req)
+    return await channel_of(request, instanceName).groups.group_revoke_invite(req)
 
 
 @post(
@@ -162,7 +166,7 @@ async def revoke_invite_code(request: Request[Any, Any, Any], instanceName: str)
 )
 async def update_participant(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PARTICIPANTS_SCHEMA, dto.GroupUpdateParticipants)
-    return await channel_of(request, instanceName).group_update_participants(req)
+    return await channel_of(request, instanceName).groups.group_update_participants(req)
 
 
 @post(
@@ -172,7 +176,7 @@ async def update_participant(request: Request[Any, Any, Any], instanceName: str)
 )
 async def update_setting(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SETTING_SCHEMA, dto.GroupUpdateSetting)
-    return await channel_of(request, instanceName).group_update_setting(req)
+    return await channel_of(request, instanceName).groups.group_update_setting(req)
 
 
 @post(
@@ -182,7 +186,7 @@ async def update_setting(request: Request[Any, Any, Any], instanceName: str) -> 
 )
 async def toggle_ephemeral(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.TOGGLE_EPHEMERAL_SCHEMA, dto.GroupToggleEphemeral)
-    return await channel_of(request, instanceName).group_toggle_ephemeral(req)
+    return await channel_of(request, instanceName).groups.group_toggle_ephemeral(req)
 
 
 @delete(
@@ -192,7 +196,7 @@ async def toggle_ephemeral(request: Request[Any, Any, Any], instanceName: str) -
 )
 async def leave_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.LEAVE_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).group_leave(req)
+    return await channel_of(request, instanceName).groups.group_leave(req)
 
 
 ROUTER = Router(

@@ -165,7 +165,7 @@ async def fetch_instances(
 @post(_paths("setPresence"), guards=[instance_guard], status_code=201, tags=["Instance"])
 async def set_presence(request: Request[Any, Any, Any], instanceName: str, data: PresenceRequest) -> dict[str, Any]:
     runtime = services_of(request).manager.require(instanceName)
-    await runtime.channel.set_presence(data.presence)
+    await runtime.channel.chats.set_presence(data.presence)
     return {"presence": data.presence}
 
 

@@ -15,7 +15,7 @@ from evolution_py.services import channel_of
 
 @get("/findLabels/{instanceName:str}")
 async def find_labels(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await channel_of(request, instanceName).find_labels()
+    return await channel_of(request, instanceName).labels.find_labels()
 
 
 @post(
@@ -26,7 +26,7 @@ async def find_labels(request: Request[Any, Any, Any], instanceName: str) -> Any
 async def handle_label(request: Request[Any, Any, Any], instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, HANDLE_LABEL_SCHEMA)
-    return await channel_of(request, instanceName).handle_label(to_dto(body, HandleLabel))
+    return await channel_of(request, instanceName).labels.handle_label(to_dto(body, HandleLabel))
 
 
 ROUTER = Router(path="/label", guards=[instance_guard], tags=["Label"], route_handlers=[find_labels, handle_label])

@@ -26,7 +26,7 @@ from evolution_py.dto.message import (
     SendText,
     UploadedFile,
 )
-from evolution_py.services import channel_of
+from evolution_py.services import messaging_of
 
 # Form fields that carry JSON or numbers when a media route is called as multipart.
 _FORM_JSON_FIELDS = {"quoted", "mentioned", "statusJidList"}
@@ -79,7 +79,7 @@ def _route(path: str) -> str:
 
 @post(_route("sendText"), status_code=201)
 async def send_text(request: Request[Any, Any, Any], instanceName: str, data: SendText) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_text(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_text(data))
 
 
 @post(
@@ -90,7 +90,7 @@ async def send_text(request: Request[Any, Any, Any], instanceName: str, data: Se
 )
 async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendMedia)
-    return await channel_of(request, instanceName).send_media(data, upload)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_media(data, upload))
 
 
 @post(
@@ -101,7 +101,7 @@ async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict
 )
 async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendPtv)
-    return await channel_of(request, instanceName).send_ptv(data, upload)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_ptv(data, upload))
 
 
 @post(
@@ -112,7 +112,9 @@ async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[s
 )
 async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendAudio)
-    return await channel_of(request, instanceName).send_whatsapp_audio(data, upload)
+    return await messaging_of(request).send(
+        instanceName, lambda channel: channel.media.send_whatsapp_audio(data, upload)
+    )
 
 
 @post(
@@ -123,7 +125,7 @@ async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str
 )
 async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendStatus)
-    return await channel_of(request, instanceName).send_status(data, upload)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_status(data, upload))
 
 
 @post(
@@ -134,42 +136,42 @@ async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dic
 )
 async def send_sticker(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendSticker)
-    return await channel_of(request, instanceName).send_sticker(data, upload)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_sticker(data, upload))
 
 
 @post(_route("sendLocation"), status_code=201)
 async def send_location(request: Request[Any, Any, Any], instanceName: str, data: SendLocation) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_location(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_location(data))
 
 
 @post(_route("sendContact"), status_code=201)
 async def send_contact(request: Request[Any, Any, Any], instanceName: str, data: SendContact) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_contact(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_contact(data))
 
 
 @post(_route("sendReaction"), status_code=201)
 async def send_reaction(request: Request[Any, Any, Any], instanceName: str, data: SendReaction) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_reaction(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_reaction(data))
 
 
 @post(_route("sendPoll"), status_code=201)
 async def send_poll(request: Request[Any, Any, Any], instanceName: str, data: SendPoll) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_poll(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_poll(data))
 
 
 @post(_route("sendList"), status_code=201)
 async def send_list(request: Request[Any, Any, Any], instanceName: str, data: SendList) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_list(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_list(data))
 
 
 @post(_route("sendButtons"), status_code=201)
 async def send_buttons(request: Request[Any, Any, Any], instanceName: str, data: SendButtons) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_buttons(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_buttons(data))
 
 
 @post(_route("sendTemplate"), status_code=201)
 async def send_template(request: Request[Any, Any, Any], instanceName: str, data: SendTemplate) -> dict[str, Any]:
-    return await channel_of(request, instanceName).send_template(data)
+    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_template(data))
 
 
 ROUTER = Router(

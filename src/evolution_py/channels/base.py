@@ -22,6 +22,7 @@ from evolution_py.channels.capabilities import (
     Media,
     Messaging,
     MethodNotAvailable,
+    NotAvailable,
     Profile,
 )
 
@@ -145,12 +146,42 @@ class Lifecycle(Protocol):
         """Forget the stored session (instance deleted)."""
 
 
-class Channel(Lifecycle, Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook, Protocol):
-    """Everything a route may ask of a channel; what a channel cannot do answers "Method not available"."""
+class Channel(Lifecycle, Protocol):
+    """Everything a route may ask of a channel: its lifecycle, and one object per capability
+    (`channel.groups.group_create(...)`). What a channel cannot do answers "Method not available"."""
+
+    label: str
+
+    @property
+    def messaging(self) -> Messaging: ...
+
+    @property
+    def media(self) -> Media: ...
+
+    @property
+    def chats(self) -> Chats: ...
+
+    @property
+    def profile(self) -> Profile: ...
+
+    @property
+    def groups(self) -> Groups: ...
+
+    @property
+    def labels(self) -> Labels: ...
+
+    @property
+    def calls(self) -> Calls: ...
+
+    @property
+    def business(self) -> Business: ...
+
+    @property
+    def inbound(self) -> InboundWebhook: ...
 
 
-class BaseChannel(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook):
-    """Lifecycle defaults plus every capability's "unavailable" body; a channel overrides what it can do."""
+class BaseChannel:
+    """Lifecycle defaults, and every capability "not available" until the channel sets its own."""
 
     integration = ""
     label = "this channel"
@@ -158,6 +189,16 @@ class BaseChannel(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Busin
     def __init__(self, ctx: InstanceContext) -> None:
         self.ctx = ctx
         self._qrcode = QrCode()
+        none = NotAvailable(self.label)
+        self.messaging: Messaging = none
+        self.media: Media = none
+        self.chats: Chats = none
+        self.profile: Profile = none
+        self.groups: Groups = none
+        self.labels: Labels = none
+        self.calls: Calls = none
+        self.business: Business = none
+        self.inbound: InboundWebhook = none
 
     @property
     def state(self) -> ConnectionState:

@@ -78,199 +78,202 @@ class MethodNotAvailable(ChannelError):
         super().__init__(f"Method not available on {channel_label}", status=400)
 
 
-class Unavailable(Protocol):
-    """What every capability's default body needs: the channel's label for the error text."""
-
-    label: str
-
-    def unavailable(self) -> ChannelError:
-        return MethodNotAvailable(self.label)
+def not_available(channel: object) -> MethodNotAvailable:
+    """The default body of every capability operation: upstream's 400 naming the channel (its `label`)."""
+    return MethodNotAvailable(str(getattr(channel, "label", "this channel")))
 
 
-class Messaging(Unavailable, Protocol):
+class Messaging(Protocol):
     """`/message/send*` without media. Each answers the sent-message record (HTTP contract §8.3)."""
 
     async def send_text(self, req: SendText) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_location(self, req: SendLocation) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_contact(self, req: SendContact) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_reaction(self, req: SendReaction) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_poll(self, req: SendPoll) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_list(self, req: SendList) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_buttons(self, req: SendButtons) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_template(self, req: SendTemplate) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Media(Unavailable, Protocol):
+class Media(Protocol):
     """Sends that carry a file (JSON url/base64 or a multipart upload), and reading media back."""
 
     async def send_media(self, req: SendMedia, file: UploadedFile | None = None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_ptv(self, req: SendPtv, file: UploadedFile | None = None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_whatsapp_audio(self, req: SendAudio, file: UploadedFile | None = None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_sticker(self, req: SendSticker, file: UploadedFile | None = None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_status(self, req: SendStatus, file: UploadedFile | None = None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def get_base64_from_media_message(self, req: GetBase64) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Chats(Unavailable, Protocol):
+class Chats(Protocol):
     """`/chat/*` operations that talk to WhatsApp (the find* routes read the store instead)."""
 
     async def whatsapp_numbers(self, req: WhatsappNumbers) -> Records:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def mark_message_as_read(self, req: ReadMessages) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def archive_chat(self, req: ArchiveChat) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def mark_chat_unread(self, req: MarkChatUnread) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def delete_message_for_everyone(self, req: DeleteMessage) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_message(self, req: UpdateMessage) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def send_presence(self, req: SendPresence) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_block_status(self, req: BlockStatus) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def set_presence(self, presence: str) -> None:
         """The account's own presence (`/instance/setPresence`)."""
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Profile(Unavailable, Protocol):
+class Profile(Protocol):
     async def fetch_profile_picture_url(self, number: str | None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def fetch_profile(self, number: str | None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_profile_name(self, name: str) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_profile_status(self, status: str) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_profile_picture(self, picture: str | None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def remove_profile_picture(self) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def fetch_privacy_settings(self) -> dict[str, str]:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def update_privacy_settings(self, req: PrivacySettings) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Groups(Unavailable, Protocol):
+class Groups(Protocol):
     async def group_create(self, req: CreateGroup) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_update_subject(self, req: GroupSubject) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_update_description(self, req: GroupDescription) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_update_picture(self, req: GroupPicture) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_find_info(self, req: GroupJid) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_fetch_all(self, req: GetParticipants) -> Records:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_participants(self, req: GroupJid) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_invite_code(self, req: GroupJid) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_invite_info(self, req: GroupInvite) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_accept_invite(self, req: GroupInvite) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_send_invite(self, req: GroupSendInvite) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_revoke_invite(self, req: GroupJid) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_update_participants(self, req: GroupUpdateParticipants) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_update_setting(self, req: GroupUpdateSetting) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_toggle_ephemeral(self, req: GroupToggleEphemeral) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def group_leave(self, req: GroupJid) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Labels(Unavailable, Protocol):
+class Labels(Protocol):
     async def find_labels(self) -> Records:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def handle_label(self, req: HandleLabel) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Calls(Unavailable, Protocol):
+class Calls(Protocol):
     async def offer_call(self, req: OfferCall) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class Business(Unavailable, Protocol):
+class Business(Protocol):
     async def fetch_business_profile(self, number: str | None) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def get_catalog(self, req: CatalogQuery) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
     async def get_collections(self, req: CatalogQuery) -> Record:
-        raise self.unavailable()
+        raise not_available(self)
 
 
-class InboundWebhook(Unavailable, Protocol):
+class InboundWebhook(Protocol):
     """Channels fed by an HTTP webhook of ours (`POST /webhook/evolution`) take the posted body here."""
 
     async def receive(self, payload: dict[str, Any]) -> None:
-        raise self.unavailable()
+        raise not_available(self)
+
+
+class NotAvailable(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook):
+    """Every capability, each operation answering "Method not available on <label>" (a 400)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label

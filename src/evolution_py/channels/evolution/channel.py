@@ -13,6 +13,8 @@ import uuid
 from typing import Any
 
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
+from evolution_py.channels.capabilities import Chats, InboundWebhook, Media, Messaging, Profile
+from evolution_py.channels.jid import create_jid
 from evolution_py.dto.message import (
     SendAudio,
     SendButtons,
@@ -43,13 +45,15 @@ def _is_base64(value: str) -> bool:
     return bool(value)
 
 
-class EvolutionChannel(BaseChannel):
+class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWebhook):
     integration = "EVOLUTION"
     label = "Evolution Channel"
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._state: ConnectionState = "open"
+        # What this channel does itself; the other operations of these capabilities are "not available".
+        self.messaging = self.media = self.chats = self.profile = self.inbound = self
 
     @property
     def state(self) -> ConnectionState:
@@ -72,13 +76,8 @@ class EvolutionChannel(BaseChannel):
     async def restart(self) -> None:
         return None
 
-    async def set_presence(self, presence: str) -> None:
-        raise self.unavailable()
-
     async def fetch_profile_picture_url(self, number: str | None) -> dict[str, Any]:
         # upstream's Evolution channel answers the JID with no picture instead of an error.
-        from evolution_py.channels.jid import create_jid
-
         return {"wuid": create_jid(number or ""), "profilePictureUrl": None}
 
     # --- inbound ------------------------------------------------------------------------------
@@ -143,9 +142,7 @@ class EvolutionChannel(BaseChannel):
             "source": "unknown",
             "instanceId": self.ctx.instance_id,
         }
-        await self.ctx.emit(names.SEND_MESSAGE, record)
-        await self.ctx.store.save_message(record)
-        return record
+        return record  # stored and emitted as `send.message` by the MessagingService
 
     async def send_text(self, req: SendText) -> dict[str, Any]:
         if not req.text.strip():

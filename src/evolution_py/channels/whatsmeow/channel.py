@@ -44,6 +44,9 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     def __init__(self, ctx: Any, settings: Settings, client_factory: sessions.ClientFactory | None = None) -> None:
         super().__init__(ctx)
+        # Every capability but the EVOLUTION-only inbound webhook is served by the mixed-in operations.
+        self.messaging = self.media = self.chats = self.profile = self.groups = self
+        self.labels = self.calls = self.business = self
         env = settings.env
         self.client: Any = None
         self._settings = settings

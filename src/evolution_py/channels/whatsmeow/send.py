@@ -28,7 +28,6 @@ from evolution_py.dto.message import (
     SendText,
     validate_buttons,
 )
-from evolution_py.events import names
 
 _NO_CHECK_SUFFIXES = ("@g.us", "@broadcast", "@newsletter", "@lid")
 _MEDIA_FIELDS = {
@@ -184,9 +183,7 @@ class Sender:
         record = sent_record(jid, response.ID, response.Timestamp, sent, self.ctx.instance_id)
         if media_bytes is not None and await self._wants_base64():  # type: ignore[attr-defined]
             record["message"]["base64"] = base64.b64encode(media_bytes).decode()
-        await self.ctx.emit(names.SEND_MESSAGE, record)
-        await self.ctx.store.save_message(record)
-        return record
+        return record  # stored and emitted as `send.message` by the MessagingService
 
     # --- text, location, contact, reaction, poll, list, buttons -------------------------------
 

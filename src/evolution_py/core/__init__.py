@@ -1,0 +1,1 @@
+"""Dialect-neutral services: what the HTTP dialects, the chatbots and Chatwoot all call."""

@@ -50,7 +50,7 @@ class FakeOpsClient:
 
     def answer(self, name: str, value: Any) -> None:
         """`value`: what the call returns; an exception instance is raised; a callable is called
-        with the call's arguments and its result returned."""
+        with the call's arguments and its result returned (awaited when it is awaitable)."""
         self.answers[name] = value
 
     def called(self, name: str) -> list[Call]:
@@ -72,7 +72,9 @@ class FakeOpsClient:
             if isinstance(value, BaseException):
                 raise value
             if callable(value) and not isinstance(value, type):
-                return value(*args, **kwargs)
+                result = value(*args, **kwargs)
+                # an awaitable result is awaited: `lambda *_a: release.wait()` is a Go call that stalls
+                return await result if inspect.isawaitable(result) else result
             return value
 
         return method

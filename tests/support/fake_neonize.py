@@ -17,8 +17,8 @@ an instance with `FakeClient.of(instance_id)`.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import hashlib
+import inspect
 import threading
 import time
 from typing import Any, ClassVar

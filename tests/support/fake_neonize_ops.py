@@ -82,7 +82,7 @@ class FakeOpsClient:
 
 @dataclass
 class FakeContext:
-    """The InstanceContext the mixins see: real store, recorded events."""
+    """The InstanceContext the features see: real store, recorded events."""
 
     store: MessageStore
     instance_id: str

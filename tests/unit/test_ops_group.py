@@ -1,4 +1,4 @@
-"""Group mixin over the recording fake client: what reaches whatsmeow, and the exact answers."""
+"""Groups feature over the recording fake client: what reaches whatsmeow, and the exact answers."""
 
 from __future__ import annotations
 

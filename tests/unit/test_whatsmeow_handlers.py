@@ -49,7 +49,7 @@ async def test_handler_errors_are_logged_and_do_not_stop_the_channel(
     channel = WhatsAppWebChannel(ctx, Settings(data_dir=str(tmp_path), env=Env({})), client_factory=create)
     await channel.connect()
     client = FakeClient.of(ctx.instance_id)
-    # what the operations mixins (features) reach through the session
+    # the lifecycle and the features share one session: the current client, and require_open()
     assert channel.client is client and channel.ctx is ctx
     with pytest.raises(ChannelError, match='The "unit" instance is not connected'):
         channel.require_open()

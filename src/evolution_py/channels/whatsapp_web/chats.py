@@ -49,7 +49,7 @@ def read_batches(keys: list[Key]) -> list[tuple[str, list[str]]]:
     return list(batches.items())
 
 
-def sent_record(chat: str, response: Any, fallback: dict[str, Any]) -> Record:
+def raw_sent_record(chat: str, response: Any, fallback: dict[str, Any]) -> Record:
     """A WebMessageInfo in protobuf-JSON form (upstream's "raw Baileys message")."""
     message = to_baileys_json(response.Message) if response.HasField("Message") else fallback
     stamp = int(response.Timestamp or time.time())
@@ -135,20 +135,17 @@ class ChatsFeature(Chats):
         self.session.require_open()
         try:
             for chat, ids in read_batches(req.readMessages):
-                # awaited before the loop moves on, so the closure sees this iteration's chat
-                await self.session.call(
-                    lambda client: client.mark_read(
-                        *ids,  # noqa: B023
-                        chat=to_jid(chat),  # noqa: B023
-                        sender=EMPTY_JID,
-                        receipt=ReceiptType.READ,
-                    )
-                )
+                await self._mark_read(to_jid(chat), ids)
         except CallTimedOut:
             raise
         except Exception as exc:
             raise ChannelError("Read messages fail", error_text(exc), status=500) from None
         return {"message": "Read messages", "read": "success"}
+
+    async def _mark_read(self, chat: Any, ids: list[str]) -> None:
+        await self.session.call(
+            lambda client: client.mark_read(*ids, chat=chat, sender=EMPTY_JID, receipt=ReceiptType.READ)
+        )
 
     async def archive_chat(self, req: ArchiveChat) -> Record:
         self.session.require_open()
@@ -175,7 +172,7 @@ class ChatsFeature(Chats):
         if req.participant:
             key["participant"] = req.participant
         await self.ctx.emit(names.MESSAGES_DELETE, key)
-        return sent_record(chat, response, revoke_fallback(req))
+        return raw_sent_record(chat, response, revoke_fallback(req))
 
     async def update_message(self, req: UpdateMessage) -> Record:
         self.session.require_open()
@@ -198,7 +195,7 @@ class ChatsFeature(Chats):
             raise
         except Exception as exc:
             raise ChannelError("Error updating message", error_text(exc)) from None
-        record = sent_record(chat, response, edit_fallback(req, chat))
+        record = raw_sent_record(chat, response, edit_fallback(req, chat))
         edit = edited_protocol_message(record["message"])
         if edit is not None:
             await self.ctx.emit(names.SEND_MESSAGE_UPDATE, edit)

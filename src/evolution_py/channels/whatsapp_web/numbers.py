@@ -105,6 +105,11 @@ def number_results(
     return broadcasts + groups + users
 
 
+async def _group_name(session: Session, group: Any) -> str:
+    info = await session.call(lambda client: client.get_group_info(group))
+    return str(info.GroupName.Name)
+
+
 async def check_numbers(
     session: Session, numbers: list[str], store: MessageStore | None = None
 ) -> list[dict[str, Any]]:
@@ -115,11 +120,8 @@ async def check_numbers(
     group_names: dict[str, str | None] = {}
     for plan in plans:
         if plan.kind == "group":
-            group = to_jid(plan.jid)
             try:
-                # awaited before the loop moves on, so the closure sees this iteration's group
-                info = await session.call(lambda client: client.get_group_info(group))  # noqa: B023
-                group_names[plan.jid] = info.GroupName.Name
+                group_names[plan.jid] = await _group_name(session, to_jid(plan.jid))
             except CallTimedOut:
                 raise
             except Exception:  # a group we cannot read is "not reachable": exists false

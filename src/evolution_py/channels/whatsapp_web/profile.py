@@ -140,12 +140,14 @@ class ProfileFeature(Profile):
         self.session.require_open()
         return privacy_dict(await self.session.call(lambda client: client.get_privacy_settings()))
 
+    async def _set_privacy(self, name: WireValue, value: WireValue) -> None:
+        await self.session.call(lambda client: client.set_privacy_setting(name, value))
+
     async def update_privacy_settings(self, req: PrivacySettings) -> Record:
         self.session.require_open()
         try:
             for name, value in privacy_calls(req):
-                # awaited before the loop moves on, so the closure sees this iteration's pair
-                await self.session.call(lambda client: client.set_privacy_setting(name, value))  # noqa: B023
+                await self._set_privacy(name, value)
         except CallTimedOut:
             raise
         except Exception as exc:

@@ -18,8 +18,7 @@ from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Media, Record
 from evolution_py.channels.whatsapp_web import media_files
 from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, error_text
-from evolution_py.channels.whatsapp_web.media_loader import Media as LoadedMedia
-from evolution_py.channels.whatsapp_web.media_loader import is_url, load_media, send_wording
+from evolution_py.channels.whatsapp_web.media_loader import LoadedMedia, is_url, load_media, send_wording
 from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json
 from evolution_py.channels.whatsapp_web.sender import Sender, e2e
 from evolution_py.channels.whatsapp_web.session import Session

@@ -30,7 +30,7 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 @dataclass
-class Media:
+class LoadedMedia:
     data: bytes
     filename: str | None
     mimetype: str | None
@@ -90,10 +90,10 @@ async def load_media(
     wording: Wording,
     proxy: str | None,
     max_bytes: int | None = None,
-) -> Media:
+) -> LoadedMedia:
     """The media of one request (an upload wins over `value`); exactly one body is held in memory."""
     if upload is not None:
-        return Media(upload.data, upload.filename, upload.content_type)
+        return LoadedMedia(upload.data, upload.filename, upload.content_type)
     if not value:
         raise ChannelError(wording.not_media)
     if is_url(value):
@@ -101,10 +101,10 @@ async def load_media(
     data = decode_base64(value)
     if data is None:
         raise ChannelError(wording.not_media)
-    return Media(data, None, None)
+    return LoadedMedia(data, None, None)
 
 
-async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> Media:
+async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> LoadedMedia:
     """GET through the instance's proxy (None: direct), following redirects, within the cap."""
     limit = max_bytes or MAX_MEDIA_BYTES
     try:
@@ -123,4 +123,4 @@ async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int
     except httpx.HTTPError as exc:
         raise ChannelError(wording.unreachable.format(error=exc)) from None
     name = Path(urlparse(url).path).name or None
-    return Media(bytes(body), name, content_type, from_url=True)
+    return LoadedMedia(bytes(body), name, content_type, from_url=True)

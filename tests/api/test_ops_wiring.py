@@ -1,7 +1,7 @@
-"""Routes → operations mixins through a real server: a `WHATSAPP-BAILEYS` instance whose channel is
-the real mixins over the recording fake neonize client (the real neonize channel is built
-elsewhere). Proves each route hands the mixin what it expects and answers the mixin's body with
-the route's status code."""
+"""Routes → WhatsApp Web features through a real server: a `WHATSAPP-BAILEYS` instance whose channel
+composes the real features over a session holding the recording fake neonize client (the real
+neonize lifecycle is tested elsewhere). Proves each route hands the feature what it expects and
+answers the feature's body with the route's status code."""
 
 from __future__ import annotations
 
@@ -20,8 +20,15 @@ from neonize.proto.Neonize_pb2 import (
     SendResponse,
 )
 
-from evolution_py.channels.base import BaseChannel, ChannelError
-from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
+from evolution_py.channels.base import BaseChannel
+from evolution_py.channels.whatsapp_web.business import BusinessFeature
+from evolution_py.channels.whatsapp_web.calls import CallsFeature
+from evolution_py.channels.whatsapp_web.chats import ChatsFeature
+from evolution_py.channels.whatsapp_web.groups import GroupsFeature
+from evolution_py.channels.whatsapp_web.labels import LabelsFeature
+from evolution_py.channels.whatsapp_web.profile import ProfileFeature
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import Session
 from tests.support.fake_neonize_ops import FakeOpsClient, jid
 from tests.support.server import RunningServer
 
@@ -29,19 +36,29 @@ PEER = "5511900000002@s.whatsapp.net"
 GROUP = "120363000000000001@g.us"
 
 
-class WiredChannel(WhatsAppWebOps, BaseChannel):
+class WiredChannel(BaseChannel):
     integration = "WHATSAPP-BAILEYS"
     label = "WhatsApp Web test channel"
 
     def __init__(self, ctx: Any, client: FakeOpsClient) -> None:
         super().__init__(ctx)
-        self.chats = self.profile = self.groups = self.labels = self.calls = self.business = self
-        self.client = client
-        self.connected = True
+        self.session = Session(ctx, call_timeout=20.0)
+        self.session.client = client
+        self.session.state = "open"
+        self.chats = ChatsFeature(self.session, ctx, Sender(self.session, ctx))
+        self.profile = ProfileFeature(self.session, ctx)
+        self.groups = GroupsFeature(self.session, ctx)
+        self.labels = LabelsFeature(self.session, ctx)
+        self.calls = CallsFeature()
+        self.business = BusinessFeature(self.session, ctx)
 
-    def require_open(self) -> None:
-        if not self.connected:
-            raise ChannelError(f'The "{self.ctx.name}" instance is not connected', status=400)
+    @property
+    def connected(self) -> bool:
+        return self.session.state == "open"
+
+    @connected.setter
+    def connected(self, value: bool) -> None:
+        self.session.state = "open" if value else "close"
 
 
 @pytest.fixture
@@ -60,7 +77,7 @@ async def wired(server: RunningServer) -> AsyncIterator[tuple[RunningServer, str
     yield server, name, client, channels
 
 
-async def test_group_routes_reach_the_mixin(wired: Any) -> None:
+async def test_group_routes_reach_the_feature(wired: Any) -> None:
     server, name, client, _ = wired
     headers = server.headers()
     info = GroupInfo(
@@ -98,7 +115,7 @@ async def test_group_routes_reach_the_mixin(wired: Any) -> None:
     }
 
 
-async def test_chat_routes_reach_the_mixin(wired: Any) -> None:
+async def test_chat_routes_reach_the_feature(wired: Any) -> None:
     server, name, client, channels = wired
     headers = server.headers()
     client.answer("is_on_whatsapp", [IsOnWhatsAppResponse(Query="+5511900000002", JID=jid(PEER), IsIn=True)])

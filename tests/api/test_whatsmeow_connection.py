@@ -371,7 +371,7 @@ async def test_concurrent_connects_dial_once(server_factory) -> None:
 
 
 async def test_executor_grows_with_live_clients(server_factory) -> None:
-    from evolution_py.channels.whatsmeow import threads
+    from evolution_py.channels.whatsapp_web import threads
 
     async with server_factory(EXECUTOR_THREADS="8", **FAKE_ENV) as srv:
         before = threads.live_clients()

@@ -100,3 +100,39 @@ async def test_chat_and_profile_routes_drive_whatsmeow(server_factory) -> None: 
         )
         assert archive.status_code == 400
         assert "not available on the WhatsApp Web channel" in str(archive.json()["response"]["message"])
+
+
+async def test_a_stalled_go_call_in_a_group_op_answers_a_clear_400_in_bounded_time(server_factory) -> None:  # type: ignore[no-untyped-def]
+    """Every Go call of every feature goes through the session's timed call: a whatsmeow call that
+    never answers (a stalled socket) gives the client a 400 within WHATSMEOW_CALL_TIMEOUT_SECONDS,
+    not a request that hangs."""
+    import asyncio
+    import time
+
+    release = asyncio.Event()  # the stalled calls end with the test, not before
+    async with server_factory(**FAKE_ENV, WHATSMEOW_CALL_TIMEOUT_SECONDS="0.5") as srv:
+        name = unique()
+        _instance_id, client = await open_instance(srv, name)
+        client.answers["create_group"] = lambda *_args: release.wait()
+        client.answers["get_group_info"] = lambda *_args: release.wait()
+        h = srv.headers()
+        try:
+            started = time.monotonic()
+            created = await asyncio.wait_for(
+                srv.client.post(f"/group/create/{name}", headers=h, json={"subject": "Team", "participants": [MEMBER]}),
+                10,
+            )
+            assert time.monotonic() - started < 5
+            assert created.status_code == 400, created.text
+            assert created.json()["response"]["message"] == ["WhatsApp did not answer in time"]
+            assert client.calls_of("create_group")  # it did reach whatsmeow, which never answered
+
+            started = time.monotonic()
+            found = await asyncio.wait_for(
+                srv.client.get(f"/group/findGroupInfos/{name}?groupJid={GROUP}", headers=h), 10
+            )
+            assert time.monotonic() - started < 5
+            assert found.status_code == 400, found.text
+            assert found.json()["response"]["message"] == ["WhatsApp did not answer in time"]
+        finally:
+            release.set()

@@ -8,6 +8,7 @@ import io
 import math
 import struct
 import wave
+from typing import Any
 
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
 from PIL import Image
@@ -548,3 +549,87 @@ async def test_always_online_is_applied_on_connect(server_factory) -> None:
         second = await client_of(instance_id, count=2)
         await second.push(Connected(status=True))
         assert [a[0].value for a, _ in second.calls_of("send_presence")] == [b"available"]
+
+
+class RecordingHttpProxy:
+    """A real forward HTTP proxy on loopback: it records each request line (a proxied request names
+    the absolute URL) and relays the request to the origin server, answering what the origin said."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.port = 0
+        self._server: Any = None
+
+    async def __aenter__(self) -> RecordingHttpProxy:
+        import asyncio
+
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: Any, writer: Any) -> None:
+        import asyncio
+        from urllib.parse import urlsplit
+
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+            request_line, *header_lines = head.split("\r\n")
+            method, target, _version = request_line.split(" ", 2)
+            self.requests.append(f"{method} {target}")
+            url = urlsplit(target)
+            origin_reader, origin_writer = await asyncio.open_connection(url.hostname, url.port or 80)
+            path = url.path + (f"?{url.query}" if url.query else "")
+            kept = [h for h in header_lines if h and not h.lower().startswith(("proxy-", "connection:"))]
+            origin_writer.write(
+                (
+                    f"{method} {path} HTTP/1.1\r\n" + "".join(f"{h}\r\n" for h in kept) + "Connection: close\r\n\r\n"
+                ).encode("latin-1")
+            )
+            await origin_writer.drain()
+            while chunk := await origin_reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+            origin_writer.close()
+        finally:
+            writer.close()
+
+
+async def test_send_media_fetches_a_url_through_the_instance_proxy(server_factory, tmp_path) -> None:
+    """A media URL is fetched through the instance's proxy (as the WhatsApp connection itself is),
+    never straight from the server's own network."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    image = png_bytes()
+    (tmp_path / "foto.png").write_bytes(image)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *_a: None  # type: ignore[attr-defined]
+    files = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    media_url = f"http://127.0.0.1:{files.server_address[1]}/foto.png"
+    try:
+        async with server_factory(**FAKE_ENV) as srv, RecordingHttpProxy() as proxy:
+            name = unique()
+            _id, client = await open_instance(srv, name)
+            configured = await srv.client.post(
+                f"/proxy/set/{name}",
+                headers=srv.headers(),
+                json={"enabled": True, "host": "127.0.0.1", "port": str(proxy.port), "protocol": "http"},
+            )
+            assert configured.status_code == 201, configured.text
+            response = await srv.client.post(
+                f"/message/sendMedia/{name}",
+                headers=srv.headers(),
+                json={"number": TO, "mediatype": "image", "media": media_url, "caption": "via proxy"},
+            )
+            assert response.status_code == 201, response.text
+            assert proxy.requests == [f"GET {media_url}"]
+            assert client.calls_of("upload")[-1][0][0] == len(image)
+            assert sent(client)[1].imageMessage.caption == "via proxy"
+    finally:
+        files.shutdown()

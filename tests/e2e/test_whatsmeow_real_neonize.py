@@ -38,7 +38,7 @@ async def test_offline_dial_fails_retries_and_closes(server_factory, tmp_path) -
         assert (await srv.client.get("/")).status_code == 200
         assert await state(srv, name) == "close"
         # whatsmeow created its store, but no device is in it: a restart would not try to resume
-        from evolution_py.channels.whatsmeow.session import has_session, session_path
+        from evolution_py.channels.whatsapp_web.device_store import has_session, session_path
 
         path = session_path(str(tmp_path), instance_id)
         assert await asyncio.to_thread(path.exists)

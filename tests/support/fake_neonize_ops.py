@@ -1,9 +1,10 @@
-"""A stand-in for neonize's `NewAClient` for the operations mixins: it records every call with its
-arguments (neonize's real protobuf types and enums) and answers what the test told it to, also as
-real protobufs, so a test checks exactly what would reach whatsmeow and exactly what comes back.
+"""A stand-in for neonize's `NewAClient` for the WhatsApp Web features: it records every call with
+its arguments (neonize's real protobuf types and enums) and answers what the test told it to, also
+as real protobufs, so a test checks exactly what would reach whatsmeow and exactly what comes back.
 
-`OpsChannel` mixes every operations mixin over that client, a real `MessageStore` on a throw-away
-SQLite database, and `require_open()` as the real channel has it.
+`OpsChannel` composes the non-send features (chats, media reads, profile, groups, labels, calls,
+business) over one real `Session` holding that client, with a real `MessageStore` on a throw-away
+SQLite database; its attributes are the features' operations.
 """
 
 from __future__ import annotations
@@ -19,8 +20,17 @@ from typing import Any
 from neonize.aioze.client import NewAClient
 from neonize.proto.Neonize_pb2 import JID
 
-from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
-from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
+from evolution_py.channels.base import InstanceSettings, ProxyConfig
+from evolution_py.channels.capabilities import Messaging
+from evolution_py.channels.whatsapp_web.business import BusinessFeature
+from evolution_py.channels.whatsapp_web.calls import CallsFeature
+from evolution_py.channels.whatsapp_web.chats import ChatsFeature
+from evolution_py.channels.whatsapp_web.groups import GroupsFeature
+from evolution_py.channels.whatsapp_web.labels import LabelsFeature
+from evolution_py.channels.whatsapp_web.media import MediaFeature
+from evolution_py.channels.whatsapp_web.profile import ProfileFeature
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import Session
 from evolution_py.store.db import Database
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance
@@ -40,7 +50,7 @@ class FakeOpsClient:
 
     def answer(self, name: str, value: Any) -> None:
         """`value`: what the call returns; an exception instance is raised; a callable is called
-        with the call's arguments and its result returned."""
+        with the call's arguments and its result returned (awaited when it is awaitable)."""
         self.answers[name] = value
 
     def called(self, name: str) -> list[Call]:
@@ -62,7 +72,9 @@ class FakeOpsClient:
             if isinstance(value, BaseException):
                 raise value
             if callable(value) and not isinstance(value, type):
-                return value(*args, **kwargs)
+                result = value(*args, **kwargs)
+                # an awaitable result is awaited: `lambda *_a: release.wait()` is a Go call that stalls
+                return await result if inspect.isawaitable(result) else result
             return value
 
         return method
@@ -70,7 +82,7 @@ class FakeOpsClient:
 
 @dataclass
 class FakeContext:
-    """The InstanceContext the mixins see: real store, recorded events."""
+    """The InstanceContext the features see: real store, recorded events."""
 
     store: MessageStore
     instance_id: str
@@ -89,22 +101,70 @@ class FakeContext:
         return None
 
 
-class OpsChannel(WhatsAppWebOps):
-    def __init__(
-        self, client: FakeOpsClient, ctx: FakeContext, *, open_: bool = True, owner: str | None = None
-    ) -> None:
-        self.client = client
-        self.ctx = ctx
-        self.open = open_
-        self.owner_jid = owner
+class OpsChannel:
+    """The features of the WhatsApp Web channel over one session whose client is the fake."""
 
-    def require_open(self) -> None:
-        if not self.open:
-            raise ChannelError(f'The "{self.ctx.name}" instance is not connected', status=400)
+    def __init__(
+        self,
+        client: FakeOpsClient,
+        ctx: FakeContext,
+        *,
+        owner: str | None = None,
+        messaging: Messaging | None = None,
+        call_timeout: float = 20.0,
+    ) -> None:
+        self.ctx = ctx
+        self.session = Session(ctx, call_timeout=call_timeout)
+        self.session.client = client
+        self.session.state = "open"
+        self.session.owner_jid = owner
+        sender = Sender(self.session, ctx)
+        self.features: list[Any] = [
+            ChatsFeature(self.session, ctx, sender),
+            MediaFeature(self.session, ctx, sender),
+            ProfileFeature(self.session, ctx),
+            GroupsFeature(self.session, ctx, messaging),
+            LabelsFeature(self.session, ctx),
+            CallsFeature(),
+            BusinessFeature(self.session, ctx),
+        ]
+
+    @property
+    def client(self) -> Any:
+        return self.session.client
+
+    @property
+    def open(self) -> bool:
+        return self.session.state == "open"
+
+    @open.setter
+    def open(self, value: bool) -> None:
+        self.session.state = "open" if value else "close"
+
+    @property
+    def state(self) -> str:
+        return self.session.state
+
+    @state.setter
+    def state(self, value: Any) -> None:
+        self.session.state = value
+
+    def __getattr__(self, name: str) -> Any:
+        # each operation belongs to exactly one feature (one capability protocol each)
+        for feature in self.__dict__.get("features", []):
+            if name in vars(type(feature)):
+                return getattr(feature, name)
+        raise AttributeError(name)
 
 
 @asynccontextmanager
-async def ops_channel(tmp_path: Path, *, owner: str = "5511900000001@s.whatsapp.net") -> AsyncIterator[OpsChannel]:
+async def ops_channel(
+    tmp_path: Path,
+    *,
+    owner: str = "5511900000001@s.whatsapp.net",
+    messaging: Messaging | None = None,
+    call_timeout: float = 20.0,
+) -> AsyncIterator[OpsChannel]:
     db = Database(f"sqlite+aiosqlite:///{(tmp_path / 'ops.db').as_posix()}")
     await db.migrate()
     instance_id = str(uuid.uuid4())
@@ -112,7 +172,7 @@ async def ops_channel(tmp_path: Path, *, owner: str = "5511900000001@s.whatsapp.
         session.add(Instance(id=instance_id, name=f"ops-{instance_id[:8]}", integration="WHATSAPP-BAILEYS"))
     ctx = FakeContext(store=MessageStore(db, instance_id), instance_id=instance_id)
     try:
-        yield OpsChannel(FakeOpsClient(), ctx, owner=owner)
+        yield OpsChannel(FakeOpsClient(), ctx, owner=owner, messaging=messaging, call_timeout=call_timeout)
     finally:
         await db.dispose()
 

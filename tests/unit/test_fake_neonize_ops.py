@@ -1,4 +1,4 @@
-"""The fake client refuses what the real neonize client would refuse, so mixin tests can fail."""
+"""The fake client refuses what the real neonize client would refuse, so feature tests can fail."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chat mixin over the recording fake client: receipts, revoke, edit, media, presence, block."""
+"""Chats and media features over the recording fake client: receipts, revoke, edit, media, presence, block."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""Group mixin over the recording fake client: what reaches whatsmeow, and the exact answers."""
+"""Groups feature over the recording fake client: what reaches whatsmeow, and the exact answers."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neonize.proto.Neonize_pb2 import (
@@ -19,7 +20,8 @@ from neonize.proto.Neonize_pb2 import (
 from neonize.utils.enum import ParticipantChange
 
 from evolution_py.channels.base import ChannelError
-from evolution_py.channels.whatsmeow.ops.group import ephemeral_timer_ns, group_metadata, invite_code_of
+from evolution_py.channels.capabilities import Messaging
+from evolution_py.channels.whatsapp_web.groups import ephemeral_timer_ns, group_metadata, invite_code_of
 from evolution_py.dto.group import (
     CreateGroup,
     GetParticipants,
@@ -240,13 +242,12 @@ async def test_send_invite_goes_through_the_channels_send_path_when_there_is_one
 
     sent: list[SendText] = []
 
-    async with ops_channel(tmp_path) as channel:
-
-        async def send_text(req: SendText) -> dict[str, str]:
+    class Messages(Messaging):
+        async def send_text(self, req: SendText) -> dict[str, Any]:
             sent.append(req)
             return {}
 
-        channel.__class__ = type("WithSendText", (type(channel),), {"send_text": staticmethod(send_text)})
+    async with ops_channel(tmp_path, messaging=Messages()) as channel:
         channel.client.answer("get_group_invite_link", "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")
         await channel.group_send_invite(GroupSendInvite(groupJid=GROUP, description="Hi", numbers=["5511900000002"]))
         assert sent == [SendText(number="5511900000002", text="Hi\n\nhttps://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")]

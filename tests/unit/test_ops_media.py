@@ -1,4 +1,4 @@
-"""Loading a picture from a URL (real local HTTP server) or base64, with the size cap."""
+"""The one media loader: a picture from a URL (real local HTTP server) or base64, with the size cap."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from evolution_py.channels.base import ChannelError
-from evolution_py.channels.whatsmeow.ops import common
+from evolution_py.channels.whatsapp_web import media_loader
+from evolution_py.channels.whatsapp_web.media_loader import picture_wording
 from tests.support.server import free_port
 
 
@@ -45,17 +46,22 @@ def http_base() -> Iterator[str]:
         server.server_close()
 
 
+async def load_picture(value: str, what: str = "media") -> bytes:
+    loaded = await media_loader.load_media(value, wording=picture_wording(what), proxy=None)
+    return loaded.data
+
+
 async def test_url_base64_and_limits(http_base: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert await common.load_media(f"{http_base}/ok") == b"picture-bytes"
-    assert await common.load_media("cGljdHVyZQ==") == b"picture"
-    assert await common.load_media("data:image/png;base64,cGljdHVyZQ==") == b"picture"
+    assert await load_picture(f"{http_base}/ok") == b"picture-bytes"
+    assert await load_picture("cGljdHVyZQ==") == b"picture"
+    assert await load_picture("data:image/png;base64,cGljdHVyZQ==") == b"picture"
     with pytest.raises(ChannelError) as missing:
-        await common.load_media(f"{http_base}/nope", what="picture")
+        await load_picture(f"{http_base}/nope", what="picture")
     assert missing.value.messages == ["Could not fetch picture: HTTP 404"]
     with pytest.raises(ChannelError) as not_media:
-        await common.load_media("not base64!", what="picture")
+        await load_picture("not base64!", what="picture")
     assert not_media.value.messages == ['"picture" must be a url or a base64']
-    monkeypatch.setattr(common, "MAX_MEDIA_BYTES", 1024)
+    monkeypatch.setattr(media_loader, "MAX_MEDIA_BYTES", 1024)
     with pytest.raises(ChannelError) as big:
-        await common.load_media(f"{http_base}/big", what="picture")
+        await load_picture(f"{http_base}/big", what="picture")
     assert big.value.messages == ["picture is larger than 1024 bytes"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from neonize.proto.Neonize_pb2 import GroupInfo, GroupName, IsOnWhatsAppResponse
 
-from evolution_py.channels.whatsmeow.ops.numbers import check_numbers, plan_number_checks, user_queries
+from evolution_py.channels.whatsapp_web.numbers import check_numbers, plan_number_checks, user_queries
 from tests.support.fake_neonize_ops import jid, ops_channel
 
 
@@ -33,7 +33,7 @@ async def test_results_in_upstream_order_with_names(tmp_path: Path) -> None:
         )
         channel.client.answer("get_group_info", GroupInfo(JID=jid("1203@g.us"), GroupName=GroupName(Name="Team")))
         result = await check_numbers(
-            channel.client,
+            channel.session,
             ["5531987654321", "5511900000009", "1203@g.us", "status@broadcast", "123@lid"],
             channel.ctx.store,
         )

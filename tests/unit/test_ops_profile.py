@@ -1,4 +1,4 @@
-"""Profile, privacy, business, label and call mixins over the recording fake client."""
+"""Profile, privacy, business, label and call features over the recording fake client."""
 
 from __future__ import annotations
 

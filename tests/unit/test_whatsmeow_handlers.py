@@ -13,8 +13,8 @@ from neonize.proto import Neonize_pb2 as N
 from neonize.utils.jid import build_jid
 
 from evolution_py.channels.base import ChannelError, InstanceSettings, ProxyConfig
-from evolution_py.channels.whatsmeow import receive
-from evolution_py.channels.whatsmeow.channel import WhatsmeowChannel
+from evolution_py.channels.whatsapp_web import receive
+from evolution_py.channels.whatsapp_web.channel import WhatsAppWebChannel
 from evolution_py.config import Env, Settings
 from tests.support.fake_neonize import FakeClient, create
 
@@ -46,10 +46,10 @@ async def test_handler_errors_are_logged_and_do_not_stop_the_channel(
 ) -> None:
     ctx = Context(str(tmp_path))
     ctx.instance_id = f"unit-{tmp_path.name}"
-    channel = WhatsmeowChannel(ctx, Settings(data_dir=str(tmp_path), env=Env({})), client_factory=create)
+    channel = WhatsAppWebChannel(ctx, Settings(data_dir=str(tmp_path), env=Env({})), client_factory=create)
     await channel.connect()
     client = FakeClient.of(ctx.instance_id)
-    # what the operations mixins (channels/whatsmeow/ops) rely on: OpsHost
+    # the lifecycle and the features share one session: the current client, and require_open()
     assert channel.client is client and channel.ctx is ctx
     with pytest.raises(ChannelError, match='The "unit" instance is not connected'):
         channel.require_open()
@@ -87,7 +87,9 @@ async def test_fake_client_covers_other_neonize_methods() -> None:
 
 def test_backoff_is_jittered_exponential_and_capped(tmp_path: Path) -> None:
     env = Env({"WHATSMEOW_RECONNECT_BASE_SECONDS": "2", "WHATSMEOW_RECONNECT_MAX_SECONDS": "60"})
-    channel = WhatsmeowChannel(Context(str(tmp_path)), Settings(data_dir=str(tmp_path), env=env), client_factory=create)
+    channel = WhatsAppWebChannel(
+        Context(str(tmp_path)), Settings(data_dir=str(tmp_path), env=env), client_factory=create
+    )
     for failures, ceiling in ((1, 2.0), (2, 4.0), (4, 16.0), (10, 60.0)):
         delays = [channel.backoff_delay(failures) for _ in range(200)]
         assert all(0.5 * ceiling <= d <= 1.5 * ceiling for d in delays)

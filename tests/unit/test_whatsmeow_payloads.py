@@ -7,8 +7,8 @@ from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
 from neonize.utils.jid import build_jid
 
-from evolution_py.channels.whatsmeow.message_json import bytes_json, long_json, proto_to_json, source_of
-from evolution_py.channels.whatsmeow.receive import (
+from evolution_py.channels.whatsapp_web.message_json import bytes_json, long_json, proto_to_json, source_of
+from evolution_py.channels.whatsapp_web.receive import (
     call_payload,
     chat_presence_payload,
     group_metadata,
@@ -243,7 +243,7 @@ def test_group_events() -> None:
 
 
 def test_field_names_beyond_the_table() -> None:
-    from evolution_py.channels.whatsmeow.field_renames import baileys_name
+    from evolution_py.channels.whatsapp_web.field_renames import baileys_name
 
     assert baileys_name("stanzaID") == "stanzaId"
     assert baileys_name("thumbnailCDNURL") == "thumbnailCdnUrl"

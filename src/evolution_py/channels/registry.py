@@ -75,7 +75,7 @@ def _evolution(ctx: InstanceContext, _settings: Settings) -> Channel:
 
 def _whatsmeow(ctx: InstanceContext, settings: Settings) -> Channel:
     # Imported on use: a server with only EVOLUTION instances never loads neonize.
-    from evolution_py.channels.whatsmeow import create_channel  # noqa: PLC0415 - neonize is heavy
+    from evolution_py.channels.whatsapp_web import create_channel  # noqa: PLC0415 - neonize is heavy
 
     return create_channel(ctx, settings)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from evolution_py.events.event import iso_ms
 from evolution_py.store.db import Database
-from evolution_py.store.models import Chat, Contact, Message, MessageUpdate, new_id, utcnow
+from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -417,6 +417,28 @@ class MessageStore:
                 .where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
                 .values(unreadMessages=0)
             )
+
+    async def push_names(self, remote_jids: list[str]) -> dict[str, str | None]:
+        """Stored push names of these contacts (jid → pushName; contacts not stored are left out)."""
+        wanted = [jid for jid in dict.fromkeys(remote_jids) if jid]
+        if not wanted:
+            return {}
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(Contact.remoteJid, Contact.pushName).where(
+                    Contact.instanceId == self.instance_id, Contact.remoteJid.in_(wanted)
+                )
+            )
+            return {remote_jid: push_name for remote_jid, push_name in rows}
+
+    async def find_labels(self) -> list[dict[str, Any]]:
+        """The instance's labels as upstream answers them: `{color, name, id, predefinedId}`."""
+        async with self.db.session() as session:
+            rows = (await session.execute(select(Label).where(Label.instanceId == self.instance_id))).scalars()
+            return [
+                {"color": row.color, "name": row.name, "id": row.labelId, "predefinedId": row.predefinedId}
+                for row in rows
+            ]
 
     async def clear(self) -> None:
         async with self.db.transaction() as session:

@@ -1,7 +1,9 @@
 """whatsmeow protobufs ↔ the Baileys-style JSON upstream's clients see.
 
 whatsmeow spells acronyms Go-style (`remoteJID`, `fileSHA256`, `URL`); Baileys camel-cases them
-(`remoteJid`, `fileSha256`, `url`). One rule covers all but a few names, listed as exceptions.
+(`remoteJid`, `fileSha256`, `url`): the names come from the one rename table (`field_renames`).
+This is the protobuf-JSON form (enums as names, 64-bit ints as strings, bytes base64) that
+upstream's "raw Baileys message" routes answer; events use `message_json`'s protobufjs form.
 Going back, field names are matched case-insensitively against the protobuf descriptor, and
 Baileys' index-keyed byte objects (`{"0": 12, ...}`) and `{low, high}` longs are accepted.
 """
@@ -9,31 +11,13 @@ Baileys' index-keyed byte objects (`{"0": 12, ...}`) and `{low, high}` longs are
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message as ProtoMessage
 
-_EXCEPTIONS = {
-    "thumbnailCDNURL": "thumbnailCdnUrl",
-    "keyIDs": "keyIds",
-    "deviceID": "deviceID",
-    "deviceAgentID": "deviceAgentID",
-}
-_RUN = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|[^A-Za-z]|$)")
-
-
-def baileys_name(name: str) -> str:
-    if name in _EXCEPTIONS:
-        return _EXCEPTIONS[name]
-
-    def lower_run(match: re.Match[str]) -> str:
-        run = match.group(0)
-        return run.lower() if match.start() == 0 else run[0] + run[1:].lower()
-
-    return _RUN.sub(lower_run, name)
+from evolution_py.channels.whatsapp_web.field_renames import baileys_name
 
 
 def _rename(value: Any) -> Any:

@@ -1,81 +1,16 @@
-"""Media for outbound messages: read the one body a request carries (file, URL or base64), and convert
-it where WhatsApp needs another format (voice notes → OGG/Opus with ffmpeg, stickers → WebP)."""
+"""Media conversions WhatsApp needs: voice notes → OGG/Opus and video facts (ffmpeg), stickers → WebP,
+pictures → square JPEG, image thumbnails, and the MIME type of a body. Loading is `media_loader`'s."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import io
 import mimetypes
 import os
-import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from evolution_py.channels.base import ChannelError
-from evolution_py.dto.message import UploadedFile
-
-URL = re.compile(r"^https?://", re.IGNORECASE)
-MAX_MEDIA_BYTES = 100 * 1024 * 1024
-
-
-@dataclass
-class Media:
-    data: bytes
-    filename: str | None
-    mimetype: str | None
-    from_url: bool = False
-
-
-def is_url(value: str | None) -> bool:
-    return bool(value and URL.match(value))
-
-
-def decode_base64(value: str) -> bytes | None:
-    try:
-        data = base64.b64decode(re.sub(r"\s+", "", value), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return data or None
-
-
-async def load(value: str | None, upload: UploadedFile | None, *, error: str) -> Media:
-    """The media of one request; exactly one body is held in memory."""
-    if upload is not None:
-        return Media(upload.data, upload.filename, upload.content_type)
-    if not value:
-        raise ChannelError(error)
-    if is_url(value):
-        return await fetch(value)
-    data = decode_base64(value)
-    if data is None:
-        raise ChannelError(error)
-    return Media(data, None, None)
-
-
-async def fetch(url: str) -> Media:
-    import httpx  # on use: channels that never send media do not load it
-
-    try:
-        async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
-            async with client.stream("GET", url) as response:
-                if response.status_code >= 400:
-                    raise ChannelError(f"Error: media download failed with HTTP {response.status_code}")
-                chunks = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > MAX_MEDIA_BYTES:
-                        raise ChannelError(f"Error: media is larger than {MAX_MEDIA_BYTES} bytes")
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
-    except httpx.HTTPError as exc:
-        raise ChannelError(f"Error: media download failed: {exc}") from None
-    name = Path(urlparse(url).path).name or None
-    return Media(b"".join(chunks), name, content_type, from_url=True)
 
 
 def sniff_mimetype(data: bytes, filename: str | None = None, fallback: str = "application/octet-stream") -> str:
@@ -187,3 +122,24 @@ async def _run(*command: str) -> str:
     if process.returncode != 0:
         raise ChannelError(f"Error: {command[0]} failed: {stderr.decode(errors='replace').strip()[:300]}")
     return stdout.decode(errors="replace")
+
+
+def to_jpeg(data: bytes, *, size: int = 640) -> bytes:
+    """WhatsApp profile and group pictures are square JPEGs; whatsmeow sends the bytes as given."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        opened = Image.open(io.BytesIO(data))
+        opened.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ChannelError(f"The picture is not an image: {exc}") from None
+    image = opened.convert("RGB")
+    side = min(image.size)
+    left = (image.width - side) // 2
+    top = (image.height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if side > size:
+        image = image.resize((size, size))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()

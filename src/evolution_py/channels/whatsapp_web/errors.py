@@ -1,4 +1,5 @@
-"""Operations whatsmeow can do but neonize 0.5.2 cannot reach; each answers one clear 400.
+"""How the WhatsApp Web features word a failure: upstream's two-string errors, and one clear 400
+for what whatsmeow can do but neonize 0.5.2 cannot reach.
 
 App-state patches (archive, unread, labels): neonize's `send_app_state` decodes the patch name by
 comparing pointers (`switch patchInfo.Type { case PatchInfo_REGULAR.Enum(): ...}`), which never
@@ -14,7 +15,14 @@ from evolution_py.channels.base import ChannelError
 
 APP_STATE = "neonize 0.5.2 cannot send WhatsApp app-state patches (see docs/whatsapp-operations.md)"
 PICTURE_REMOVAL = "neonize 0.5.2 passes an empty, non-nil picture to whatsmeow, which only removes on nil"
+CHANNEL_LABEL = "Baileys"  # upstream names the channel so in "Method not available on ..."
 CATALOG = "whatsmeow has no product catalog query and neonize 0.5.2 cannot send raw IQs"
+
+
+def error_text(exc: BaseException) -> str:
+    """The second message of upstream's two-string errors: its `error.toString()` (`Error: ...`)."""
+    text = str(exc) or type(exc).__name__
+    return text if text.startswith("Error") else f"Error: {text}"
 
 
 def unsupported(route: str, reason: str) -> ChannelError:

@@ -1,4 +1,4 @@
-"""Where an instance's whatsmeow session lives, and how its neonize client is made.
+"""Where an instance's whatsmeow session file lives, and how its neonize client is made.
 
 One SQLite file per instance under `<DATA_DIR>/sessions/` (whatsmeow's own schema). A shared
 PostgreSQL store would need `jid=` bookkeeping to resume the right device per instance; a file per

@@ -7,13 +7,14 @@ answer becomes upstream's `[{jid, exists, number, name?, lid?}]`; `check_numbers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING, Any
 
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsmeow.ops.common import jid_str, to_jid
-from evolution_py.store.models import Contact
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
+
+if TYPE_CHECKING:
+    from evolution_py.store.messages import MessageStore
 
 
 @dataclass
@@ -99,38 +100,33 @@ def number_results(
             users.append(item(plan.jid, True, plan.number, push_names.get(plan.jid), "lid"))
         elif plan.kind == "user":
             found = next((by_digits[_digits(q)] for q in plan.queries if _digits(q) in by_digits), None)
-            jid = (jid_str(found.JID) if found is not None else None) or plan.jid
+            jid = (jid_str(found.JID) if found is not None else "") or plan.jid
             users.append(item(jid, found is not None, plan.number, push_names.get(jid)))
     return broadcasts + groups + users
 
 
-async def check_numbers(client: Any, numbers: list[str], store: Any = None) -> list[dict[str, Any]]:
+async def _group_name(session: Session, group: Any) -> str:
+    info = await session.call(lambda client: client.get_group_info(group))
+    return str(info.GroupName.Name)
+
+
+async def check_numbers(
+    session: Session, numbers: list[str], store: MessageStore | None = None
+) -> list[dict[str, Any]]:
     """`store` (the instance's MessageStore) adds the contacts' push names, as upstream does."""
     plans = plan_number_checks(numbers)
     queries = user_queries(plans)
-    responses = list(await client.is_on_whatsapp(*queries)) if queries else []
+    responses = list(await session.call(lambda client: client.is_on_whatsapp(*queries))) if queries else []
     group_names: dict[str, str | None] = {}
     for plan in plans:
         if plan.kind == "group":
             try:
-                info = await client.get_group_info(to_jid(plan.jid))
-                group_names[plan.jid] = info.GroupName.Name
-            except Exception:
+                group_names[plan.jid] = await _group_name(session, to_jid(plan.jid))
+            except CallTimedOut:
+                raise
+            except Exception:  # a group we cannot read is "not reachable": exists false
                 group_names[plan.jid] = None
     push_names: dict[str, str | None] = {}
     if store is not None:
-        push_names = await stored_push_names(store, [p.jid for p in plans] + [jid_str(r.JID) or "" for r in responses])
+        push_names = await store.push_names([p.jid for p in plans] + [jid_str(r.JID) for r in responses])
     return number_results(plans, responses, group_names, push_names)
-
-
-async def stored_push_names(store: Any, jids: list[str]) -> dict[str, str | None]:
-    wanted = [jid for jid in dict.fromkeys(jids) if jid]
-    if not wanted:
-        return {}
-    async with store.db.session() as session:
-        rows = await session.execute(
-            select(Contact.remoteJid, Contact.pushName).where(
-                Contact.instanceId == store.instance_id, Contact.remoteJid.in_(wanted)
-            )
-        )
-        return {remote_jid: push_name for remote_jid, push_name in rows}

@@ -11,8 +11,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from evolution_py.channels.whatsmeow import receive
-from evolution_py.channels.whatsmeow.message_json import proto_to_json
+from evolution_py.channels.base import InstanceContext
+from evolution_py.channels.whatsapp_web import receive
+from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.message_json import STATUS_NAMES, normalise, proto_to_json, source_of
+from evolution_py.channels.whatsapp_web.sender import webhook_wants_base64
+from evolution_py.channels.whatsapp_web.session import Session
 from evolution_py.events import names
 
 log = logging.getLogger(__name__)
@@ -33,16 +37,21 @@ _DEDUPE_SECONDS = 300.0
 _DEDUPE_MAX = 5000
 
 
-class InboundHandlers:
-    """Mixed into the channel: uses `self.ctx`, `self.client`, `self._call`, `self._spawn`."""
+EventHandler = Callable[[Any], Awaitable[None]]
 
-    ctx: Any
-    client: Any
-    _seen: OrderedDict[str, float]
-    _call: Callable[..., Awaitable[Any]]
-    _spawn: Callable[..., Any]
 
-    def inbound_handlers(self, ev: Any) -> dict[Any, Any]:
+class InboundFeature:
+    """What arrives from WhatsApp (messages, receipts, presences, calls, groups, pictures, history).
+    The channel registers `handlers()` on each client it opens, wrapped so that failures are logged
+    and events of a replaced client are dropped."""
+
+    def __init__(self, session: Session, ctx: InstanceContext) -> None:
+        self.session = session
+        self.ctx = ctx
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def handlers(self, ev: Any) -> dict[Any, EventHandler]:
+        """neonize event class → handler; `ev` is `neonize.aioze.events`."""
         return {
             ev.MessageEv: self._on_message,
             ev.ReceiptEv: self._on_receipt,
@@ -59,9 +68,7 @@ class InboundHandlers:
     # --- messages -----------------------------------------------------------------------------
 
     def _duplicate(self, key_id: str) -> bool:
-        seen = getattr(self, "_seen", None)
-        if seen is None:
-            seen = self._seen = OrderedDict()
+        seen = self._seen
         now = time.monotonic()
         while seen and (len(seen) > _DEDUPE_MAX or next(iter(seen.values())) < now - _DEDUPE_SECONDS):
             seen.popitem(last=False)
@@ -72,7 +79,7 @@ class InboundHandlers:
 
     async def _on_message(self, event: Any) -> None:
         source = event.Info.MessageSource
-        chat = receive.jid_str(source.Chat)
+        chat = jid_str(source.Chat)
         settings = self.ctx.settings
         if chat == STATUS_BROADCAST and not settings.readStatus:
             return
@@ -91,7 +98,7 @@ class InboundHandlers:
             return
         if self._duplicate(event.Info.ID):
             return
-        if record["messageType"] in MEDIA_TYPES and await self._wants_base64():
+        if record["messageType"] in MEDIA_TYPES and await webhook_wants_base64(self.ctx):
             media = await self._download(message)
             if media is not None:
                 record["message"]["base64"] = media
@@ -99,7 +106,7 @@ class InboundHandlers:
         await self.ctx.store.save_message(record)
         await self._touch_contact_and_chat(record)
         if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
-            self._spawn_quietly(self._mark_read(event))
+            self.session.spawn(self._mark_read(event))  # never holds up the next event
 
     async def _on_protocol_message(self, event: Any) -> None:
         revoked = receive.revoked_key(event)
@@ -134,34 +141,24 @@ class InboundHandlers:
         else:
             await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
 
-    async def _wants_base64(self) -> bool:
-        accessor = getattr(self.ctx, "webhook_base64", None)
-        if accessor is None:
-            return False
-        try:
-            return bool(await accessor())
-        except Exception:
-            return False
-
     async def _download(self, message: Any) -> str | None:
         for _attempt in range(2):  # upstream retries the download once
             try:
-                data = await self._call(self.client.download_any(message), limit=60)
+                data = await self.session.call(lambda client: client.download_any(message), limit=60)
                 return base64.b64encode(data).decode()
             except Exception as exc:
                 log.warning("instance %s: media download failed: %s", self.ctx.name, exc)
         return None
 
     async def _mark_read(self, event: Any) -> None:
-        from neonize.utils.enum import ReceiptType
+        from neonize.utils.enum import ReceiptType  # noqa: PLC0415
 
         source = event.Info.MessageSource
-        await self._call(
-            self.client.mark_read(event.Info.ID, chat=source.Chat, sender=source.Sender, receipt=ReceiptType.READ)
+        await self.session.call(
+            lambda client: client.mark_read(
+                event.Info.ID, chat=source.Chat, sender=source.Sender, receipt=ReceiptType.READ
+            )
         )
-
-    def _spawn_quietly(self, coro: Any) -> None:
-        self._spawn(coro)
 
     # --- receipts -----------------------------------------------------------------------------
 
@@ -205,12 +202,13 @@ class InboundHandlers:
             return
         caller = getattr(meta, "from")
         try:
-            await self._call(self.client.reject_call(caller, meta.callID))
+            await self.session.call(lambda client: client.reject_call(caller, meta.callID))
         except Exception as exc:
             log.warning("instance %s: call not rejected: %s", self.ctx.name, exc)
         if settings.msgCall:
+            text = settings.msgCall
             try:
-                await self._call(self.client.send_message(caller, settings.msgCall))
+                await self.session.call(lambda client: client.send_message(caller, text))
             except Exception as exc:
                 log.warning("instance %s: msgCall not sent: %s", self.ctx.name, exc)
 
@@ -251,13 +249,13 @@ class InboundHandlers:
 
     async def _on_picture(self, event: Any) -> None:
         """A contact or group changed (or removed) its picture → contacts.update with the new URL."""
-        jid = receive.jid_str(event.JID)
+        jid = jid_str(event.JID)
         if not jid or (jid.endswith("@g.us") and self.ctx.settings.groupsIgnore):
             return
         url: str | None = None
         if not event.Remove:
             try:
-                info = await self._call(self.client.get_profile_picture(event.JID), limit=10)
+                info = await self.session.call(lambda client: client.get_profile_picture(event.JID), limit=10)
                 url = (info.URL or None) if info is not None else None
             except Exception as exc:
                 log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
@@ -308,8 +306,6 @@ class InboundHandlers:
 
 def history_record(info: Any, instance_id: str) -> dict[str, Any] | None:
     """A waWeb `WebMessageInfo` of a history sync → the message record shape."""
-    from evolution_py.channels.whatsmeow.message_json import STATUS_NAMES, normalise, source_of
-
     if not info.HasField("message"):
         return None
     message, kind, context = normalise(proto_to_json(info.message))

@@ -1,4 +1,4 @@
-"""`/business/*` and `/chat/fetchBusinessProfile` on whatsmeow.
+"""`/business/*` and `/chat/fetchBusinessProfile` on WhatsApp Web.
 
 whatsmeow's user info carries the verified business name certificate, so "is this a business"
 is answered; the profile's description/email/website/category need whatsmeow's
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from evolution_py.channels.base import ChannelError
+from evolution_py.channels.base import ChannelError, InstanceContext
+from evolution_py.channels.capabilities import Business, Record
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsmeow.ops.common import error_text, jid_str, to_jid
-from evolution_py.channels.whatsmeow.ops.host import OpsMixin
-from evolution_py.channels.whatsmeow.ops.numbers import check_numbers
-from evolution_py.channels.whatsmeow.ops.unsupported import CATALOG, unsupported
+from evolution_py.channels.whatsapp_web.errors import CATALOG, CHANNEL_LABEL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
+from evolution_py.channels.whatsapp_web.numbers import check_numbers
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
 from evolution_py.dto.business import CatalogQuery
 
 
@@ -41,33 +42,41 @@ def business_profile(jid: str, name: str | None) -> dict[str, Any]:
     }
 
 
-async def user_info_of(client: Any, jid: str) -> Any:
+async def user_info_of(session: Session, jid: str) -> Any:
     """whatsmeow's UserInfo for one JID (None when whatsmeow has none)."""
-    infos = await client.get_user_info(to_jid(jid))
+    infos = await session.call(lambda client: client.get_user_info(to_jid(jid)))
     for item in infos:
         if jid_str(item.JID) == jid or len(infos) == 1:
             return item.UserInfo
     return None
 
 
-class BusinessOps(OpsMixin):
-    async def fetch_business_profile(self, number: str | None) -> dict[str, Any]:
-        self.require_open()
-        jid = create_jid(number) if number else (getattr(self, "owner_jid", None) or "")
+class BusinessFeature(Business):
+    label = CHANNEL_LABEL
+
+    def __init__(self, session: Session, ctx: InstanceContext) -> None:
+        self.session = session
+        self.ctx = ctx
+
+    async def fetch_business_profile(self, number: str | None) -> Record:
+        self.session.require_open()
+        jid = create_jid(number) if number else (self.session.owner_jid or "")
         try:
-            info = await user_info_of(self.client, jid)
+            info = await user_info_of(self.session, jid)
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error getting business profile", error_text(exc), status=500) from None
         name = verified_name(info)
         if info is None or not info.HasField("VerifiedName"):
-            checked = (await check_numbers(self.client, [number or jid]))[0]
+            checked = (await check_numbers(self.session, [number or jid]))[0]
             return {"isBusiness": False, "message": "Not is business profile", **checked}
         return business_profile(jid, name)
 
-    async def get_catalog(self, req: CatalogQuery) -> dict[str, Any]:
-        self.require_open()
+    async def get_catalog(self, req: CatalogQuery) -> Record:
+        self.session.require_open()
         raise unsupported("getCatalog", CATALOG)
 
-    async def get_collections(self, req: CatalogQuery) -> dict[str, Any]:
-        self.require_open()
+    async def get_collections(self, req: CatalogQuery) -> Record:
+        self.session.require_open()
         raise unsupported("getCollections", CATALOG)

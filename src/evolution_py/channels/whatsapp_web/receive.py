@@ -9,15 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evolution_py.channels.jid import user_part
-from evolution_py.channels.whatsmeow.message_json import normalise, proto_to_json, source_of
+from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.message_json import normalise, proto_to_json, source_of
 from evolution_py.events.event import iso_ms
-
-
-def jid_str(jid: Any) -> str:
-    """A neonize `JID` → `user@server`, without the device part (Baileys' `jidNormalizedUser`)."""
-    if jid is None or not jid.Server:
-        return ""
-    return f"{jid.User}@{jid.Server}" if jid.User else jid.Server
 
 
 def iso_utc(seconds: float) -> str:

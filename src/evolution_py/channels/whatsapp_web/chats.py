@@ -1,30 +1,28 @@
-"""The non-find `/chat/*` routes on whatsmeow: number check, read receipts, delete/edit for
-everyone, media download, presence, block. Archive and unread need app-state patches."""
+"""The non-find `/chat/*` routes on WhatsApp Web: number check, read receipts, delete/edit for
+everyone, presence, block. Archive and unread need app-state patches."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import mimetypes
 import time
 from typing import Any
 
-from neonize.proto.Neonize_pb2 import JID
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
 from neonize.utils.enum import BlocklistAction, ChatPresence, ChatPresenceMedia, Presence, ReceiptType
 
-from evolution_py.channels.base import ChannelError
+from evolution_py.channels.base import ChannelError, InstanceContext
+from evolution_py.channels.capabilities import Chats, Record, Records
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsmeow.ops.common import error_text, to_jid
-from evolution_py.channels.whatsmeow.ops.host import OpsMixin
-from evolution_py.channels.whatsmeow.ops.numbers import check_numbers
-from evolution_py.channels.whatsmeow.ops.proto_json import from_baileys_json, to_baileys_json
-from evolution_py.channels.whatsmeow.ops.unsupported import APP_STATE, unsupported
+from evolution_py.channels.whatsapp_web.errors import APP_STATE, CHANNEL_LABEL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.jids import EMPTY_JID, to_jid
+from evolution_py.channels.whatsapp_web.numbers import check_numbers
+from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json, to_baileys_json
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
 from evolution_py.dto.chat import (
     ArchiveChat,
     BlockStatus,
     DeleteMessage,
-    GetBase64,
     Key,
     MarkChatUnread,
     ReadMessages,
@@ -34,17 +32,6 @@ from evolution_py.dto.chat import (
 )
 from evolution_py.events import names
 
-EMPTY_JID = JID(User="", Server="", Device=0, RawAgent=0, Integrator=0, IsEmpty=True)
-
-# Media kinds upstream downloads, in its order (`TypeMediaMessage`), and wrappers it unwraps first.
-MEDIA_TYPES = ("imageMessage", "documentMessage", "audioMessage", "videoMessage", "stickerMessage", "ptvMessage")
-WRAPPERS = (
-    "ephemeralMessage",
-    "documentWithCaptionMessage",
-    "viewOnceMessage",
-    "viewOnceMessageV2",
-    "viewOnceMessageV2Extension",
-)
 EDITABLE = {"conversation", "extendedTextMessage", "imageMessage", "videoMessage"}
 
 
@@ -62,39 +49,7 @@ def read_batches(keys: list[Key]) -> list[tuple[str, list[str]]]:
     return list(batches.items())
 
 
-def unwrap(message: dict[str, Any]) -> dict[str, Any]:
-    for wrapper in WRAPPERS:
-        inner = message.get(wrapper)
-        if isinstance(inner, dict) and isinstance(inner.get("message"), dict):
-            message = inner["message"]
-    return message
-
-
-def media_part(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    if "messageContextInfo" in message and len(message) == 1:
-        raise ChannelError("The message is messageContextInfo")
-    for kind in MEDIA_TYPES:
-        if isinstance(message.get(kind), dict):
-            return kind, message[kind]
-    raise ChannelError("The message is not of the media type")
-
-
-def media_answer(kind: str, media: dict[str, Any], key_id: str, data: bytes) -> dict[str, Any]:
-    """upstream's `getBase64FromMediaMessage` answer for downloaded bytes."""
-    mimetype = media.get("mimetype")
-    ext = (mimetypes.guess_extension(str(mimetype).split(";")[0].strip()) or "").lstrip(".") if mimetype else ""
-    return {
-        "mediaType": kind,
-        "fileName": media.get("fileName") or f"{key_id}.{ext or 'bin'}",
-        "caption": media.get("caption"),
-        "size": {"fileLength": media.get("fileLength"), "height": media.get("height"), "width": media.get("width")},
-        "mimetype": mimetype,
-        "base64": base64.b64encode(data).decode(),
-        "buffer": None,
-    }
-
-
-def sent_record(chat: str, response: Any, fallback: dict[str, Any]) -> dict[str, Any]:
+def raw_sent_record(chat: str, response: Any, fallback: dict[str, Any]) -> Record:
     """A WebMessageInfo in protobuf-JSON form (upstream's "raw Baileys message")."""
     message = to_baileys_json(response.Message) if response.HasField("Message") else fallback
     stamp = int(response.Timestamp or time.time())
@@ -156,42 +111,60 @@ PRESENCE_CALLS: dict[str, tuple[str, Any]] = {
 }
 
 
-# --- the mixin ----------------------------------------------------------------------------------
+# --- the feature ---------------------------------------------------------------------------------
 
 
-class ChatOps(OpsMixin):
-    async def whatsapp_numbers(self, req: WhatsappNumbers) -> list[dict[str, Any]]:
-        self.require_open()
+class ChatsFeature(Chats):
+    label = CHANNEL_LABEL
+
+    def __init__(self, session: Session, ctx: InstanceContext, sender: Sender) -> None:
+        self.session = session
+        self.ctx = ctx
+        self.sender = sender
+
+    async def whatsapp_numbers(self, req: WhatsappNumbers) -> Records:
+        self.session.require_open()
         try:
-            return await check_numbers(self.client, req.numbers, self.ctx.store)
+            return await check_numbers(self.session, req.numbers, self.ctx.store)
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError(error_text(exc)) from None
 
-    async def mark_message_as_read(self, req: ReadMessages) -> dict[str, Any]:
-        self.require_open()
+    async def mark_message_as_read(self, req: ReadMessages) -> Record:
+        self.session.require_open()
         try:
             for chat, ids in read_batches(req.readMessages):
-                await self.client.mark_read(*ids, chat=to_jid(chat), sender=EMPTY_JID, receipt=ReceiptType.READ)
+                await self._mark_read(to_jid(chat), ids)
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Read messages fail", error_text(exc), status=500) from None
         return {"message": "Read messages", "read": "success"}
 
-    async def archive_chat(self, req: ArchiveChat) -> dict[str, Any]:
-        self.require_open()
+    async def _mark_read(self, chat: Any, ids: list[str]) -> None:
+        await self.session.call(
+            lambda client: client.mark_read(*ids, chat=chat, sender=EMPTY_JID, receipt=ReceiptType.READ)
+        )
+
+    async def archive_chat(self, req: ArchiveChat) -> Record:
+        self.session.require_open()
         raise unsupported("archiveChat", APP_STATE)
 
-    async def mark_chat_unread(self, req: MarkChatUnread) -> dict[str, Any]:
-        self.require_open()
+    async def mark_chat_unread(self, req: MarkChatUnread) -> Record:
+        self.session.require_open()
         raise unsupported("markChatUnread", APP_STATE)
 
-    async def delete_message_for_everyone(self, req: DeleteMessage) -> dict[str, Any]:
-        self.require_open()
+    async def delete_message_for_everyone(self, req: DeleteMessage) -> Record:
+        self.session.require_open()
         chat = create_jid(req.remoteJid)
         # whatsmeow marks the revoke "fromMe" when the sender is empty; an admin deleting someone
         # else's group message names that participant.
         sender = EMPTY_JID if req.fromMe else to_jid(req.participant or chat)
         try:
-            response = await self.client.revoke_message(to_jid(chat), sender, req.id)
+            response = await self.session.call(lambda client: client.revoke_message(to_jid(chat), sender, req.id))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error while deleting message for everyone", error_text(exc), status=500) from None
         await self.ctx.store.mark_deleted(req.id)
@@ -199,27 +172,10 @@ class ChatOps(OpsMixin):
         if req.participant:
             key["participant"] = req.participant
         await self.ctx.emit(names.MESSAGES_DELETE, key)
-        return sent_record(chat, response, revoke_fallback(req))
+        return raw_sent_record(chat, response, revoke_fallback(req))
 
-    async def get_base64_from_media_message(self, req: GetBase64) -> dict[str, Any]:
-        self.require_open()
-        ref = req.message
-        key_id = str(ref.key.get("id") or "")
-        record = {"message": ref.message} if ref.message else await self.ctx.store.find_message_by_key_id(key_id)
-        if not record or not isinstance(record.get("message"), dict):
-            raise ChannelError("Message not found")
-        kind, media = media_part(unwrap(record["message"]))
-        proto = from_baileys_json({kind: media}, Message())
-        try:
-            data = await self.client.download_any(proto)
-        except Exception as exc:
-            raise ChannelError(error_text(exc)) from None
-        if req.convertToMp4 and kind == "audioMessage":
-            raise ChannelError("Failed to convert audio to MP4")
-        return media_answer(kind, media, key_id, data)
-
-    async def update_message(self, req: UpdateMessage) -> dict[str, Any]:
-        self.require_open()
+    async def update_message(self, req: UpdateMessage) -> Record:
+        self.session.require_open()
         chat = create_jid(req.number or req.key.remoteJid)
         stored = await self.ctx.store.find_message_by_key_id(req.key.id)
         message_type = None
@@ -233,10 +189,13 @@ class ChatOps(OpsMixin):
             if (stored.get("key") or {}).get("remoteJid") != chat:
                 raise ChannelError("RemoteJid does not match")
         try:
-            response = await self.client.edit_message(to_jid(chat), req.key.id, edit_content(message_type, req.text))
+            content = edit_content(message_type, req.text)
+            response = await self.session.call(lambda client: client.edit_message(to_jid(chat), req.key.id, content))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error updating message", error_text(exc)) from None
-        record = sent_record(chat, response, edit_fallback(req, chat))
+        record = raw_sent_record(chat, response, edit_fallback(req, chat))
         edit = edited_protocol_message(record["message"])
         if edit is not None:
             await self.ctx.emit(names.SEND_MESSAGE_UPDATE, edit)
@@ -246,28 +205,49 @@ class ChatOps(OpsMixin):
             )
         return record
 
-    async def send_presence(self, req: SendPresence) -> dict[str, Any]:
-        self.require_open()
+    async def send_presence(self, req: SendPresence) -> Record:
+        self.session.require_open()
         kind, args = PRESENCE_CALLS[req.presence]
         chat = to_jid(create_jid(req.number))
         try:
             if kind == "chat":
-                await self.client.send_chat_presence(chat, *args)
+                await self.session.call(lambda client: client.send_chat_presence(chat, *args))
             else:
-                await self.client.send_presence(args)
+                await self.session.call(lambda client: client.send_presence(args))
             if req.delay and req.delay > 0:
                 await asyncio.sleep(min(req.delay, 120_000) / 1000)
             if kind == "chat":
-                await self.client.send_chat_presence(chat, *PRESENCE_CALLS["paused"][1])
+                paused = PRESENCE_CALLS["paused"][1]
+                await self.session.call(lambda client: client.send_chat_presence(chat, *paused))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError(error_text(exc)) from None
         return {"presence": req.presence}
 
-    async def update_block_status(self, req: BlockStatus) -> dict[str, Any]:
-        self.require_open()
+    async def update_block_status(self, req: BlockStatus) -> Record:
+        self.session.require_open()
         action = BlocklistAction.BLOCK if req.status == "block" else BlocklistAction.UNBLOCK
         try:
-            await self.client.update_blocklist(to_jid(create_jid(req.number)), action)
+            await self.session.call(lambda client: client.update_blocklist(to_jid(create_jid(req.number)), action))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error blocking user", error_text(exc), status=500) from None
         return {"block": "success"}
+
+    async def set_presence(self, presence: str) -> None:
+        """The account's own presence (`/instance/setPresence`)."""
+        self.session.require_open()
+        try:
+            if presence in ("available", "unavailable"):
+                value = Presence(presence.encode())
+                await self.session.call(lambda client: client.send_presence(value))
+            else:
+                # composing / recording / paused are chat states; upstream sends them account-wide,
+                # whatsmeow needs a chat, so the own JID is used.
+                await self.sender.chat_presence(self.session.owner_jid or "", presence)
+        except ChannelError:
+            raise
+        except Exception as exc:
+            raise ChannelError(str(exc)) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evolution_py.channels.whatsmeow.field_renames import baileys_name
+from evolution_py.channels.whatsapp_web.field_renames import baileys_name
 
 # google.protobuf `FieldDescriptor.TYPE_*` numbers (the .proto wire types), spelled out so that
 # importing this module does not load protobuf: channels that never connect stay light.

@@ -1,6 +1,6 @@
 """whatsmeow (waE2E) field name → Baileys (WAProto) field name, where they differ only by case.
 
-Generated from the steering repo's `shared/notes/whatsmeow-baileys-field-renames.json` (a field-number comparison of the
+Generated from `shared/notes/whatsmeow-baileys-field-renames.json` (a field-number comparison of the
 two .proto files). An explicit table, because a generic acronym rule gets `…CDNURL`/`…IDs` wrong and wrongly
 renames `deviceID`/`deviceAgentID`, which Baileys keeps."""
 

@@ -1,11 +1,13 @@
 """The `WHATSAPP-BAILEYS` channel on neonize: connection lifecycle (QR, pairing code, states, logout,
-restart, session resume, proxy, reconnect with backoff, a watchdog for silent sockets).
+restart, session resume, proxy, reconnect with backoff, a watchdog for silent sockets). What the
+channel can do is composed from feature objects (messages, media, chats, profile, groups, labels,
+calls, business, inbound) that share one `Session`, the only road to neonize.
 
 Rules that come from how neonize behaves (stack-facts §3):
 - Every Go call parks a thread of the default executor; during a stalled dial `stop()`,
-  `disconnect()` and `is_connected` block for up to ~60 s. So the API never awaits them without a
-  timeout, the state is tracked from events (never probed on a request path), and a stop that
-  does not finish in time is left running in the background.
+  `disconnect()` and `is_connected` block for up to ~60 s. So nothing awaits a Go call without a
+  timeout (`Session.call` / `Session.bounded`), the state is tracked from events (never probed on a
+  request path), and a stop that does not finish in time is left running in the background.
 - The connect task is never cancelled: neonize's cancel path calls Go `Stop()` on the event loop
   thread itself, which would freeze the loop during a stalled dial. Watchers await it shielded.
 - Handler exceptions vanish inside neonize, so each handler is wrapped and logs its failure.
@@ -21,13 +23,22 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
-from evolution_py.channels.whatsmeow import session as sessions
-from evolution_py.channels.whatsmeow import threads
-from evolution_py.channels.whatsmeow.inbound import InboundHandlers
-from evolution_py.channels.whatsmeow.ops import WhatsAppWebOps
-from evolution_py.channels.whatsmeow.receive import jid_str
-from evolution_py.channels.whatsmeow.send_media import MediaSender
+from evolution_py.channels.base import BaseChannel, ConnectionState, InstanceContext, QrCode
+from evolution_py.channels.whatsapp_web import device_store, threads
+from evolution_py.channels.whatsapp_web.business import BusinessFeature
+from evolution_py.channels.whatsapp_web.calls import CallsFeature
+from evolution_py.channels.whatsapp_web.chats import ChatsFeature
+from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL
+from evolution_py.channels.whatsapp_web.groups import GroupsFeature
+from evolution_py.channels.whatsapp_web.inbound import InboundFeature
+from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.labels import LabelsFeature
+from evolution_py.channels.whatsapp_web.media import MediaFeature
+from evolution_py.channels.whatsapp_web.messages import MessagesFeature
+from evolution_py.channels.whatsapp_web.profile import ProfileFeature
+from evolution_py.channels.whatsapp_web.receive import iso_utc
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, NeonizeClient, Session
 from evolution_py.config import Settings
 from evolution_py.events import names
 
@@ -38,34 +49,20 @@ QR_LIMIT_MESSAGE = "QR code limit reached, please login again"
 _SESSION_GONE_REASONS = {2, 4, 5}  # LOGGED_OUT, MAIN_DEVICE_GONE, UNKNOWN_LOGOUT
 
 
-class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel):
+class WhatsAppWebChannel(BaseChannel):
     integration = "WHATSAPP-BAILEYS"
-    label = "Baileys"
+    label = CHANNEL_LABEL
 
-    def __init__(self, ctx: Any, settings: Settings, client_factory: sessions.ClientFactory | None = None) -> None:
+    def __init__(
+        self, ctx: InstanceContext, settings: Settings, client_factory: device_store.ClientFactory | None = None
+    ) -> None:
         super().__init__(ctx)
-        # Every capability but the EVOLUTION-only inbound webhook is served by the mixed-in operations.
-        self.messaging = self.media = self.chats = self.profile = self.groups = self
-        self.labels = self.calls = self.business = self
         env = settings.env
-        self.client: Any = None
         self._settings = settings
-        self._client_factory = client_factory or sessions.resolve_client_factory(env.text("WHATSMEOW_CLIENT_FACTORY"))
-        self._session = sessions.session_path(settings.data_dir, ctx.instance_id)
-        self._state: ConnectionState = "close"
-        self._generation = 0
-        self._want_online = False
-        self._pair_number: str | None = None
-        self._pairing_code: str | None = None
-        self._qr_count = 0
-        self._dial_failures = 0
-        self._last_activity = time.monotonic()
-        self._profile_name: str | None = None
-        self._owner_jid: str | None = ctx.owner_jid if isinstance(getattr(ctx, "owner_jid", None), str) else None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._handler_lock = asyncio.Lock()
-        self._watchdog: asyncio.Task[None] | None = None
-        self._reconnect: asyncio.Task[None] | None = None
+        self._client_factory = client_factory or device_store.resolve_client_factory(
+            env.text("WHATSMEOW_CLIENT_FACTORY")
+        )
+        self._session_file = device_store.session_path(settings.data_dir, ctx.instance_id)
         # Timings (seconds); environment-tunable so tests and operators can shorten or lengthen them.
         self.backoff_base = env.number("WHATSMEOW_RECONNECT_BASE_SECONDS", 2.0)
         self.backoff_max = env.number("WHATSMEOW_RECONNECT_MAX_SECONDS", 300.0)
@@ -76,37 +73,67 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         # without a new QR for this long, a fresh QR session is started (upstream keeps refreshing
         # QR codes until QRCODE_LIMIT).
         self.qr_timeout = env.number("WHATSMEOW_QR_TIMEOUT_SECONDS", 75.0)
-        self._qr_timer: asyncio.Task[None] | None = None
         # A fresh pairing gives up after this many failed dials; a stored session keeps retrying.
         self.qr_dial_attempts = env.integer("WHATSMEOW_QR_DIAL_ATTEMPTS", 3, minimum=1)
+
+        self.session = Session(ctx, call_timeout=self.call_timeout)
+        owner = getattr(ctx, "owner_jid", None)
+        self.session.owner_jid = owner if isinstance(owner, str) else None
+        # What the channel can do: one feature object per capability, all over the same session.
+        sender = Sender(self.session, ctx)
+        self.messaging = messages = MessagesFeature(sender)
+        self.media = MediaFeature(self.session, ctx, sender)
+        self.chats = ChatsFeature(self.session, ctx, sender)
+        self.profile = ProfileFeature(self.session, ctx)
+        self.groups = GroupsFeature(self.session, ctx, messages)
+        self.labels = LabelsFeature(self.session, ctx)
+        self.calls = CallsFeature()
+        self.business = BusinessFeature(self.session, ctx)
+        self._inbound = InboundFeature(self.session, ctx)  # WhatsApp events; `self.inbound` is the HTTP webhook
+
+        self._want_online = False
+        self._pair_number: str | None = None
+        self._pairing_code: str | None = None
+        self._qr_count = 0
+        self._dial_failures = 0
+        self._last_activity = time.monotonic()
+        self._profile_name: str | None = None
+        self._handler_lock = asyncio.Lock()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._reconnect: asyncio.Task[None] | None = None
+        self._qr_timer: asyncio.Task[None] | None = None
 
     # --- what the API reads -------------------------------------------------------------------
 
     @property
     def state(self) -> ConnectionState:
-        return self._state
+        return self.session.state
 
     @property
     def owner_jid(self) -> str | None:
-        return self._owner_jid
+        return self.session.owner_jid
+
+    @property
+    def client(self) -> NeonizeClient | None:
+        """The current neonize client (None between clients); features reach it only via the session."""
+        return self.session.client
 
     def require_open(self) -> None:
-        if self._state != "open" or self.client is None:
-            raise ChannelError(f'The "{self.ctx.name}" instance is not connected', status=400)
+        self.session.require_open()
 
     # --- Channel protocol ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        if await asyncio.to_thread(sessions.has_session, self._session):
+        if await asyncio.to_thread(device_store.has_session, self._session_file):
             self._want_online = True
             await self._open_client()
 
     async def connect(self, number: str | None = None) -> QrCode | None:
-        if self._state == "open":
+        if self.session.state == "open":
             return None
-        if self._state == "connecting":
+        if self.session.state == "connecting":
             return self._qrcode
-        self._state = "connecting"  # before any await: a second connect meanwhile must not dial again
+        self.session.state = "connecting"  # before any await: a second connect meanwhile must not dial again
         self._want_online = True
         self._qr_count = 0
         self._dial_failures = 0
@@ -117,61 +144,44 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         return self._qrcode
 
     async def logout(self) -> None:
-        client = self.client
-        paired = self._state == "open" or await asyncio.to_thread(sessions.has_session, self._session)
+        client = self.session.client
+        paired = self.session.state == "open" or await asyncio.to_thread(device_store.has_session, self._session_file)
         self._want_online = False
         self._retire_client()
         if client is not None:
             if paired:  # nothing to revoke on WhatsApp before a device was linked
                 try:
-                    await asyncio.wait_for(asyncio.shield(self._spawn(client.logout())), self.logout_timeout)
+                    await self.session.bounded(client.logout(), self.logout_timeout)
                 except Exception as exc:  # offline, stalled, or the session was already revoked
                     log.warning("instance %s: logout on WhatsApp failed: %r", self.ctx.name, exc)
             await self._stop_client(client)
-        await asyncio.to_thread(sessions.remove_session, self._session)
+        await asyncio.to_thread(device_store.remove_session, self._session_file)
         await self._closed(401, emit_logout=True)
 
     async def restart(self) -> None:
-        client = self.client
+        client = self.session.client
         self._retire_client()
         await self._stop_client(client)
         self._want_online = True
         await self._open_client()
 
     async def close(self) -> None:
-        client = self.client
+        client = self.session.client
         self._want_online = False
         self._retire_client()
-        self._state = "close"
+        self.session.state = "close"
         await self._stop_client(client, wait=3.0)
 
     async def delete_session(self) -> None:
         self._want_online = False
         self._retire_client()
-        await asyncio.to_thread(sessions.remove_session, self._session)
-
-    async def set_presence(self, presence: str) -> None:
-        self.require_open()
-        from neonize.utils.enum import Presence
-
-        try:
-            if presence in ("available", "unavailable"):
-                await self._call(self.client.send_presence(Presence(presence.encode())))
-            else:
-                # composing / recording / paused are chat states; upstream sends them account-wide,
-                # whatsmeow needs a chat, so the own JID is used.
-                await self._chat_presence(self._owner_jid or "", presence)
-        except ChannelError:
-            raise
-        except Exception as exc:
-            raise ChannelError(str(exc)) from None
+        await asyncio.to_thread(device_store.remove_session, self._session_file)
 
     # --- client lifecycle ---------------------------------------------------------------------
 
     def _retire_client(self) -> None:
         """Forget the current client: its late events are ignored from now on."""
-        self._generation += 1
-        self.client = None
+        self.session.retire()
         for task in (self._watchdog, self._reconnect, self._qr_timer):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
@@ -179,31 +189,32 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _open_client(self) -> None:
         self._retire_client()
-        generation = self._generation
-        await asyncio.to_thread(sessions.ensure_dir, self._session)
-        device = sessions.DeviceOptions(
+        generation = self.session.generation
+        await asyncio.to_thread(device_store.ensure_dir, self._session_file)
+        device = device_store.DeviceOptions(
             self._settings.session_phone_client, self._settings.session_phone_name, self.ctx.settings.syncFullHistory
         )
         # The Go side keys clients by uuid: one per client object, so a stop still blocked in a stalled
         # dial never collides with its replacement.
-        client = self._client_factory(str(self._session), f"{self.ctx.instance_id}#{generation}", device)
-        self.client = client
+        client = self._client_factory(str(self._session_file), f"{self.ctx.instance_id}#{generation}", device)
+        self.session.client = client
         self._register(client, generation)
         await self._set_state("connecting")
         proxy = self._proxy_settings()
         try:
+            # no Go call yet: neonize only schedules the task that runs the blocking `Neonize()` dial
             task = await client.connect(proxy)
         except Exception as exc:
             log.warning("instance %s: could not start the connection: %s", self.ctx.name, exc)
             await self._dial_failed(generation)
             return
-        self._spawn(self._watch_dial(generation, task))
+        self.session.spawn(self._watch_dial(generation, task))
 
     def _proxy_settings(self) -> Any:
         url = self.ctx.proxy.url()
         if url is None:
             return None
-        from neonize._binder import ProxySettings
+        from neonize._binder import ProxySettings  # noqa: PLC0415 - neonize loads with the first client
 
         return ProxySettings(proxy_address=url)
 
@@ -220,9 +231,9 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
             failed = True
         finally:
             threads.client_stopped()
-        if generation != self._generation or not self._want_online:
+        if generation != self.session.generation or not self._want_online:
             return
-        if failed or self._state != "open":
+        if failed or self.session.state != "open":
             await self._dial_failed(generation)
         else:
             # the client stopped on its own while we wanted it online
@@ -230,7 +241,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _dial_failed(self, generation: int) -> None:
         self._dial_failures += 1
-        resumable = await asyncio.to_thread(sessions.has_session, self._session)
+        resumable = await asyncio.to_thread(device_store.has_session, self._session_file)
         if not resumable and self._dial_failures >= self.qr_dial_attempts:
             log.warning("instance %s: giving up after %d failed dials", self.ctx.name, self._dial_failures)
             self._want_online = False
@@ -240,12 +251,12 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         await self._schedule_reconnect(generation)
 
     async def _schedule_reconnect(self, generation: int) -> None:
-        if generation != self._generation:
+        if generation != self.session.generation:
             return
         delay = self.backoff_delay(self._dial_failures)
         log.info("instance %s: reconnecting in %.1f s", self.ctx.name, delay)
-        client = self.client
-        self._reconnect = self._spawn(self._reconnect_after(generation, client, delay))
+        client = self.session.client
+        self._reconnect = self.session.spawn(self._reconnect_after(generation, client, delay))
 
     def backoff_delay(self, failures: int) -> float:
         """Exponential with ±50 % jitter, so many instances that lost the network do not redial together."""
@@ -254,42 +265,27 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _reconnect_after(self, generation: int, client: Any, delay: float) -> None:
         await asyncio.sleep(delay)
-        if generation != self._generation or not self._want_online:
+        if generation != self.session.generation or not self._want_online:
             return
         self._reconnect = None
         await self._stop_client(client)
-        if generation == self._generation and self._want_online:
+        if generation == self.session.generation and self._want_online:
             await self._open_client()
 
-    async def _stop_client(self, client: Any, wait: float = 5.0) -> None:
+    async def _stop_client(self, client: NeonizeClient | None, wait: float = 5.0) -> None:
         if client is None:
             return
-        stopping = self._spawn(client.stop())
         try:
-            await asyncio.wait_for(asyncio.shield(stopping), wait)
-        except TimeoutError:
+            await self.session.bounded(client.stop(), wait)
+        except CallTimedOut:  # the stop goes on in the background
             log.warning("instance %s: client stop is blocked (stalled dial); left in the background", self.ctx.name)
         except Exception as exc:
             log.warning("instance %s: client stop failed: %s", self.ctx.name, exc)
 
-    def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_task_error)
-        return task
-
-    async def _call(self, coro: Awaitable[Any], limit: float | None = None) -> Any:
-        """A Go call on a request path: bounded, so a stalled socket answers an error, not a hang."""
-        try:
-            return await asyncio.wait_for(asyncio.shield(self._spawn(coro)), limit or self.call_timeout)
-        except TimeoutError:
-            raise ChannelError("WhatsApp did not answer in time", status=400) from None
-
     # --- states -------------------------------------------------------------------------------
 
     async def _set_state(self, state: ConnectionState, status_reason: int = 200) -> None:
-        self._state = state
+        self.session.state = state
         await self.ctx.update_connection(state)
         await self.ctx.emit(
             names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": state, "statusReason": status_reason}
@@ -297,7 +293,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _closed(self, reason: int, *, emit_logout: bool = False) -> None:
         """Final close (upstream: status.instance → logout.instance → connection.update close)."""
-        self._state = "close"
+        self.session.state = "close"
         self._qrcode = QrCode()
         await self.ctx.update_connection("close", reason_code=reason, reason=f'{{"statusCode":{reason}}}')
         await self.ctx.emit(
@@ -319,14 +315,14 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
     # --- handler registration -----------------------------------------------------------------
 
     def _register(self, client: Any, generation: int) -> None:
-        from neonize.aioze import events as ev
+        from neonize.aioze import events as ev  # noqa: PLC0415
 
         def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
                 # neonize posts each event as its own coroutine; the lock (FIFO) keeps them in arrival
                 # order, so a receipt never overtakes the message it is about.
                 async with self._handler_lock:
-                    if generation != self._generation:
+                    if generation != self.session.generation:
                         return
                     self._last_activity = time.monotonic()
                     try:
@@ -348,7 +344,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
             ev.KeepAliveTimeoutEv: self._on_keepalive_timeout,
             ev.ClientOutdatedEv: self._on_client_outdated,
         }
-        for event_type, handler in {**lifecycle, **self.inbound_handlers(ev)}.items():
+        for event_type, handler in {**lifecycle, **self._inbound.handlers(ev)}.items():
             client.event(event_type)(guarded(handler))
 
     # --- lifecycle events ---------------------------------------------------------------------
@@ -361,16 +357,16 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
             return
         if self._pair_number and self._pairing_code is None:
             self._pairing_code = await self._request_pairing_code(self._pair_number)
-        from evolution_py.channels.whatsmeow.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
+        from evolution_py.channels.whatsapp_web.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
 
-        generation = self._generation
+        generation = self.session.generation
         picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
-        if generation != self._generation:
+        if generation != self.session.generation:
             return  # the client was replaced while the picture was drawn
         self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
         if self._qr_timer is not None:
             self._qr_timer.cancel()
-        self._qr_timer = self._spawn(self._qr_expired(self._generation))
+        self._qr_timer = self.session.spawn(self._qr_expired(self.session.generation))
         await self.ctx.emit(
             names.QRCODE_UPDATED,
             {"qrcode": {"instance": self.ctx.name, "pairingCode": self._pairing_code, "code": code, "base64": picture}},
@@ -378,11 +374,11 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _qr_expired(self, generation: int) -> None:
         await asyncio.sleep(self.qr_timeout)
-        if generation != self._generation or self._state != "connecting" or not self._want_online:
+        if generation != self.session.generation or self.session.state != "connecting" or not self._want_online:
             return
         log.info("instance %s: no new QR code for %.0f s; starting a new QR session", self.ctx.name, self.qr_timeout)
         self._qr_timer = None
-        client = self.client
+        client = self.session.client
         self._retire_client()
         await self._stop_client(client)
         if self._want_online:
@@ -392,14 +388,14 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         from neonize.utils.enum import ClientName
 
         try:
-            code = await self._call(self.client.PairPhone(number, True, ClientName.LINUX))
+            code = await self.session.call(lambda client: client.PairPhone(number, True, ClientName.LINUX))
             return str(code)
         except Exception as exc:
             log.warning("instance %s: pairing code request failed: %s", self.ctx.name, exc)
             return None
 
     async def _qr_limit_reached(self) -> None:
-        client = self.client
+        client = self.session.client
         self._want_online = False
         self._retire_client()
         await self.ctx.emit(names.QRCODE_UPDATED, {"message": QR_LIMIT_MESSAGE, "statusCode": 500})
@@ -409,19 +405,19 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
                 "instance": self.ctx.name,
                 "state": "refused",
                 "statusReason": 428,
-                "wuid": self._owner_jid,
+                "wuid": self.session.owner_jid,
                 "profileName": self._profile_name,
                 "profilePictureUrl": None,
             },
         )
-        self._state = "close"
+        self.session.state = "close"
         self._qrcode = QrCode()
         await self.ctx.update_connection("close")
-        self._spawn(self._stop_client(client))
+        self.session.spawn(self._stop_client(client))
 
     async def _on_pair_status(self, event: Any) -> None:
         if int(event.Status) == 2 and event.ID.User:
-            self._owner_jid = jid_str(event.ID)
+            self.session.owner_jid = jid_str(event.ID)
             self._profile_name = event.BusinessName or self._profile_name
 
     async def _on_connected(self, _event: Any) -> None:
@@ -431,27 +427,26 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         self._dial_failures = 0
         self._qr_count = 0
         self._qrcode = QrCode()
-        client = self.client
-        generation = self._generation
+        generation = self.session.generation
         try:
-            me = await self._call(client.get_me(), limit=5)
+            me = await self.session.call(lambda client: client.get_me(), limit=5)
             if me.JID.User:
-                self._owner_jid = jid_str(me.JID)
+                self.session.owner_jid = jid_str(me.JID)
             self._profile_name = me.PushName or self._profile_name
         except Exception as exc:
             log.warning("instance %s: could not read the own device: %s", self.ctx.name, exc)
-        picture = await self._profile_picture_url(self._owner_jid)
-        if generation != self._generation:
+        picture = await self._profile_picture_url(self.session.owner_jid)
+        if generation != self.session.generation:
             return  # replaced (restart, logout, close) while we asked who we are
-        self._state = "open"
+        self.session.state = "open"
         await self.ctx.update_connection(
-            "open", owner_jid=self._owner_jid, profile_name=self._profile_name, profile_pic_url=picture
+            "open", owner_jid=self.session.owner_jid, profile_name=self._profile_name, profile_pic_url=picture
         )
         await self.ctx.emit(
             names.CONNECTION_UPDATE,
             {
                 "instance": self.ctx.name,
-                "wuid": self._owner_jid,
+                "wuid": self.session.owner_jid,
                 "profileName": self._profile_name,
                 "profilePictureUrl": picture,
                 "state": "open",
@@ -459,9 +454,9 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
             },
         )
         await self._apply_online_setting()
-        generation = self._generation
+        generation = self.session.generation
         if self._watchdog is None or self._watchdog.done():
-            self._watchdog = self._spawn(self._watch_silence(generation))
+            self._watchdog = self.session.spawn(self._watch_silence(generation))
 
     async def _profile_picture_url(self, jid: str | None) -> str | None:
         if not jid:
@@ -470,7 +465,7 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
         try:
             user, server = jid.split("@", 1)
-            info = await self._call(self.client.get_profile_picture(build_jid(user, server)), limit=5)
+            info = await self.session.call(lambda client: client.get_profile_picture(build_jid(user, server)), limit=5)
             return (info.URL or None) if info is not None else None
         except Exception:
             return None
@@ -480,13 +475,13 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
         presence = Presence.AVAILABLE if self.ctx.settings.alwaysOnline else Presence.UNAVAILABLE
         try:
-            await self._call(self.client.send_presence(presence), limit=5)
+            await self.session.call(lambda client: client.send_presence(presence), limit=5)
         except Exception as exc:
             log.debug("instance %s: presence not sent: %s", self.ctx.name, exc)
 
     async def _on_disconnected(self, _event: Any) -> None:
         # whatsmeow reconnects on its own after a dropped socket; report it truthfully meanwhile.
-        if self._want_online and self._state == "open":
+        if self._want_online and self.session.state == "open":
             await self._set_state("connecting")
 
     async def _on_logged_out(self, event: Any) -> None:
@@ -508,10 +503,10 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         await self._stop_for_good(405)
 
     async def _stop_for_good(self, reason: int) -> None:
-        client = self.client
+        client = self.session.client
         self._want_online = False
         self._retire_client()
-        self._spawn(self._stop_client(client))
+        self.session.spawn(self._stop_client(client))
         await self._closed(reason)
 
     async def _on_stream_replaced(self, _event: Any) -> None:
@@ -519,12 +514,12 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
         await self._stop_for_good(440)
 
     async def _session_ended(self, reason: int) -> None:
-        client = self.client
+        client = self.session.client
         self._want_online = False
         self._retire_client()
-        self._spawn(self._stop_client(client))
+        self.session.spawn(self._stop_client(client))
         if reason == 401:
-            await asyncio.to_thread(sessions.remove_session, self._session)
+            await asyncio.to_thread(device_store.remove_session, self._session_file)
         await self._closed(reason, emit_logout=reason == 401)
 
     async def _on_keepalive_timeout(self, event: Any) -> None:
@@ -534,25 +529,27 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
 
     async def _watch_silence(self, generation: int) -> None:
         """An instance that says `open` while nothing arrives is probed, and reconnected if dead."""
-        while generation == self._generation and self._want_online:
+        while generation == self.session.generation and self._want_online:
             await asyncio.sleep(self.watchdog_seconds / 3)
-            if generation != self._generation or self._state != "open":
+            if generation != self.session.generation or self.session.state != "open":
                 continue
             if time.monotonic() - self._last_activity < self.watchdog_seconds:
                 continue
+            probed = self.session.client
             alive = False
-            try:
-                alive = bool(await asyncio.wait_for(asyncio.shield(self._spawn(_awaitable(self.client))), 10))
-            except Exception:
-                alive = False
-            if generation != self._generation:
+            if probed is not None:
+                try:
+                    alive = bool(await self.session.bounded(_is_connected(probed), 10))
+                except Exception:  # no answer, or an error: both mean "not connected"
+                    alive = False
+            if generation != self.session.generation:
                 return
             if alive:
                 self._last_activity = time.monotonic()
                 continue
             log.warning("instance %s: open but silent and not connected; reconnecting", self.ctx.name)
             self._watchdog = None
-            client = self.client
+            client = self.session.client
             await self._set_state("connecting")
             self._retire_client()
             await self._stop_client(client)
@@ -561,20 +558,10 @@ class WhatsmeowChannel(InboundHandlers, MediaSender, WhatsAppWebOps, BaseChannel
             return
 
 
-async def _awaitable(client: Any) -> Any:
+async def _is_connected(client: NeonizeClient) -> Any:
     # neonize's `is_connected` is a property that returns an awaitable
     return await client.is_connected
 
 
-def _log_task_error(task: asyncio.Task[Any]) -> None:
-    if task.cancelled():
-        return
-    exc = task.exception()
-    if exc is not None and not isinstance(exc, ChannelError):
-        log.debug("background task failed: %r", exc)
-
-
 def _now_iso() -> str:
-    from evolution_py.channels.whatsmeow.receive import iso_utc
-
     return iso_utc(time.time())

@@ -1,4 +1,4 @@
-"""Profile and privacy routes of `/chat/*` on whatsmeow (own name, status, picture, privacy;
+"""Profile and privacy routes of `/chat/*` on WhatsApp Web (own name, status, picture, privacy;
 another number's picture and profile)."""
 
 from __future__ import annotations
@@ -7,13 +7,16 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from evolution_py.channels.base import ChannelError
+from evolution_py.channels.base import ChannelError, InstanceContext
+from evolution_py.channels.capabilities import Profile, Record
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsmeow.ops.business import user_info_of, verified_name
-from evolution_py.channels.whatsmeow.ops.common import error_text, jid_str, load_media, to_jid, to_jpeg
-from evolution_py.channels.whatsmeow.ops.host import OpsMixin
-from evolution_py.channels.whatsmeow.ops.numbers import check_numbers
-from evolution_py.channels.whatsmeow.ops.unsupported import PICTURE_REMOVAL, unsupported
+from evolution_py.channels.whatsapp_web.business import user_info_of, verified_name
+from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, PICTURE_REMOVAL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
+from evolution_py.channels.whatsapp_web.media_files import to_jpeg
+from evolution_py.channels.whatsapp_web.media_loader import load_media, picture_wording
+from evolution_py.channels.whatsapp_web.numbers import check_numbers
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
 from evolution_py.dto.chat import PrivacySettings
 
 # whatsmeow's PrivacySettings enum (neonize proto) → the wire value Baileys/upstream show.
@@ -46,35 +49,41 @@ def privacy_calls(req: PrivacySettings) -> list[tuple[WireValue, WireValue]]:
     return [(WireValue(name), WireValue(getattr(req, field))) for field, (_, name) in PRIVACY_FIELDS.items()]
 
 
-class ProfileOps(OpsMixin):
-    async def fetch_profile_picture_url(self, number: str | None) -> dict[str, Any]:
-        self.require_open()
-        jid = create_jid(number) if number else (getattr(self, "owner_jid", None) or "")
+class ProfileFeature(Profile):
+    label = CHANNEL_LABEL
+
+    def __init__(self, session: Session, ctx: InstanceContext) -> None:
+        self.session = session
+        self.ctx = ctx
+
+    async def fetch_profile_picture_url(self, number: str | None) -> Record:
+        self.session.require_open()
+        jid = create_jid(number) if number else (self.session.owner_jid or "")
         try:
-            picture = await self.client.get_profile_picture(to_jid(jid))
+            picture = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)))
             url = picture.URL or None if picture is not None else None
-        except Exception:
+        except Exception:  # no picture, a private one, or no answer: upstream shows null
             url = None
         return {"wuid": jid, "profilePictureUrl": url}
 
-    async def fetch_profile(self, number: str | None) -> dict[str, Any]:
-        self.require_open()
+    async def fetch_profile(self, number: str | None) -> Record:
+        self.session.require_open()
         own_name: str | None = None
         if number:
             jid = create_jid(number)
         else:
             # Own profile: upstream reads its instance row; whatsmeow's device store has the same.
-            me = await self.client.get_me()
+            me = await self.session.call(lambda client: client.get_me())
             own_name = me.PushName or None
-            jid = getattr(self, "owner_jid", None) or jid_str(me.JID) or ""
-        checked = (await check_numbers(self.client, [jid]))[0]
+            jid = self.session.owner_jid or jid_str(me.JID)
+        checked = (await check_numbers(self.session, [jid]))[0]
         if not checked["exists"]:
             raise ChannelError({"jid": checked["jid"], "exists": False, "number": checked["number"]}, status=400)
         jid = checked["jid"]
         try:
-            info = await user_info_of(self.client, jid)
+            info = await user_info_of(self.session, jid)
             picture = (await self.fetch_profile_picture_url(jid))["profilePictureUrl"]
-        except Exception:
+        except Exception:  # as upstream: a profile it cannot read is answered empty, not as an error
             return {"wuid": jid, "name": None, "picture": None, "status": None, "os": None, "isBusiness": False}
         business = info is not None and info.HasField("VerifiedName")
         name = verified_name(info) if business else checked.get("name")
@@ -83,58 +92,65 @@ class ProfileOps(OpsMixin):
             "name": name if number else (own_name or name),
             "numberExists": True,
             "picture": picture,
-            "status": (info.Status if info is not None else None) if number else self_state(self),
+            # Own profile: upstream reports the instance's connection status there.
+            "status": (info.Status if info is not None else None) if number else self.session.state,
             "isBusiness": business,
             "email": None,
             "description": None,
             "website": None,
         }
 
-    async def update_profile_name(self, name: str) -> dict[str, Any]:
-        self.require_open()
+    async def update_profile_name(self, name: str) -> Record:
+        self.session.require_open()
         try:
-            await self.client.set_profile_name(name)
+            await self.session.call(lambda client: client.set_profile_name(name))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error updating profile name", error_text(exc), status=500) from None
         return {"update": "success"}
 
-    async def update_profile_status(self, status: str) -> dict[str, Any]:
-        self.require_open()
+    async def update_profile_status(self, status: str) -> Record:
+        self.session.require_open()
         try:
-            await self.client.set_status_message(status)
+            await self.session.call(lambda client: client.set_status_message(status))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error updating profile status", error_text(exc), status=500) from None
         return {"update": "success"}
 
-    async def update_profile_picture(self, picture: str | None) -> dict[str, Any]:
-        self.require_open()
+    async def update_profile_picture(self, picture: str | None) -> Record:
+        self.session.require_open()
         try:
-            raw = await load_media(picture or "", what="picture", proxy=self.ctx.proxy.url())
-            await self.client.set_profile_photo(await asyncio.to_thread(to_jpeg, raw))
+            loaded = await load_media(picture or "", wording=picture_wording("picture"), proxy=self.ctx.proxy.url())
+            jpeg = await asyncio.to_thread(to_jpeg, loaded.data)
+            await self.session.call(lambda client: client.set_profile_photo(jpeg))
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error updating profile picture", error_text(exc), status=500) from None
         return {"update": "success"}
 
-    async def remove_profile_picture(self) -> dict[str, Any]:
-        self.require_open()
+    async def remove_profile_picture(self) -> Record:
+        self.session.require_open()
         raise unsupported("removeProfilePicture", PICTURE_REMOVAL)
 
     async def fetch_privacy_settings(self) -> dict[str, str]:
-        self.require_open()
-        return privacy_dict(await self.client.get_privacy_settings())
+        self.session.require_open()
+        return privacy_dict(await self.session.call(lambda client: client.get_privacy_settings()))
 
-    async def update_privacy_settings(self, req: PrivacySettings) -> dict[str, Any]:
-        self.require_open()
+    async def _set_privacy(self, name: WireValue, value: WireValue) -> None:
+        await self.session.call(lambda client: client.set_privacy_setting(name, value))
+
+    async def update_privacy_settings(self, req: PrivacySettings) -> Record:
+        self.session.require_open()
         try:
             for name, value in privacy_calls(req):
-                await self.client.set_privacy_setting(name, value)
+                await self._set_privacy(name, value)
+        except CallTimedOut:
+            raise
         except Exception as exc:
             raise ChannelError("Error updating privacy settings", error_text(exc), status=500) from None
         data = {field: getattr(req, field) for field in PRIVACY_FIELDS}
         return {"update": "success", "data": data}
-
-
-def self_state(host: Any) -> str | None:
-    """Own profile: upstream reports the instance's connection status there."""
-    state = getattr(host, "state", None)
-    return state if isinstance(state, str) else None

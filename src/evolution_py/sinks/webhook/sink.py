@@ -144,10 +144,12 @@ class WebhookSink:
                 asyncio.timeout(self.config.request_timeout),
                 self._session.post(delivery.target, data=body, headers=headers, auto_decompress=False) as response,
             ):
-                answer = await read_prefix(response)
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
                 encoding = response.headers.get("Content-Encoding")
+                # A 2xx is an acknowledgement whatever its body says: nothing of it is read (an
+                # answer received whole keeps its connection for the next request, else it closes).
+                answer = b"" if 200 <= status < 300 else await read_prefix(response)
         except TimeoutError:
             raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
         except aiohttp.ClientError as exc:

@@ -201,7 +201,7 @@ class Outbox:
         for delivery in deliveries:
             try:
                 rows.append(new_row(delivery, now))
-            except (TypeError, msgspec.EncodeError):
+            except (TypeError, ValueError, msgspec.EncodeError):
                 # A sink bug (options that are not JSON) must not cost the other sinks their event.
                 delivery.id = ""
                 log.exception(

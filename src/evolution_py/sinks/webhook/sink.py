@@ -20,11 +20,12 @@ from evolution_py import __version__
 from evolution_py.events.event import Event
 from evolution_py.events.names import event_key, kebab_suffix
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.answers import failure_reason, read_prefix
+from evolution_py.sinks.answers import REASON_CHARS, failure_reason, read_prefix
 from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.webhook.config import HTTP_URL, WebhookConfig
 from evolution_py.sinks.webhook.guard import private_destination
 from evolution_py.sinks.webhook.signing import jwt_hs256, standard_signature
+from evolution_py.store.safe_text import short_reason
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ class WebhookSink:
         except TimeoutError:
             raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
         except aiohttp.ClientError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+            # Parse errors quote what the receiver sent (a bad status line, a header): one short line.
+            raise DeliveryError(short_reason(f"{type(exc).__name__}: {exc}".encode(), REASON_CHARS)) from None
         except ValueError as exc:
             # A request aiohttp refuses to build (a header a row stored before it was validated,
             # an URL it cannot parse) will never succeed: dead-letter it with the reason.

@@ -9,6 +9,7 @@ moment an event counts as accepted.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
@@ -17,10 +18,11 @@ from typing import Any
 import msgspec
 from sqlalchemy import Table, select, update
 
-from evolution_py.events.outbox_sql import OutboxSql
+from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.sinks.base import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery, utcnow
+from evolution_py.store.safe_text import safe_json, safe_text
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,9 @@ MAX_BATCH = 2000
 # Outcomes (acks, retries, dead letters) nobody waits for linger this long to share a transaction;
 # a publish cuts the wait short. A crash in this window only means a re-delivery, never a loss.
 OUTCOME_LINGER = 0.05
+
+# `lastError` is made safe and cut to this many characters (sinks keep their reasons far shorter).
+MAX_ERROR = 2000
 
 _T: Table = EventDelivery.__table__  # type: ignore[assignment]
 
@@ -67,18 +72,18 @@ _Op = _Insert | _Ack | _Retry | _Dead | _Flush
 
 def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
     """The outbox row (in `outbox_sql.COLUMNS` order) of a freshly planned delivery; gives the
-    delivery its row id."""
+    delivery its row id. This is where everything the bus stores is made safe for both databases."""
     delivery.id = os.urandom(16).hex()
+    payload = _payload(delivery)
     event = delivery.event
-    payload = _encoder.encode(delivery).decode()
     return (
         delivery.id,
-        event.id,
-        event.event,
-        event.instance_id,
-        event.instance,
-        delivery.sink,
-        delivery.target,
+        safe_text(event.id, 32),
+        safe_text(event.event, 100),
+        safe_text(event.instance_id),
+        safe_text(event.instance, 255),
+        safe_text(delivery.sink, 50),
+        safe_text(delivery.target),
         payload,
         "pending",
         0,
@@ -87,6 +92,56 @@ def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
         now,
         None,
     )
+
+
+def _payload(delivery: Delivery) -> str:
+    """The delivery as JSON text. Outside text in it (a message with a NUL, a push name with a lone
+    surrogate) is cleaned in the delivery itself, so that what is sent now is what a retry or a
+    replay sends later. The check costs one substring search on the encoded text."""
+    try:
+        payload: str | None = _encoder.encode(delivery).decode()
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 for it
+        payload = None
+    if payload is None or "\\u0000" in payload:
+        _make_safe(delivery)
+        payload = _encoder.encode(delivery).decode()
+    return payload
+
+
+def _make_safe(struct: msgspec.Struct) -> None:
+    for name in struct.__struct_fields__:
+        value = getattr(struct, name)
+        if isinstance(value, msgspec.Struct):
+            _make_safe(value)
+        else:
+            setattr(struct, name, safe_json(value))
+
+
+def _fail(owners: dict[str, _Insert], rows: list[tuple[Any, ...]], failure: Exception) -> None:
+    for row in rows:
+        op = owners.get(row[0])
+        if op is not None and not op.future.done():
+            op.future.set_exception(failure)
+
+
+def _describe(exc: Exception) -> str:
+    """An exception for a log line, without the values it may quote: drivers quote the offending
+    argument (asyncpg: "invalid input for query argument $8 ...: '<the payload>'"), and a payload
+    can carry secrets (headers, tokens). PostgreSQL errors are named by their SQLSTATE instead."""
+    if isinstance(exc, UnicodeError):
+        return f"{type(exc).__name__}: {getattr(exc, 'reason', '')}"
+    sqlstate = getattr(exc, "sqlstate", None)
+    if sqlstate:
+        return f"{type(exc).__name__} (SQLSTATE {sqlstate})"
+    if isinstance(exc, ValueError):
+        return type(exc).__name__
+    # Connection and SQLite errors name an address, a constraint or a state, not a value.
+    first = safe_text(str(exc)).partition("\n")[0]
+    return f"{type(exc).__name__}: {first[:200]}"
+
+
+def _stand_in(failure: Exception) -> str:
+    return f"(the error text could not be stored: {type(failure).__name__})"
 
 
 def delivery_of(row: Any) -> Delivery:
@@ -146,7 +201,7 @@ class Outbox:
         for delivery in deliveries:
             try:
                 rows.append(new_row(delivery, now))
-            except (TypeError, msgspec.EncodeError):
+            except (TypeError, ValueError, msgspec.EncodeError):
                 # A sink bug (options that are not JSON) must not cost the other sinks their event.
                 delivery.id = ""
                 log.exception(
@@ -163,10 +218,10 @@ class Outbox:
         self._queue.put_nowait(_Ack(row_id))
 
     def retry(self, row_id: str, attempts: int, available_at: float, error: str) -> None:
-        self._queue.put_nowait(_Retry(row_id, attempts, available_at, error[:2000]))
+        self._queue.put_nowait(_Retry(row_id, attempts, available_at, safe_text(error, MAX_ERROR)))
 
     def dead(self, row_id: str, attempts: int, error: str) -> None:
-        self._queue.put_nowait(_Dead(row_id, attempts, error[:2000]))
+        self._queue.put_nowait(_Dead(row_id, attempts, safe_text(error, MAX_ERROR)))
 
     async def _run(self) -> None:
         while True:
@@ -202,36 +257,108 @@ class Outbox:
                 retries = [op for op in retries if op.id not in done]
                 deads = [op for op in deads if op.id not in done]
         dead_at = utcnow()
+        owners = {row[0]: op for op in inserts for row in op.rows}
+        retry_rows = [(r.attempts, r.available_at, r.error, r.id) for r in retries]
+        dead_rows = [(d.attempts, d.error, dead_at, d.id) for d in deads]
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
         # so the worst case after a crash is a duplicate delivery, never a lost one).
-        for attempt in range(1_000_000):
+        for attempt in itertools.count():
             try:
-                await self._sql.write(
-                    rows,
-                    [(r.attempts, r.available_at, r.error, r.id) for r in retries],
-                    [(d.attempts, d.error, dead_at, d.id) for d in deads],
-                    acks,
-                )
+                await self._sql.write(rows, retry_rows, dead_rows, acks)
                 break
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if rows:
-                    # A publish that cannot be stored is not accepted: its caller gets the error.
-                    for op in inserts:
-                        if not op.future.done():
-                            op.future.set_exception(exc)
-                    log.exception("outbox: could not store %d deliveries", len(rows))
-                    rows, inserts = [], []
-                    continue
-                log.warning("outbox: write failed (attempt %d), retrying: %s", attempt + 1, exc)
-                await asyncio.sleep(min(0.2 * (attempt + 1), 5.0))
+                failure = exc
+            if await self._refused(failure):
+                # The database works but refuses something in this batch: one piece at a time, so
+                # that a poisoned row costs only itself, never the writer (and every tenant) a stall.
+                rows, retry_rows, dead_rows, acks = await self._write_each(owners, rows, retry_rows, dead_rows, acks)
+                if not (rows or retry_rows or dead_rows or acks):
+                    break
+            if rows:
+                # A publish that cannot be stored is not accepted: its caller gets the error.
+                _fail(owners, rows, failure)
+                log.error("outbox: could not store %d deliveries: %s", len(rows), _describe(failure))
+                rows = []
+                continue
+            log.warning("outbox: write failed (attempt %d), retrying: %s", attempt + 1, _describe(failure))
+            await asyncio.sleep(min(0.2 * (attempt + 1), 5.0))
         for op in inserts:
             if not op.future.done():
                 op.future.set_result(None)
         for flush in flushes:
             if not flush.future.done():
                 flush.future.set_result(None)
+
+    async def _refused(self, exc: Exception) -> bool:
+        """Whether the database itself works and refused what was written (not out of reach)."""
+        return not self._sql.is_outage(exc) and await self._sql.alive()
+
+    async def _try(
+        self,
+        rows: list[tuple[Any, ...]] | None = None,
+        retries: list[RetryRow] | None = None,
+        deads: list[DeadRow] | None = None,
+        acks: list[str] | None = None,
+    ) -> Exception | None:
+        """One transaction; None when written, else why not."""
+        try:
+            await self._sql.write(rows or [], retries or [], deads or [], acks or [])
+            return None
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return exc
+
+    async def _write_each(
+        self,
+        owners: dict[str, _Insert],
+        rows: list[tuple[Any, ...]],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
+    ) -> tuple[list[tuple[Any, ...]], list[RetryRow], list[DeadRow], list[str]]:
+        """Write each piece in its own transaction, in the batch's order, and set aside (log, drop)
+        what the database refuses even alone. Returns what is left if it stops answering midway."""
+        for index, row in enumerate(rows):
+            if (failure := await self._try(rows=[row])) is not None:
+                if not await self._refused(failure):
+                    return rows[index:], retries, deads, acks
+                _fail(owners, [row], failure)
+                # Names and ids only: the payload may carry secrets (headers, tokens).
+                log.error(
+                    "outbox: the database refused the %s delivery %s of %s %s (instance %s); not stored: %s",
+                    row[5], row[0], row[2], row[1], row[4], _describe(failure),
+                )  # fmt: skip
+        for index, (attempts, due, error, row_id) in enumerate(retries):
+            if (failure := await self._try(retries=[(attempts, due, error, row_id)])) is not None:
+                if not await self._refused(failure):
+                    return [], retries[index:], deads, acks
+                # The outcome is kept with a reason the database takes.
+                if (failure := await self._try(retries=[(attempts, due, _stand_in(failure), row_id)])) is not None:
+                    if not await self._refused(failure):
+                        return [], retries[index:], deads, acks
+                    log.error(
+                        "outbox: retry of %s not stored (sent again after a restart): %s", row_id, _describe(failure)
+                    )
+        for index, (attempts, error, dead_at, row_id) in enumerate(deads):
+            if (failure := await self._try(deads=[(attempts, error, dead_at, row_id)])) is not None:
+                if not await self._refused(failure):
+                    return [], [], deads[index:], acks
+                if (failure := await self._try(deads=[(attempts, _stand_in(failure), dead_at, row_id)])) is not None:
+                    if not await self._refused(failure):
+                        return [], [], deads[index:], acks
+                    log.error(
+                        "outbox: dead mark of %s not stored (sent again after a restart): %s",
+                        row_id,
+                        _describe(failure),
+                    )
+        if acks and (failure := await self._try(acks=acks)) is not None:
+            if not await self._refused(failure):
+                return [], [], [], acks
+            log.error("outbox: %d acks not stored (sent again after a restart): %s", len(acks), _describe(failure))
+        return [], [], [], []
 
     # --- reads and replays (outside the writer: they do not race with it on pending rows) -----
 

@@ -9,6 +9,7 @@ SQLAlchemy.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -80,6 +81,40 @@ class OutboxSql:
                 await driver.close()
             except Exception:
                 pass
+
+    async def alive(self) -> bool:
+        """Whether the database answers at all (a fresh connection if the last one failed)."""
+        try:
+            if self._driver is None:
+                self._driver = await self._connect()
+            if self.sqlite:
+                await (await self._driver.execute("SELECT 1")).close()
+            else:
+                await self._driver.fetchval("SELECT 1")
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await self.close()
+            return False
+
+    def is_outage(self, exc: BaseException) -> bool:
+        """Whether `exc` says the database is out of reach or busy (worth waiting for), rather than
+        that it refused what was written (a value it cannot store, a constraint)."""
+        if isinstance(exc, OSError):  # refused, reset, timed out
+            return True
+        if self.sqlite:
+            import sqlite3
+
+            return isinstance(exc, sqlite3.OperationalError)  # locked, busy, disk I/O, ...
+        import asyncpg
+
+        if isinstance(exc, asyncpg.PostgresError):
+            # connection, insufficient resources, operator intervention, rollback (deadlock or
+            # serialization), system error, lock not available
+            return str(exc.sqlstate)[:2] in ("08", "40", "53", "57", "58") or exc.sqlstate == "55P03"
+        # A closed connection; asyncpg's own "invalid input for query argument" is a ValueError.
+        return isinstance(exc, asyncpg.InterfaceError) and not isinstance(exc, ValueError)
 
     async def write(
         self, rows: list[tuple[Any, ...]], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]

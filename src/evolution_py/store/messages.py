@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from evolution_py.events.event import iso_ms
 from evolution_py.store.db import Database
 from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
+from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -61,23 +62,24 @@ class MessageStore:
         """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id."""
         if not self.save_messages:
             return None
-        key = record.get("key") or {}
+        # Text from outside (WhatsApp, an inbound webhook) is made safe for both databases first.
+        key = safe_json(record.get("key") or {})
         row = Message(
             id=new_id(),
             key=key,
-            keyId=key.get("id"),
-            remoteJid=key.get("remoteJid"),
+            keyId=safe_optional(key.get("id"), 100),
+            remoteJid=safe_optional(key.get("remoteJid"), 100),
             fromMe=bool(key.get("fromMe")),
-            pushName=record.get("pushName"),
-            participant=key.get("participant"),
-            messageType=record.get("messageType") or "unknown",
-            message=record.get("message") or {},
-            contextInfo=record.get("contextInfo"),
-            source=record.get("source") or "unknown",
+            pushName=safe_optional(record.get("pushName"), 100),
+            participant=safe_optional(key.get("participant"), 100),
+            messageType=safe_text(record.get("messageType") or "unknown", 100),
+            message=safe_json(record.get("message") or {}),
+            contextInfo=safe_json(record.get("contextInfo")),
+            source=safe_text(record.get("source") or "unknown", 20),
             messageTimestamp=int(record.get("messageTimestamp") or 0),
             instanceId=self.instance_id,
-            webhookUrl=record.get("webhookUrl"),
-            status=record.get("status"),
+            webhookUrl=safe_url(record.get("webhookUrl"), 500),
+            status=safe_optional(record.get("status"), 30),
         )
         async with self.db.transaction() as session:
             session.add(row)
@@ -125,6 +127,8 @@ class MessageStore:
         }
         if not self.save_contacts:
             return fields, False
+        remote_jid, push_name = safe_text(remote_jid, 100), safe_optional(push_name, 100)
+        profile_pic_url = safe_url(profile_pic_url, 500)
 
         def update(contact: Contact) -> None:
             if push_name:
@@ -148,6 +152,7 @@ class MessageStore:
         fields: dict[str, Any] = {"remoteJid": remote_jid, "instanceId": self.instance_id}
         if not self.save_chats:
             return fields, False
+        remote_jid, name = safe_text(remote_jid, 100), safe_optional(name, 100)
 
         def update(chat: Chat) -> None:
             if name:

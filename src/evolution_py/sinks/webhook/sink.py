@@ -8,6 +8,7 @@ stack-facts and bench/events.py measured several times faster than httpx under c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -19,10 +20,12 @@ from evolution_py import __version__
 from evolution_py.events.event import Event
 from evolution_py.events.names import event_key, kebab_suffix
 from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.sinks.answers import REASON_CHARS, failure_reason, read_prefix
 from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.webhook.config import HTTP_URL, WebhookConfig
 from evolution_py.sinks.webhook.guard import private_destination
 from evolution_py.sinks.webhook.signing import jwt_hs256, standard_signature
+from evolution_py.store.safe_text import short_reason
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +139,30 @@ class WebhookSink:
                 raise DeliveryError(reason, retryable=False)
         body, headers = self.request(delivery, int(time.time()))
         try:
-            async with self._session.post(delivery.target, data=body, headers=headers) as response:
-                answer = await response.read()
+            # One total time limit for the whole exchange, answer included. Only a small prefix of
+            # the answer is read, raw (a compressed body is never inflated): see sinks/answers.py.
+            async with (
+                asyncio.timeout(self.config.request_timeout),
+                self._session.post(delivery.target, data=body, headers=headers, auto_decompress=False) as response,
+            ):
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
+                encoding = response.headers.get("Content-Encoding")
+                # A 2xx is an acknowledgement whatever its body says: nothing of it is read (an
+                # answer received whole keeps its connection for the next request, else it closes).
+                answer = b"" if 200 <= status < 300 else await read_prefix(response)
         except TimeoutError:
             raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
         except aiohttp.ClientError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
+            # Parse errors quote what the receiver sent (a bad status line, a header): one short line.
+            raise DeliveryError(short_reason(f"{type(exc).__name__}: {exc}".encode(), REASON_CHARS)) from None
         except ValueError as exc:
             # A request aiohttp refuses to build (a header a row stored before it was validated,
             # an URL it cannot parse) will never succeed: dead-letter it with the reason.
             raise DeliveryError(f"request refused: {exc}", retryable=False) from None
         if 200 <= status < 300:
             return
-        message = f"HTTP {status}: {answer[:300].decode(errors='replace')}"
+        message = failure_reason(status, answer, encoding)
         if status in self.config.non_retryable_statuses:
             raise DeliveryError(message, retryable=False)
         raise DeliveryError(message, retry_after=self._retry_after(retry_after, delivery.attempt + 1))

@@ -333,3 +333,15 @@ async def test_del_instance_removes_instances_that_are_not_connected(server_fact
             row["name"] for row in (await srv.client.get("/instance/fetchInstances", headers=srv.headers())).json()
         ]
         assert names == [connected]
+
+
+async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) -> None:  # type: ignore[no-untyped-def]
+    async with server_factory(DEL_INSTANCE="60") as srv:
+        name = unique("timer")
+        await srv.create_instance(name)
+        runtime = srv.services.registry.require(name)
+        (timer,) = runtime.background_tasks  # the DEL_INSTANCE timer is the runtime's own task
+        response = await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())
+        assert response.status_code == 200
+        await asyncio.sleep(0)
+        assert timer.cancelled() and name not in srv.services.registry

@@ -74,6 +74,10 @@ class InstanceRuntime:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    @property
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return tuple(self._tasks)
+
     def cancel_tasks(self) -> None:
         """Stop every background task of this instance (it is being removed or the server stops).
         The task that calls this (e.g. the auto-delete timer deleting its instance) runs on."""

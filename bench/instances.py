@@ -6,7 +6,7 @@ the same run.
 
 Each (integration, count) runs in its own child process on a fresh SQLite database, so RSS numbers
 do not bleed into each other. What is timed:
-- load: `InstanceManager.load_all()` reading the rows and building one channel per instance;
+- load: `RuntimeLoader.load_all()` reading the rows and building one channel per instance;
 - start: every `channel.start()` (for WHATSAPP-BAILEYS: the check for a stored session; no dial);
 - rss: resident memory growth from before load to after start.
 """
@@ -56,16 +56,17 @@ async def measure(count: int, integration: str) -> dict[str, float]:
                 session.add(Setting(instanceId=instance_id))
         before = rss_bytes()
         started = time.perf_counter()
-        await services.manager.load_all()
+        await services.instances.loader.load_all()
         loaded = time.perf_counter()
-        for task in list(services.manager._background):  # the staggered starts: run them all now instead
-            task.cancel()
-        await asyncio.gather(*(runtime.channel.start() for runtime in services.manager.instances.values()))
+        runtimes = services.registry.all()
+        for runtime in runtimes:  # the staggered starts: run them all now instead
+            runtime.cancel_tasks()
+        await asyncio.gather(*(runtime.channel.start() for runtime in runtimes))
         done = time.perf_counter()
         after = rss_bytes()
-        assert len(services.manager.instances) == count
+        assert len(services.registry) == count
         assert "neonize" not in sys.modules, "a channel that is not connected must not load neonize"
-        await services.manager.shutdown()
+        await services.instances.loader.shutdown()
         await services.db.dispose()
     return {"load_s": loaded - started, "start_s": done - loaded, "rss_mb": (after - before) / 2**20}
 

@@ -36,11 +36,15 @@ from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
+from evolution_py.core.instance_report import InstanceReport
+from evolution_py.core.instances import InstanceService
+from evolution_py.core.logbook import InstanceLogbook
 from evolution_py.core.messaging import MessagingService
+from evolution_py.core.registry import LocalInstanceRegistry
+from evolution_py.core.runtime import RuntimeDeps
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.instances.manager import InstanceManager
-from evolution_py.services import Services
+from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.rabbitmq.sink import install_rabbitmq
 from evolution_py.sinks.socketio.sink import install_socketio
 from evolution_py.sinks.webhook import WebhookConfig, WebhookSink
@@ -58,15 +62,22 @@ def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     bus = EventBus(db, max_in_memory=settings.env.integer("EVENT_BUS_MAX_IN_MEMORY", 20000, minimum=10))
     subscriptions = Subscriptions(db)
-    manager = InstanceManager(settings, db, bus, default_kinds(), subscriptions)
+    logbook = InstanceLogbook(db, settings)
+    kinds = default_kinds()
+    registry = LocalInstanceRegistry()
+    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
     bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
     services = Services(
         settings=settings,
         db=db,
         bus=bus,
-        manager=manager,
         subscriptions=subscriptions,
-        messaging=MessagingService(manager),
+        kinds=kinds,
+        registry=registry,
+        logbook=logbook,
+        instances=InstanceService(deps, kinds, registry),
+        report=InstanceReport(settings, db, registry),
+        messaging=MessagingService(registry),
     )
     install_rabbitmq(services)
     install_socketio(services)
@@ -81,11 +92,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=settings.executor_threads))
         await services.db.migrate()
         await services.bus.start()
-        await services.manager.load_all()
-        log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.manager.instances))
+        await services.instances.loader.load_all()
+        log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
 
     async def on_shutdown(_app: Litestar) -> None:
-        await services.manager.shutdown()
+        await services.instances.loader.shutdown()
         await services.bus.stop()
         await services.db.dispose()
 
@@ -109,13 +120,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     ):
         routes.extend(module.ROUTES)
     routes.append(go_api.build_router())
-    go_api.install(services)
 
     app = Litestar(
         route_handlers=routes,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
+        dependencies=route_dependencies(services),
         cors_config=CORSConfig(
             allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["*"]
         ),

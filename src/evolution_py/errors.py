@@ -50,10 +50,5 @@ class NotFound(ApiError):
     error = "Not Found"
 
 
-class InternalError(ApiError):
-    status = 500
-    error = "Internal Server Error"
-
-
 def instance_not_found(name: str) -> NotFound:
     return NotFound(f'The "{name}" instance does not exist')

@@ -1,4 +1,10 @@
-"""The objects one server process shares between routes, channels and sinks."""
+"""The objects one server process shares between routes, channels and sinks.
+
+Routes get them by Litestar dependency injection (`route_dependencies`): a handler names a parameter
+`instances: InstanceService`, `registry: InstanceRegistry`, `messaging: MessagingService`, ... and
+Litestar passes it. `services_of` / `channel_of` remain for guards and for route modules not yet
+converted.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.di import Provide
 
 from evolution_py.channels.base import Channel
+from evolution_py.channels.registry import ChannelKinds
 from evolution_py.config import Settings
+from evolution_py.core.instance_report import InstanceReport
+from evolution_py.core.instances import InstanceService
+from evolution_py.core.logbook import InstanceLogbook
 from evolution_py.core.messaging import MessagingService
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.instances.manager import InstanceManager
 from evolution_py.store.db import Database
 
 
@@ -21,10 +32,41 @@ class Services:
     settings: Settings
     db: Database
     bus: EventBus
-    manager: InstanceManager
     subscriptions: Subscriptions
+    kinds: ChannelKinds
+    registry: InstanceRegistry  # every loaded instance's runtime state, by name / id / token
+    logbook: InstanceLogbook
+    instances: InstanceService
+    report: InstanceReport
     messaging: MessagingService
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def manager(self) -> InstanceRegistry:
+        """The registry under its old name, for route modules and sinks not yet converted
+        (`services.manager.require(name)` / `.get(name)`)."""
+        return self.registry
+
+
+def _constant(value: object) -> Provide:
+    def provide() -> object:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def route_dependencies(services: Services) -> dict[str, Provide]:
+    """The app-level dependencies: what a route handler may name as a parameter."""
+    return {
+        "services": _constant(services),
+        "config": _constant(services.settings),
+        "registry": _constant(services.registry),
+        "instances": _constant(services.instances),
+        "report": _constant(services.report),
+        "messaging": _constant(services.messaging),
+        "logbook": _constant(services.logbook),
+        "subscriptions": _constant(services.subscriptions),
+    }
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
@@ -33,8 +75,4 @@ def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
 
 def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Channel:
     """The channel of the instance a route names (404 envelope when it is not loaded)."""
-    return services_of(connection).manager.require(name).channel
-
-
-def messaging_of(connection: ASGIConnection[Any, Any, Any, Any]) -> MessagingService:
-    return services_of(connection).messaging
+    return services_of(connection).registry.require(name).channel

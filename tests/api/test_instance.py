@@ -159,7 +159,7 @@ async def test_auth_matrix(server: RunningServer) -> None:
     assert created.status_code == 401
     deleted = await server.client.delete(f"/instance/delete/{b}", headers=server.headers(token_a))
     assert deleted.status_code == 401
-    assert b in server.services.manager.instances
+    assert b in server.services.registry
 
 
 async def test_fetch_instances(server: RunningServer) -> None:
@@ -279,7 +279,7 @@ async def test_seed_path_form(server: RunningServer) -> None:
     assert (await server.client.post(f"/{name}/instance/restart", headers=h)).status_code == 200
     assert (await server.client.delete(f"/{name}/instance/logout", headers=h)).status_code == 200
     assert (await server.client.delete(f"/{name}/instance/delete", headers=h)).status_code == 200
-    assert name not in server.services.manager.instances
+    assert name not in server.services.registry
 
 
 async def test_unknown_route_envelope(server: RunningServer) -> None:
@@ -313,7 +313,7 @@ async def test_instances_survive_restart(server_factory) -> None:  # type: ignor
             },
         )
     async with server_factory() as second:
-        assert name in second.services.manager.instances
+        assert name in second.services.registry
         state = await second.client.get(f"/instance/connectionState/{name}", headers=second.headers(created["hash"]))
         assert state.json() == {"instance": {"instanceName": name, "state": "open"}}
         found = await second.client.get(f"/settings/find/{name}", headers=second.headers())
@@ -327,9 +327,21 @@ async def test_del_instance_removes_instances_that_are_not_connected(server_fact
         await srv.create_instance(connected)
         await srv.client.delete(f"/instance/logout/{closed}", headers=srv.headers())
         await asyncio.sleep(1.5)
-        assert closed not in srv.services.manager.instances
-        assert connected in srv.services.manager.instances
+        assert closed not in srv.services.registry
+        assert connected in srv.services.registry
         names = [
             row["name"] for row in (await srv.client.get("/instance/fetchInstances", headers=srv.headers())).json()
         ]
         assert names == [connected]
+
+
+async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) -> None:  # type: ignore[no-untyped-def]
+    async with server_factory(DEL_INSTANCE="60") as srv:
+        name = unique("timer")
+        await srv.create_instance(name)
+        runtime = srv.services.registry.require(name)
+        (timer,) = runtime.background_tasks  # the DEL_INSTANCE timer is the runtime's own task
+        response = await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())
+        assert response.status_code == 200
+        await asyncio.sleep(0)
+        assert timer.cancelled() and name not in srv.services.registry

@@ -21,8 +21,11 @@ async def test_schema_lists_every_route_with_bodies(server: RunningServer) -> No
         if route.path.startswith("/schema") or route.path == "/docs" or isinstance(route, WebSocketRoute):
             continue  # OpenAPI describes HTTP only; /ws is documented in docs/
         assert re.sub(r":\w+}", "}", route.path) in paths, route.path
+    injected = {"services", "config", "registry", "instances", "report", "messaging", "logbook", "subscriptions"}
     for path, methods in paths.items():
         for method, operation in methods.items():
+            # Dependency-injected services are not request parameters.
+            assert not injected & {p["name"] for p in operation.get("parameters", [])}, (method, path)
             if method == "post" and "instanceName" in path and "restart" not in path:
                 assert "requestBody" in operation, (method, path)
     assert "CreateInstanceRequest" in schema["components"]["schemas"]

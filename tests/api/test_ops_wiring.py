@@ -71,7 +71,7 @@ async def wired(server: RunningServer) -> AsyncIterator[tuple[RunningServer, str
         channels[runtime.name] = channel
         return channel
 
-    server.services.manager.kinds.set_factory("WHATSAPP-BAILEYS", factory)
+    server.services.kinds.set_factory("WHATSAPP-BAILEYS", factory)
     name = f"wa-{uuid.uuid4().hex[:8]}"
     await server.create_instance(name, integration="WHATSAPP-BAILEYS")
     yield server, name, client, channels

@@ -1,7 +1,7 @@
 """A WhatsApp-Web-like channel for tests, driven by the test instead of by WhatsApp.
 
 It implements the Channel protocol the way the real WhatsApp Web channel behaves as seen from the
-instance manager: `connect` starts a QR flow (or a pairing-code flow for a number) and reports
+instance service: `connect` starts a QR flow (or a pairing-code flow for a number) and reports
 `connecting`; the test then plays the phone with `scan()` (pairing done: `open`), `drop()` (network
 lost, session kept) or `reject_resume()` (the stored session no longer works). Every state change
 goes through `InstanceContext.update_connection` and `emit`, exactly as a real channel must.

@@ -68,7 +68,7 @@ async def running_server(
     services = build_services(settings)
     if factories:
         for integration, factory in factories.items():
-            services.manager.kinds.set_factory(integration, factory)
+            services.kinds.set_factory(integration, factory)
     app = build_asgi(settings, services)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

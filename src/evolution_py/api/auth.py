@@ -34,14 +34,14 @@ async def instance_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Base
     """Routes with `{instanceName}`: global key, or that instance's own token."""
     services = services_of(connection)
     name = connection.path_params.get("instanceName", "")
-    if not await services.manager.exists(name):
+    if not await services.instances.exists(name):
         raise instance_not_found(name)
     key = request_key(connection)
     if not key:
         raise Unauthorized()
     if same_key(key, services.settings.api_key):
         return
-    runtime = services.manager.get(name)
+    runtime = services.registry.get(name)
     if runtime is not None and same_key(key, runtime.token):
         return
     raise Unauthorized()

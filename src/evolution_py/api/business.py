@@ -13,9 +13,9 @@ from evolution_py.api.errors import SchemaError
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.channels.base import ChannelError
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.business import CATALOG_SCHEMA, COLLECTIONS_SCHEMA, CatalogQuery
 from evolution_py.errors import ApiError
-from evolution_py.services import services_of
 
 
 def meta_error(message: Any, context: str) -> Response[Any]:
@@ -40,8 +40,10 @@ def meta_error(message: Any, context: str) -> Response[Any]:
     return Response(body, status_code=400)
 
 
-async def _run(request: Request[Any, Any, Any], name: str, collections: bool, context: str, schema: Any) -> Any:
-    business = services_of(request).manager.require(name).channel.business
+async def _run(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, name: str, collections: bool, context: str, schema: Any
+) -> Any:
+    business = registry.require(name).channel.business
     try:
         body = await json_body(request)
         check_standard(body, schema)
@@ -61,8 +63,8 @@ async def _run(request: Request[Any, Any, Any], name: str, collections: bool, co
     status_code=200,
     dependencies=documented_body(CatalogQuery),
 )
-async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _run(request, instanceName, False, "business_catalog", CATALOG_SCHEMA)
+async def get_catalog(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
+    return await _run(request, registry, instanceName, False, "business_catalog", CATALOG_SCHEMA)
 
 
 @post(
@@ -70,8 +72,8 @@ async def get_catalog(request: Request[Any, Any, Any], instanceName: str) -> Any
     status_code=200,
     dependencies=documented_body(CatalogQuery),
 )
-async def get_collections(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await _run(request, instanceName, True, "business_collections", COLLECTIONS_SCHEMA)
+async def get_collections(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
+    return await _run(request, registry, instanceName, True, "business_collections", COLLECTIONS_SCHEMA)
 
 
 ROUTER = Router(

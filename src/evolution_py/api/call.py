@@ -9,8 +9,8 @@ from litestar import Request, Router, post
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.call import OFFER_CALL_SCHEMA, OfferCall
-from evolution_py.services import services_of
 
 
 @post(
@@ -18,10 +18,10 @@ from evolution_py.services import services_of
     status_code=201,
     dependencies=documented_body(OfferCall),
 )
-async def offer_call(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def offer_call(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, OFFER_CALL_SCHEMA)
-    channel = services_of(request).manager.require(instanceName).channel
+    channel = registry.require(instanceName).channel
     return await channel.calls.offer_call(to_dto(body, OfferCall))
 
 

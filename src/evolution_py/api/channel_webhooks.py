@@ -13,27 +13,26 @@ from litestar import Request, Response, post
 
 from evolution_py.api.auth import request_key, same_key
 from evolution_py.api.validation import json_object
+from evolution_py.config import Settings
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.errors import Unauthorized
-from evolution_py.services import services_of
 
 
 @post("/webhook/evolution", status_code=200, tags=["Channels"], summary="Inbound EVOLUTION channel message")
-async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
+async def evolution_webhook(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, config: Settings
+) -> Response[Any]:
     body = await json_object(request)
     number_id = body.get("numberId")
-    manager = services_of(request).manager
     target = None
     if isinstance(number_id, str) and number_id:
-        target = next(
-            (i for i in manager.instances.values() if i.integration == "EVOLUTION" and i.number == number_id), None
-        )
+        target = next((i for i in registry.all() if i.integration == "EVOLUTION" and i.number == number_id), None)
     if target is None:
         # Upstream answers an empty 200 when numberId is missing or matches no instance.
         return Response(b"", status_code=200, media_type="application/json")
-    services = services_of(request)
-    if services.settings.env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False):
+    if config.env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False):
         key = request_key(request)
-        if not (same_key(key, services.settings.api_key) or same_key(key, target.token)):
+        if not (same_key(key, config.api_key) or same_key(key, target.token)):
             raise Unauthorized()
     await target.channel.inbound.receive(body)
     return Response({"status": "success"}, status_code=200)

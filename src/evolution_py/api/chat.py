@@ -12,14 +12,10 @@ from evolution_py.api.errors import SchemaError
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.channels.base import ChannelError
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto import chat as chat_dto
 from evolution_py.dto.chat import FindChats, FindContacts, FindMessages, FindStatusMessage, where_dict
 from evolution_py.errors import ApiError, BadRequest
-from evolution_py.services import channel_of, services_of
-
-
-def _store(request: Request[Any, Any, Any], name: str) -> Any:
-    return services_of(request).manager.require(name).store
 
 
 def _page(value: int | None, default: int, field: str) -> int:
@@ -31,44 +27,44 @@ def _page(value: int | None, default: int, field: str) -> int:
 
 
 @post("/findMessages/{instanceName:str}", status_code=200)
-async def find_messages(request: Request[Any, Any, Any], instanceName: str, data: FindMessages) -> dict[str, Any]:
+async def find_messages(registry: InstanceRegistry, instanceName: str, data: FindMessages) -> dict[str, Any]:
     page = _page(data.page, 1, "page")
     offset = min(_page(data.offset, 50, "offset"), 1000)
-    return await _store(request, instanceName).find_messages(where_dict(data.where), page, offset)  # type: ignore[no-any-return]
+    return await registry.require(instanceName).store.find_messages(where_dict(data.where), page, offset)
 
 
 @post("/findContacts/{instanceName:str}", status_code=200)
-async def find_contacts(request: Request[Any, Any, Any], instanceName: str, data: FindContacts) -> list[dict[str, Any]]:
+async def find_contacts(registry: InstanceRegistry, instanceName: str, data: FindContacts) -> list[dict[str, Any]]:
     offset = _page(data.offset, 0, "offset") if data.offset is not None else None
     page = _page(data.page, 1, "page")
-    return await _store(request, instanceName).find_contacts(where_dict(data.where), page, offset)  # type: ignore[no-any-return]
+    return await registry.require(instanceName).store.find_contacts(where_dict(data.where), page, offset)
 
 
 @post("/findChats/{instanceName:str}", status_code=200)
-async def find_chats(request: Request[Any, Any, Any], instanceName: str, data: FindChats) -> list[dict[str, Any]]:
+async def find_chats(registry: InstanceRegistry, instanceName: str, data: FindChats) -> list[dict[str, Any]]:
     if (data.take is not None and data.take < 0) or (data.skip is not None and data.skip < 0):
         raise BadRequest("take and skip must not be negative")
-    return await _store(request, instanceName).find_chats(where_dict(data.where), data.take, data.skip)  # type: ignore[no-any-return]
+    return await registry.require(instanceName).store.find_chats(where_dict(data.where), data.take, data.skip)
 
 
 @post("/findStatusMessage/{instanceName:str}", status_code=200)
 async def find_status_message(
-    request: Request[Any, Any, Any], instanceName: str, data: FindStatusMessage
+    registry: InstanceRegistry, instanceName: str, data: FindStatusMessage
 ) -> list[dict[str, Any]]:
     page = _page(data.page, 1, "page")
     offset = min(_page(data.offset, 50, "offset"), 1000)
-    return await _store(request, instanceName).find_status_messages(where_dict(data.where), page, offset)  # type: ignore[no-any-return]
+    return await registry.require(instanceName).store.find_status_messages(where_dict(data.where), page, offset)
 
 
 @get("/findChatByRemoteJid/{instanceName:str}")
 async def find_chat_by_remote_jid(
-    request: Request[Any, Any, Any],
+    registry: InstanceRegistry,
     instanceName: str,
     remote_jid: str | None = Parameter(query="remoteJid", default=None),
 ) -> Response[Any]:
     if not remote_jid:
         return Response({"error": "remoteJid is a required query parameter"}, status_code=400)
-    chat = await _store(request, instanceName).find_chat(remote_jid)
+    chat = await registry.require(instanceName).store.find_chat(remote_jid)
     return Response(chat, status_code=200)
 
 
@@ -86,9 +82,11 @@ async def _validated(request: Request[Any, Any, Any], schema: Any, dto: type[Any
     status_code=200,
     dependencies=documented_body(chat_dto.WhatsappNumbers),
 )
-async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
+async def whatsapp_numbers(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Response[Any]:
     # Upstream answers any error here with the raw thrown object (no `response` wrapper), as 400.
-    channel = channel_of(request, instanceName)
+    channel = registry.require(instanceName).channel
     try:
         body = await json_body(request)
         check_standard(body, chat_dto.WHATSAPP_NUMBERS_SCHEMA)
@@ -108,9 +106,9 @@ async def whatsapp_numbers(request: Request[Any, Any, Any], instanceName: str) -
     status_code=201,
     dependencies=documented_body(chat_dto.ReadMessages),
 )
-async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def mark_message_as_read(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.READ_MESSAGES_SCHEMA, chat_dto.ReadMessages)
-    return await channel_of(request, instanceName).chats.mark_message_as_read(req)
+    return await registry.require(instanceName).channel.chats.mark_message_as_read(req)
 
 
 @post(
@@ -118,9 +116,9 @@ async def mark_message_as_read(request: Request[Any, Any, Any], instanceName: st
     status_code=201,
     dependencies=documented_body(chat_dto.ArchiveChat),
 )
-async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def archive_chat(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.ARCHIVE_CHAT_SCHEMA, chat_dto.ArchiveChat)
-    return await channel_of(request, instanceName).chats.archive_chat(req)
+    return await registry.require(instanceName).channel.chats.archive_chat(req)
 
 
 @post(
@@ -128,9 +126,9 @@ async def archive_chat(request: Request[Any, Any, Any], instanceName: str) -> An
     status_code=201,
     dependencies=documented_body(chat_dto.MarkChatUnread),
 )
-async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def mark_chat_unread(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.MARK_CHAT_UNREAD_SCHEMA, chat_dto.MarkChatUnread)
-    return await channel_of(request, instanceName).chats.mark_chat_unread(req)
+    return await registry.require(instanceName).channel.chats.mark_chat_unread(req)
 
 
 @delete(
@@ -138,9 +136,11 @@ async def mark_chat_unread(request: Request[Any, Any, Any], instanceName: str) -
     status_code=201,
     dependencies=documented_body(chat_dto.DeleteMessage),
 )
-async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def delete_message_for_everyone(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Any:
     req = await _validated(request, chat_dto.DELETE_MESSAGE_SCHEMA, chat_dto.DeleteMessage)
-    return await channel_of(request, instanceName).chats.delete_message_for_everyone(req)
+    return await registry.require(instanceName).channel.chats.delete_message_for_everyone(req)
 
 
 @post(
@@ -148,17 +148,21 @@ async def delete_message_for_everyone(request: Request[Any, Any, Any], instanceN
     status_code=200,
     dependencies=documented_body(chat_dto.NumberBody),
 )
-async def fetch_profile_picture_url(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def fetch_profile_picture_url(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).profile.fetch_profile_picture_url(req.number)
+    return await registry.require(instanceName).channel.profile.fetch_profile_picture_url(req.number)
 
 
 @post(
     "/getBase64FromMediaMessage/{instanceName:str}", status_code=201, dependencies=documented_body(chat_dto.GetBase64)
 )
-async def get_base64_from_media_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def get_base64_from_media_message(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Any:
     req = await _validated(request, None, chat_dto.GetBase64)
-    return await channel_of(request, instanceName).media.get_base64_from_media_message(req)
+    return await registry.require(instanceName).channel.media.get_base64_from_media_message(req)
 
 
 @post(
@@ -166,9 +170,9 @@ async def get_base64_from_media_message(request: Request[Any, Any, Any], instanc
     status_code=200,
     dependencies=documented_body(chat_dto.UpdateMessage),
 )
-async def update_message(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_message(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.UPDATE_MESSAGE_SCHEMA, chat_dto.UpdateMessage)
-    return await channel_of(request, instanceName).chats.update_message(req)
+    return await registry.require(instanceName).channel.chats.update_message(req)
 
 
 @post(
@@ -176,9 +180,9 @@ async def update_message(request: Request[Any, Any, Any], instanceName: str) -> 
     status_code=201,
     dependencies=documented_body(chat_dto.SendPresence),
 )
-async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def send_presence(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PRESENCE_SCHEMA, chat_dto.SendPresence)
-    return await channel_of(request, instanceName).chats.send_presence(req)
+    return await registry.require(instanceName).channel.chats.send_presence(req)
 
 
 @post(
@@ -186,9 +190,9 @@ async def send_presence(request: Request[Any, Any, Any], instanceName: str) -> A
     status_code=201,
     dependencies=documented_body(chat_dto.BlockStatus),
 )
-async def update_block_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_block_status(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.BLOCK_USER_SCHEMA, chat_dto.BlockStatus)
-    return await channel_of(request, instanceName).chats.update_block_status(req)
+    return await registry.require(instanceName).channel.chats.update_block_status(req)
 
 
 @post(
@@ -196,9 +200,9 @@ async def update_block_status(request: Request[Any, Any, Any], instanceName: str
     status_code=200,
     dependencies=documented_body(chat_dto.NumberBody),
 )
-async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def fetch_business_profile(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).business.fetch_business_profile(req.number)
+    return await registry.require(instanceName).channel.business.fetch_business_profile(req.number)
 
 
 @post(
@@ -206,9 +210,9 @@ async def fetch_business_profile(request: Request[Any, Any, Any], instanceName: 
     status_code=200,
     dependencies=documented_body(chat_dto.NumberBody),
 )
-async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def fetch_profile(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_SCHEMA, chat_dto.NumberBody)
-    return await channel_of(request, instanceName).profile.fetch_profile(req.number)
+    return await registry.require(instanceName).channel.profile.fetch_profile(req.number)
 
 
 @post(
@@ -216,9 +220,9 @@ async def fetch_profile(request: Request[Any, Any, Any], instanceName: str) -> A
     status_code=200,
     dependencies=documented_body(chat_dto.ProfileName),
 )
-async def update_profile_name(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_profile_name(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_NAME_SCHEMA, chat_dto.ProfileName)
-    return await channel_of(request, instanceName).profile.update_profile_name(req.name)
+    return await registry.require(instanceName).channel.profile.update_profile_name(req.name)
 
 
 @post(
@@ -226,38 +230,40 @@ async def update_profile_name(request: Request[Any, Any, Any], instanceName: str
     status_code=200,
     dependencies=documented_body(chat_dto.ProfileStatus),
 )
-async def update_profile_status(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_profile_status(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_STATUS_SCHEMA, chat_dto.ProfileStatus)
-    return await channel_of(request, instanceName).profile.update_profile_status(req.status)
+    return await registry.require(instanceName).channel.profile.update_profile_status(req.status)
 
 
 @post(
     "/updateProfilePicture/{instanceName:str}", status_code=200, dependencies=documented_body(chat_dto.ProfilePicture)
 )
-async def update_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_profile_picture(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await channel_of(request, instanceName).profile.update_profile_picture(req.picture)
+    return await registry.require(instanceName).channel.profile.update_profile_picture(req.picture)
 
 
 @delete(
     "/removeProfilePicture/{instanceName:str}", status_code=200, dependencies=documented_body(chat_dto.ProfilePicture)
 )
-async def remove_profile_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def remove_profile_picture(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     await _validated(request, chat_dto.PROFILE_PICTURE_SCHEMA, chat_dto.ProfilePicture)
-    return await channel_of(request, instanceName).profile.remove_profile_picture()
+    return await registry.require(instanceName).channel.profile.remove_profile_picture()
 
 
 @get("/fetchPrivacySettings/{instanceName:str}")
-async def fetch_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
-    return await channel_of(request, instanceName).profile.fetch_privacy_settings()
+async def fetch_privacy_settings(registry: InstanceRegistry, instanceName: str) -> Any:
+    return await registry.require(instanceName).channel.profile.fetch_privacy_settings()
 
 
 @post(
     "/updatePrivacySettings/{instanceName:str}", status_code=201, dependencies=documented_body(chat_dto.PrivacySettings)
 )
-async def update_privacy_settings(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_privacy_settings(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Any:
     req = await _validated(request, chat_dto.PRIVACY_SETTINGS_SCHEMA, chat_dto.PrivacySettings)
-    return await channel_of(request, instanceName).profile.update_privacy_settings(req)
+    return await registry.require(instanceName).channel.profile.update_privacy_settings(req)
 
 
 ROUTER = Router(

@@ -11,10 +11,10 @@ from litestar import Request, Router, delete, get, post
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_group, check_standard, json_body, to_dto
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto import group as dto
 from evolution_py.dto.jsonschema import Schema
 from evolution_py.errors import BadRequest
-from evolution_py.services import channel_of
 
 
 def _route(path: str) -> str:
@@ -56,10 +56,10 @@ async def _with_invite_code(request: Request[Any, Any, Any]) -> dto.GroupInvite:
     status_code=201,
     dependencies=documented_body(dto.CreateGroup),
 )
-async def create_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def create_group(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     body = await json_body(request)
     check_standard(body, dto.CREATE_SCHEMA)
-    return await channel_of(request, instanceName).groups.group_create(to_dto(body, dto.CreateGroup))
+    return await registry.require(instanceName).channel.groups.group_create(to_dto(body, dto.CreateGroup))
 
 
 @post(
@@ -67,9 +67,9 @@ async def create_group(request: Request[Any, Any, Any], instanceName: str) -> An
     status_code=201,
     dependencies=documented_body(dto.GroupSubject),
 )
-async def update_group_subject(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_group_subject(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SUBJECT_SCHEMA, dto.GroupSubject)
-    return await channel_of(request, instanceName).groups.group_update_subject(req)
+    return await registry.require(instanceName).channel.groups.group_update_subject(req)
 
 
 @post(
@@ -77,9 +77,9 @@ async def update_group_subject(request: Request[Any, Any, Any], instanceName: st
     status_code=201,
     dependencies=documented_body(dto.GroupPicture),
 )
-async def update_group_picture(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_group_picture(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PICTURE_SCHEMA, dto.GroupPicture)
-    return await channel_of(request, instanceName).groups.group_update_picture(req)
+    return await registry.require(instanceName).channel.groups.group_update_picture(req)
 
 
 @post(
@@ -87,52 +87,54 @@ async def update_group_picture(request: Request[Any, Any, Any], instanceName: st
     status_code=201,
     dependencies=documented_body(dto.GroupDescription),
 )
-async def update_group_description(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_group_description(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str
+) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_DESCRIPTION_SCHEMA, dto.GroupDescription)
-    return await channel_of(request, instanceName).groups.group_update_description(req)
+    return await registry.require(instanceName).channel.groups.group_update_description(req)
 
 
 @get(_route("findGroupInfos"))
-async def find_group_infos(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def find_group_infos(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).groups.group_find_info(req)
+    return await registry.require(instanceName).channel.groups.group_find_info(req)
 
 
 @get(_route("fetchAllGroups"))
-async def fetch_all_groups(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def fetch_all_groups(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     value = request.query_params.get("getParticipants")
     if not value:
         raise BadRequest("The getParticipants needs to be informed in the query")
     body = await json_body(request)
     data = {**body, "getParticipants": value} if isinstance(body, dict) else body
     check_group(data, dto.GET_PARTICIPANTS_SCHEMA)
-    return await channel_of(request, instanceName).groups.group_fetch_all(
+    return await registry.require(instanceName).channel.groups.group_fetch_all(
         to_dto(data, dto.GetParticipants, group_form=True)
     )
 
 
 @get(_route("participants"))
-async def participants(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def participants(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).groups.group_participants(req)
+    return await registry.require(instanceName).channel.groups.group_participants(req)
 
 
 @get(_route("inviteCode"))
-async def invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def invite_code(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).groups.group_invite_code(req)
+    return await registry.require(instanceName).channel.groups.group_invite_code(req)
 
 
 @get(_route("inviteInfo"))
-async def invite_info(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def invite_info(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_invite_code(request)
-    return await channel_of(request, instanceName).groups.group_invite_info(req)
+    return await registry.require(instanceName).channel.groups.group_invite_info(req)
 
 
 @get(_route("acceptInviteCode"))
-async def accept_invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def accept_invite_code(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_invite_code(request)
-    return await channel_of(request, instanceName).groups.group_accept_invite(req)
+    return await registry.require(instanceName).channel.groups.group_accept_invite(req)
 
 
 @post(
@@ -140,11 +142,11 @@ async def accept_invite_code(request: Request[Any, Any, Any], instanceName: str)
     status_code=200,
     dependencies=documented_body(dto.GroupSendInvite),
 )
-async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def send_invite(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     # upstream's `groupNoValidate`: body only, no query fallback, no `@g.us` completion.
     body = await json_body(request)
     check_group(body, dto.SEND_INVITE_SCHEMA)
-    return await channel_of(request, instanceName).groups.group_send_invite(
+    return await registry.require(instanceName).channel.groups.group_send_invite(
         to_dto(body, dto.GroupSendInvite, group_form=True)
     )
 
@@ -154,9 +156,9 @@ async def send_invite(request: Request[Any, Any, Any], instanceName: str) -> Any
     status_code=201,
     dependencies=documented_body(dto.GroupJid),
 )
-async def revoke_invite_code(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def revoke_invite_code(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.GROUP_JID_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).groups.group_revoke_invite(req)
+    return await registry.require(instanceName).channel.groups.group_revoke_invite(req)
 
 
 @post(
@@ -164,9 +166,9 @@ async def revoke_invite_code(request: Request[Any, Any, Any], instanceName: str)
     status_code=201,
     dependencies=documented_body(dto.GroupUpdateParticipants),
 )
-async def update_participant(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_participant(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_PARTICIPANTS_SCHEMA, dto.GroupUpdateParticipants)
-    return await channel_of(request, instanceName).groups.group_update_participants(req)
+    return await registry.require(instanceName).channel.groups.group_update_participants(req)
 
 
 @post(
@@ -174,9 +176,9 @@ async def update_participant(request: Request[Any, Any, Any], instanceName: str)
     status_code=201,
     dependencies=documented_body(dto.GroupUpdateSetting),
 )
-async def update_setting(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def update_setting(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.UPDATE_SETTING_SCHEMA, dto.GroupUpdateSetting)
-    return await channel_of(request, instanceName).groups.group_update_setting(req)
+    return await registry.require(instanceName).channel.groups.group_update_setting(req)
 
 
 @post(
@@ -184,9 +186,9 @@ async def update_setting(request: Request[Any, Any, Any], instanceName: str) -> 
     status_code=201,
     dependencies=documented_body(dto.GroupToggleEphemeral),
 )
-async def toggle_ephemeral(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def toggle_ephemeral(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.TOGGLE_EPHEMERAL_SCHEMA, dto.GroupToggleEphemeral)
-    return await channel_of(request, instanceName).groups.group_toggle_ephemeral(req)
+    return await registry.require(instanceName).channel.groups.group_toggle_ephemeral(req)
 
 
 @delete(
@@ -194,9 +196,9 @@ async def toggle_ephemeral(request: Request[Any, Any, Any], instanceName: str) -
     status_code=200,
     dependencies=documented_body(dto.GroupJid),
 )
-async def leave_group(request: Request[Any, Any, Any], instanceName: str) -> Any:
+async def leave_group(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     req = await _with_group_jid(request, dto.LEAVE_SCHEMA, dto.GroupJid)
-    return await channel_of(request, instanceName).groups.group_leave(req)
+    return await registry.require(instanceName).channel.groups.group_leave(req)
 
 
 ROUTER = Router(

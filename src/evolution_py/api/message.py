@@ -10,6 +10,7 @@ from litestar.datastructures import UploadFile
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import convert, decode_body
 from evolution_py.api.openapi import documented_body
+from evolution_py.core.messaging import MessagingService
 from evolution_py.dto.message import (
     SendAudio,
     SendButtons,
@@ -26,7 +27,6 @@ from evolution_py.dto.message import (
     SendText,
     UploadedFile,
 )
-from evolution_py.services import messaging_of
 
 # Form fields that carry JSON or numbers when a media route is called as multipart.
 _FORM_JSON_FIELDS = {"quoted", "mentioned", "statusJidList"}
@@ -78,8 +78,8 @@ def _route(path: str) -> str:
 
 
 @post(_route("sendText"), status_code=201)
-async def send_text(request: Request[Any, Any, Any], instanceName: str, data: SendText) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_text(data))
+async def send_text(messaging: MessagingService, instanceName: str, data: SendText) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_text(data))
 
 
 @post(
@@ -88,9 +88,9 @@ async def send_text(request: Request[Any, Any, Any], instanceName: str, data: Se
     status_code=201,
     description=_MULTIPART.format("media"),
 )
-async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+async def send_media(request: Request[Any, Any, Any], messaging: MessagingService, instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendMedia)
-    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_media(data, upload))
+    return await messaging.send(instanceName, lambda channel: channel.media.send_media(data, upload))
 
 
 @post(
@@ -99,9 +99,9 @@ async def send_media(request: Request[Any, Any, Any], instanceName: str) -> dict
     status_code=201,
     description=_MULTIPART.format("video"),
 )
-async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+async def send_ptv(request: Request[Any, Any, Any], messaging: MessagingService, instanceName: str) -> dict[str, Any]:
     data, upload = await _media_request(request, SendPtv)
-    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_ptv(data, upload))
+    return await messaging.send(instanceName, lambda channel: channel.media.send_ptv(data, upload))
 
 
 @post(
@@ -110,11 +110,11 @@ async def send_ptv(request: Request[Any, Any, Any], instanceName: str) -> dict[s
     status_code=201,
     description=_MULTIPART.format("audio"),
 )
-async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+async def send_whatsapp_audio(
+    request: Request[Any, Any, Any], messaging: MessagingService, instanceName: str
+) -> dict[str, Any]:
     data, upload = await _media_request(request, SendAudio)
-    return await messaging_of(request).send(
-        instanceName, lambda channel: channel.media.send_whatsapp_audio(data, upload)
-    )
+    return await messaging.send(instanceName, lambda channel: channel.media.send_whatsapp_audio(data, upload))
 
 
 @post(
@@ -123,9 +123,11 @@ async def send_whatsapp_audio(request: Request[Any, Any, Any], instanceName: str
     status_code=201,
     description=_MULTIPART.format("media"),
 )
-async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+async def send_status(
+    request: Request[Any, Any, Any], messaging: MessagingService, instanceName: str
+) -> dict[str, Any]:
     data, upload = await _media_request(request, SendStatus)
-    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_status(data, upload))
+    return await messaging.send(instanceName, lambda channel: channel.media.send_status(data, upload))
 
 
 @post(
@@ -134,44 +136,46 @@ async def send_status(request: Request[Any, Any, Any], instanceName: str) -> dic
     status_code=201,
     description=_MULTIPART.format("image"),
 )
-async def send_sticker(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any]:
+async def send_sticker(
+    request: Request[Any, Any, Any], messaging: MessagingService, instanceName: str
+) -> dict[str, Any]:
     data, upload = await _media_request(request, SendSticker)
-    return await messaging_of(request).send(instanceName, lambda channel: channel.media.send_sticker(data, upload))
+    return await messaging.send(instanceName, lambda channel: channel.media.send_sticker(data, upload))
 
 
 @post(_route("sendLocation"), status_code=201)
-async def send_location(request: Request[Any, Any, Any], instanceName: str, data: SendLocation) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_location(data))
+async def send_location(messaging: MessagingService, instanceName: str, data: SendLocation) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_location(data))
 
 
 @post(_route("sendContact"), status_code=201)
-async def send_contact(request: Request[Any, Any, Any], instanceName: str, data: SendContact) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_contact(data))
+async def send_contact(messaging: MessagingService, instanceName: str, data: SendContact) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_contact(data))
 
 
 @post(_route("sendReaction"), status_code=201)
-async def send_reaction(request: Request[Any, Any, Any], instanceName: str, data: SendReaction) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_reaction(data))
+async def send_reaction(messaging: MessagingService, instanceName: str, data: SendReaction) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_reaction(data))
 
 
 @post(_route("sendPoll"), status_code=201)
-async def send_poll(request: Request[Any, Any, Any], instanceName: str, data: SendPoll) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_poll(data))
+async def send_poll(messaging: MessagingService, instanceName: str, data: SendPoll) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_poll(data))
 
 
 @post(_route("sendList"), status_code=201)
-async def send_list(request: Request[Any, Any, Any], instanceName: str, data: SendList) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_list(data))
+async def send_list(messaging: MessagingService, instanceName: str, data: SendList) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_list(data))
 
 
 @post(_route("sendButtons"), status_code=201)
-async def send_buttons(request: Request[Any, Any, Any], instanceName: str, data: SendButtons) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_buttons(data))
+async def send_buttons(messaging: MessagingService, instanceName: str, data: SendButtons) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_buttons(data))
 
 
 @post(_route("sendTemplate"), status_code=201)
-async def send_template(request: Request[Any, Any, Any], instanceName: str, data: SendTemplate) -> dict[str, Any]:
-    return await messaging_of(request).send(instanceName, lambda channel: channel.messaging.send_template(data))
+async def send_template(messaging: MessagingService, instanceName: str, data: SendTemplate) -> dict[str, Any]:
+    return await messaging.send(instanceName, lambda channel: channel.messaging.send_template(data))
 
 
 ROUTER = Router(

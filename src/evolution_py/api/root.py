@@ -8,26 +8,25 @@ from litestar import Request, get, post
 
 from evolution_py import UPSTREAM_VERSION, __version__
 from evolution_py.api.auth import global_guard
-from evolution_py.services import services_of
+from evolution_py.config import Settings
 
 
 @get("/", tags=["Root"], summary="Status document")
-async def status_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    settings = services_of(request).settings
+async def status_document(request: Request[Any, Any, Any], config: Settings) -> dict[str, Any]:
     return {
         "status": 200,
         "message": "Welcome to the Evolution API, it is working!",
         "version": UPSTREAM_VERSION,
-        "clientName": settings.client_name,
-        "documentation": f"{settings.server_url or str(request.base_url).rstrip('/')}/docs",
+        "clientName": config.client_name,
+        "documentation": f"{config.server_url or str(request.base_url).rstrip('/')}/docs",
         "server": "evolution-py",
         "serverVersion": __version__,
     }
 
 
 @post("/verify-creds", guards=[global_guard], status_code=200, tags=["Root"])
-async def verify_creds(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    env = services_of(request).settings.env
+async def verify_creds(config: Settings) -> dict[str, Any]:
+    env = config.env
     body: dict[str, Any] = {"status": 200, "message": "Credentials are valid"}
     for key, var in (
         ("facebookAppId", "FACEBOOK_APP_ID"),

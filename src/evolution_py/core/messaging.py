@@ -8,29 +8,26 @@ emits what it sent.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from evolution_py.channels.base import Channel
 from evolution_py.channels.capabilities import Record
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.message import SendMedia, SendText, UploadedFile
 from evolution_py.events import names
-
-if TYPE_CHECKING:
-    from evolution_py.instances.manager import InstanceManager
 
 SendAction = Callable[[Channel], Awaitable[Record]]
 
 
 class MessagingService:
-    def __init__(self, manager: InstanceManager) -> None:
-        self._manager = manager
+    def __init__(self, registry: InstanceRegistry) -> None:
+        self._registry = registry
 
     async def send(self, instance_name: str, action: SendAction) -> Record:
         """Run one send operation on the named instance's channel; store the sent record, then emit it.
 
         Stored first: a consumer that reacts to `send.message` by reading the store finds the message.
         """
-        runtime = self._manager.require(instance_name)
+        runtime = self._registry.require(instance_name)
         record = await action(runtime.channel)
         await runtime.store.save_message(record)
         await runtime.emit(names.SEND_MESSAGE, record)

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from evolution_py.events.event import iso_ms
 from evolution_py.store.db import Database
@@ -303,7 +305,11 @@ class MessageStore:
         return out
 
     async def find_chats(self, where: dict[str, Any], take: int | None, skip: int | None) -> list[dict[str, Any]]:
-        """One entry per chat that has at least one stored message, newest first."""
+        """One entry per chat that has at least one stored message, newest first.
+
+        One query (two when messages without a chat jid exist): each chat's newest timestamp, joined
+        to the message(s) at that timestamp, the contact and the chat row.
+        """
         conditions = [Message.instanceId == self.instance_id]
         if where.get("remoteJid"):
             conditions.append(Message.remoteJid == where["remoteJid"])
@@ -312,73 +318,56 @@ class MessageStore:
             conditions.append(Message.messageTimestamp >= _to_epoch(stamp["gte"]))
         if stamp.get("lte") is not None:
             conditions.append(Message.messageTimestamp <= _to_epoch(stamp["lte"]))
-        async with self.db.session() as session:
-            latest = (
-                select(Message.remoteJid, func.max(Message.messageTimestamp).label("ts"))
-                .where(and_(*conditions))
-                .group_by(Message.remoteJid)
-                .order_by(func.max(Message.messageTimestamp).desc())
+        latest_query = (
+            select(Message.remoteJid.label("jid"), func.max(Message.messageTimestamp).label("ts"))
+            .where(and_(*conditions))
+            .group_by(Message.remoteJid)
+            .order_by(func.max(Message.messageTimestamp).desc(), Message.remoteJid)
+        )
+        if skip:
+            latest_query = latest_query.offset(skip)
+        if take:
+            latest_query = latest_query.limit(take)
+        latest = latest_query.subquery()
+        last_message = aliased(Message)
+        query = (
+            select(latest.c.jid, latest.c.ts, last_message, Contact, Chat)
+            .select_from(latest)
+            .outerjoin(
+                last_message,
+                and_(
+                    last_message.instanceId == self.instance_id,
+                    last_message.remoteJid == latest.c.jid,
+                    last_message.messageTimestamp == latest.c.ts,
+                ),
             )
-            if skip:
-                latest = latest.offset(skip)
-            if take:
-                latest = latest.limit(take)
-            pairs = (await session.execute(latest)).all()
+            .outerjoin(Contact, and_(Contact.instanceId == self.instance_id, Contact.remoteJid == latest.c.jid))
+            .outerjoin(Chat, and_(Chat.instanceId == self.instance_id, Chat.remoteJid == latest.c.jid))
+            # Ties between chats: by jid; ties within a chat: the message stored last wins.
+            .order_by(latest.c.ts.desc(), latest.c.jid, last_message.id.desc())
+        )
+        async with self.db.session() as session:
+            rows = (await session.execute(query)).all()
+            seen: set[str | None] = set()
             out = []
-            for remote_jid, ts in pairs:
-                last = (
-                    (
-                        await session.execute(
-                            select(Message)
-                            .where(
-                                Message.instanceId == self.instance_id,
-                                Message.remoteJid == remote_jid,
-                                Message.messageTimestamp == ts,
-                            )
-                            .order_by(Message.id.desc())
-                            .limit(1)
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                contact = (
-                    (
-                        await session.execute(
-                            select(Contact).where(
-                                Contact.instanceId == self.instance_id, Contact.remoteJid == remote_jid
-                            )
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                chat = (
-                    (
-                        await session.execute(
-                            select(Chat).where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)
-                        )
-                    )
-                    .scalars()
-                    .first()
-                )
-                last_dict = message_dict(last) if last else None
-                out.append(
-                    {
-                        "id": contact.id if contact else None,
-                        "remoteJid": remote_jid,
-                        "pushName": contact.pushName if contact else None,
-                        "profilePicUrl": contact.profilePicUrl if contact else None,
-                        "updatedAt": iso(chat.updatedAt if chat else (contact.updatedAt if contact else None)),
-                        "windowStart": None,
-                        "windowExpires": None,
-                        "windowActive": False,
-                        "lastMessage": last_dict,
-                        "unreadCount": chat.unreadMessages if chat else 0,
-                        "isSaved": contact is not None,
-                    }
-                )
+            for remote_jid, ts, last, contact, chat in rows:
+                if remote_jid in seen:
+                    continue  # an older-id message with the same timestamp
+                seen.add(remote_jid)
+                if remote_jid is None:
+                    # NULL never equals NULL in the join: find the jid-less chat's last message apart.
+                    last = await self._last_without_jid(session, ts)
+                out.append(_chat_entry(remote_jid, last, contact, chat))
         return out
+
+    async def _last_without_jid(self, session: AsyncSession, ts: int) -> Message | None:
+        query = (
+            select(Message)
+            .where(Message.instanceId == self.instance_id, Message.remoteJid.is_(None), Message.messageTimestamp == ts)
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return (await session.execute(query)).scalars().first()
 
     async def find_chat(self, remote_jid: str) -> dict[str, Any] | None:
         async with self.db.session() as session:
@@ -449,6 +438,24 @@ class MessageStore:
         async with self.db.transaction() as session:
             for table in (MessageUpdate, Message, Contact, Chat):
                 await session.execute(delete(table).where(table.instanceId == self.instance_id))
+
+
+def _chat_entry(
+    remote_jid: str | None, last: Message | None, contact: Contact | None, chat: Chat | None
+) -> dict[str, Any]:
+    return {
+        "id": contact.id if contact else None,
+        "remoteJid": remote_jid,
+        "pushName": contact.pushName if contact else None,
+        "profilePicUrl": contact.profilePicUrl if contact else None,
+        "updatedAt": iso(chat.updatedAt if chat else (contact.updatedAt if contact else None)),
+        "windowStart": None,
+        "windowExpires": None,
+        "windowActive": False,
+        "lastMessage": message_dict(last) if last else None,
+        "unreadCount": chat.unreadMessages if chat else 0,
+        "isSaved": contact is not None,
+    }
 
 
 def _to_epoch(value: Any) -> int:

@@ -29,7 +29,7 @@ class GoServer:
         return {"apikey": self.srv.api_key}
 
     def channel(self, name: str) -> ScriptedChannel:
-        runtime = self.srv.services.manager.get(name)
+        runtime = self.srv.services.registry.get(name)
         assert runtime is not None, name
         channel = runtime.channel
         assert isinstance(channel, ScriptedChannel)

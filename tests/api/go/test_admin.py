@@ -87,7 +87,7 @@ async def test_create_refuses_bad_input_and_stores_nothing(go: GoServer) -> None
     # Without `name` the body is not Go's: the v2 create answers (its own envelope).
     assert malformed.json()["status"] == 400
 
-    assert go.srv.services.manager.get(name) is None
+    assert go.srv.services.registry.get(name) is None
     listed = await go.client.get("/instance/all", headers=go.admin)
     assert [i["name"] for i in listed.json()["data"]] == []
 
@@ -98,7 +98,7 @@ async def test_create_auth_and_conflicts(go: GoServer) -> None:
     for headers in ({}, {"apikey": "wrong"}, {"apikey": first["token"]}):
         response = await go.client.post("/instance/create", json=body, headers=headers)
         assert (response.status_code, response.json()) == (401, NOT_AUTHORIZED)
-    assert go.srv.services.manager.get(body["name"]) is None
+    assert go.srv.services.registry.get(body["name"]) is None
 
     taken = await go.client.post("/instance/create", json={"name": first["name"], "token": "x"}, headers=go.admin)
     assert (taken.status_code, taken.json()) == (409, {"error": "instance already exists"})
@@ -168,13 +168,13 @@ async def test_delete_by_id_or_name_answers_both_dialects(go: GoServer) -> None:
     # An instance token may not delete by id (Go's delete is an admin route).
     denied = await go.client.delete(f"/instance/delete/{by_id['id']}", headers={"apikey": by_id["token"]})
     assert denied.status_code == 401
-    assert go.srv.services.manager.get(by_id["name"]) is not None
+    assert go.srv.services.registry.get(by_id["name"]) is not None
 
     dual = {"status": "SUCCESS", "error": False, "response": {"message": "Instance deleted"}, "message": "success"}
     gone = await go.client.delete(f"/instance/delete/{by_id['id']}", headers=go.admin)
     assert (gone.status_code, gone.json()) == (200, dual)
     # A connected session is logged out before the instance goes.
-    assert go.srv.services.manager.get(by_id["name"]) is None
+    assert go.srv.services.registry.get(by_id["name"]) is None
     gone = await go.client.delete(f"/instance/delete/{by_name['name']}", headers=go.admin)
     assert (gone.status_code, gone.json()) == (200, dual)
 

@@ -130,7 +130,7 @@ async def test_a_token_never_reaches_another_instance(go: GoServer) -> None:
     for method, path, body in denied:
         response = await go.client.request(method, path, json=body, headers=ha)
         assert response.status_code == 401, (method, path, response.text)
-    b_runtime = go.srv.services.manager.get(b["name"])
+    b_runtime = go.srv.services.registry.get(b["name"])
     assert b_runtime is not None and b_runtime.settings.rejectCall is False
     assert go.channel(b["name"]).state == "open"
     assert b_runtime.proxy.enabled is False

@@ -1,4 +1,4 @@
-"""`GET /instance/logs/:instanceId`: entries the manager writes, the seed's filters, and retention."""
+"""`GET /instance/logs/:instanceId`: entries the instance service writes, the seed's filters, and retention."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ async def test_retention_by_count_and_age(tmp_path: Path, db_kind: str) -> None:
     ):
         go = GoServer(srv)
         inst = await go.create()
-        runtime = srv.services.manager.get(inst["name"])
+        runtime = srv.services.registry.get(inst["name"])
         assert runtime is not None
         # An entry from 3 days ago (older than INSTANCE_LOG_MAX_DAYS) goes at the next write.
         async with srv.services.db.transaction() as session:

@@ -77,7 +77,7 @@ async def test_advanced_settings_are_the_v2_settings(go: GoServer) -> None:
     got = (await go.client.get(f"/instance/{iid}/advanced-settings", headers=own)).json()
     assert got["readMessages"] is True and got["syncFullHistory"] is True
     assert got["ignoreGroups"] is False and got["ignoreStatus"] is False and got["msgRejectCall"] == ""
-    assert go.srv.services.manager.get(name).settings.readMessages is True  # type: ignore[union-attr]
+    assert go.srv.services.registry.get(name).settings.readMessages is True  # type: ignore[union-attr]
 
 
 async def test_advanced_settings_refuse_other_tokens_and_bad_input(go: GoServer) -> None:
@@ -91,7 +91,7 @@ async def test_advanced_settings_refuse_other_tokens_and_bad_input(go: GoServer)
         assert (other.status_code, other.json()) == (401, NOT_AUTHORIZED)
         nobody = await go.client.request(method, f"/instance/{b['id']}/advanced-settings", json=body)
         assert (nobody.status_code, nobody.json()) == (401, NOT_AUTHORIZED)
-    assert go.srv.services.manager.get(b["name"]).settings.rejectCall is False  # type: ignore[union-attr]
+    assert go.srv.services.registry.get(b["name"]).settings.rejectCall is False  # type: ignore[union-attr]
 
     missing = await go.client.get(f"/instance/{uuid.uuid4()}/advanced-settings", headers=go.admin)
     assert (missing.status_code, missing.json()) == (404, {"error": "instance not found"})
@@ -128,7 +128,7 @@ async def test_proxy_set_and_remove(go: GoServer) -> None:
         "8080",
         "http",
     )
-    assert go.srv.services.manager.get(name).proxy.url() == "http://usuario:senha@proxy.exemplo.com:8080"  # type: ignore[union-attr]
+    assert go.srv.services.registry.get(name).proxy.url() == "http://usuario:senha@proxy.exemplo.com:8080"  # type: ignore[union-attr]
 
     no_auth = await go.client.post(
         f"/instance/proxy/{inst['id']}", json={"host": "p", "port": 1080, "protocol": "socks5"}, headers=go.admin

@@ -1,7 +1,7 @@
 """The Evolution Go dialect of instance management (seed 000), served beside the v2 routes.
 
 `build_router()` gives one Litestar router whose errors answer Go's `{"error": ...}` (a new one per
-app); `install(services)` hooks the Go create into the shared `POST /instance/create`.
+app). Go's create shares `POST /instance/create` with v2 and is dispatched from `api/instance.py`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from litestar import Router
 
 from evolution_py.api.go import admin, advanced, session
 from evolution_py.api.go.envelope import EXCEPTION_HANDLERS
-from evolution_py.services import Services
 
 
 def build_router() -> Router:
@@ -20,7 +19,3 @@ def build_router() -> Router:
         exception_handlers=EXCEPTION_HANDLERS,
         tags=["Instance (Evolution Go)"],
     )
-
-
-def install(services: Services) -> None:
-    services.extras["go_create"] = admin.go_create

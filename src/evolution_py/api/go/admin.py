@@ -1,192 +1,66 @@
-"""Go admin routes (global key): create, all, info, proxy, forcereconnect, logs.
+"""Go admin routes (global key): all, info, forcereconnect, logs (proxy: `proxy.py`).
 
 `POST /instance/create` and `DELETE /instance/delete/:x` are shared with v2 and dispatched in
-`api/instance.py`; `go_create` here is what that dispatch calls for a body with `name`.
+`api/instance.py` (Go's create: `create.py`).
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from litestar import Request, Response, delete, get, post
+from litestar import Request, get, post
 
-from evolution_py.api.go.advanced import merge_settings
+from evolution_py.api.go import proxy
 from evolution_py.api.go.auth import admin_instance, require_global_key
-from evolution_py.api.go.envelope import GoError, as_go_response, json_object, optional_string, required_string, success
+from evolution_py.api.go.envelope import GoError, json_object, required_string, success
 from evolution_py.api.go.records import instance_record, iso
-from evolution_py.api.go.subscriptions import parse_events, parse_url
-from evolution_py.channels.base import ConnectionState, InstanceSettings, ProxyConfig
-from evolution_py.dto.instance import ProxyRequest
-from evolution_py.instances.logbook import LEVELS, LogQuery
-from evolution_py.services import services_of
+from evolution_py.channels.base import ConnectionState
+from evolution_py.core.instances import InstanceService
+from evolution_py.core.logbook import LEVELS, InstanceLogbook, LogQuery
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.events.subscriptions import Subscriptions
 
-GO_INTEGRATION = "WHATSAPP-BAILEYS"  # a Go instance is a WhatsApp Web session
-_PROTOCOLS = ("http", "https", "socks4", "socks5")
-_PORT = re.compile(r"^\d{1,5}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-# --- create -------------------------------------------------------------------------------------
-
-
-async def go_create(request: Request[Any, Any, Any], body: dict[str, Any]) -> Response[Any]:
-    """`POST /instance/create` with `name` (registered in `services.extras["go_create"]`)."""
-    try:
-        return await _create(request, body)
-    except Exception as exc:
-        return as_go_response(exc)
-
-
-async def _create(request: Request[Any, Any, Any], body: dict[str, Any]) -> Response[Any]:
-    require_global_key(request)
-    services = services_of(request)
-    manager = services.manager
-    name = required_string(body, "name")
-    if "/" in name or len(name) > 255:
-        raise GoError("name must be at most 255 characters and cannot contain '/'")
-    token = required_string(body, "token")
-    if len(token) > 255:
-        raise GoError("token must be at most 255 characters")
-    instance_id = optional_string(body, "instanceId") or str(uuid.uuid4())
-    if "/" in instance_id or len(instance_id) > 100:
-        raise GoError("instanceId must be at most 100 characters and cannot contain '/'")
-    webhook = parse_url(body, "webhook")
-    events = parse_events(body, "webhookEvents")
-    proxy = _proxy_config(body["proxy"], "proxy.") if body.get("proxy") is not None else ProxyConfig()
-    settings = _create_settings(body.get("advancedSettings"))
-    if not manager.kinds.serves(GO_INTEGRATION):
-        raise GoError("WhatsApp Web instances are not available on this server yet", 501)
-    if await manager.exists(name):
-        raise GoError("instance already exists", 409)
-
-    sinks: dict[str, dict[str, Any]] = {}
-    if webhook is not None or events is not None:
-        keys = events if events is not None else ["MESSAGES_UPSERT"]
-        sinks["webhook"] = {"url": webhook or "", "enabled": bool(webhook), "events": keys}
-    runtime = await manager.create_record(
-        name=name,
-        integration=GO_INTEGRATION,
-        token=token,
-        instance_id=instance_id,
-        settings=settings,
-        proxy=proxy,
-        sinks=sinks,
-        unique_token=True,  # token routes find the instance by token alone
-    )
-    data = {
-        "id": runtime.id,
-        "name": runtime.name,
-        "token": token,
-        "webhook": webhook or "",
-        "status": "created",
-        "createdAt": iso(runtime.created_at),
-    }
-    return Response(success(data), status_code=200)
-
-
-def _proxy_config(value: Any, prefix: str) -> ProxyConfig:
-    if not isinstance(value, dict):
-        raise GoError(f"{prefix.rstrip('.')} must be an object")
-    host = required_string(value, "host") if value.get("host") is not None else ""
-    if not host:
-        raise GoError(f"{prefix}host is required")
-    if value.get("port") is None:
-        raise GoError(f"{prefix}port is required")
-    port = required_string(value, "port")
-    if not _PORT.match(port) or not 0 < int(port) < 65536:
-        raise GoError(f"{prefix}port must be a number between 1 and 65535")
-    protocol = (optional_string(value, "protocol") or "http").lower()
-    if protocol not in _PROTOCOLS:
-        raise GoError(f"{prefix}protocol must be one of {', '.join(_PROTOCOLS)}")
-    return ProxyConfig(
-        enabled=True,
-        host=host,
-        port=port,
-        protocol=protocol,
-        username=optional_string(value, "username") or "",
-        password=optional_string(value, "password") or "",
-    )
-
-
-def _create_settings(value: Any) -> InstanceSettings:
-    if value is None:
-        return InstanceSettings()
-    if not isinstance(value, dict):
-        raise GoError("advancedSettings must be an object")
-    return merge_settings(InstanceSettings(), value)
 
 
 # --- list and info ------------------------------------------------------------------------------
 
 
 @get("/instance/all", summary="List instances (Evolution Go)")
-async def list_instances(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def list_instances(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, subscriptions: Subscriptions
+) -> dict[str, Any]:
     require_global_key(request)
-    services = services_of(request)
-    runtimes = sorted(services.manager.instances.values(), key=lambda r: (r.created_at or datetime.min, r.name))
-    return success([await instance_record(services, r) for r in runtimes])
+    runtimes = sorted(registry.all(), key=lambda r: (r.created_at or datetime.min, r.name))
+    return success([await instance_record(subscriptions, r) for r in runtimes])
 
 
 @get("/instance/info/{instanceId:str}", summary="Instance details (Evolution Go)")
-async def instance_info(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = admin_instance(request, instanceId)
-    return success(await instance_record(services_of(request), runtime))
-
-
-# --- proxy --------------------------------------------------------------------------------------
-
-
-@post("/instance/proxy/{instanceId:str}", status_code=200, summary="Set the proxy (Evolution Go)")
-async def set_proxy(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = admin_instance(request, instanceId)
-    body = await json_object(request)
-    for field in ("host", "port"):
-        if body.get(field) in (None, ""):
-            raise GoError(f"{field} is required")
-    proxy = _proxy_config(body, "")
-    manager = services_of(request).manager
-    await manager.set_proxy(
-        runtime.name,
-        ProxyRequest(
-            enabled=True,
-            host=proxy.host,
-            port=proxy.port,
-            protocol=proxy.protocol,
-            username=proxy.username,
-            password=proxy.password,
-        ),
-    )
-    manager.reconnect_soon(runtime.name)
-    return success({"host": proxy.host, "port": proxy.port, "hasAuth": bool(proxy.username and proxy.password)})
-
-
-@delete("/instance/proxy/{instanceId:str}", status_code=200, summary="Remove the proxy (Evolution Go)")
-async def remove_proxy(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = admin_instance(request, instanceId)
-    manager = services_of(request).manager
-    await manager.set_proxy(runtime.name, ProxyRequest(enabled=False, host="", port="", protocol=""))
-    manager.reconnect_soon(runtime.name)
-    return success()
+async def instance_info(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, subscriptions: Subscriptions, instanceId: str
+) -> dict[str, Any]:
+    runtime = admin_instance(request, registry, instanceId)
+    return success(await instance_record(subscriptions, runtime))
 
 
 # --- force reconnect ----------------------------------------------------------------------------
 
 
 @post("/instance/forcereconnect/{instanceId:str}", status_code=200, summary="Force a reconnect (Evolution Go)")
-async def force_reconnect(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = admin_instance(request, instanceId)
+async def force_reconnect(
+    request: Request[Any, Any, Any], instances: InstanceService, instanceId: str
+) -> dict[str, Any]:
+    runtime = admin_instance(request, instances.registry, instanceId)
     body = await json_object(request)
     number = required_string(body, "number")
     if not re.sub(r"\D", "", number):
         raise GoError("number must contain digits")
     if runtime.channel.state == "open":
         raise GoError("client already connected")
-    manager = services_of(request).manager
     await runtime.log("INFO", "Force reconnect requested", number=number)
-    await manager.reconnect(runtime.name, wait=5.0)
+    await instances.reconnect(runtime.name, wait=5.0)
     state: ConnectionState = runtime.channel.state
     if state == "open":
         return success()
@@ -202,10 +76,12 @@ async def force_reconnect(request: Request[Any, Any, Any], instanceId: str) -> d
 
 
 @get("/instance/logs/{instanceId:str}", summary="Instance log (Evolution Go)")
-async def instance_logs(request: Request[Any, Any, Any], instanceId: str) -> list[dict[str, Any]]:
-    runtime = admin_instance(request, instanceId)
+async def instance_logs(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, logbook: InstanceLogbook, instanceId: str
+) -> list[dict[str, Any]]:
+    runtime = admin_instance(request, registry, instanceId)
     query = _log_query(request)
-    entries = await services_of(request).manager.logbook.read(runtime.id, query)
+    entries = await logbook.read(runtime.id, query)
     out = []
     for entry in entries:
         item: dict[str, Any] = {
@@ -262,4 +138,5 @@ def _day(value: str | None, field: str) -> date | None:
         raise GoError(f"{field} must be a date as YYYY-MM-DD") from None
 
 
-ROUTES = [list_instances, instance_info, set_proxy, remove_proxy, force_reconnect, instance_logs]
+# In the order they were first served (the OpenAPI document lists them so).
+ROUTES = [list_instances, instance_info, proxy.set_proxy, proxy.remove_proxy, force_reconnect, instance_logs]

@@ -27,8 +27,9 @@ from litestar import Request, get, put
 from evolution_py.api.go.auth import instance_for_settings
 from evolution_py.api.go.envelope import GoError, json_object, optional_bool, optional_string
 from evolution_py.channels.base import InstanceSettings
+from evolution_py.core.instances import InstanceService
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.instance import SettingsRequest
-from evolution_py.services import services_of
 
 _BOOLS = ("rejectCall", "groupsIgnore", "alwaysOnline", "readMessages", "readStatus", "syncFullHistory")
 _GO_BOOLS = {"ignoreGroups": "groupsIgnore"}
@@ -75,19 +76,23 @@ def merge_settings(current: InstanceSettings, body: dict[str, Any]) -> InstanceS
 
 
 @get("/instance/{instanceId:str}/advanced-settings", summary="Advanced settings (Evolution Go)")
-async def get_advanced_settings(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = instance_for_settings(request, instanceId)
+async def get_advanced_settings(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instanceId: str
+) -> dict[str, Any]:
+    runtime = instance_for_settings(request, registry, instanceId)
     return render(runtime.settings)
 
 
 @put("/instance/{instanceId:str}/advanced-settings", summary="Update advanced settings (Evolution Go)")
-async def put_advanced_settings(request: Request[Any, Any, Any], instanceId: str) -> dict[str, Any]:
-    runtime = instance_for_settings(request, instanceId)
+async def put_advanced_settings(
+    request: Request[Any, Any, Any], instances: InstanceService, instanceId: str
+) -> dict[str, Any]:
+    runtime = instance_for_settings(request, instances.registry, instanceId)
     body = await json_object(request)
     merged = merge_settings(runtime.settings, body)
     request_values = msgspec.to_builtins(merged)
-    await services_of(request).manager.set_settings(runtime.name, msgspec.convert(request_values, SettingsRequest))
-    return {"message": "Advanced settings updated successfully", "settings": render(runtime.settings)}
+    stored = await instances.set_settings(runtime.name, msgspec.convert(request_values, SettingsRequest))
+    return {"message": "Advanced settings updated successfully", "settings": render(stored)}
 
 
 ROUTES = [get_advanced_settings, put_advanced_settings]

@@ -13,8 +13,8 @@ from litestar import Request
 
 from evolution_py.api.auth import is_global_key, request_key, same_key
 from evolution_py.api.go.envelope import INSTANCE_NOT_FOUND, NOT_AUTHORIZED, GoError
-from evolution_py.instances.runtime import RuntimeInstance
-from evolution_py.services import services_of
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.core.runtime import InstanceRuntime
 
 
 def require_global_key(request: Request[Any, Any, Any]) -> None:
@@ -22,12 +22,12 @@ def require_global_key(request: Request[Any, Any, Any]) -> None:
         raise GoError(NOT_AUTHORIZED, 401)
 
 
-def instance_of_token(request: Request[Any, Any, Any]) -> RuntimeInstance:
+def instance_of_token(request: Request[Any, Any, Any], registry: InstanceRegistry) -> InstanceRuntime:
     """The one instance whose token is the `apikey` header (the global key is not a token)."""
     key = request_key(request)
     if not key or is_global_key(request):
         raise GoError(NOT_AUTHORIZED, 401)
-    matches = services_of(request).manager.instances.find_by_token(key)
+    matches = registry.find_by_token(key)
     if not matches:
         raise GoError(NOT_AUTHORIZED, 401)
     if len(matches) > 1:
@@ -36,27 +36,29 @@ def instance_of_token(request: Request[Any, Any, Any]) -> RuntimeInstance:
     return matches[0]
 
 
-def admin_instance(request: Request[Any, Any, Any], instance_id: str) -> RuntimeInstance:
+def admin_instance(request: Request[Any, Any, Any], registry: InstanceRegistry, instance_id: str) -> InstanceRuntime:
     """Admin routes: global key, then the instance by id or by name."""
     require_global_key(request)
-    return path_instance(request, instance_id)
+    return path_instance(registry, instance_id)
 
 
-def path_instance(request: Request[Any, Any, Any], instance_id: str) -> RuntimeInstance:
-    runtime = services_of(request).manager.resolve(instance_id)
+def path_instance(registry: InstanceRegistry, instance_id: str) -> InstanceRuntime:
+    runtime = registry.resolve(instance_id)
     if runtime is None:
         raise GoError(INSTANCE_NOT_FOUND, 404)
     return runtime
 
 
-def instance_for_settings(request: Request[Any, Any, Any], instance_id: str) -> RuntimeInstance:
+def instance_for_settings(
+    request: Request[Any, Any, Any], registry: InstanceRegistry, instance_id: str
+) -> InstanceRuntime:
     """Global key for any instance, or the token of the instance in the path."""
     key = request_key(request)
     if not key:
         raise GoError(NOT_AUTHORIZED, 401)
     if is_global_key(request):
-        return path_instance(request, instance_id)
-    runtime = services_of(request).manager.resolve(instance_id)
+        return path_instance(registry, instance_id)
+    runtime = registry.resolve(instance_id)
     # Unknown instance and someone else's instance answer alike, so a token cannot probe for ids.
     if runtime is None or not same_key(key, runtime.token):
         raise GoError(NOT_AUTHORIZED, 401)

@@ -1,7 +1,7 @@
 """The Evolution Go envelope: `{"message":"success","data":...}` on success, `{"error":"..."}` on failure.
 
 Errors raised anywhere under a Go route (our `GoError`, the shared `ApiError`/`ChannelError` from the
-instance manager and channels, or a bug) are answered in this shape by `EXCEPTION_HANDLERS`, which
+instance service and channels, or a bug) are answered in this shape by `EXCEPTION_HANDLERS`, which
 the Go router installs, so a Go client never sees the v2 envelope.
 """
 
@@ -83,11 +83,11 @@ def _log_failure(request: Request[Any, Any, Any], response: Response[Any]) -> No
     from evolution_py.services import services_of
 
     try:
-        manager = services_of(request).manager
+        registry = services_of(request).registry
         path_id = request.path_params.get("instanceId")
-        runtime = manager.resolve(path_id) if path_id else None
+        runtime = registry.resolve(path_id) if path_id else None
         if runtime is None and (key := request_key(request)):
-            found = manager.instances.find_by_token(key)
+            found = registry.find_by_token(key)
             runtime = found[0] if len(found) == 1 else None
         if runtime is None:
             return

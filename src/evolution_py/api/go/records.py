@@ -6,20 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from evolution_py.api.go.events import event_string
-from evolution_py.instances.runtime import RuntimeInstance
-from evolution_py.services import Services
+from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.events.subscriptions import Subscriptions
 
 
 def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def is_open(runtime: RuntimeInstance) -> bool:
+def is_open(runtime: InstanceRuntime) -> bool:
     """The live state, read anew (a plain `== "open"` after an await is narrowed away by mypy)."""
     return runtime.channel.state == "open"
 
 
-def connection_flags(runtime: RuntimeInstance) -> tuple[bool, bool]:
+def connection_flags(runtime: InstanceRuntime) -> tuple[bool, bool]:
     """The seed's (connected, loggedIn) pair from the channel's real state:
     open → (true, true); connecting (waiting for a QR scan or a pairing code) → (true, false);
     closed with a session the channel still holds → (false, true); closed without one → (false, false)."""
@@ -31,9 +31,9 @@ def connection_flags(runtime: RuntimeInstance) -> tuple[bool, bool]:
     return False, bool(runtime.channel.owner_jid)
 
 
-async def instance_record(services: Services, runtime: RuntimeInstance) -> dict[str, Any]:
+async def instance_record(subscriptions: Subscriptions, runtime: InstanceRuntime) -> dict[str, Any]:
     """`GET /instance/info` (and each item of `/instance/all`): the seed's fields plus `loggedIn` and `status`."""
-    webhook = await services.subscriptions.find("webhook", runtime.id)
+    webhook = await subscriptions.find("webhook", runtime.id)
     _connected, logged_in = connection_flags(runtime)
     return {
         "id": runtime.id,

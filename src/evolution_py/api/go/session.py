@@ -1,7 +1,7 @@
 """Go token routes: the instance is the one whose token is the `apikey` header.
 
 connect, qr, pair, status, disconnect, reconnect, logout — each a call on the shared instance
-manager, so the v2 routes (`/instance/connectionState/...`, `/instance/connect/...`) see the same state.
+service, so the v2 routes (`/instance/connectionState/...`, `/instance/connect/...`) see the same state.
 """
 
 from __future__ import annotations
@@ -17,25 +17,28 @@ from evolution_py.api.go.envelope import GoError, json_object, required_string, 
 from evolution_py.api.go.events import event_string
 from evolution_py.api.go.records import connection_flags, is_open
 from evolution_py.api.go.subscriptions import parse_events, parse_transports, parse_url, save_subscription
-from evolution_py.instances.runtime import RuntimeInstance
-from evolution_py.services import services_of
+from evolution_py.core.instances import InstanceService
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.events.subscriptions import Subscriptions
 
 ALREADY_LOGGED_IN = "session already logged in"
 NO_QR = "no QR code available. Please wait a moment and try again"
 
 
 @post("/instance/connect", status_code=200, summary="Connect, set webhook and events (Evolution Go)")
-async def connect(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
-    services = services_of(request)
+async def connect(
+    request: Request[Any, Any, Any], instances: InstanceService, subscriptions: Subscriptions
+) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
     body = await json_object(request)
     url = parse_url(body, "webhookUrl")
     keys = parse_events(body, "subscribe")
     transports = parse_transports(body)
-    row = await save_subscription(services, runtime, url=url, keys=keys, transports=transports)
+    row = await save_subscription(subscriptions, runtime, url=url, keys=keys, transports=transports)
     if runtime.channel.state == "close":
         # Starts the QR flow (or resumes a stored session); the QR is fetched with GET /instance/qr.
-        await services.manager.connect_and_wait(runtime, None, wait=0.0)
+        await instances.start_connecting(runtime.name, None, wait=0.0)
     return success(
         {
             "jid": runtime.channel.owner_jid or "",
@@ -46,14 +49,14 @@ async def connect(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/instance/qr", summary="Current QR code (Evolution Go)")
-async def qr(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
+async def qr(request: Request[Any, Any, Any], instances: InstanceService) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
     if runtime.channel.state == "open":
         raise GoError(ALREADY_LOGGED_IN)
     current = runtime.channel.qrcode
     if not isinstance(current.code, str) or not current.code:
         if runtime.channel.state == "close":
-            await services_of(request).manager.connect_and_wait(runtime, None, wait=5.0)
+            await instances.start_connecting(runtime.name, None, wait=5.0)
         else:
             await _wait_for_qr(runtime, 3.0)
         if is_open(runtime):
@@ -66,7 +69,7 @@ async def qr(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return success({"qrcode": current.code, "code": current.base64, "Qrcode": current.base64, "Code": current.code})
 
 
-async def _wait_for_qr(runtime: RuntimeInstance, seconds: float) -> None:
+async def _wait_for_qr(runtime: InstanceRuntime, seconds: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while loop.time() < deadline and runtime.channel.state == "connecting":
@@ -76,15 +79,15 @@ async def _wait_for_qr(runtime: RuntimeInstance, seconds: float) -> None:
 
 
 @post("/instance/pair", status_code=200, summary="Pairing code for a phone number (Evolution Go)")
-async def pair(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
+async def pair(request: Request[Any, Any, Any], instances: InstanceService) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
     body = await json_object(request)
     phone = re.sub(r"\D", "", required_string(body, "phone"))
     if not 8 <= len(phone) <= 15:
         raise GoError("phone must be an international number with 8 to 15 digits")
     if runtime.channel.state == "open":
         raise GoError(ALREADY_LOGGED_IN)
-    code = await services_of(request).manager.request_pairing_code(runtime.name, phone, wait=10.0)
+    code = await instances.request_pairing_code(runtime.name, phone, wait=10.0)
     if is_open(runtime):
         raise GoError(ALREADY_LOGGED_IN)
     if not code:
@@ -93,8 +96,8 @@ async def pair(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @get("/instance/status", summary="Connection status (Evolution Go)")
-async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
+async def status(request: Request[Any, Any, Any], registry: InstanceRegistry) -> dict[str, Any]:
+    runtime = instance_of_token(request, registry)
     connected, logged_in = connection_flags(runtime)
     return success(
         {
@@ -108,27 +111,27 @@ async def status(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 @post("/instance/disconnect", status_code=200, summary="Disconnect, keep the session (Evolution Go)")
-async def disconnect(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
+async def disconnect(request: Request[Any, Any, Any], instances: InstanceService) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
     if runtime.channel.state == "close":
         raise GoError("client disconnected")
-    await services_of(request).manager.disconnect(runtime.name)
+    await instances.disconnect(runtime.name)
     return success()
 
 
 @post("/instance/reconnect", status_code=200, summary="Reconnect (Evolution Go)")
-async def reconnect(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
-    await services_of(request).manager.reconnect(runtime.name, wait=2.0)
+async def reconnect(request: Request[Any, Any, Any], instances: InstanceService) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
+    await instances.reconnect(runtime.name, wait=2.0)
     return success()
 
 
 @delete("/instance/logout", status_code=200, summary="Log out, forget the session (Evolution Go)")
-async def logout(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    runtime = instance_of_token(request)
+async def logout(request: Request[Any, Any, Any], instances: InstanceService) -> dict[str, Any]:
+    runtime = instance_of_token(request, instances.registry)
     if runtime.channel.state == "close" and not runtime.channel.owner_jid:
         raise GoError("ignoring logout as it was not connected")
-    await services_of(request).manager.logout(runtime.name, closed_session_too=True)
+    await instances.logout(runtime.name, closed_session_too=True)
     return success()
 
 

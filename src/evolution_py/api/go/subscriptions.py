@@ -8,8 +8,8 @@ from typing import Any
 
 from evolution_py.api.go.envelope import GoError
 from evolution_py.api.go.events import DEFAULT_KEYS, UnknownEvents, to_event_keys
-from evolution_py.instances.runtime import RuntimeInstance
-from evolution_py.services import Services
+from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.events.subscriptions import Subscriptions
 
 _URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 # Go's per-instance transport switches (connect body) and the v2 sink rows they turn on.
@@ -57,8 +57,8 @@ def parse_transports(body: dict[str, Any]) -> dict[str, bool]:
 
 
 async def save_subscription(
-    services: Services,
-    runtime: RuntimeInstance,
+    subscriptions: Subscriptions,
+    runtime: InstanceRuntime,
     *,
     url: str | None,
     keys: list[str] | None,
@@ -66,17 +66,17 @@ async def save_subscription(
 ) -> dict[str, Any] | None:
     """Update the Webhook row: a given URL replaces the stored one ("" turns the webhook off), given
     events replace the stored ones; what is not given is kept. Returns the row (None if none)."""
-    current = await services.subscriptions.find("webhook", runtime.id)
+    current = await subscriptions.find("webhook", runtime.id)
     if url is None and keys is None and current is None and not transports:
         return None
     stored_url = current["url"] if current else ""
     stored_keys = list(current["events"] or []) if current else []
     new_url = stored_url if url is None else url
     new_keys = keys if keys is not None else (stored_keys or list(DEFAULT_KEYS))
-    row = await services.subscriptions.save(
+    row = await subscriptions.save(
         "webhook", runtime.id, {"url": new_url, "enabled": bool(new_url), "events": new_keys}
     )
     for kind, enabled in (transports or {}).items():
-        await services.subscriptions.save(kind, runtime.id, {"enabled": enabled, "events": new_keys if enabled else []})
+        await subscriptions.save(kind, runtime.id, {"enabled": enabled, "events": new_keys if enabled else []})
     await runtime.log("INFO", "Webhook subscription updated", url=new_url, events=new_keys)
     return row

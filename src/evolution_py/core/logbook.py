@@ -1,6 +1,6 @@
 """Per-instance log kept in the database: connection changes, errors and admin actions.
 
-The manager and (through `InstanceContext.log`) the channels write here; the Evolution Go dialect's
+The instance service and (through `InstanceContext.log`) the channels write here; the Evolution Go dialect's
 `GET /instance/logs/:instanceId` reads it. Retention keeps the table bounded: at most
 `INSTANCE_LOG_MAX_ENTRIES` rows per instance and none older than `INSTANCE_LOG_MAX_DAYS` days.
 """

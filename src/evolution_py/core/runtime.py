@@ -1,30 +1,48 @@
-"""One loaded instance: its stored fields, its channel, and the context its channel sees."""
+"""One loaded instance: its stored fields, its channel, the context its channel sees, and the
+background tasks (auto-delete timer, staggered start, reconnects) that concern it alone."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 
 from evolution_py.channels.base import Channel, ConnectionState, InstanceSettings, ProxyConfig
+from evolution_py.config import Settings
+from evolution_py.core.logbook import InstanceLogbook
+from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
+from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.store.db import Database
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance, utcnow
-
-if TYPE_CHECKING:
-    from evolution_py.instances.manager import InstanceManager
 
 log = logging.getLogger(__name__)
 
 
-class RuntimeInstance:
+@dataclass(frozen=True)
+class RuntimeDeps:
+    """What every instance runtime of this server shares."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    subscriptions: Subscriptions
+    logbook: InstanceLogbook
+
+
+class InstanceRuntime:
     """Implements `InstanceContext` for its channel."""
 
     channel: Channel
 
-    def __init__(self, manager: InstanceManager, row: Instance, settings: InstanceSettings, proxy: ProxyConfig) -> None:
-        self._manager = manager
+    def __init__(self, deps: RuntimeDeps, row: Instance, settings: InstanceSettings, proxy: ProxyConfig) -> None:
+        self._deps = deps
+        self._tasks: set[asyncio.Task[None]] = set()
         self.id = row.id
         self._name = row.name
         self._token = row.token
@@ -38,14 +56,35 @@ class RuntimeInstance:
         self.created_at = row.createdAt
         self._settings = settings
         self._proxy = proxy
-        cfg = manager.settings
+        cfg = deps.settings
         self._store = MessageStore(
-            manager.db,
+            deps.db,
             row.id,
             save_messages=cfg.save_new_message,
             save_contacts=cfg.save_contacts,
             save_chats=cfg.save_chats,
         )
+
+    # --- tasks this instance owns -------------------------------------------------------------
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` in the background for as long as this instance is loaded."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    @property
+    def background_tasks(self) -> tuple[asyncio.Task[None], ...]:
+        return tuple(self._tasks)
+
+    def cancel_tasks(self) -> None:
+        """Stop every background task of this instance (it is being removed or the server stops).
+        The task that calls this (e.g. the auto-delete timer deleting its instance) runs on."""
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
 
     # --- InstanceContext ----------------------------------------------------------------------
 
@@ -87,19 +126,19 @@ class RuntimeInstance:
 
     @property
     def data_dir(self) -> str:
-        return self._manager.settings.data_dir
+        return self._deps.settings.data_dir
 
     async def webhook_base64(self) -> bool:
         """Whether this instance's webhook asks for media as base64 (`webhookBase64`)."""
-        row = await self._manager.subscriptions.find("webhook", self.id)
+        row = await self._deps.subscriptions.find("webhook", self.id)
         return bool(row and row.get("enabled") and row.get("webhookBase64"))
 
     async def emit(self, event: str, data: Any) -> None:
-        cfg = self._manager.settings
+        cfg = self._deps.settings
         apikey: str | None = None
         if cfg.expose_in_fetch_instances:
             apikey = self._token or "Apikey not found"
-        await self._manager.bus.publish(
+        await self._deps.bus.publish(
             Event(
                 event=event,
                 instance=self._name,
@@ -134,7 +173,7 @@ class RuntimeInstance:
             values["disconnectionObject"] = reason
             values["disconnectionAt"] = utcnow()
         try:
-            async with self._manager.db.transaction() as session:
+            async with self._deps.db.transaction() as session:
                 await session.execute(update(Instance).where(Instance.id == self.id).values(**values))
         except Exception:
             log.exception("instance %s: could not store connection state %s", self._name, state)
@@ -144,7 +183,7 @@ class RuntimeInstance:
         )
 
     async def log(self, level: str, message: str, **metadata: Any) -> None:
-        await self._manager.logbook.write(self.id, level, message, metadata or None)
+        await self._deps.logbook.write(self.id, level, message, metadata or None)
 
 
 def _connection_log_line(state: ConnectionState, reason_code: int | None) -> tuple[str, str]:

@@ -1,0 +1,129 @@
+"""Where the instances this server runs are found: by name, by id, or by token.
+
+All per-instance runtime state is reached through `InstanceRegistry`, so a cluster can later swap
+the local, in-memory `LocalInstanceRegistry` for one that knows which node owns which instance,
+without touching routes, channels or sinks.
+
+Token-only routes (the Evolution Go dialect) must find an instance from the `apikey` alone. A scan
+comparing every token costs ~0.1 ms per request at 1000 instances; the index keys instances by the
+SHA-256 of their token, so a lookup is O(1) and its timing says nothing about how close a guess was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from evolution_py.errors import instance_not_found
+
+if TYPE_CHECKING:
+    from evolution_py.core.runtime import InstanceRuntime
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class InstanceRegistry(ABC):
+    """An abstract class rather than a Protocol: Litestar checks each injected value with isinstance."""
+
+    @abstractmethod
+    def get(self, name: str) -> InstanceRuntime | None:
+        """The instance with this name, or None."""
+
+    @abstractmethod
+    def require(self, name: str) -> InstanceRuntime:
+        """The instance with this name; upstream's 404 error otherwise."""
+
+    @abstractmethod
+    def resolve(self, name_or_id: str) -> InstanceRuntime | None:
+        """The instance with this name, else the one with this id (Go routes take either)."""
+
+    @abstractmethod
+    def find_by_token(self, token: str) -> list[InstanceRuntime]:
+        """Every instance whose token is exactly `token` (v2 lets two share one)."""
+
+    @abstractmethod
+    def add(self, runtime: InstanceRuntime) -> None:
+        """Register a loaded instance (replacing one of the same name)."""
+
+    @abstractmethod
+    def remove(self, name: str) -> InstanceRuntime | None:
+        """Unregister an instance and stop the tasks it owns; returns it, or None if unknown."""
+
+    @abstractmethod
+    def all(self) -> list[InstanceRuntime]:
+        """Every instance, in the order they were added."""
+
+    @abstractmethod
+    def __contains__(self, name: object) -> bool:
+        """Whether an instance of this name is registered."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """How many instances are registered."""
+
+
+class LocalInstanceRegistry(InstanceRegistry):
+    """The instances of this one process, indexed by name, id and token digest."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, InstanceRuntime] = {}
+        self._by_id: dict[str, InstanceRuntime] = {}
+        self._by_token: dict[bytes, list[InstanceRuntime]] = {}
+
+    def get(self, name: str) -> InstanceRuntime | None:
+        return self._by_name.get(name)
+
+    def require(self, name: str) -> InstanceRuntime:
+        runtime = self._by_name.get(name)
+        if runtime is None:
+            raise instance_not_found(name)
+        return runtime
+
+    def resolve(self, name_or_id: str) -> InstanceRuntime | None:
+        return self._by_name.get(name_or_id) or self._by_id.get(name_or_id)
+
+    def find_by_token(self, token: str) -> list[InstanceRuntime]:
+        candidates = self._by_token.get(token_digest(token), [])
+        # Equal digests mean equal tokens; the constant-time compare only guards against surprises.
+        return [r for r in candidates if r.token and hmac.compare_digest(r.token.encode(), token.encode())]
+
+    def add(self, runtime: InstanceRuntime) -> None:
+        self._unindex(runtime.name)
+        self._by_name[runtime.name] = runtime
+        self._by_id[runtime.id] = runtime
+        if runtime.token:
+            self._by_token.setdefault(token_digest(runtime.token), []).append(runtime)
+
+    def remove(self, name: str) -> InstanceRuntime | None:
+        runtime = self._unindex(name)
+        if runtime is not None:
+            runtime.cancel_tasks()
+        return runtime
+
+    def all(self) -> list[InstanceRuntime]:
+        return list(self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def _unindex(self, name: str) -> InstanceRuntime | None:
+        runtime = self._by_name.pop(name, None)
+        if runtime is None:
+            return None
+        if self._by_id.get(runtime.id) is runtime:
+            del self._by_id[runtime.id]
+        if runtime.token:
+            digest = token_digest(runtime.token)
+            holders = [r for r in self._by_token.get(digest, []) if r is not runtime]
+            if holders:
+                self._by_token[digest] = holders
+            else:
+                self._by_token.pop(digest, None)
+        return runtime

@@ -1,0 +1,93 @@
+"""`find_chats` answers one entry per chat, newest first, in a constant number of queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from evolution_py.config import load_settings
+from evolution_py.store.db import Database
+from evolution_py.store.messages import MessageStore
+from evolution_py.store.models import Chat, Contact, Instance, Message, new_id
+from tests.support.databases import database_env
+
+
+@pytest.fixture
+async def store(tmp_path: Path, db_kind: str) -> AsyncIterator[MessageStore]:
+    async with database_env(db_kind, tmp_path) as env:
+        settings = load_settings(environ={"DATA_DIR": str(tmp_path), "AUTHENTICATION_API_KEY": "k" * 20, **env})
+        db = Database(settings.database_url)
+        await db.migrate()
+        instance_id = str(uuid.uuid4())
+        async with db.transaction() as session:
+            session.add(
+                Instance(id=instance_id, name=instance_id, connectionStatus="open", integration="EVOLUTION", token="t")
+            )
+        try:
+            yield MessageStore(db, instance_id)
+        finally:
+            await db.dispose()
+
+
+async def _add_chats(store: MessageStore, count: int, offset: int = 0) -> None:
+    async with store.db.transaction() as session:
+        for n in range(offset, offset + count):
+            jid = f"{n}@s.whatsapp.net"
+            for ts in (100 + n, 100 + n):  # two messages at the newest second: the one stored last wins
+                session.add(
+                    Message(
+                        id=new_id(),
+                        key={"id": f"{jid}-{ts}", "remoteJid": jid},
+                        keyId=f"{jid}-{ts}",
+                        remoteJid=jid,
+                        fromMe=False,
+                        messageType="conversation",
+                        message={"conversation": f"hi {n}"},
+                        source="unknown",
+                        messageTimestamp=ts,
+                        instanceId=store.instance_id,
+                    )
+                )
+            if n % 2 == 0:
+                session.add(Contact(remoteJid=jid, pushName=f"p{n}", instanceId=store.instance_id))
+            if n % 3 == 0:
+                session.add(Chat(remoteJid=jid, instanceId=store.instance_id, unreadMessages=n))
+
+
+def _count_queries(store: MessageStore) -> list[str]:
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_find_chats_answer_and_constant_queries(store: MessageStore) -> None:
+    await _add_chats(store, 3)
+    queries = _count_queries(store)
+    chats = await store.find_chats({}, None, None)
+    assert [c["remoteJid"] for c in chats] == ["2@s.whatsapp.net", "1@s.whatsapp.net", "0@s.whatsapp.net"]
+    first = chats[0]
+    assert first["pushName"] == "p2" and first["isSaved"] is True and first["unreadCount"] == 0
+    assert first["lastMessage"]["messageTimestamp"] == 102
+    assert chats[1]["isSaved"] is False and chats[1]["id"] is None and chats[1]["pushName"] is None
+    assert chats[2]["unreadCount"] == 0 and chats[2]["updatedAt"] is not None
+    few = len(queries)
+
+    await _add_chats(store, 30, offset=3)
+    queries.clear()
+    chats = await store.find_chats({}, None, None)
+    assert len(chats) == 33 and len(queries) == few  # not one more query per chat
+    assert chats[-4]["unreadCount"] == 3  # chat 3 has a Chat row with 3 unread
+    page = await store.find_chats({"messageTimestamp": {"gte": 110, "lte": 120}}, 5, 2)
+    assert [c["remoteJid"] for c in page] == [f"{n}@s.whatsapp.net" for n in (18, 17, 16, 15, 14)]
+    one = await store.find_chats({"remoteJid": "7@s.whatsapp.net"}, None, None)
+    assert [c["lastMessage"]["key"]["remoteJid"] for c in one] == ["7@s.whatsapp.net"]

@@ -97,6 +97,10 @@ class FakeContext:
     async def emit(self, event: str, data: Any) -> None:
         self.events.append((event, data))
 
+    async def record_sent(self, record: dict[str, Any]) -> None:
+        await self.store.save_message(record)
+        await self.emit("send.message", record)
+
     async def update_connection(self, state: str, **_fields: Any) -> None:
         return None
 

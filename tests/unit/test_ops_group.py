@@ -245,13 +245,16 @@ async def test_send_invite_goes_through_the_channels_send_path_when_there_is_one
     class Messages(Messaging):
         async def send_text(self, req: SendText) -> dict[str, Any]:
             sent.append(req)
-            return {}
+            return {"key": {"id": f"INVITE{len(sent)}", "remoteJid": req.number, "fromMe": True}, "message": {}}
 
     async with ops_channel(tmp_path, messaging=Messages()) as channel:
         channel.client.answer("get_group_invite_link", "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")
         await channel.group_send_invite(GroupSendInvite(groupJid=GROUP, description="Hi", numbers=["5511900000002"]))
         assert sent == [SendText(number="5511900000002", text="Hi\n\nhttps://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv")]
         assert channel.client.called("send_message") == []
+        # Like every send, the invite text is stored and emitted as send.message.
+        assert [(name, data["key"]["id"]) for name, data in channel.ctx.events] == [("send.message", "INVITE1")]
+        assert await channel.ctx.store.find_message_by_key_id("INVITE1") is not None
 
 
 async def test_group_picture_is_sent_as_square_jpeg(tmp_path: Path) -> None:

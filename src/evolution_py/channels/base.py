@@ -98,6 +98,10 @@ class InstanceContext(Protocol):
     async def emit(self, event: str, data: Any) -> None:
         """Publish an event of this instance on the bus."""
 
+    async def record_sent(self, record: dict[str, Any]) -> None:
+        """Store a message the channel sent and emit it as `send.message` (sends made as a side effect
+        of another operation, e.g. group invites; `/message/*` sends reach it through MessagingService)."""
+
     async def update_connection(
         self,
         state: ConnectionState,

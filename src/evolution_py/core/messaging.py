@@ -13,7 +13,6 @@ from evolution_py.channels.base import Channel
 from evolution_py.channels.capabilities import Record
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.message import SendMedia, SendText, UploadedFile
-from evolution_py.events import names
 
 SendAction = Callable[[Channel], Awaitable[Record]]
 
@@ -23,14 +22,10 @@ class MessagingService:
         self._registry = registry
 
     async def send(self, instance_name: str, action: SendAction) -> Record:
-        """Run one send operation on the named instance's channel; store the sent record, then emit it.
-
-        Stored first: a consumer that reacts to `send.message` by reading the store finds the message.
-        """
+        """Run one send operation on the named instance's channel, then store and emit what it sent."""
         runtime = self._registry.require(instance_name)
         record = await action(runtime.channel)
-        await runtime.store.save_message(record)
-        await runtime.emit(names.SEND_MESSAGE, record)
+        await runtime.record_sent(record)
         return record
 
     async def send_text(self, instance_name: str, req: SendText) -> Record:

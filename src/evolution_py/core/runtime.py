@@ -14,6 +14,7 @@ from sqlalchemy import update
 from evolution_py.channels.base import Channel, ConnectionState, InstanceSettings, ProxyConfig
 from evolution_py.config import Settings
 from evolution_py.core.logbook import InstanceLogbook
+from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
 from evolution_py.events.subscriptions import Subscriptions
@@ -132,6 +133,12 @@ class InstanceRuntime:
         """Whether this instance's webhook asks for media as base64 (`webhookBase64`)."""
         row = await self._deps.subscriptions.find("webhook", self.id)
         return bool(row and row.get("enabled") and row.get("webhookBase64"))
+
+    async def record_sent(self, record: dict[str, Any]) -> None:
+        """Every sent message ends here: stored first (a consumer of `send.message` that reads the
+        store finds it), then emitted."""
+        await self._store.save_message(record)
+        await self.emit(names.SEND_MESSAGE, record)
 
     async def emit(self, event: str, data: Any) -> None:
         cfg = self._deps.settings

@@ -170,7 +170,7 @@ class GroupsFeature(Groups):
 
     async def _send_invite_text(self, number: str, text: str) -> None:
         if self.messaging is not None:
-            await self.messaging.send_text(SendText(number=number, text=text))
+            await self.ctx.record_sent(await self.messaging.send_text(SendText(number=number, text=text)))
         else:
             await self.session.call(lambda client: client.send_message(to_jid(create_jid(number)), text))
 

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from evolution_py.events.event import Event
-from evolution_py.sinks.base import Delivery
+from evolution_py.events.sink import Delivery
 from tests.conftest import ServerFactory
 from tests.support.amqp import AMQP_URI, amqp_consumer, body
 from tests.support.server import RunningServer

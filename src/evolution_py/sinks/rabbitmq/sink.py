@@ -9,8 +9,8 @@ import msgspec
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import subscription_key
+from evolution_py.events.sink import Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.rabbitmq.config import RabbitSettings, load_rabbitmq_settings
 from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConnection, TopologyError
 

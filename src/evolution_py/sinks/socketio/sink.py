@@ -14,8 +14,8 @@ import socketio
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import REMOVE_INSTANCE, subscription_key
+from evolution_py.events.sink import Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.socketio.config import WebsocketSettings, load_websocket_settings
 from evolution_py.sinks.socketio.server import build_socketio_server
 from evolution_py.sinks.socketio.stream import StreamHub

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar import Litestar, Request, Response
 from litestar.connection import ASGIConnection
 
 from evolution_py.channels.base import Channel
@@ -13,7 +15,11 @@ from evolution_py.core.messaging import MessagingService
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.instances.manager import InstanceManager
+from evolution_py.sinks.kind import InstalledSinks
 from evolution_py.store.db import Database
+
+# The Evolution Go dialect's create, which shares `POST /instance/create` with v2.
+GoCreateHandler = Callable[[Request[Any, Any, Any], dict[str, Any]], Awaitable[Response[Any]]]
 
 
 @dataclass
@@ -24,7 +30,9 @@ class Services:
     manager: InstanceManager
     subscriptions: Subscriptions
     messaging: MessagingService
-    extras: dict[str, Any] = field(default_factory=dict)
+    sinks: InstalledSinks = field(default_factory=InstalledSinks)  # the sinks on the bus, by kind
+    go_create: GoCreateHandler | None = None
+    app: Litestar | None = None  # the Litestar app serving these services, once built
 
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:

@@ -45,7 +45,7 @@ def _paths(action: str) -> list[str]:
 async def create_instance(request: Request[Any, Any, Any]) -> Response[Any]:
     services = services_of(request)
     body = await json_object(request)
-    go_create: GoCreateHandler | None = services.extras.get("go_create")
+    go_create: GoCreateHandler | None = services.go_create
     if go_create is not None and "instanceName" not in body:
         if "name" in body or any(body.get(field) is not None for field in _GO_ONLY_FIELDS):
             return await go_create(request, body)

@@ -23,4 +23,4 @@ def build_router() -> Router:
 
 
 def install(services: Services) -> None:
-    services.extras["go_create"] = admin.go_create
+    services.go_create = admin.go_create

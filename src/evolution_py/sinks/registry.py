@@ -55,12 +55,14 @@ def fetch_tables() -> list[tuple[str, Any]]:
 
 
 def install_sinks(context: SinkContext, bus: EventBus) -> InstalledSinks:
-    """Build every switched-on sink (reading each slice's settings, once) and put it on the bus."""
+    """Build every switched-on sink and put it on the bus. Every slice's settings are read here, at
+    start, so a malformed variable stops the server instead of failing a request later."""
     installed = InstalledSinks()
     for kind in SINK_KINDS:
+        config = kind.config(context.settings.env)
         if kind.build is None:
             continue
-        sink = kind.build(kind.config(context.settings.env), context)
+        sink = kind.build(config, context)
         if sink is not None:
             bus.add_sink(sink)
             installed.add(kind, sink)

@@ -36,8 +36,8 @@ from benchlib import free_port  # noqa: E402
 from evolution_py.config import Env  # noqa: E402
 from evolution_py.events.bus import EventBus  # noqa: E402
 from evolution_py.events.event import Event  # noqa: E402
+from evolution_py.events.sink import Delivery  # noqa: E402
 from evolution_py.events.subscriptions import Subscriptions  # noqa: E402
-from evolution_py.sinks.base import Delivery  # noqa: E402
 from evolution_py.sinks.webhook import WebhookConfig, WebhookSink  # noqa: E402
 from evolution_py.store.db import Database  # noqa: E402
 

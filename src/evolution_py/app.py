@@ -25,14 +25,11 @@ from evolution_py.api import (
     label,
     message,
     proxy,
-    rabbitmq,
     root,
-    websocket,
 )
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
-from evolution_py.api import webhook as webhook_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
@@ -45,9 +42,8 @@ from evolution_py.core.runtime import RuntimeDeps
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.services import Services, route_dependencies
-from evolution_py.sinks.rabbitmq.sink import install_rabbitmq
-from evolution_py.sinks.socketio.sink import install_socketio
-from evolution_py.sinks.webhook import WebhookConfig, WebhookSink
+from evolution_py.sinks.kind import SinkContext
+from evolution_py.sinks.registry import in_front, install_sinks, sink_routes
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -66,7 +62,7 @@ def build_services(settings: Settings) -> Services:
     kinds = default_kinds()
     registry = LocalInstanceRegistry()
     deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
-    bus.add_sink(WebhookSink(WebhookConfig.from_env(settings.env), subscriptions))
+    sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
     services = Services(
         settings=settings,
         db=db,
@@ -78,9 +74,8 @@ def build_services(settings: Settings) -> Services:
         instances=InstanceService(deps, kinds, registry),
         report=InstanceReport(settings, db, registry),
         messaging=MessagingService(registry),
+        sinks=sinks,
     )
-    install_rabbitmq(services)
-    install_socketio(services)
     return services
 
 
@@ -113,12 +108,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         label,
         call,
         business,
-        websocket,
-        rabbitmq,
-        webhook_api,
         events_api,
     ):
         routes.extend(module.ROUTES)
+    routes.extend(sink_routes())
     routes.append(go_api.build_router())
 
     app = Litestar(
@@ -141,20 +134,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         debug=False,
         logging_config=None,
     )
-    services.extras["app"] = app
+    services.app = app
     return app
 
 
 def build_asgi(settings: Settings, services: Services | None = None) -> Any:
-    """The served ASGI app: Litestar, behind socket.io (path /socket.io) when WEBSOCKET_ENABLED.
-
-    socket.io sits in front and hands every other path, and the lifespan, to Litestar.
-    """
+    """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
+    /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    app = create_app(settings, services)
-    sink = services.extras.get("websocket")
-    if sink is None:
-        return app
-    import socketio
-
-    return socketio.ASGIApp(sink.sio, other_asgi_app=app, socketio_path="socket.io")
+    return in_front(services.sinks, create_app(settings, services))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
@@ -24,6 +25,7 @@ from evolution_py.core.messaging import MessagingService
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.sinks.kind import InstalledSinks
 from evolution_py.store.db import Database
 
 
@@ -39,7 +41,8 @@ class Services:
     instances: InstanceService
     report: InstanceReport
     messaging: MessagingService
-    extras: dict[str, Any] = field(default_factory=dict)
+    sinks: InstalledSinks = field(default_factory=InstalledSinks)  # the sinks on the bus, by kind
+    app: Litestar | None = None  # the Litestar app serving these services, once built
 
     @property
     def manager(self) -> InstanceRegistry:

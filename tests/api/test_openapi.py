@@ -15,7 +15,7 @@ async def test_schema_lists_every_route_with_bodies(server: RunningServer) -> No
     assert response.status_code == 200
     schema = response.json()
     paths = schema["paths"]
-    app = server.services.extras.get("app")
+    app = server.services.app
     assert isinstance(app, Litestar)
     for route in app.routes:
         if route.path.startswith("/schema") or route.path == "/docs" or isinstance(route, WebSocketRoute):

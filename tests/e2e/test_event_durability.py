@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from evolution_py.sinks.webhook.testing import Receiver
 from tests.support.databases import database_env
 from tests.support.process import ServerProcess
-from tests.support.receiver import Receiver
 from tests.support.server import TEST_API_KEY, free_port, unique
 
 FAST_RETRY = {

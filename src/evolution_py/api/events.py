@@ -14,6 +14,7 @@ from litestar import Request, delete, get, post
 
 from evolution_py.api.auth import global_guard, instance_guard
 from evolution_py.errors import BadRequest
+from evolution_py.events.outbox import Outbox
 from evolution_py.services import Services, services_of
 
 
@@ -30,7 +31,7 @@ def _selection(data: ReplayRequest) -> list[str] | None:
     return None if data.all else data.ids
 
 
-def _outbox(services: Services) -> Any:
+def _outbox(services: Services) -> Outbox:
     if services.bus.outbox is None:
         raise BadRequest("this server runs without a durable event bus")
     return services.bus.outbox
@@ -44,7 +45,9 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
-async def _list(services: Services, instance_id: str | None, limit: int, offset: int, event: str | None) -> Any:
+async def _list(
+    services: Services, instance_id: str | None, limit: int, offset: int, event: str | None
+) -> dict[str, Any]:
     limit, offset = _page(limit, offset)
     total, records = await _outbox(services).dead_letters(instance_id, limit=limit, offset=offset, event=event)
     return {"total": total, "limit": limit, "offset": offset, "records": records}
@@ -62,7 +65,7 @@ async def list_dead(
 ) -> dict[str, Any]:
     services = services_of(request)
     runtime = services.manager.require(instanceName)
-    return await _list(services, runtime.id, limit, offset, event)  # type: ignore[no-any-return]
+    return await _list(services, runtime.id, limit, offset, event)
 
 
 @post("/events/replay/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
@@ -76,7 +79,7 @@ async def replay_dead(request: Request[Any, Any, Any], instanceName: str, data: 
 async def list_all_dead(
     request: Request[Any, Any, Any], limit: int = 100, offset: int = 0, event: str | None = None
 ) -> dict[str, Any]:
-    return await _list(services_of(request), None, limit, offset, event)  # type: ignore[no-any-return]
+    return await _list(services_of(request), None, limit, offset, event)
 
 
 @post("/events/replay", guards=[global_guard], status_code=200, tags=["Events"])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from evolution_py.events.dispatch import DEFAULT_MAX_HELD, SinkDispatcher
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox
-from evolution_py.sinks.base import Delivery, Sink
+from evolution_py.events.sink import Delivery, Sink
 
 if TYPE_CHECKING:
     from evolution_py.store.db import Database

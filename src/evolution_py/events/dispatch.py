@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
-from evolution_py.sinks.base import Delivery, DeliveryError, Sink
+from evolution_py.events.sink import Delivery, DeliveryError, Sink
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy import Table, select, update
 
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
-from evolution_py.sinks.base import Delivery
+from evolution_py.events.sink import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery, utcnow
 from evolution_py.store.safe_text import safe_json, safe_text
@@ -182,14 +182,6 @@ class Outbox:
         self._queue.put_nowait(_Flush(future))
         self._urgent.set()
         await future
-
-    async def insert(self, deliveries: list[Delivery]) -> float:
-        """Persist planned deliveries; returns once they are committed (the event is accepted),
-        with the rows' `createdAt` (their place in the resume order)."""
-        now, committed = self.stage(deliveries)
-        if committed is not None:
-            await committed
-        return now
 
     def stage(self, deliveries: list[Delivery]) -> tuple[float, asyncio.Future[None] | None]:
         """Queue the rows of planned deliveries for the writer (giving each delivery its row id);

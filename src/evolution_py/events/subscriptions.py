@@ -1,17 +1,28 @@
-"""Per-instance sink configuration rows (Webhook, Websocket, Rabbitmq, Nats, Sqs): one shared rule set
-for `/instance/create` blocks and the `/<sink>/set` routes."""
+"""Per-instance sink configuration rows (Webhook, Websocket, Rabbitmq, Nats, Sqs): where they are stored,
+the event-list rule every sink shares, and the cache sinks read them through for every event.
+
+Whatever writes a sink row calls `Subscriptions.rows_changed` once its transaction committed: that one
+hook is how every reader learns of the change (today: this process's cache; later, other servers).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evolution_py.events.names import EVENT_KEYS
+from evolution_py.store.db import Database
+from evolution_py.store.messages import row_dict
 from evolution_py.store.models import Nats, Rabbitmq, Sqs, Webhook, Websocket, utcnow
 
-SINK_TABLES: dict[str, Any] = {
+SinkRow = Webhook | Websocket | Rabbitmq | Nats | Sqs
+
+# The table of each row kind (the sink's name). The tables stay in store/models.py with the rest of
+# upstream's schema: Alembic's metadata and migration 0001 own them there, and NATS and SQS rows
+# exist before their sinks do.
+SINK_TABLES: dict[str, type[SinkRow]] = {
     "webhook": Webhook,
     "websocket": Websocket,
     "rabbitmq": Rabbitmq,
@@ -40,10 +51,12 @@ def normalize_events(block: str, enabled: bool, events: Any) -> list[str]:
     return list(events) if events else list(EVENT_KEYS)
 
 
-async def save_sink_row(session: AsyncSession, kind: str, instance_id: str, values: dict[str, Any]) -> Any:
-    """Upsert the one row of `kind` for the instance; returns the row."""
+async def save_sink_row(session: AsyncSession, kind: str, instance_id: str, values: dict[str, Any]) -> SinkRow:
+    """Upsert the one row of `kind` for the instance in the caller's transaction; returns the row.
+    Call `Subscriptions.rows_changed(instance_id)` after the commit."""
     table = SINK_TABLES[kind]
-    row = (await session.execute(select(table).where(table.instanceId == instance_id))).scalars().first()
+    found = (await session.execute(select(table).where(table.instanceId == instance_id))).scalars().first()
+    row = cast("SinkRow | None", found)  # mypy types a select over a union of tables as their base
     if row is None:
         row = table(instanceId=instance_id, **values)
         session.add(row)
@@ -58,7 +71,7 @@ async def save_sink_row(session: AsyncSession, kind: str, instance_id: str, valu
 class Subscriptions:
     """Per-instance sink rows, cached in memory (sinks read them for every event)."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
 
@@ -66,8 +79,6 @@ class Subscriptions:
         key = (kind, instance_id)
         if key in self._cache:
             return self._cache[key]
-        from evolution_py.store.messages import row_dict
-
         table = SINK_TABLES[kind]
         async with self.db.session() as session:
             row = (await session.execute(select(table).where(table.instanceId == instance_id))).scalars().first()
@@ -76,14 +87,20 @@ class Subscriptions:
         return value
 
     async def save(self, kind: str, instance_id: str, values: dict[str, Any]) -> dict[str, Any]:
-        from evolution_py.store.messages import row_dict
-
         async with self.db.transaction() as session:
             row = await save_sink_row(session, kind, instance_id, values)
             value = row_dict(row)
-        self._cache[(kind, instance_id)] = value
+        self.rows_changed(instance_id)
+        self._cache[(kind, instance_id)] = value  # the fresh row, already read back: no reload
         return value
 
-    def forget(self, instance_id: str) -> None:
+    def rows_changed(self, instance_id: str) -> None:
+        """The instance's sink rows changed (saved, created with the instance, deleted with it): the
+        one invalidation hook. Drops this process's cached rows; with several servers, this is where
+        the change would be announced to the others."""
         for key in [k for k in self._cache if k[1] == instance_id]:
             del self._cache[key]
+
+    def forget(self, instance_id: str) -> None:
+        """The instance service's name for `rows_changed` (after it created or deleted an instance)."""
+        self.rows_changed(instance_id)

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import EVENT_KEYS, event_key
+from evolution_py.events.sink import Delivery
 from evolution_py.services import Services
-from evolution_py.sinks.base import Delivery
 from evolution_py.store.models import Rabbitmq, Webhook
 from tests.api.go.conftest import GoServer
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import msgspec
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import subscription_key
-from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.base import Delivery, DeliveryError
-from evolution_py.sinks.rabbitmq.config import RabbitSettings, load_rabbitmq_settings
-from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConnection, TopologyError
-
-if TYPE_CHECKING:
-    from evolution_py.services import Services
-
 from evolution_py.events.retry import RetryPolicy
+from evolution_py.events.sink import Delivery, DeliveryError
+from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.sinks.rabbitmq.config import RabbitSettings
+from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConnection, TopologyError
 
 log = logging.getLogger(__name__)
 
@@ -93,14 +88,3 @@ class RabbitMQSink:
             raise DeliveryError(f"RabbitMQ: {exc}", retryable=True, retry_after=1.0) from exc
         except TopologyError as exc:
             raise DeliveryError(str(exc), retryable=False) from exc
-
-
-def install_rabbitmq(services: Services) -> RabbitMQSink | None:
-    """Add the sink to the bus when RABBITMQ_ENABLED; `services.extras["rabbitmq"]` holds it."""
-    settings = load_rabbitmq_settings(services.settings.env)
-    if not settings.enabled:
-        return None
-    sink = RabbitMQSink(settings, services.subscriptions)
-    services.bus.add_sink(sink)
-    services.extras["rabbitmq"] = sink
-    return sink

@@ -7,12 +7,13 @@ namespace `/` (global events) needs the global key.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from evolution_py.api.auth import same_key
-from evolution_py.services import Services
+from evolution_py.sinks.kind import InstanceDirectory
 
 
 class AccessDenied(Exception):
@@ -38,18 +39,31 @@ def remote_address(environ: Mapping[str, Any]) -> str:
     return str(client[0]) if client else ""
 
 
-def authorize(services: Services, allowed_hosts: frozenset[str], namespace: str, key: str, remote: str) -> None:
-    """Raise AccessDenied unless `key` (or the remote host) may read `namespace` ("/" or "/<instance>")."""
-    instance_name = namespace[1:] if namespace != "/" else None
-    runtime = services.manager.get(instance_name) if instance_name else None
-    if instance_name and runtime is None:
-        raise AccessDenied("Invalid namespace")
-    if remote and remote in allowed_hosts:
-        return
-    if not key:
-        raise AccessDenied("apiKey is required")
-    if same_key(key, services.settings.api_key):
-        return
-    if runtime is not None and same_key(key, runtime.token):
-        return
-    raise AccessDenied("Invalid global token" if instance_name is None else "Authentication error")
+def _same_key(given: str, expected: str | None) -> bool:
+    # Constant time, as api/auth.py's guards compare keys (sinks do not import the HTTP layer).
+    return bool(expected) and hmac.compare_digest(given.encode(), str(expected).encode())
+
+
+@dataclass(frozen=True)
+class NamespaceAccess:
+    """Who may read which namespace: the global key, an instance's own token, an allowed host."""
+
+    api_key: str
+    instances: InstanceDirectory
+    allowed_hosts: frozenset[str] = frozenset()
+
+    def authorize(self, namespace: str, key: str, remote: str) -> None:
+        """Raise AccessDenied unless `key` (or the remote host) may read `namespace` ("/" or "/<instance>")."""
+        instance_name = namespace[1:] if namespace != "/" else None
+        runtime = self.instances.get(instance_name) if instance_name else None
+        if instance_name and runtime is None:
+            raise AccessDenied("Invalid namespace")
+        if remote and remote in self.allowed_hosts:
+            return
+        if not key:
+            raise AccessDenied("apiKey is required")
+        if _same_key(key, self.api_key):
+            return
+        if runtime is not None and _same_key(key, runtime.token):
+            return
+        raise AccessDenied("Invalid global token" if instance_name is None else "Authentication error")

@@ -7,14 +7,13 @@ from typing import Any
 
 import socketio
 
-from evolution_py.services import Services
-from evolution_py.sinks.socketio.auth import AccessDenied, authorize, handshake_key, remote_address
+from evolution_py.sinks.socketio.auth import AccessDenied, NamespaceAccess, handshake_key, remote_address
 from evolution_py.sinks.socketio.config import WebsocketSettings
 
 log = logging.getLogger(__name__)
 
 
-def build_socketio_server(settings: WebsocketSettings, services: Services) -> socketio.AsyncServer:
+def build_socketio_server(settings: WebsocketSettings, access: NamespaceAccess) -> socketio.AsyncServer:
     origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     # namespaces="*": a client may connect to `/<instance>` before that instance's first event
     # (upstream creates the namespace lazily on first emit and refuses earlier connects).
@@ -26,7 +25,7 @@ def build_socketio_server(settings: WebsocketSettings, services: Services) -> so
     async def connect(namespace: str, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         key = handshake_key(environ, auth)
         try:
-            authorize(services, settings.allowed_hosts, namespace, key, remote_address(environ))
+            access.authorize(namespace, key, remote_address(environ))
         except AccessDenied as exc:
             log.info("socket.io: refused %s on %s: %s", remote_address(environ), namespace, exc)
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None

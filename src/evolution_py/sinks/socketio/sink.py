@@ -7,21 +7,17 @@ Per instance, namespace `/<instance>` when its Websocket row enables the event; 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import msgspec
 import socketio
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import REMOVE_INSTANCE, subscription_key
+from evolution_py.events.sink import Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.base import Delivery, DeliveryError
-from evolution_py.sinks.socketio.config import WebsocketSettings, load_websocket_settings
-from evolution_py.sinks.socketio.server import build_socketio_server
+from evolution_py.sinks.socketio.auth import NamespaceAccess
+from evolution_py.sinks.socketio.config import WebsocketSettings
 from evolution_py.sinks.socketio.stream import StreamHub
-
-if TYPE_CHECKING:
-    from evolution_py.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +26,18 @@ class SocketIOSink:
     name = "websocket"
 
     def __init__(
-        self, settings: WebsocketSettings, subscriptions: Subscriptions, sio: socketio.AsyncServer, hub: StreamHub
+        self,
+        settings: WebsocketSettings,
+        subscriptions: Subscriptions,
+        sio: socketio.AsyncServer,
+        hub: StreamHub,
+        access: NamespaceAccess,
     ) -> None:
         self.settings = settings
         self.subscriptions = subscriptions
         self.sio = sio
-        self.hub = hub
+        self.hub = hub  # the plain /ws streams, fed by the same deliveries
+        self.access = access  # who may read which namespace (socket.io and /ws alike)
 
     async def start(self) -> None:
         return None
@@ -84,16 +86,3 @@ class SocketIOSink:
         for sid in sids:
             await self.sio.disconnect(sid, namespace=namespace)
         self.hub.end(namespace)
-
-
-def install_socketio(services: Services) -> SocketIOSink | None:
-    """When WEBSOCKET_ENABLED: the socket.io server and the sink, kept in `services.extras`."""
-    settings = load_websocket_settings(services.settings.env)
-    if not settings.enabled:
-        return None
-    sio = build_socketio_server(settings, services)
-    hub = StreamHub(settings.stream_buffer)
-    sink = SocketIOSink(settings, services.subscriptions, sio, hub)
-    services.bus.add_sink(sink)
-    services.extras["websocket"] = sink
-    return sink

@@ -1,4 +1,4 @@
-"""Webhook variables, by Evolution API's names (plus a few of ours, all optional)."""
+"""Webhook variables, by Evolution API's names (plus a few of ours, all optional), read once at start."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import msgspec
 
 from evolution_py.config import ConfigError, Env
 from evolution_py.events.retry import RetryPolicy
+from evolution_py.sinks.webhook.signing import secret_bytes
 
 # The global event flags upstream reads (`WEBHOOK_EVENTS_<KEY>`). REMOVE_INSTANCE, LOGOUT_INSTANCE and
 # STATUS_INSTANCE have none: upstream delivers them only to per-instance webhooks.
@@ -84,8 +85,6 @@ class WebhookConfig(msgspec.Struct, kw_only=True, frozen=True):
                 raise ConfigError(f"WEBHOOK_RETRY_NON_RETRYABLE_STATUS_CODES: {item!r} is not a status code") from None
         secret = env.text("WEBHOOK_SIGNING_SECRET")
         if secret:
-            from evolution_py.sinks.webhook.signing import secret_bytes
-
             try:
                 secret_bytes(secret)
             except ValueError as exc:

@@ -8,6 +8,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from evolution_py.errors import BadRequest
+from evolution_py.sinks.webhook.config import WebhookConfig
+
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -50,3 +53,12 @@ async def private_destination(url: str) -> str | None:
                 "which this server refuses (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)"
             )
     return None
+
+
+async def check_webhook_url(config: WebhookConfig, url: str) -> None:
+    """The check a per-instance webhook url must pass before it is stored (`/webhook/set` and
+    `/instance/create`): BadRequest naming the url when WEBHOOK_BLOCK_PRIVATE_NETWORKS refuses it."""
+    if config.block_private_networks:
+        reason = await private_destination(url)
+        if reason:
+            raise BadRequest(reason)

@@ -19,9 +19,9 @@ import msgspec
 from evolution_py import __version__
 from evolution_py.events.event import Event
 from evolution_py.events.names import event_key, kebab_suffix
+from evolution_py.events.sink import Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.answers import REASON_CHARS, failure_reason, read_prefix
-from evolution_py.sinks.base import Delivery, DeliveryError
 from evolution_py.sinks.webhook.config import HTTP_URL, WebhookConfig
 from evolution_py.sinks.webhook.guard import private_destination
 from evolution_py.sinks.webhook.signing import jwt_hs256, standard_signature

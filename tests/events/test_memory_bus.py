@@ -7,7 +7,7 @@ import asyncio
 from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
 from evolution_py.events.retry import RetryPolicy
-from evolution_py.sinks.base import Delivery, DeliveryError
+from evolution_py.events.sink import Delivery, DeliveryError
 
 
 class FlakySink:

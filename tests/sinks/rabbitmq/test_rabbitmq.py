@@ -9,9 +9,11 @@ import msgspec
 import pytest
 
 from evolution_py.events.event import Event
-from evolution_py.sinks.base import Delivery
+from evolution_py.events.sink import Delivery
+from evolution_py.sinks.rabbitmq import RABBITMQ
+from evolution_py.sinks.rabbitmq.testing import AMQP_URI, amqp_consumer, body
+from evolution_py.sinks.socketio import WEBSOCKET
 from tests.conftest import ServerFactory
-from tests.support.amqp import AMQP_URI, amqp_consumer, body
 from tests.support.server import RunningServer
 
 
@@ -100,7 +102,8 @@ async def test_global_mode_uses_prefix_and_declares_queues_at_start(server_facto
             exchanges=(exchange,),
         )
         async with server_factory(**env) as server:
-            sink = server.services.extras["rabbitmq"]
+            sink = server.services.sinks.get(RABBITMQ)
+            assert sink is not None
             assert await sink.connection.wait_ready(10)
             # Declared at start with the names events go to (upstream: group.participants.update).
             assert await consumer.exists(f"{prefix}.group-participants.update")
@@ -170,7 +173,7 @@ async def test_routes_answer_empty_when_disabled(server: RunningServer) -> None:
     assert response.status_code == 201 and response.content == b""
     found = await server.client.get(f"/rabbitmq/find/{name}", headers=server.headers())
     assert found.status_code == 200 and found.content == b""
-    assert "rabbitmq" not in server.services.extras
+    assert server.services.sinks.get(RABBITMQ) is None
 
 
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
@@ -215,8 +218,10 @@ async def test_planned_deliveries_survive_json_round_trip(server_factory: Server
             name, rabbitmq={"enabled": True, "events": []}, websocket={"enabled": True, "events": []}
         )
         event = Event(event="remove.instance", instance=name, instance_id=created["instance"]["instanceId"], data=None)
-        for sink_name, expected in (("rabbitmq", 1), ("websocket", 2)):
-            deliveries = await server.services.extras[sink_name].plan(event)
+        for kind, expected in ((RABBITMQ, 1), (WEBSOCKET, 2)):
+            sink = server.services.sinks.get(kind)
+            assert sink is not None
+            deliveries = await sink.plan(event)
             assert len(deliveries) == expected
             stored = msgspec.json.decode(msgspec.json.encode(deliveries), type=list[Delivery])
             assert stored == deliveries

@@ -1,4 +1,5 @@
-"""A python-socketio client for tests: connects to one namespace, records events and refusals."""
+"""Test helper of the socket.io sink: a python-socketio client that connects to one namespace and records
+events and refusals (needs the `python-socketio[asyncio_client]` extra, which the test extra installs)."""
 
 from __future__ import annotations
 

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 
 from evolution_py.api.auth import instance_guard
-from evolution_py.api.event_sinks import RabbitmqBody, empty, find_row, set_row
 from evolution_py.services import services_of
+from evolution_py.sinks.event_rows import EventsConfig
+from evolution_py.sinks.rabbitmq import RABBITMQ
+from evolution_py.sinks.shared_routes import empty, find_row, set_row
+
+
+class RabbitmqBody(msgspec.Struct, kw_only=True):
+    rabbitmq: EventsConfig
 
 
 def _enabled(request: Request[Any, Any, Any]) -> bool:
-    return services_of(request).settings.env.flag("RABBITMQ_ENABLED", False)
+    return RABBITMQ.config(services_of(request).settings.env).enabled
 
 
 @post("/rabbitmq/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["RabbitMQ"])

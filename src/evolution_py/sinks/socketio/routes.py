@@ -6,19 +6,26 @@ import asyncio
 import contextlib
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from evolution_py.api.auth import instance_guard
-from evolution_py.api.event_sinks import WebsocketBody, empty, find_row, set_row
 from evolution_py.events.names import ALL_WIRE_NAMES, EVENT_KEYS, GLOBAL_EVENT_KEYS, wire_names_of_key
 from evolution_py.services import services_of
-from evolution_py.sinks.socketio.auth import AccessDenied, authorize
+from evolution_py.sinks.event_rows import EventsConfig
+from evolution_py.sinks.shared_routes import empty, find_row, set_row
+from evolution_py.sinks.socketio import WEBSOCKET
+from evolution_py.sinks.socketio.auth import AccessDenied
 from evolution_py.sinks.socketio.stream import StreamSubscriber
 
 
+class WebsocketBody(msgspec.Struct, kw_only=True):
+    websocket: EventsConfig
+
+
 def _enabled(request: Request[Any, Any, Any]) -> bool:
-    return services_of(request).settings.env.flag("WEBSOCKET_ENABLED", False)
+    return WEBSOCKET.config(services_of(request).settings.env).enabled
 
 
 @post("/websocket/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Websocket"])
@@ -67,7 +74,7 @@ async def event_stream(socket: WebSocket[Any, Any, Any]) -> None:
     `/<name>` (or `/` without `instance`) gets, one text frame each."""
     await socket.accept()
     services = services_of(socket)
-    sink = services.extras.get("websocket")
+    sink = services.sinks.get(WEBSOCKET)
     if sink is None:
         await socket.close(code=4403, reason="WEBSOCKET_ENABLED is not true")
         return
@@ -77,7 +84,7 @@ async def event_stream(socket: WebSocket[Any, Any, Any]) -> None:
     key = (params.get("apikey") or socket.headers.get("apikey") or "").strip()
     try:
         events = _events_filter(params.get("events"))
-        authorize(services, frozenset(), namespace, key, "")
+        sink.access.authorize(namespace, key, "")  # no remote: WEBSOCKET_ALLOWED_HOSTS does not apply
     except ValueError as exc:
         await socket.close(code=4400, reason=str(exc)[:120])
         return

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from evolution_py.config import ConfigError
-from tests.support.receiver import Receiver
+from evolution_py.sinks.webhook.testing import Receiver
 from tests.support.server import RunningServer, unique
 
 

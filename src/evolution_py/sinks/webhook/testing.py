@@ -1,4 +1,5 @@
-"""A real local HTTP receiver for webhook tests: records every POST, answers what the test says."""
+"""Test helper of the webhook sink: a real local HTTP receiver that records every POST and answers what
+the test says (`async with Receiver() as receiver: ... receiver.url ...`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.server import free_port
+from evolution_py.sinks.testing import free_port
 
 
 @dataclass

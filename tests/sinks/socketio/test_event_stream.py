@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evolution_py.api.websocket import _events_filter
+from evolution_py.sinks.socketio.routes import _events_filter
 from evolution_py.sinks.socketio.stream import StreamHub
 
 

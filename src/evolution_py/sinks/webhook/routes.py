@@ -9,10 +9,12 @@ from litestar import Request, get, post
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.errors import BadRequest
-from evolution_py.events.subscriptions import SubscriptionError, normalize_events
+from evolution_py.events.subscriptions import SubscriptionError
 from evolution_py.services import services_of
+from evolution_py.sinks.webhook import WEBHOOK
 from evolution_py.sinks.webhook.config import header_problem
-from evolution_py.sinks.webhook.guard import private_destination
+from evolution_py.sinks.webhook.guard import check_webhook_url
+from evolution_py.sinks.webhook.rows import URL_REQUIRED, webhook_row
 
 
 class WebhookSettings(msgspec.Struct, kw_only=True):
@@ -28,41 +30,29 @@ class WebhookSetRequest(msgspec.Struct, kw_only=True):
     webhook: WebhookSettings
 
 
-async def check_webhook_url(services: Any, url: str) -> None:
-    """The checks a stored webhook url must pass (the same for /webhook/set and /instance/create)."""
-    if services.settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False):
-        reason = await private_destination(url)
-        if reason:
-            raise BadRequest(reason)
-
-
 @post("/webhook/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Webhook"])
 async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: WebhookSetRequest) -> dict[str, Any]:
     services = services_of(request)
     runtime = services.manager.require(instanceName)
     block = data.webhook
     if not block.url.strip():
-        raise BadRequest('webhook requires property "url"')
+        raise BadRequest(URL_REQUIRED)
     problem = header_problem(block.headers)
     if problem:
         raise BadRequest(problem)
-    await check_webhook_url(services, block.url)
+    await check_webhook_url(WEBHOOK.config(services.settings.env), block.url)
     try:
-        events = normalize_events("webhook", block.enabled, block.events)
+        row = webhook_row(
+            url=block.url,
+            headers=block.headers,
+            enabled=block.enabled,
+            events=block.events,
+            by_events=block.byEvents,
+            base64=block.base64,
+        )
     except SubscriptionError as exc:
         raise BadRequest(str(exc)) from None
-    return await services.subscriptions.save(
-        "webhook",
-        runtime.id,
-        {
-            "url": block.url,
-            "headers": block.headers,
-            "enabled": block.enabled,
-            "events": events,
-            "webhookByEvents": bool(block.byEvents),
-            "webhookBase64": bool(block.base64),
-        },
-    )
+    return await services.subscriptions.save("webhook", runtime.id, row)
 
 
 @get("/webhook/find/{instanceName:str}", guards=[instance_guard], tags=["Webhook"])

@@ -1,33 +1,19 @@
-"""Shared body of the `/<sink>/set` and `/<sink>/find` routes of the event routers (websocket, rabbitmq).
+"""What the `/<sink>/set` and `/<sink>/find` routes of the events-only sinks (websocket, rabbitmq) share.
 
-Upstream's rules: body `{"<sink>": {"enabled": bool, "events": [...]}}`, one row per instance,
-`enabled:false` stores `[]`, `enabled:true` with `[]` stores all 31 keys; when the sink's `*_ENABLED`
-env is not true both routes answer an empty body.
+Upstream's rules: body `{"<sink>": {"enabled": bool, "events": [...]}}`, one row per instance; when
+the sink's `*_ENABLED` variable is not true both routes answer an empty body.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Request, Response
 
 from evolution_py.errors import BadRequest
-from evolution_py.events.subscriptions import SubscriptionError, normalize_events
+from evolution_py.events.subscriptions import SubscriptionError
 from evolution_py.services import services_of
-
-
-class EventsConfig(msgspec.Struct, kw_only=True):
-    enabled: bool
-    events: list[str] | None = None
-
-
-class WebsocketBody(msgspec.Struct, kw_only=True):
-    websocket: EventsConfig
-
-
-class RabbitmqBody(msgspec.Struct, kw_only=True):
-    rabbitmq: EventsConfig
+from evolution_py.sinks.event_rows import EventsConfig, events_row
 
 
 def empty(status: int) -> Response[Any]:
@@ -41,10 +27,10 @@ async def set_row(
     services = services_of(request)
     runtime = services.manager.require(instance_name)
     try:
-        events = normalize_events(kind, block.enabled, block.events)
+        row = events_row(kind, block.enabled, block.events)
     except SubscriptionError as exc:
         raise BadRequest(str(exc)) from None
-    return await services.subscriptions.save(kind, runtime.id, {"enabled": block.enabled, "events": events})
+    return await services.subscriptions.save(kind, runtime.id, row)
 
 
 async def find_row(request: Request[Any, Any, Any], kind: str, instance_name: str) -> dict[str, Any] | None:

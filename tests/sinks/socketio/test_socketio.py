@@ -9,9 +9,9 @@ import msgspec
 import pytest
 import websockets
 
+from evolution_py.sinks.socketio.testing import refusal, sio_listener
 from tests.conftest import ServerFactory
 from tests.support.server import RunningServer, unique
-from tests.support.sio import refusal, sio_listener
 
 WS_ENV = {"WEBSOCKET_ENABLED": "true"}
 

@@ -9,9 +9,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from evolution_py.sinks.rabbitmq import RABBITMQ
+from evolution_py.sinks.rabbitmq.testing import TcpProxy, amqp_consumer
 from tests.conftest import ServerFactory
-from tests.support.amqp import amqp_consumer
-from tests.support.tcp_proxy import TcpProxy
 
 TOTAL = 240
 CUT_AFTER = 80
@@ -29,7 +29,8 @@ async def test_outage_mid_stream_loses_nothing(server_factory: ServerFactory) ->
         async with amqp_consumer() as consumer, server_factory(**env) as server:
             consumer.track(queues=(queue_name,), exchanges=(name,))
             await consumer.prepare(queue_name)
-            sink = server.services.extras["rabbitmq"]
+            sink = server.services.sinks.get(RABBITMQ)
+            assert sink is not None
             assert await sink.connection.wait_ready(10)
             await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
 
@@ -84,7 +85,8 @@ async def test_server_starts_while_broker_is_down_and_catches_up(server_factory:
         async with amqp_consumer() as consumer, server_factory(**env) as server:
             consumer.track(queues=(queue_name,), exchanges=(name,))
             await consumer.prepare(queue_name)
-            sink = server.services.extras["rabbitmq"]
+            sink = server.services.sinks.get(RABBITMQ)
+            assert sink is not None
             await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
             accepted = []
             for index in range(20):
@@ -119,7 +121,8 @@ async def test_silent_network_is_noticed_and_nothing_is_lost(server_factory: Ser
         async with amqp_consumer() as consumer, server_factory(**env) as server:
             consumer.track(queues=(queue_name,), exchanges=(name,))
             await consumer.prepare(queue_name)
-            sink = server.services.extras["rabbitmq"]
+            sink = server.services.sinks.get(RABBITMQ)
+            assert sink is not None
             assert await sink.connection.wait_ready(10)
             await server.create_instance(name, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE"]})
             accepted: list[str] = []

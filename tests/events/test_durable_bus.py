@@ -9,7 +9,7 @@ from typing import Any
 from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
 from evolution_py.events.retry import RetryPolicy
-from evolution_py.sinks.base import Delivery, DeliveryError
+from evolution_py.events.sink import Delivery, DeliveryError
 from evolution_py.store.db import Database
 
 

@@ -11,6 +11,9 @@ A sink is asked two things, at two different times:
 
 Optional attributes the bus reads: `retry_policy` (an `events.retry.RetryPolicy`; default: upstream's
 webhook backoff, 10 attempts) and `concurrency_per_target` (deliveries in flight per target; 16).
+
+The protocol belongs to the bus: the sinks themselves live in `sinks/<name>/` and import this module,
+never the other way round.
 """
 
 from __future__ import annotations

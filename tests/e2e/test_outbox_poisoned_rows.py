@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox, _Dead, _Insert, _Retry, new_row
-from evolution_py.sinks.base import Delivery
+from evolution_py.events.sink import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery
 from tests.support.databases import postgres_database
@@ -48,12 +48,19 @@ async def stored(db: Database) -> dict[str, tuple[str, str | None]]:
     return {row.id: (row.status, row.lastError) for row in rows}
 
 
+async def committed(outbox: Outbox, deliveries: list[Delivery]) -> None:
+    """Stage the rows of these deliveries and wait until the writer has committed them."""
+    _now, done = outbox.stage(deliveries)
+    if done is not None:
+        await done
+
+
 async def test_a_refused_row_is_set_aside_and_the_rest_goes_on(db: Database, caplog: pytest.LogCaptureFixture) -> None:
     outbox = Outbox(db)
     outbox.start()
     try:
         first = [delivery(1), delivery(2)]
-        await asyncio.wait_for(outbox.insert(first), timeout=10)
+        await asyncio.wait_for(committed(outbox, first), timeout=10)
 
         # One batch: a good publish, a publish whose row cannot be encoded for the database, a
         # retry and a dead mark whose error text neither database takes, and an ack.
@@ -87,7 +94,7 @@ async def test_a_refused_row_is_set_aside_and_the_rest_goes_on(db: Database, cap
 
         # The writer goes on: later publishes and outcomes are written as usual.
         later = [delivery(5)]
-        await asyncio.wait_for(outbox.insert(later), timeout=10)
+        await asyncio.wait_for(committed(outbox, later), timeout=10)
         outbox.ack(later[0].id)
         outbox.retry(first[0].id, 2, time.time() + 60, "HTTP 502: made safe \x00 by the outbox \ud800")
         await asyncio.wait_for(outbox.flush(), timeout=10)

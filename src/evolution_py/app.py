@@ -41,6 +41,8 @@ from evolution_py.core.registry import LocalInstanceRegistry
 from evolution_py.core.runtime import RuntimeDeps
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.integrations.base import IntegrationContext
+from evolution_py.integrations.registry import default_integrations, install_integrations
 from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.kind import SinkContext
 from evolution_py.sinks.registry import in_front, install_sinks, sink_routes
@@ -63,6 +65,10 @@ def build_services(settings: Settings) -> Services:
     registry = LocalInstanceRegistry()
     deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
     sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
+    messaging = MessagingService(registry)
+    integrations = install_integrations(
+        IntegrationContext(settings=settings, messaging=messaging, registry=registry), bus, default_integrations()
+    )
     services = Services(
         settings=settings,
         db=db,
@@ -73,8 +79,9 @@ def build_services(settings: Settings) -> Services:
         logbook=logbook,
         instances=InstanceService(deps, kinds, registry),
         report=InstanceReport(settings, db, registry),
-        messaging=MessagingService(registry),
+        messaging=messaging,
         sinks=sinks,
+        integrations=integrations,
     )
     return services
 

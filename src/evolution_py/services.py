@@ -25,6 +25,7 @@ from evolution_py.core.messaging import MessagingService
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.integrations.base import Integration
 from evolution_py.sinks.kind import InstalledSinks
 from evolution_py.store.db import Database
 
@@ -42,6 +43,7 @@ class Services:
     report: InstanceReport
     messaging: MessagingService
     sinks: InstalledSinks = field(default_factory=InstalledSinks)  # the sinks on the bus, by kind
+    integrations: list[Integration] = field(default_factory=list)  # on the bus too
     app: Litestar | None = None  # the Litestar app serving these services, once built
 
     @property

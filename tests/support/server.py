@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +52,13 @@ class RunningServer:
 
 @asynccontextmanager
 async def running_server(
-    data_dir: Path, env: dict[str, str], factories: dict[str, Any] | None = None
+    data_dir: Path,
+    env: dict[str, str],
+    factories: dict[str, Any] | None = None,
+    configure: Callable[[Services], None] | None = None,
 ) -> AsyncIterator[RunningServer]:
-    """`factories` adds or replaces channel factories by integration (e.g. a scripted test channel)."""
+    """`factories` adds or replaces channel factories by integration (e.g. a scripted test channel);
+    `configure` may add to the services before the app is built (e.g. an integration on the bus)."""
     port = free_port()
     full_env = {
         "AUTHENTICATION_API_KEY": TEST_API_KEY,
@@ -69,6 +73,8 @@ async def running_server(
     if factories:
         for integration, factory in factories.items():
             services.kinds.set_factory(integration, factory)
+    if configure is not None:
+        configure(services)
     app = build_asgi(settings, services)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

@@ -72,6 +72,12 @@ class SinkDispatcher:
         self.per_target: int = int(
             getattr(sink, "concurrency_per_target", 0) or getattr(sink, "max_in_flight", 0) or DEFAULT_PER_TARGET
         )
+        # An ordered sink (e.g. a chatbot: the second message must not be answered before the first)
+        # keeps a failed delivery at the head of its lane until it is retried, instead of letting the
+        # lane's later deliveries pass it; it is served one at a time per target.
+        self.ordered: bool = bool(getattr(sink, "ordered", False))
+        if self.ordered:
+            self.per_target = 1
         self._lanes: dict[str, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
@@ -196,7 +202,11 @@ class SinkDispatcher:
     async def _drain(self, target: str, lane: _Lane) -> None:
         try:
             while lane.queue and not self._stopping:
-                await self._deliver(lane.queue.popleft())
+                delivery = lane.queue.popleft()
+                wait = await self._deliver(delivery)
+                while wait is not None and not self._stopping:
+                    await asyncio.sleep(wait)  # ordered: the retry holds the lane (its row says when)
+                    wait = await self._deliver(delivery)
         finally:
             lane.active -= 1
             if lane.active == 0 and not lane.queue and self._lanes.get(target) is lane:
@@ -204,22 +214,24 @@ class SinkDispatcher:
             if not self._lanes:
                 self._idle.set()
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery) -> float | None:
+        """Send once; for an ordered sink, the seconds to wait before retrying it in place (else None)."""
         try:
             await self.sink.send(delivery)
         except asyncio.CancelledError:
             raise
         except DeliveryError as exc:
-            self._failed(delivery, str(exc), exc.retryable, exc.retry_after)
+            return self._failed(delivery, str(exc), exc.retryable, exc.retry_after)
         except Exception as exc:
             log.exception("sink %s crashed on %s %s", self.sink.name, delivery.event.event, delivery.event.id)
-            self._failed(delivery, f"{type(exc).__name__}: {exc}", True, None)
+            return self._failed(delivery, f"{type(exc).__name__}: {exc}", True, None)
         else:
             if delivery.id:
                 self.outcomes.ack(delivery.id)
             self._release(delivery)
+            return None
 
-    def _failed(self, delivery: Delivery, error: str, retryable: bool, retry_after: float | None) -> None:
+    def _failed(self, delivery: Delivery, error: str, retryable: bool, retry_after: float | None) -> float | None:
         attempts = delivery.attempt + 1
         if not retryable or attempts >= self.policy.max_attempts:
             log.warning(
@@ -234,7 +246,7 @@ class SinkDispatcher:
             if delivery.id:
                 self.outcomes.dead(delivery.id, attempts, error)
             self._release(delivery)
-            return
+            return None
         delay = retry_after if retry_after is not None else self.policy.delay(attempts)
         due = time.time() + delay
         log.info(
@@ -250,7 +262,10 @@ class SinkDispatcher:
         if delivery.id:
             self.outcomes.retry(delivery.id, attempts, due, error)
         delivery.attempt = attempts
+        if self.ordered:
+            return delay
         self.submit_at(delivery, due)
+        return None
 
     # --- lifecycle ----------------------------------------------------------------------------
 

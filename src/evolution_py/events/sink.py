@@ -10,7 +10,8 @@ A sink is asked two things, at two different times:
   `DeliveryError(retryable=True)` to have the bus retry it later, `retryable=False` to dead-letter it.
 
 Optional attributes the bus reads: `retry_policy` (an `events.retry.RetryPolicy`; default: upstream's
-webhook backoff, 10 attempts) and `concurrency_per_target` (deliveries in flight per target; 16).
+webhook backoff, 10 attempts), `concurrency_per_target` (deliveries in flight per target; 16) and
+`ordered` (true: one at a time per target, and a failed delivery is retried before the next one).
 
 The protocol belongs to the bus: the sinks themselves live in `sinks/<name>/` and import this module,
 never the other way round.

@@ -9,10 +9,24 @@ an integration that must not answer twice keeps its own record of what it answer
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
+from evolution_py.config import Settings
+from evolution_py.core.messaging import MessagingService
+from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.event import Event
+from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
 from evolution_py.events.sink import Delivery, DeliveryError
+
+
+@dataclass(frozen=True)
+class IntegrationContext:
+    """What an integration is built with: it answers only through `messaging`, the HTTP API's send path."""
+
+    settings: Settings
+    messaging: MessagingService
+    registry: InstanceRegistry
 
 
 class IntegrationFailed(Exception):
@@ -25,6 +39,7 @@ class IntegrationFailed(Exception):
 
 class Integration(Protocol):
     name: str  # e.g. "chatwoot", "typebot"; deliveries show as sink "integration:<name>"
+    retry_policy: RetryPolicy  # how a failed `handle` is retried (the bus's default: upstream's webhook backoff)
 
     async def start(self) -> None: ...
 
@@ -38,13 +53,15 @@ class Integration(Protocol):
 class IntegrationSink:
     """Adapts an `Integration` to the bus's sink protocol: one delivery per wanted event, per instance."""
 
-    # One conversation's events are handled one at a time (a bot must not answer the second
-    # message before the first); conversations and instances run in parallel.
-    concurrency_per_target = 1
+    # One conversation's events are handled one at a time and in order, a failed one retried before
+    # the next (a bot must not answer the second message before the first); conversations and
+    # instances run in parallel.
+    ordered = True
 
     def __init__(self, integration: Integration) -> None:
         self.integration = integration
         self.name = f"integration:{integration.name}"
+        self.retry_policy = integration.retry_policy
 
     async def start(self) -> None:
         await self.integration.start()
@@ -72,3 +89,16 @@ def _conversation(event: Event) -> str:
         if isinstance(key, dict) and isinstance(key.get("remoteJid"), str):
             return f"{event.instance_id}/{key['remoteJid']}"
     return event.instance_id
+
+
+class BaseIntegration:
+    """Defaults for an integration: nothing to start or stop, the bus's default retries."""
+
+    name = ""
+    retry_policy: RetryPolicy = DEFAULT_POLICY
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None

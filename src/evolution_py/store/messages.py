@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from evolution_py.events.event import iso_ms
+from evolution_py.isotime import iso_ms
 from evolution_py.store.db import Database
 from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
 from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url

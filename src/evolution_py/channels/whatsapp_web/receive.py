@@ -11,7 +11,7 @@ from typing import Any
 from evolution_py.channels.jid import user_part
 from evolution_py.channels.whatsapp_web.jids import jid_str
 from evolution_py.channels.whatsapp_web.message_json import normalise, proto_to_json, source_of
-from evolution_py.events.event import iso_ms
+from evolution_py.isotime import iso_ms
 
 
 def iso_utc(seconds: float) -> str:

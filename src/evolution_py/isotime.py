@@ -1,0 +1,15 @@
+"""Timestamps as upstream writes them (a leaf module: events, the store and channels all use it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def iso_ms(moment: datetime) -> str:
+    """`2025-05-01T10:00:00.123Z`: a UTC datetime (aware or naive) as upstream and Prisma write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """ISO-8601 in true UTC with milliseconds and `Z`, as upstream writes `date_time` in Docker."""
+    return iso_ms((moment or datetime.now(UTC)).astimezone(UTC))

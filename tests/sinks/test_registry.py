@@ -34,7 +34,7 @@ def test_every_kind_is_listed_once() -> None:
     ]
 
 
-def test_rows_from_create_follow_each_kinds_switch() -> None:
+async def test_rows_from_create_follow_each_kinds_switch() -> None:
     req = CreateInstanceRequest(
         instanceName="x",
         webhook=WebhookBlock(url="https://hooks.example.com/a", events=["SEND_MESSAGE"]),
@@ -42,16 +42,16 @@ def test_rows_from_create_follow_each_kinds_switch() -> None:
         rabbitmq=EventsBlock(enabled=False, events=["CALL"]),
         nats=EventsBlock(enabled=True, events=["CALL"]),
     )
-    off = sink_rows_from_create(Settings(env=Env({})), req)
+    off = await sink_rows_from_create(Settings(env=Env({})), req)
     assert list(off) == ["webhook"] and off["webhook"]["events"] == ["SEND_MESSAGE"]
-    on = sink_rows_from_create(
+    on = await sink_rows_from_create(
         Settings(env=Env({"WEBSOCKET_ENABLED": "true", "RABBITMQ_ENABLED": "true", "NATS_ENABLED": "true"})), req
     )
     assert on["websocket"] == {"enabled": True, "events": list(EVENT_KEYS)}
     assert on["rabbitmq"] == {"enabled": False, "events": []}
     assert on["nats"] == {"enabled": True, "events": ["CALL"]}
     with pytest.raises(BadRequest, match="nope"):
-        sink_rows_from_create(
+        await sink_rows_from_create(
             Settings(env=Env({})), CreateInstanceRequest(webhook=WebhookBlock(url="x", events=["nope"]))
         )
 

@@ -60,12 +60,7 @@ async def new_instance(instances: InstanceService, config: Settings, req: Create
             username=req.proxyUsername or "",
             password=req.proxyPassword or "",
         )
-    sinks = sink_rows_from_create(config, req)
-    if req.webhook is not None and req.webhook.url and config.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False):
-        from evolution_py.sinks.webhook.guard import private_destination  # noqa: PLC0415 - only when enabled
-
-        if reason := await private_destination(req.webhook.url):
-            raise BadRequest(reason)
+    sinks = await sink_rows_from_create(config, req)
     return NewInstance(
         name=name,
         integration=integration,

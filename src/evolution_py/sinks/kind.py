@@ -55,6 +55,8 @@ class SinkKind(Generic[C, S]):
     # The row a v2 `/instance/create` body asks for (None: the body has no block for this sink, or
     # the sink is switched off); raise BadRequest or SubscriptionError for a block it refuses.
     rows_from_create: Callable[[C, CreateInstanceRequest], dict[str, Any] | None]
+    # A check of the create body that needs I/O (e.g. resolving a webhook url's host); BadRequest to refuse.
+    check_create: Callable[[C, CreateInstanceRequest], Awaitable[None]] | None = None
     fetch_key: str | None = None  # the `fetchInstances` key of its row, None when the row is not shown
     build: Callable[[C, SinkContext], S | None] | None = None  # None: stored rows only, no sink yet
     # Its routes, imported when the app is built: route modules import the guards, which import the

@@ -36,7 +36,7 @@ SINK_KINDS: tuple[SinkKind[Any, Any], ...] = (
 )
 
 
-def sink_rows_from_create(settings: Settings, req: CreateInstanceRequest) -> dict[str, dict[str, Any]]:
+async def sink_rows_from_create(settings: Settings, req: CreateInstanceRequest) -> dict[str, dict[str, Any]]:
     """The sink rows (by sink name) that a v2 create body asks for, validated; BadRequest otherwise."""
     rows: dict[str, dict[str, Any]] = {}
     try:
@@ -46,6 +46,9 @@ def sink_rows_from_create(settings: Settings, req: CreateInstanceRequest) -> dic
                 rows[kind.name] = row
     except SubscriptionError as exc:
         raise BadRequest(str(exc)) from None
+    for kind in SINK_KINDS:
+        if kind.check_create is not None and kind.name in rows:
+            await kind.check_create(kind.config(settings.env), req)
     return rows
 
 

@@ -2,8 +2,7 @@
 
 Routes get them by Litestar dependency injection (`route_dependencies`): a handler names a parameter
 `instances: InstanceService`, `registry: InstanceRegistry`, `messaging: MessagingService`, ... and
-Litestar passes it. `services_of` / `channel_of` remain for guards and for route modules not yet
-converted.
+Litestar passes it. Guards cannot take dependencies; they use `services_of`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
-from evolution_py.channels.base import Channel
 from evolution_py.channels.registry import ChannelKinds
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
@@ -46,12 +44,6 @@ class Services:
     integrations: list[Integration] = field(default_factory=list)  # on the bus too
     app: Litestar | None = None  # the Litestar app serving these services, once built
 
-    @property
-    def manager(self) -> InstanceRegistry:
-        """The registry under its old name, for route modules and sinks not yet converted
-        (`services.manager.require(name)` / `.get(name)`)."""
-        return self.registry
-
 
 def _constant(value: object) -> Provide:
     def provide() -> object:
@@ -76,8 +68,3 @@ def route_dependencies(services: Services) -> dict[str, Provide]:
 
 def services_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Services:
     return connection.app.state.services  # type: ignore[no-any-return]
-
-
-def channel_of(connection: ASGIConnection[Any, Any, Any, Any], name: str) -> Channel:
-    """The channel of the instance a route names (404 envelope when it is not loaded)."""
-    return services_of(connection).registry.require(name).channel

@@ -49,7 +49,7 @@ async def test_connect_renders_qr_then_pairs_open(server_factory) -> None:
         assert sink.of("connection.update", name)[0] == {"instance": name, "state": "connecting", "statusReason": 200}
 
         await client.pair()
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
         opened = (await sink.wait_for("connection.update", name, count=2))[-1]
         assert opened == {
             "instance": name,
@@ -82,7 +82,7 @@ async def test_qrcode_limit_closes_the_session(server_factory) -> None:
         await client.push_qr("2@one")
         await connecting
         await client.push_qr("2@two")
-        assert srv.services.manager.require(name).channel.qrcode.count == 2
+        assert srv.services.registry.require(name).channel.qrcode.count == 2
         await client.push_qr("2@three")
         assert await state(srv, name) == "close"
         assert sink.of("qrcode.updated", name)[-1] == {
@@ -130,7 +130,7 @@ async def test_logout_restart_and_errors(server_factory, tmp_path: Path) -> None
         second = await client_of(instance_id, count=2)
         assert await state(srv, name) == "connecting"
         await second.push(Connected(status=True))
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
 
         out = await srv.client.delete(f"/instance/logout/{name}", headers=srv.headers())
         assert out.status_code == 200
@@ -159,7 +159,7 @@ async def test_session_resumes_after_server_restart(server_factory) -> None:
         assert resumed is not first
         assert await state(srv, name) == "connecting"
         await resumed.push(Connected(status=True))
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
         assert sink.of("qrcode.updated", name) == []  # no new QR was needed
 
 
@@ -198,7 +198,7 @@ async def test_failed_dials_retry_with_backoff_then_give_up(server_factory) -> N
         assert response.status_code == 200
         # a fresh pairing retries a few times (WHATSMEOW_QR_DIAL_ATTEMPTS=3), then reports close
         await eventually(lambda: sink.of("connection.update", name)[-1]["state"] == "close")
-        assert srv.services.manager.require(name).channel.state == "close"
+        assert srv.services.registry.require(name).channel.state == "close"
         assert len(FakeClient.all_of(instance_id)) == 3
         assert sink.of("connection.update", name)[-1] == {"instance": name, "state": "close", "statusReason": 408}
         assert (await srv.client.get("/")).status_code == 200
@@ -215,7 +215,7 @@ async def test_stored_session_keeps_retrying_while_offline(server_factory) -> No
         FakeClient.presets.pop(instance_id)
         latest = await client_of(instance_id, count=len(FakeClient.all_of(instance_id)) + 1)
         await latest.push(Connected(status=True))
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
 
 
 async def test_stalled_dial_blocks_neither_api_nor_shutdown(server_factory) -> None:
@@ -246,7 +246,7 @@ async def test_watchdog_reconnects_a_silent_open_instance(server_factory) -> Non
         assert "is_connected" in client.names() and "stop" in client.names()
         assert sink.of("connection.update", name)[-1]["state"] == "connecting"
         await second.push(Connected(status=True))
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
 
 
 async def test_set_presence(server_factory) -> None:
@@ -288,7 +288,7 @@ async def test_qr_session_is_renewed_when_whatsmeow_stops_offering_codes(server_
         assert "stop" in first.names()
         assert await state(srv, name) == "connecting"
         await second.push_qr("2@second")
-        assert srv.services.manager.require(name).channel.qrcode.count == 2  # the count goes on
+        assert srv.services.registry.require(name).channel.qrcode.count == 2  # the count goes on
 
 
 async def test_delete_during_a_stalled_dial_answers_quickly(server_factory) -> None:
@@ -378,7 +378,7 @@ async def test_executor_grows_with_live_clients(server_factory) -> None:
         names = [unique() for _ in range(12)]
         for name in names:
             await create(srv, name)
-            await srv.services.manager.require(name).channel.connect()  # the route waits 2 s for a QR
+            await srv.services.registry.require(name).channel.connect()  # the route waits 2 s for a QR
         await eventually(lambda: threads.live_clients() == before + 12)
         pool = asyncio.get_running_loop()._default_executor  # type: ignore[attr-defined]
         assert pool._max_workers >= 12 + threads.HEADROOM  # grown from EXECUTOR_THREADS=8

@@ -192,7 +192,7 @@ async def test_webhook_base64_puts_media_in_the_payload(server_factory) -> None:
         await client.push_qr("2@x")
         await connecting
         await client.pair()
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
 
         source = N.MessageSource(Chat=MARIA, Sender=MARIA, IsFromMe=False, IsGroup=False)
         info = N.MessageInfo(MessageSource=source, ID="3EB0ABABABABABABABABAB", Pushname="Maria", Timestamp=1,

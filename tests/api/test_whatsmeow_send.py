@@ -422,7 +422,7 @@ async def test_send_message_carries_base64_when_the_webhook_asks(server_factory)
         await client.push_qr("2@b64")
         await connecting
         await client.pair()
-        await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
         image = png_bytes()
         response = await srv.client.post(
             f"/message/sendMedia/{name}",

@@ -22,7 +22,7 @@ async def test_live_smoke_script_against_the_fake(server_factory, tmp_path: Path
             "--instance", name, "--listen", f"127.0.0.1:{free_port()}", "--wait", "0", "--logout",
             cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
-        runtime = await eventually(lambda: srv.services.manager.get(name), within=20)
+        runtime = await eventually(lambda: srv.services.registry.get(name), within=20)
         await eventually(lambda: FakeClient.all_of(runtime.id) and FakeClient.of(runtime.id).loop, within=20)
         client = FakeClient.of(runtime.id)
         await client.push_qr("2@smoke")

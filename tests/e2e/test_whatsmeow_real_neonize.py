@@ -29,7 +29,7 @@ async def test_offline_dial_fails_retries_and_closes(server_factory, tmp_path) -
         assert response.status_code == 200
         body = response.json()
         assert body.get("count", 0) == 0 or body.get("error") is True
-        channel = srv.services.manager.require(name).channel
+        channel = srv.services.registry.require(name).channel
         # a refused dial fails within milliseconds; a black-holed network would take ~60 s a try
         await eventually(lambda: sink.of("connection.update", name)[-1]["state"] == "close", within=60)
         assert channel.state == "close"

@@ -61,5 +61,5 @@ async def open_instance(srv: RunningServer, name: str) -> tuple[str, FakeClient]
     response = await connecting
     assert response.status_code == 200, response.text
     await client.pair()
-    await eventually(lambda: srv.services.manager.require(name).channel.state == "open")
+    await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
     return instance_id, client

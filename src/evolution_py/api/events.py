@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 
 from evolution_py.api.auth import global_guard, instance_guard
 from evolution_py.errors import BadRequest
 from evolution_py.events.outbox import Outbox
-from evolution_py.services import Services, services_of
+from evolution_py.services import Services
 
 
 class ReplayRequest(msgspec.Struct, kw_only=True):
@@ -61,42 +61,38 @@ async def _replay(services: Services, instance_id: str | None, data: ReplayReque
 
 @get("/events/dead/{instanceName:str}", guards=[instance_guard], tags=["Events"])
 async def list_dead(
-    request: Request[Any, Any, Any], instanceName: str, limit: int = 100, offset: int = 0, event: str | None = None
+    services: Services, instanceName: str, limit: int = 100, offset: int = 0, event: str | None = None
 ) -> dict[str, Any]:
-    services = services_of(request)
-    runtime = services.manager.require(instanceName)
+    runtime = services.registry.require(instanceName)
     return await _list(services, runtime.id, limit, offset, event)
 
 
 @post("/events/replay/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
-async def replay_dead(request: Request[Any, Any, Any], instanceName: str, data: ReplayRequest) -> dict[str, Any]:
-    services = services_of(request)
-    runtime = services.manager.require(instanceName)
+async def replay_dead(services: Services, instanceName: str, data: ReplayRequest) -> dict[str, Any]:
+    runtime = services.registry.require(instanceName)
     return await _replay(services, runtime.id, data)
 
 
 @get("/events/dead", guards=[global_guard], tags=["Events"])
 async def list_all_dead(
-    request: Request[Any, Any, Any], limit: int = 100, offset: int = 0, event: str | None = None
+    services: Services, limit: int = 100, offset: int = 0, event: str | None = None
 ) -> dict[str, Any]:
-    return await _list(services_of(request), None, limit, offset, event)
+    return await _list(services, None, limit, offset, event)
 
 
 @post("/events/replay", guards=[global_guard], status_code=200, tags=["Events"])
-async def replay_all_dead(request: Request[Any, Any, Any], data: ReplayRequest) -> dict[str, Any]:
-    return await _replay(services_of(request), None, data)
+async def replay_all_dead(services: Services, data: ReplayRequest) -> dict[str, Any]:
+    return await _replay(services, None, data)
 
 
 @delete("/events/dead/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
-async def discard_dead(request: Request[Any, Any, Any], instanceName: str, data: ReplayRequest) -> dict[str, Any]:
-    services = services_of(request)
-    runtime = services.manager.require(instanceName)
+async def discard_dead(services: Services, instanceName: str, data: ReplayRequest) -> dict[str, Any]:
+    runtime = services.registry.require(instanceName)
     return {"deleted": await _outbox(services).discard(runtime.id, _selection(data))}
 
 
 @delete("/events/dead", guards=[global_guard], status_code=200, tags=["Events"])
-async def discard_all_dead(request: Request[Any, Any, Any], data: ReplayRequest) -> dict[str, Any]:
-    services = services_of(request)
+async def discard_all_dead(services: Services, data: ReplayRequest) -> dict[str, Any]:
     return {"deleted": await _outbox(services).discard(None, _selection(data))}
 
 

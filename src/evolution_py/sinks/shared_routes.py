@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SubscriptionError
-from evolution_py.services import services_of
+from evolution_py.services import Services
 from evolution_py.sinks.event_rows import EventsConfig, events_row
 
 
@@ -21,11 +21,8 @@ def empty(status: int) -> Response[Any]:
     return Response(b"", status_code=status, media_type="application/json")
 
 
-async def set_row(
-    request: Request[Any, Any, Any], kind: str, instance_name: str, block: EventsConfig
-) -> dict[str, Any]:
-    services = services_of(request)
-    runtime = services.manager.require(instance_name)
+async def set_row(services: Services, kind: str, instance_name: str, block: EventsConfig) -> dict[str, Any]:
+    runtime = services.registry.require(instance_name)
     try:
         row = events_row(kind, block.enabled, block.events)
     except SubscriptionError as exc:
@@ -33,7 +30,6 @@ async def set_row(
     return await services.subscriptions.save(kind, runtime.id, row)
 
 
-async def find_row(request: Request[Any, Any, Any], kind: str, instance_name: str) -> dict[str, Any] | None:
-    services = services_of(request)
-    runtime = services.manager.require(instance_name)
+async def find_row(services: Services, kind: str, instance_name: str) -> dict[str, Any] | None:
+    runtime = services.registry.require(instance_name)
     return await services.subscriptions.find(kind, runtime.id)

@@ -7,12 +7,12 @@ import contextlib
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, WebSocket, get, post, websocket
+from litestar import Response, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.events.names import ALL_WIRE_NAMES, EVENT_KEYS, GLOBAL_EVENT_KEYS, wire_names_of_key
-from evolution_py.services import services_of
+from evolution_py.services import Services
 from evolution_py.sinks.event_rows import EventsConfig
 from evolution_py.sinks.shared_routes import empty, find_row, set_row
 from evolution_py.sinks.socketio import WEBSOCKET
@@ -24,22 +24,22 @@ class WebsocketBody(msgspec.Struct, kw_only=True):
     websocket: EventsConfig
 
 
-def _enabled(request: Request[Any, Any, Any]) -> bool:
-    return WEBSOCKET.config(services_of(request).settings.env).enabled
+def _enabled(services: Services) -> bool:
+    return WEBSOCKET.config(services.settings.env).enabled
 
 
 @post("/websocket/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Websocket"])
-async def set_websocket(request: Request[Any, Any, Any], instanceName: str, data: WebsocketBody) -> Response[Any]:
-    if not _enabled(request):
+async def set_websocket(services: Services, instanceName: str, data: WebsocketBody) -> Response[Any]:
+    if not _enabled(services):
         return empty(201)
-    return Response(await set_row(request, "websocket", instanceName, data.websocket), status_code=201)
+    return Response(await set_row(services, "websocket", instanceName, data.websocket), status_code=201)
 
 
 @get("/websocket/find/{instanceName:str}", guards=[instance_guard], tags=["Websocket"])
-async def find_websocket(request: Request[Any, Any, Any], instanceName: str) -> Response[Any]:
-    if not _enabled(request):
+async def find_websocket(services: Services, instanceName: str) -> Response[Any]:
+    if not _enabled(services):
         return empty(200)
-    return Response(await find_row(request, "websocket", instanceName), status_code=200)
+    return Response(await find_row(services, "websocket", instanceName), status_code=200)
 
 
 ROUTES: list[Any] = [set_websocket, find_websocket]
@@ -69,11 +69,10 @@ def _events_filter(raw: str | None) -> frozenset[str] | None:
 
 
 @websocket("/ws", include_in_schema=False)
-async def event_stream(socket: WebSocket[Any, Any, Any]) -> None:
+async def event_stream(socket: WebSocket[Any, Any, Any], services: Services) -> None:
     """`/ws?apikey=...&instance=<name>&events=a,b`: the JSON envelopes socket.io namespace
     `/<name>` (or `/` without `instance`) gets, one text frame each."""
     await socket.accept()
-    services = services_of(socket)
     sink = services.sinks.get(WEBSOCKET)
     if sink is None:
         await socket.close(code=4403, reason="WEBSOCKET_ENABLED is not true")

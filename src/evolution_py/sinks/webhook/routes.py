@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SubscriptionError
-from evolution_py.services import services_of
+from evolution_py.services import Services
 from evolution_py.sinks.webhook import WEBHOOK
 from evolution_py.sinks.webhook.config import header_problem
 from evolution_py.sinks.webhook.guard import check_webhook_url
@@ -31,9 +31,8 @@ class WebhookSetRequest(msgspec.Struct, kw_only=True):
 
 
 @post("/webhook/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Webhook"])
-async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: WebhookSetRequest) -> dict[str, Any]:
-    services = services_of(request)
-    runtime = services.manager.require(instanceName)
+async def set_webhook(services: Services, instanceName: str, data: WebhookSetRequest) -> dict[str, Any]:
+    runtime = services.registry.require(instanceName)
     block = data.webhook
     if not block.url.strip():
         raise BadRequest(URL_REQUIRED)
@@ -56,9 +55,8 @@ async def set_webhook(request: Request[Any, Any, Any], instanceName: str, data: 
 
 
 @get("/webhook/find/{instanceName:str}", guards=[instance_guard], tags=["Webhook"])
-async def find_webhook(request: Request[Any, Any, Any], instanceName: str) -> dict[str, Any] | None:
-    services = services_of(request)
-    runtime = services.manager.require(instanceName)
+async def find_webhook(services: Services, instanceName: str) -> dict[str, Any] | None:
+    runtime = services.registry.require(instanceName)
     return await services.subscriptions.find("webhook", runtime.id)
 
 

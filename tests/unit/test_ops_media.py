@@ -65,3 +65,35 @@ async def test_url_base64_and_limits(http_base: str, monkeypatch: pytest.MonkeyP
     with pytest.raises(ChannelError) as big:
         await load_picture(f"{http_base}/big", what="picture")
     assert big.value.messages == ["picture is larger than 1024 bytes"]
+
+
+async def test_a_trickling_media_server_is_cut_by_one_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx's timeout is per read: a server sending a byte every 50 ms would never trip it. The
+    loader's limit is for the whole fetch."""
+    import asyncio
+    import time
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n")
+        try:
+            for _ in range(2000):
+                writer.write(b"x")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(media_loader, "FETCH_TIMEOUT_SECONDS", 0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChannelError) as slow:
+            await media_loader.load_media(f"http://127.0.0.1:{port}/slow", wording=picture_wording("picture"), proxy=None)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 3
+    assert "0.5 s" in str(slow.value.messages)

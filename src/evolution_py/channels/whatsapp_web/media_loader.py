@@ -7,6 +7,7 @@ keeps each route's text while the loading itself is shared."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -105,10 +106,12 @@ async def load_media(
 
 
 async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> LoadedMedia:
-    """GET through the instance's proxy (None: direct), following redirects, within the cap."""
+    """GET through the instance's proxy (None: direct), following redirects, within the cap and one
+    time limit for the whole fetch (httpx's own timeout is per read: a trickling server would hold it)."""
     limit = max_bytes or MAX_MEDIA_BYTES
     try:
         async with (
+            asyncio.timeout(FETCH_TIMEOUT_SECONDS),
             httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True, proxy=proxy) as http,
             http.stream("GET", url) as response,
         ):
@@ -122,5 +125,7 @@ async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int
             content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
     except httpx.HTTPError as exc:
         raise ChannelError(wording.unreachable.format(error=exc)) from None
+    except TimeoutError:
+        raise ChannelError(wording.unreachable.format(error=f"no answer within {FETCH_TIMEOUT_SECONDS:g} s")) from None
     name = Path(urlparse(url).path).name or None
     return LoadedMedia(bytes(body), name, content_type, from_url=True)

@@ -30,7 +30,7 @@ async def evolution_webhook(
     if target is None:
         # Upstream answers an empty 200 when numberId is missing or matches no instance.
         return Response(b"", status_code=200, media_type="application/json")
-    if config.env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False):
+    if config.evolution_webhook_require_apikey:
         key = request_key(request)
         if not (same_key(key, config.api_key) or same_key(key, target.token)):
             raise Unauthorized()

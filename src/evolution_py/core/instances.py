@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from evolution_py.channels.base import InstanceSettings, ProxyConfig, QrCode
 from evolution_py.channels.registry import ChannelKinds
 from evolution_py.core.identity import name_problem
-from evolution_py.core.loader import RuntimeLoader, close_quietly, settings_from_row
+from evolution_py.core.loader import RuntimeLoader, close_quietly, proxy_from_row, settings_from_row
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.core.results import ConnectOutcome, Created, NewInstance, StoredProxy
 from evolution_py.core.runtime import InstanceRuntime, RuntimeDeps
@@ -23,7 +23,8 @@ from evolution_py.dto.instance import SettingsRequest
 from evolution_py.errors import ApiError, BadRequest, Forbidden
 from evolution_py.events import names
 from evolution_py.events.subscriptions import save_sink_row
-from evolution_py.store.models import Instance, Proxy, Setting, utcnow
+from evolution_py.store.instance_rows import find_instance_row, upsert_instance_row
+from evolution_py.store.models import Instance, Proxy, Setting
 
 log = logging.getLogger(__name__)
 
@@ -227,15 +228,7 @@ class InstanceService:
         runtime = self.registry.require(name)
         values = {k: v for k, v in msgspec.to_builtins(change).items() if v is not None}
         async with self._deps.db.transaction() as session:
-            row = (await session.execute(select(Setting).where(Setting.instanceId == runtime.id))).scalars().first()
-            if row is None:
-                row = Setting(instanceId=runtime.id, **values)
-                session.add(row)
-            else:
-                for field, value in values.items():
-                    setattr(row, field, value)
-                row.updatedAt = utcnow()
-            await session.flush()
+            row = await upsert_instance_row(session, Setting, runtime.id, values)
             runtime.settings = settings_from_row(row)
         await runtime.log("INFO", "Settings updated", **values)
         return runtime.settings
@@ -244,7 +237,7 @@ class InstanceService:
         """The stored settings (None when the instance has no Setting row)."""
         runtime = self.registry.require(name)
         async with self._deps.db.session() as session:
-            row = (await session.execute(select(Setting).where(Setting.instanceId == runtime.id))).scalars().first()
+            row = await find_instance_row(session, Setting, runtime.id)
         return None if row is None else settings_from_row(row)
 
     async def set_proxy(self, name: str, proxy: ProxyConfig) -> ProxyConfig:
@@ -254,13 +247,7 @@ class InstanceService:
             proxy = ProxyConfig()
         values = msgspec.to_builtins(proxy)
         async with self._deps.db.transaction() as session:
-            row = (await session.execute(select(Proxy).where(Proxy.instanceId == runtime.id))).scalars().first()
-            if row is None:
-                session.add(Proxy(instanceId=runtime.id, **values))
-            else:
-                for field, value in values.items():
-                    setattr(row, field, value)
-                row.updatedAt = utcnow()
+            await upsert_instance_row(session, Proxy, runtime.id, values)
         runtime.proxy = proxy
         await runtime.log("INFO", "Proxy set" if proxy.enabled else "Proxy removed", host=proxy.host, port=proxy.port)
         return proxy
@@ -268,15 +255,7 @@ class InstanceService:
     async def find_proxy(self, name: str) -> StoredProxy | None:
         runtime = self.registry.require(name)
         async with self._deps.db.session() as session:
-            row = (await session.execute(select(Proxy).where(Proxy.instanceId == runtime.id))).scalars().first()
+            row = await find_instance_row(session, Proxy, runtime.id)
         if row is None:
             return None
-        config = ProxyConfig(
-            enabled=row.enabled,
-            host=row.host,
-            port=row.port,
-            protocol=row.protocol,
-            username=row.username,
-            password=row.password,
-        )
-        return StoredProxy(row.id, config, row.createdAt, row.updatedAt, row.instanceId)
+        return StoredProxy(row.id, proxy_from_row(row), row.createdAt, row.updatedAt, row.instanceId)

@@ -7,15 +7,16 @@ hook is how every reader learns of the change (today: this process's cache; late
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evolution_py.events.names import EVENT_KEYS
 from evolution_py.store.db import Database
+from evolution_py.store.instance_rows import upsert_instance_row
 from evolution_py.store.messages import row_dict
-from evolution_py.store.models import Nats, Rabbitmq, Sqs, Webhook, Websocket, utcnow
+from evolution_py.store.models import Nats, Rabbitmq, Sqs, Webhook, Websocket
 
 SinkRow = Webhook | Websocket | Rabbitmq | Nats | Sqs
 
@@ -54,17 +55,7 @@ def normalize_events(block: str, enabled: bool, events: Any) -> list[str]:
 async def save_sink_row(session: AsyncSession, kind: str, instance_id: str, values: dict[str, Any]) -> SinkRow:
     """Upsert the one row of `kind` for the instance in the caller's transaction; returns the row.
     Call `Subscriptions.rows_changed(instance_id)` after the commit."""
-    table = SINK_TABLES[kind]
-    found = (await session.execute(select(table).where(table.instanceId == instance_id))).scalars().first()
-    row = cast("SinkRow | None", found)  # mypy types a select over a union of tables as their base
-    if row is None:
-        row = table(instanceId=instance_id, **values)
-        session.add(row)
-    else:
-        for field, value in values.items():
-            setattr(row, field, value)
-        row.updatedAt = utcnow()
-    await session.flush()
+    row: SinkRow = await upsert_instance_row(session, SINK_TABLES[kind], instance_id, values)
     return row
 
 

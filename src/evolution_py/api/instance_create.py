@@ -13,6 +13,7 @@ from evolution_py.config import Settings
 from evolution_py.core.identity import IdentityProblem, name_problem
 from evolution_py.core.instances import InstanceService
 from evolution_py.core.results import Created, NewInstance
+from evolution_py.dto import drop_none
 from evolution_py.dto.instance import CreateInstanceRequest
 from evolution_py.errors import BadRequest
 from evolution_py.sinks.registry import sink_rows_from_create
@@ -87,7 +88,7 @@ def created_body(config: Settings, req: CreateInstanceRequest, created: Created)
             "status": created.status,
         },
         "hash": created.token,
-        "webhook": _drop_none(
+        "webhook": drop_none(
             {
                 "webhookUrl": req.webhook.url,
                 "webhookHeaders": req.webhook.headers,
@@ -97,16 +98,12 @@ def created_body(config: Settings, req: CreateInstanceRequest, created: Created)
         )
         if req.webhook
         else {},
-        "websocket": _drop_none({"enabled": req.websocket.enabled}) if req.websocket else {},
-        "rabbitmq": _drop_none({"enabled": req.rabbitmq.enabled}) if req.rabbitmq else {},
-        "nats": _drop_none({"enabled": req.nats.enabled}) if req.nats else {},
-        "sqs": _drop_none({"enabled": req.sqs.enabled}) if req.sqs else {},
+        "websocket": drop_none({"enabled": req.websocket.enabled}) if req.websocket else {},
+        "rabbitmq": drop_none({"enabled": req.rabbitmq.enabled}) if req.rabbitmq else {},
+        "nats": drop_none({"enabled": req.nats.enabled}) if req.nats else {},
+        "sqs": drop_none({"enabled": req.sqs.enabled}) if req.sqs else {},
         "settings": msgspec.to_builtins(created.settings),
     }
     if created.qrcode is not None:
         body["qrcode"] = msgspec.to_builtins(created.qrcode)
     return body
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}

@@ -14,6 +14,7 @@ from sqlalchemy import update
 from evolution_py.channels.base import Channel, ConnectionState, InstanceSettings, ProxyConfig
 from evolution_py.config import Settings
 from evolution_py.core.logbook import InstanceLogbook
+from evolution_py.dto import drop_none
 from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
@@ -186,7 +187,7 @@ class InstanceRuntime:
             log.exception("instance %s: could not store connection state %s", self._name, state)
         await self.log(
             *_connection_log_line(state, reason_code),
-            **_drop_none({"state": state, "ownerJid": owner_jid, "reasonCode": reason_code, "reason": _plain(reason)}),
+            **drop_none({"state": state, "ownerJid": owner_jid, "reasonCode": reason_code, "reason": _plain(reason)}),
         )
 
     async def log(self, level: str, message: str, **metadata: Any) -> None:
@@ -206,7 +207,3 @@ def _connection_log_line(state: ConnectionState, reason_code: int | None) -> tup
 def _plain(value: Any) -> Any:
     """The JSON log column takes plain values only; anything else is stored as its text."""
     return value if value is None or isinstance(value, str | int | float | bool) else str(value)
-
-
-def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox, _Dead, _Insert, _Retry, new_row
-from evolution_py.sinks.base import Delivery
+from evolution_py.events.sink import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery
 from tests.support.databases import postgres_database

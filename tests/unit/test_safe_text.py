@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import new_row
+from evolution_py.events.sink import Delivery
 from evolution_py.sinks.answers import failure_reason
-from evolution_py.sinks.base import Delivery
 from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url, short_reason
 
 

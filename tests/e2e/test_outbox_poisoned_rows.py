@@ -42,6 +42,13 @@ def delivery(n: int) -> Delivery:
     return Delivery(sink="webhook", target="http://127.0.0.1:1/hook", event=event)
 
 
+async def insert(outbox: Outbox, deliveries: list[Delivery]) -> None:
+    """Stage rows and wait until they are committed (the event counts as accepted)."""
+    _now, committed = outbox.stage(deliveries)
+    if committed is not None:
+        await committed
+
+
 async def stored(db: Database) -> dict[str, tuple[str, str | None]]:
     async with db.session() as session:
         rows = (await session.execute(select(EventDelivery.id, EventDelivery.status, EventDelivery.lastError))).all()
@@ -53,7 +60,7 @@ async def test_a_refused_row_is_set_aside_and_the_rest_goes_on(db: Database, cap
     outbox.start()
     try:
         first = [delivery(1), delivery(2)]
-        await asyncio.wait_for(outbox.insert(first), timeout=10)
+        await asyncio.wait_for(insert(outbox, first), timeout=10)
 
         # One batch: a good publish, a publish whose row cannot be encoded for the database, a
         # retry and a dead mark whose error text neither database takes, and an ack.
@@ -87,7 +94,7 @@ async def test_a_refused_row_is_set_aside_and_the_rest_goes_on(db: Database, cap
 
         # The writer goes on: later publishes and outcomes are written as usual.
         later = [delivery(5)]
-        await asyncio.wait_for(outbox.insert(later), timeout=10)
+        await asyncio.wait_for(insert(outbox, later), timeout=10)
         outbox.ack(later[0].id)
         outbox.retry(first[0].id, 2, time.time() + 60, "HTTP 502: made safe \x00 by the outbox \ud800")
         await asyncio.wait_for(outbox.flush(), timeout=10)

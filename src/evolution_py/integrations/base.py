@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from evolution_py.events.event import Event
-from evolution_py.sinks.base import Delivery, DeliveryError
+from evolution_py.events.sink import Delivery, DeliveryError
 
 
 class IntegrationFailed(Exception):

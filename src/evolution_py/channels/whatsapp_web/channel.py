@@ -204,7 +204,7 @@ class WhatsAppWebChannel(BaseChannel):
         try:
             # no Go call yet: neonize only schedules the task that runs the blocking `Neonize()` dial
             task = await client.connect(proxy)
-        except Exception as exc:  # noqa: BLE001 - logged; the dial is retried
+        except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: could not start the connection: %s", self.ctx.name, exc)
             await self._dial_failed(generation)
             return
@@ -226,7 +226,7 @@ class WhatsAppWebChannel(BaseChannel):
             failed = False
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - logged; the dial is retried
+        except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: connection failed: %s", self.ctx.name, exc)
             failed = True
         finally:

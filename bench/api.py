@@ -42,7 +42,7 @@ def uvicorn_cmd(target: str, port: int, factory: bool = False) -> list[str]:
         "--no-access-log",
     ]
     try:
-        import uvloop  # noqa: F401
+        import uvloop  # noqa: F401, PLC0415 - optional: used if installed
 
         cmd += ["--loop", "uvloop"]
     except ImportError:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import httpx
 import msgspec
 
@@ -231,7 +232,6 @@ async def raw_paced(url: str, payloads: list[bytes], rate: float) -> list[float]
 async def database_url(kind: str, workdir: Path) -> tuple[str, Any]:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
-    import asyncpg
 
     name = f"evo_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(PG_ADMIN)

@@ -30,9 +30,9 @@ def rss_bytes() -> int:
 
 
 async def measure(count: int, integration: str) -> dict[str, float]:
-    from evolution_py.app import build_services
-    from evolution_py.config import load_settings
-    from evolution_py.store.models import Instance, Setting
+    from evolution_py.app import build_services  # noqa: PLC0415 - child process only; parent stays light
+    from evolution_py.config import load_settings  # noqa: PLC0415 - child process only; parent stays light
+    from evolution_py.store.models import Instance, Setting  # noqa: PLC0415 - child process only; parent stays light
 
     with tempfile.TemporaryDirectory(prefix="bench-instances-") as folder:
         settings = load_settings(

@@ -27,9 +27,9 @@ def configure_logging(level: str) -> None:
 
 
 def serve(settings: Settings, host: str) -> None:
-    import uvicorn
+    import uvicorn  # noqa: PLC0415 - each command loads only what it runs
 
-    from evolution_py.app import build_asgi
+    from evolution_py.app import build_asgi  # noqa: PLC0415 - each command loads only what it runs
 
     configure_logging(settings.log_level)
     if settings.api_key_generated:
@@ -39,7 +39,7 @@ def serve(settings: Settings, host: str) -> None:
             flush=True,
         )
     try:
-        import uvloop  # noqa: F401
+        import uvloop  # noqa: F401, PLC0415 - optional: used if installed
 
         loop = "uvloop"
     except ImportError:
@@ -94,7 +94,7 @@ _NEONIZE_BLOCKING = ("._connect_and_check", "NewAClient.stop")
 
 
 def migrate(settings: Settings) -> None:
-    from evolution_py.store.db import Database
+    from evolution_py.store.db import Database  # noqa: PLC0415 - each command loads only what it runs
 
     async def run() -> None:
         db = Database(settings.database_url)

@@ -228,7 +228,7 @@ async def test_settings_and_proxy_routes(server: RunningServer) -> None:
     assert (await server.client.get(f"/proxy/find/{name}", headers=h)).json()["enabled"] is False
 
 
-async def test_inbound_can_require_the_instance_token(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_inbound_can_require_the_instance_token(server_factory) -> None:
     async with server_factory(EVOLUTION_WEBHOOK_REQUIRE_APIKEY="true") as srv:
         name, token, number = await _instance(srv)
         _other, other_token, _other_number = await _instance(srv)

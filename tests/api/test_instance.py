@@ -295,7 +295,7 @@ async def test_unknown_route_envelope(server: RunningServer) -> None:
     assert wrong_method.json()["response"]["message"] == ["Cannot PUT /instance/create"]
 
 
-async def test_instances_survive_restart(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_instances_survive_restart(server_factory) -> None:
     name = unique()
     async with server_factory() as first:
         created = await first.create_instance(name, number="777")
@@ -320,7 +320,7 @@ async def test_instances_survive_restart(server_factory) -> None:  # type: ignor
         assert found.json()["rejectCall"] is True and found.json()["msgCall"] == "later"
 
 
-async def test_del_instance_removes_instances_that_are_not_connected(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_del_instance_removes_instances_that_are_not_connected(server_factory) -> None:
     async with server_factory(DEL_INSTANCE="0.01") as srv:  # 0.6 s
         closed, connected = unique("closed"), unique("open")
         await srv.create_instance(closed)
@@ -335,7 +335,7 @@ async def test_del_instance_removes_instances_that_are_not_connected(server_fact
         assert names == [connected]
 
 
-async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) -> None:
     async with server_factory(DEL_INSTANCE="60") as srv:
         name = unique("timer")
         await srv.create_instance(name)

@@ -32,7 +32,8 @@ async def test_connect_renders_qr_then_pairs_open(server_factory) -> None:
         assert body["pairingCode"] is None and body["code"] == "2@payload,key1,key2,key3" and body["count"] == 1
         assert body["base64"].startswith("data:image/png;base64,")
         picture = Image.open(io.BytesIO(base64.b64decode(body["base64"].split(",", 1)[1]))).convert("RGB")
-        assert (0x19, 0x87, 0x54) in {color for _n, color in picture.getcolors(1 << 16)}  # QRCODE_COLOR
+        colors = picture.getcolors(1 << 16)
+        assert colors is not None and (0x19, 0x87, 0x54) in {color for _n, color in colors}  # QRCODE_COLOR
         assert await state(srv, name) == "connecting"
         assert client.calls_of("connect") == [((None,), {})]  # no proxy configured
         assert client.device_props.os == "Evolution API" and client.device_props.requireFullSync is False

@@ -27,7 +27,7 @@ def group_info() -> GroupInfo:
     )
 
 
-async def test_group_routes_drive_whatsmeow(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_group_routes_drive_whatsmeow(server_factory) -> None:
     async with server_factory(**FAKE_ENV) as srv:
         name = unique()
         _instance_id, client = await open_instance(srv, name)
@@ -63,7 +63,7 @@ async def test_group_routes_drive_whatsmeow(server_factory) -> None:  # type: ig
         ]
 
 
-async def test_chat_and_profile_routes_drive_whatsmeow(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_chat_and_profile_routes_drive_whatsmeow(server_factory) -> None:
     async with server_factory(**FAKE_ENV) as srv:
         name = unique()
         _instance_id, client = await open_instance(srv, name)
@@ -102,7 +102,7 @@ async def test_chat_and_profile_routes_drive_whatsmeow(server_factory) -> None: 
         assert "not available on the WhatsApp Web channel" in str(archive.json()["response"]["message"])
 
 
-async def test_a_stalled_go_call_in_a_group_op_answers_a_clear_400_in_bounded_time(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_a_stalled_go_call_in_a_group_op_answers_a_clear_400_in_bounded_time(server_factory) -> None:
     """Every Go call of every feature goes through the session's timed call: a whatsmeow call that
     never answers (a stalled socket) gives the client a 400 within WHATSMEOW_CALL_TIMEOUT_SECONDS,
     not a request that hangs."""

@@ -10,6 +10,7 @@ import struct
 import wave
 from typing import Any
 
+from neonize.proto.Neonize_pb2 import JID
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
 from PIL import Image
 
@@ -39,7 +40,7 @@ def wav_bytes(seconds: float = 1.0) -> bytes:
     return out.getvalue()
 
 
-def sent(client, index: int = -1) -> tuple[object, E.Message]:
+def sent(client, index: int = -1) -> tuple[JID, E.Message]:
     args, _kwargs = client.calls_of("send_message")[index]
     return args[0], args[1]
 

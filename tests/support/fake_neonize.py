@@ -42,7 +42,7 @@ class FakeClient:
         self.uuid_str = uuid or name
         self.instance_id = self.uuid_str.split("#", 1)[0]
         self.uuid = self.uuid_str.encode()
-        self.event = Event(self)  # type: ignore[arg-type]
+        self.event = Event(self)
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.answers: dict[str, Any] = {}
         self.connected = False
@@ -106,7 +106,7 @@ class FakeClient:
                     self.connected = True
                 handler = self.event.list_func.get(code)
                 if handler is not None:
-                    futures.append(asyncio.run_coroutine_threadsafe(handler(self, message), self._loop()))  # type: ignore[arg-type]
+                    futures.append(asyncio.run_coroutine_threadsafe(handler(self, message), self._loop()))
             return futures
 
         for future in await asyncio.to_thread(from_go_thread):
@@ -114,7 +114,7 @@ class FakeClient:
 
     async def push_qr(self, code: str) -> None:
         def from_go_thread() -> Any:
-            return asyncio.run_coroutine_threadsafe(self.event._qr(self, code.encode()), self._loop())  # type: ignore[arg-type]
+            return asyncio.run_coroutine_threadsafe(self.event._qr(self, code.encode()), self._loop())
 
         await asyncio.wrap_future(await asyncio.to_thread(from_go_thread))
 
@@ -300,7 +300,7 @@ class FakeClient:
 
     async def download_any(self, message: Any, path: str | None = None) -> bytes:
         answer = self._record("download_any", message)
-        return b"media-bytes" if answer is _NO_ANSWER else answer  # type: ignore[no-any-return]
+        return b"media-bytes" if answer is _NO_ANSWER else answer
 
 
 _NO_ANSWER = object()

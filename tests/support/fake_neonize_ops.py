@@ -104,6 +104,9 @@ class FakeContext:
     async def update_connection(self, state: str, **_fields: Any) -> None:
         return None
 
+    async def log(self, level: str, message: str, **metadata: Any) -> None:
+        return None
+
 
 class OpsChannel:
     """The features of the WhatsApp Web channel over one session whose client is the fake."""

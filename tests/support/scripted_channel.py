@@ -40,7 +40,7 @@ class ScriptedChannel(BaseChannel):
         self._owner_jid: str | None = None
         self.session_valid = False
         self.resume_works = True
-        self.calls: list[tuple[str, Any]] = []
+        self.lifecycle_calls: list[tuple[str, Any]] = []
         self.fail_connect: Exception | None = None  # raised by the next connect (then cleared)
 
     # --- Channel protocol ---------------------------------------------------------------------
@@ -54,10 +54,10 @@ class ScriptedChannel(BaseChannel):
         return self._owner_jid
 
     async def start(self) -> None:
-        self.calls.append(("start", None))
+        self.lifecycle_calls.append(("start", None))
 
     async def connect(self, number: str | None = None) -> QrCode | None:
-        self.calls.append(("connect", number))
+        self.lifecycle_calls.append(("connect", number))
         if self.fail_connect is not None:
             exc, self.fail_connect = self.fail_connect, None
             raise exc
@@ -79,7 +79,7 @@ class ScriptedChannel(BaseChannel):
         return self._qrcode
 
     async def logout(self) -> None:
-        self.calls.append(("logout", None))
+        self.lifecycle_calls.append(("logout", None))
         self.session_valid = False
         self._owner_jid = None
         self._qrcode = QrCode()
@@ -87,18 +87,18 @@ class ScriptedChannel(BaseChannel):
         await self.ctx.emit(names.LOGOUT_INSTANCE, None)
 
     async def close(self) -> None:
-        self.calls.append(("close", None))
+        self.lifecycle_calls.append(("close", None))
         if self._state != "close":
             self._qrcode = QrCode()
             await self._set_state("close", reason_code=428)
 
     async def restart(self) -> None:
-        self.calls.append(("restart", None))
+        self.lifecycle_calls.append(("restart", None))
         await self.close()
         await self.connect(None)
 
     async def delete_session(self) -> None:
-        self.calls.append(("delete_session", None))
+        self.lifecycle_calls.append(("delete_session", None))
         self.session_valid = False
 
     # --- the test plays WhatsApp ----------------------------------------------------------------

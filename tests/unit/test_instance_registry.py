@@ -25,6 +25,12 @@ def _runtime(name: str, token: str | None, instance_id: str | None = None) -> An
     return cast(InstanceRuntime, FakeRuntime(name, token, instance_id))
 
 
+def _fake(runtime: object) -> FakeRuntime:
+    """The fake behind a runtime (an `is` assert narrows the variable to `InstanceRuntime | None`)."""
+    assert isinstance(runtime, FakeRuntime)
+    return runtime
+
+
 def test_index_follows_every_mutation() -> None:
     reg = LocalInstanceRegistry()
     a, b, c = _runtime("a", "tok-a"), _runtime("b", "tok-b"), _runtime("c", None)
@@ -37,7 +43,7 @@ def test_index_follows_every_mutation() -> None:
     assert reg.find_by_token("") == []
     assert reg.remove("a") is a
     assert reg.find_by_token("tok-a") == []
-    assert a.cancelled == 1
+    assert _fake(a).cancelled == 1
     reg.remove("b")
     assert reg.find_by_token("tok-b") == []
     x, y = _runtime("x", "same"), _runtime("y", "same")

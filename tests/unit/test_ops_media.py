@@ -92,7 +92,9 @@ async def test_a_trickling_media_server_is_cut_by_one_time_limit(monkeypatch: py
     started = time.monotonic()
     try:
         with pytest.raises(ChannelError) as slow:
-            await media_loader.load_media(f"http://127.0.0.1:{port}/slow", wording=picture_wording("picture"), proxy=None)
+            await media_loader.load_media(
+                f"http://127.0.0.1:{port}/slow", wording=picture_wording("picture"), proxy=None
+            )
     finally:
         server.close()
     assert time.monotonic() - started < 3

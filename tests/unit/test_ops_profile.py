@@ -199,7 +199,7 @@ async def test_own_profile(tmp_path: Path) -> None:
         )
         client.answer("get_user_info", [])
         client.answer("get_profile_picture", ProfilePictureInfo(URL="https://pps.whatsapp.net/me.jpg"))
-        channel.state = "open"  # type: ignore[attr-defined]
+        channel.state = "open"
         assert await channel.fetch_profile(None) == {
             "wuid": "5511900000001@s.whatsapp.net",
             "name": "Me",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ImageMessage, Message
 
-from evolution_py.channels.whatsapp_web.proto_json import baileys_name, from_baileys_json, to_baileys_json
+from evolution_py.channels.whatsapp_web.field_renames import baileys_name
+from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json, to_baileys_json
 
 
 def test_names() -> None:

@@ -37,8 +37,14 @@ class Context:
     async def emit(self, event: str, data: Any) -> None:
         self.events.append((event, data))
 
+    async def record_sent(self, record: dict[str, Any]) -> None:
+        self.events.append(("send.message", record))
+
     async def update_connection(self, state: str, **_fields: Any) -> None:
         self.states.append(state)
+
+    async def log(self, level: str, message: str, **metadata: Any) -> None:
+        return None
 
 
 async def test_handler_errors_are_logged_and_do_not_stop_the_channel(

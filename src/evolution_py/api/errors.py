@@ -134,7 +134,7 @@ def _handler_data_type(request: Request[Any, Any, Any]) -> Any:
         signature = request.route_handler.parsed_fn_signature
         param = signature.parameters.get("data")
         return None if param is None else param.annotation
-    except Exception:
+    except (KeyError, AttributeError):  # no route handler in the scope (failed before routing)
         return None
 
 

@@ -79,7 +79,7 @@ async def connect_instance(
 ) -> dict[str, Any]:
     try:
         return _connect_body(instanceName, await instances.connect(instanceName, number))
-    except Exception as exc:  # upstream answers connect failures as 200 {"error": true, ...}
+    except Exception as exc:  # noqa: BLE001 - upstream answers connect failures as 200 {"error": true, ...}
         return {
             "error": True,
             "message": getattr(exc, "messages", [str(exc)])[0] if getattr(exc, "messages", None) else str(exc),
@@ -97,7 +97,7 @@ async def connection_state(registry: InstanceRegistry, instanceName: str) -> Con
 async def restart_instance(instances: InstanceService, instanceName: str) -> dict[str, Any]:
     try:
         return _connect_body(instanceName, await instances.restart(instanceName))
-    except Exception as exc:  # upstream answers restart failures as 200 {"error": true, ...}
+    except Exception as exc:  # noqa: BLE001 - upstream answers restart failures as 200 {"error": true, ...}
         return {"error": True, "message": str(exc)}
 
 

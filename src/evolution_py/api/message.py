@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Router, post
 from litestar.datastructures import UploadFile
 
@@ -56,8 +57,6 @@ async def _media_request(request: Request[Any, Any, Any], data_type: type[Any]) 
 
 
 def _form_value(key: str, value: str) -> Any:
-    import msgspec
-
     if key in _FORM_JSON_FIELDS:
         try:
             return msgspec.json.decode(value)

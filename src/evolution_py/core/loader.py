@@ -101,5 +101,5 @@ async def close_quietly(runtime: InstanceRuntime) -> None:
     try:
         # A stalled dial must not hold up shutdown or delete (neonize blocks for its whole dial timeout).
         await asyncio.wait_for(runtime.channel.close(), timeout=5)
-    except Exception:
+    except Exception:  # noqa: BLE001 - logged; shutdown and delete go on
         log.warning("instance %s: channel did not close cleanly", runtime.name)

@@ -13,14 +13,16 @@ import itertools
 import logging
 import os
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, func, select, update
 
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import Delivery
 from evolution_py.store.db import Database
+from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
 from evolution_py.store.safe_text import safe_json, safe_text
 
@@ -260,7 +262,7 @@ class Outbox:
                 break
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - kept and classified below (outage or refusal)
                 failure = exc
             if await self._refused(failure):
                 # The database works but refuses something in this batch: one piece at a time, so
@@ -300,7 +302,7 @@ class Outbox:
             return None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - returned to the caller, which classifies it
             return exc
 
     async def _write_each(
@@ -378,8 +380,6 @@ class Outbox:
     async def dead_letters(
         self, instance_id: str | None, *, limit: int, offset: int, event: str | None = None
     ) -> tuple[int, list[dict[str, Any]]]:
-        from sqlalchemy import func
-
         where = [_T.c.status == "dead"]
         if instance_id is not None:
             where.append(_T.c.instanceId == instance_id)
@@ -421,8 +421,6 @@ class Outbox:
 
     async def discard(self, instance_id: str | None, ids: list[str] | None) -> int:
         """Delete dead letters for good; returns how many."""
-        from sqlalchemy import delete
-
         where = [_T.c.status == "dead"]
         if instance_id is not None:
             where.append(_T.c.instanceId == instance_id)
@@ -434,8 +432,6 @@ class Outbox:
 
 
 def dead_letter_view(row: Any) -> dict[str, Any]:
-    from evolution_py.store.messages import iso
-
     delivery = _decoder.decode(row.payload)
     return {
         "id": row.id,
@@ -454,6 +450,4 @@ def dead_letter_view(row: Any) -> dict[str, Any]:
 
 
 def _from_epoch(value: float) -> Any:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(value, UTC).replace(tzinfo=None)

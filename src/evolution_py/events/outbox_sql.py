@@ -10,10 +10,14 @@ SQLAlchemy.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 # Column order of the tuples built by `outbox.new_row`.
 COLUMNS = (
@@ -63,13 +67,13 @@ class OutboxSql:
     async def _connect(self) -> Any:
         url = self.engine.url
         if self.sqlite:
-            import aiosqlite
+            import aiosqlite  # noqa: PLC0415 - the configured database's driver only
 
             driver = await aiosqlite.connect(url.database or ":memory:", timeout=30)
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
                 await driver.execute(f"PRAGMA {pragma}")
             return driver
-        import asyncpg
+        import asyncpg  # noqa: PLC0415 - the configured database's driver only
 
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return await asyncpg.connect(dsn)
@@ -79,8 +83,8 @@ class OutboxSql:
             driver, self._driver = self._driver, None
             try:
                 await driver.close()
-            except Exception:
-                pass
+            except Exception as exc:  # noqa: BLE001 - the connection may already be dead; dropped anyway
+                log.debug("outbox: closing the direct connection failed: %s", exc)
 
     async def alive(self) -> bool:
         """Whether the database answers at all (a fresh connection if the last one failed)."""
@@ -94,7 +98,7 @@ class OutboxSql:
             return True
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any failure means the database does not answer
             await self.close()
             return False
 
@@ -104,10 +108,8 @@ class OutboxSql:
         if isinstance(exc, OSError):  # refused, reset, timed out
             return True
         if self.sqlite:
-            import sqlite3
-
             return isinstance(exc, sqlite3.OperationalError)  # locked, busy, disk I/O, ...
-        import asyncpg
+        import asyncpg  # noqa: PLC0415 - the configured database's driver only
 
         if isinstance(exc, asyncpg.PostgresError):
             # connection, insufficient resources, operator intervention, rollback (deadlock or

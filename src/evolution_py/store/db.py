@@ -36,7 +36,7 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        from evolution_py.store.migrate import upgrade
+        from evolution_py.store.migrate import upgrade  # noqa: PLC0415 - alembic: loaded only to migrate
 
         await upgrade(self.engine)
 

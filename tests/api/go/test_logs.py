@@ -13,7 +13,7 @@ from tests.support.scripted_channel import scripted_factories
 from tests.support.server import running_server
 
 
-async def _logs(go: GoServer, key: str, **params: object) -> list[dict[str, object]]:
+async def _logs(go: GoServer, key: str, **params: str | int) -> list[dict[str, object]]:
     response = await go.client.get(f"/instance/logs/{key}", params=params, headers=go.admin)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

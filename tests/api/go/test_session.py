@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import base64
 
+from evolution_py.channels.base import ConnectionState
 from tests.api.go.conftest import GoServer
+from tests.support.scripted_channel import ScriptedChannel
 
 NOT_AUTHORIZED = {"error": "not authorized"}
+
+
+def _state(channel: ScriptedChannel) -> ConnectionState:
+    """Read afresh: mypy would keep `channel.state` narrowed by an earlier assert across the awaits."""
+    return channel.state
 
 
 async def _status(go: GoServer, token: str) -> dict[str, object]:
@@ -73,7 +80,7 @@ async def test_qr_and_pair(go: GoServer) -> None:
     assert pair.status_code == 200, pair.text
     code = pair.json()["data"]["code"]
     assert len(code) == 8 and code == pair.json()["data"]["PairingCode"]
-    assert ("connect", "5511999999999") in go.channel(inst["name"]).calls
+    assert ("connect", "5511999999999") in go.channel(inst["name"]).lifecycle_calls
     again = await go.client.post("/instance/pair", json={"phone": "5511999999999"}, headers=h)
     assert again.json()["data"]["code"] != code  # each request asks WhatsApp for a new code
 
@@ -107,19 +114,19 @@ async def test_disconnect_reconnect_logout(go: GoServer) -> None:
     await channel.scan()
     disconnect = await go.client.post("/instance/disconnect", json={}, headers=h)
     assert (disconnect.status_code, disconnect.json()) == (200, {"message": "success"})
-    assert channel.state == "close" and channel.session_valid  # the session is kept
+    assert _state(channel) == "close" and channel.session_valid  # the session is kept
     assert (await _status(go, inst["token"]))["loggedIn"] is True
 
     reconnect = await go.client.post("/instance/reconnect", json={}, headers=h)
     assert (reconnect.status_code, reconnect.json()) == (200, {"message": "success"})
-    assert channel.state == "open"  # resumed without a QR
+    assert _state(channel) == "open"  # resumed without a QR
     restart = await go.client.post("/instance/reconnect", headers=h)  # no body is fine too
-    assert restart.status_code == 200 and ("restart", None) in channel.calls
-    assert channel.state == "open"
+    assert restart.status_code == 200 and ("restart", None) in channel.lifecycle_calls
+    assert _state(channel) == "open"
 
     logout = await go.client.request("DELETE", "/instance/logout", json={}, headers=h)
     assert (logout.status_code, logout.json()) == (200, {"message": "success"})
-    assert channel.state == "close" and not channel.session_valid
+    assert _state(channel) == "close" and not channel.session_valid
     assert await _status(go, inst["token"]) == {"connected": False, "loggedIn": False, "name": "", "myJid": None}
     # After logout a QR is needed again.
     qr = await go.client.get("/instance/qr", headers=h)
@@ -154,7 +161,7 @@ async def test_token_routes_refuse_wrong_keys(go: GoServer) -> None:
         for method, path, body in routes:
             response = await go.client.request(method, path, json=body, headers=headers)
             assert (response.status_code, response.json()) == (401, NOT_AUTHORIZED), (method, path, headers)
-    assert go.channel(inst["name"]).calls == []  # nothing reached the channel
+    assert go.channel(inst["name"]).lifecycle_calls == []  # nothing reached the channel
 
     bad_json = await go.client.post(
         "/instance/connect", content=b"{nope", headers={"apikey": inst["token"], "content-type": "application/json"}

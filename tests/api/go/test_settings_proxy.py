@@ -95,13 +95,14 @@ async def test_advanced_settings_refuse_other_tokens_and_bad_input(go: GoServer)
 
     missing = await go.client.get(f"/instance/{uuid.uuid4()}/advanced-settings", headers=go.admin)
     assert (missing.status_code, missing.json()) == (404, {"error": "instance not found"})
-    for body, message in (
+    invalid: tuple[tuple[dict[str, object], str], ...] = (
         ({"rejectCall": "yes"}, "rejectCall must be a boolean"),
         ({"ignoreStatus": 1}, "ignoreStatus must be a boolean"),
         ({"msgCall": 5}, "msgCall must be a string"),
         ({"msgCall": "x" * 101}, "msgCall must be at most 100 characters"),
-    ):
-        bad = await go.client.put(f"/instance/{a['id']}/advanced-settings", json=body, headers=go.admin)
+    )
+    for wrong, message in invalid:
+        bad = await go.client.put(f"/instance/{a['id']}/advanced-settings", json=wrong, headers=go.admin)
         assert (bad.status_code, bad.json()) == (400, {"error": message})
     after = (await go.client.get(f"/settings/find/{a['name']}", headers=go.admin)).json()
     assert after["rejectCall"] is False and after["msgCall"] == ""

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from evolution_py.events.event import Event
-from evolution_py.events.sink import Delivery
+from evolution_py.events.sink import Delivery, Sink
 from evolution_py.sinks.rabbitmq import RABBITMQ
 from evolution_py.sinks.rabbitmq.testing import AMQP_URI, amqp_consumer, body
 from evolution_py.sinks.socketio import WEBSOCKET
@@ -218,8 +218,9 @@ async def test_planned_deliveries_survive_json_round_trip(server_factory: Server
             name, rabbitmq={"enabled": True, "events": []}, websocket={"enabled": True, "events": []}
         )
         event = Event(event="remove.instance", instance=name, instance_id=created["instance"]["instanceId"], data=None)
-        for kind, expected in ((RABBITMQ, 1), (WEBSOCKET, 2)):
-            sink = server.services.sinks.get(kind)
+        sinks = server.services.sinks
+        planned: list[tuple[Sink | None, int]] = [(sinks.get(RABBITMQ), 1), (sinks.get(WEBSOCKET), 2)]
+        for sink, expected in planned:
             assert sink is not None
             deliveries = await sink.plan(event)
             assert len(deliveries) == expected

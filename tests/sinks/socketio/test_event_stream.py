@@ -30,7 +30,7 @@ async def test_hub_routes_by_namespace_filters_and_bounds() -> None:
 
 def test_events_filter_accepts_wire_names_and_keys() -> None:
     assert _events_filter(None) is None and _events_filter(" ") is None
-    assert _events_filter("messages.upsert, SEND_MESSAGE") == {"messages.upsert", "send.message"}
-    assert _events_filter("GROUP_UPDATE") == {"groups.update"}
+    assert _events_filter("messages.upsert, SEND_MESSAGE") == frozenset({"messages.upsert", "send.message"})
+    assert _events_filter("GROUP_UPDATE") == frozenset({"groups.update"})
     with pytest.raises(ValueError, match="nope"):
         _events_filter("messages.upsert,nope")

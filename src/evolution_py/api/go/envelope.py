@@ -15,9 +15,11 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from evolution_py.api.auth import request_key
 from evolution_py.api.errors import SchemaError
 from evolution_py.channels.base import ChannelError
 from evolution_py.errors import ApiError
+from evolution_py.services import services_of
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +81,6 @@ _pending: set[asyncio.Task[None]] = set()
 def _log_failure(request: Request[Any, Any, Any], response: Response[Any]) -> None:
     """A channel failure or a server error on a Go route goes into that instance's own log too.
     (Exception handlers are synchronous, so the write runs as a task.)"""
-    from evolution_py.api.auth import request_key
-    from evolution_py.services import services_of
-
     try:
         registry = services_of(request).registry
         path_id = request.path_params.get("instanceId")

@@ -12,6 +12,8 @@ import time
 import uuid
 from typing import Any
 
+import msgspec
+
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
 from evolution_py.channels.capabilities import Chats, InboundWebhook, Media, Messaging, Profile
 from evolution_py.channels.jid import create_jid
@@ -182,7 +184,6 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
             validate_buttons(req.buttons)
         except ValueError as exc:
             raise ChannelError(str(exc)) from None
-        import msgspec
 
         message = {
             "title": req.title,

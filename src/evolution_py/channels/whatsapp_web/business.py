@@ -65,7 +65,7 @@ class BusinessFeature(Business):
             info = await user_info_of(self.session, jid)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error getting business profile", error_text(exc), status=500) from None
         name = verified_name(info)
         if info is None or not info.HasField("VerifiedName"):

@@ -152,7 +152,7 @@ class WhatsAppWebChannel(BaseChannel):
             if paired:  # nothing to revoke on WhatsApp before a device was linked
                 try:
                     await self.session.bounded(client.logout(), self.logout_timeout)
-                except Exception as exc:  # offline, stalled, or the session was already revoked
+                except Exception as exc:  # noqa: BLE001 - offline, stalled, or the session was already revoked
                     log.warning("instance %s: logout on WhatsApp failed: %r", self.ctx.name, exc)
             await self._stop_client(client)
         await asyncio.to_thread(device_store.remove_session, self._session_file)
@@ -204,7 +204,7 @@ class WhatsAppWebChannel(BaseChannel):
         try:
             # no Go call yet: neonize only schedules the task that runs the blocking `Neonize()` dial
             task = await client.connect(proxy)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: could not start the connection: %s", self.ctx.name, exc)
             await self._dial_failed(generation)
             return
@@ -226,7 +226,7 @@ class WhatsAppWebChannel(BaseChannel):
             failed = False
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: connection failed: %s", self.ctx.name, exc)
             failed = True
         finally:
@@ -279,7 +279,7 @@ class WhatsAppWebChannel(BaseChannel):
             await self.session.bounded(client.stop(), wait)
         except CallTimedOut:  # the stop goes on in the background
             log.warning("instance %s: client stop is blocked (stalled dial); left in the background", self.ctx.name)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; stopping must not fail
             log.warning("instance %s: client stop failed: %s", self.ctx.name, exc)
 
     # --- states -------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ class WhatsAppWebChannel(BaseChannel):
     # --- handler registration -----------------------------------------------------------------
 
     def _register(self, client: Any, generation: int) -> None:
-        from neonize.aioze import events as ev  # noqa: PLC0415
+        from neonize.aioze import events as ev  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
@@ -357,7 +357,7 @@ class WhatsAppWebChannel(BaseChannel):
             return
         if self._pair_number and self._pairing_code is None:
             self._pairing_code = await self._request_pairing_code(self._pair_number)
-        from evolution_py.channels.whatsapp_web.qr import qr_data_url  # qrcode + Pillow: loaded on first QR
+        from evolution_py.channels.whatsapp_web.qr import qr_data_url  # noqa: PLC0415 - qrcode + Pillow: loaded on first QR
 
         generation = self.session.generation
         picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
@@ -385,12 +385,12 @@ class WhatsAppWebChannel(BaseChannel):
             await self._open_client()  # the QR count goes on: QRCODE_LIMIT still ends it
 
     async def _request_pairing_code(self, number: str) -> str | None:
-        from neonize.utils.enum import ClientName
+        from neonize.utils.enum import ClientName  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         try:
             code = await self.session.call(lambda client: client.PairPhone(number, True, ClientName.LINUX))
             return str(code)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; no pairing code then
             log.warning("instance %s: pairing code request failed: %s", self.ctx.name, exc)
             return None
 
@@ -433,7 +433,7 @@ class WhatsAppWebChannel(BaseChannel):
             if me.JID.User:
                 self.session.owner_jid = jid_str(me.JID)
             self._profile_name = me.PushName or self._profile_name
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; the connection goes on
             log.warning("instance %s: could not read the own device: %s", self.ctx.name, exc)
         picture = await self._profile_picture_url(self.session.owner_jid)
         if generation != self.session.generation:
@@ -461,22 +461,22 @@ class WhatsAppWebChannel(BaseChannel):
     async def _profile_picture_url(self, jid: str | None) -> str | None:
         if not jid:
             return None
-        from neonize.utils.jid import build_jid
+        from neonize.utils.jid import build_jid  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         try:
             user, server = jid.split("@", 1)
             info = await self.session.call(lambda client: client.get_profile_picture(build_jid(user, server)), limit=5)
             return (info.URL or None) if info is not None else None
-        except Exception:
+        except Exception:  # noqa: BLE001 - no readable picture shows null
             return None
 
     async def _apply_online_setting(self) -> None:
-        from neonize.utils.enum import Presence
+        from neonize.utils.enum import Presence  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         presence = Presence.AVAILABLE if self.ctx.settings.alwaysOnline else Presence.UNAVAILABLE
         try:
             await self.session.call(lambda client: client.send_presence(presence), limit=5)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; presence is best effort
             log.debug("instance %s: presence not sent: %s", self.ctx.name, exc)
 
     async def _on_disconnected(self, _event: Any) -> None:
@@ -540,7 +540,7 @@ class WhatsAppWebChannel(BaseChannel):
             if probed is not None:
                 try:
                     alive = bool(await self.session.bounded(_is_connected(probed), 10))
-                except Exception:  # no answer, or an error: both mean "not connected"
+                except Exception:  # noqa: BLE001 - no answer, or an error: both mean "not connected"
                     alive = False
             if generation != self.session.generation:
                 return

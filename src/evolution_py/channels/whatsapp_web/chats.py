@@ -128,7 +128,7 @@ class ChatsFeature(Chats):
             return await check_numbers(self.session, req.numbers, self.ctx.store)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(error_text(exc)) from None
 
     async def mark_message_as_read(self, req: ReadMessages) -> Record:
@@ -138,7 +138,7 @@ class ChatsFeature(Chats):
                 await self._mark_read(to_jid(chat), ids)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Read messages fail", error_text(exc), status=500) from None
         return {"message": "Read messages", "read": "success"}
 
@@ -165,7 +165,7 @@ class ChatsFeature(Chats):
             response = await self.session.call(lambda client: client.revoke_message(to_jid(chat), sender, req.id))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error while deleting message for everyone", error_text(exc), status=500) from None
         await self.ctx.store.mark_deleted(req.id)
         key: dict[str, Any] = {"remoteJid": chat, "fromMe": req.fromMe, "id": req.id}
@@ -193,7 +193,7 @@ class ChatsFeature(Chats):
             response = await self.session.call(lambda client: client.edit_message(to_jid(chat), req.key.id, content))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating message", error_text(exc)) from None
         record = raw_sent_record(chat, response, edit_fallback(req, chat))
         edit = edited_protocol_message(record["message"])
@@ -221,7 +221,7 @@ class ChatsFeature(Chats):
                 await self.session.call(lambda client: client.send_chat_presence(chat, *paused))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(error_text(exc)) from None
         return {"presence": req.presence}
 
@@ -232,7 +232,7 @@ class ChatsFeature(Chats):
             await self.session.call(lambda client: client.update_blocklist(to_jid(create_jid(req.number)), action))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error blocking user", error_text(exc), status=500) from None
         return {"block": "success"}
 
@@ -249,5 +249,5 @@ class ChatsFeature(Chats):
                 await self.sender.chat_presence(self.session.owner_jid or "", presence)
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(str(exc)) from None

@@ -30,7 +30,7 @@ class DeviceOptions:
         self.full_history = full_history
 
     def props(self) -> Any:
-        from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
+        from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         platform = getattr(DeviceProps, self.browser.upper(), DeviceProps.CHROME)
         return DeviceProps(os=self.client_name, platformType=platform, requireFullSync=self.full_history)
@@ -63,7 +63,7 @@ def remove_session(path: Path) -> None:
 
 def neonize_client(path: str, uuid: str, device: DeviceOptions) -> Any:
     """The real client. neonize is imported here, on first use, so EVOLUTION-only servers never load it."""
-    from neonize.aioze.client import NewAClient
+    from neonize.aioze.client import NewAClient  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
     return NewAClient(path, uuid=uuid, props=device.props())
 

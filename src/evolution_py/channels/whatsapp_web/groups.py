@@ -164,7 +164,7 @@ class GroupsFeature(Groups):
     async def _picture_url(self, jid: Any) -> str | None:
         try:
             picture = await self.session.call(lambda client: client.get_profile_picture(jid))
-        except Exception:  # a group without a readable picture shows null, as upstream
+        except Exception:  # noqa: BLE001 - a group without a readable picture shows null, as upstream
             return None
         return getattr(picture, "URL", None) or None
 
@@ -191,7 +191,7 @@ class GroupsFeature(Groups):
             return group_metadata(info)
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error creating group", error_text(exc), status=500) from None
 
     async def group_update_subject(self, req: GroupSubject) -> Record:
@@ -200,7 +200,7 @@ class GroupsFeature(Groups):
             await self.session.call(lambda client: client.set_group_name(group_jid(req.groupJid), req.subject))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating group subject", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -213,7 +213,7 @@ class GroupsFeature(Groups):
             )
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating group description", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -225,7 +225,7 @@ class GroupsFeature(Groups):
             await self.session.call(lambda client: client.set_group_photo(group_jid(req.groupJid), jpeg))
         except CallTimedOut:
             raise
-        except Exception as exc:  # a bad URL/base64/image included, as upstream (500, two strings)
+        except Exception as exc:  # noqa: BLE001 - a bad URL/base64/image included, as upstream (500, two strings)
             raise ChannelError("Error update group picture", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -236,7 +236,7 @@ class GroupsFeature(Groups):
             info = await self.session.call(lambda client: client.get_group_info(jid))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error fetching group", error_text(exc), status=404) from None
         picture = await self._picture_url(jid)
         return group_summary(info, picture, with_participants=True)
@@ -256,7 +256,7 @@ class GroupsFeature(Groups):
             info = await self.session.call(lambda client: client.get_group_info(group_jid(req.groupJid)))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("No participants", error_text(exc), status=404) from None
         participants = [participant_dict(p) for p in info.Participants]
         contacts = await self.ctx.store.find_contacts({}, 1, None)
@@ -277,7 +277,7 @@ class GroupsFeature(Groups):
             code = await self._invite_link(req.groupJid, revoke=False)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("No invite code", error_text(exc), status=404) from None
         return {"inviteUrl": INVITE_PREFIX + code, "inviteCode": code}
 
@@ -287,7 +287,7 @@ class GroupsFeature(Groups):
             info = await self.session.call(lambda client: client.get_group_info_from_link(req.inviteCode))
         except CallTimedOut:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("No invite info", req.inviteCode, status=404) from None
         return group_metadata(info)
 
@@ -297,7 +297,7 @@ class GroupsFeature(Groups):
             jid = await self.session.call(lambda client: client.join_group_with_link(req.inviteCode))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Accept invite error", error_text(exc), status=404) from None
         return {"accepted": True, "groupJid": jid_or_none(jid)}
 
@@ -311,7 +311,7 @@ class GroupsFeature(Groups):
                 await self._send_invite_text(number, text)
         except CallTimedOut:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("No send invite", status=404) from None
         return {"send": True, "inviteUrl": url}
 
@@ -321,7 +321,7 @@ class GroupsFeature(Groups):
             code = await self._invite_link(req.groupJid, revoke=True)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Revoke error", error_text(exc), status=404) from None
         return {"revoked": True, "inviteCode": code}
 
@@ -335,7 +335,7 @@ class GroupsFeature(Groups):
             )
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating participants", error_text(exc), status=400) from None
         return {"updateParticipants": participant_results(result)}
 
@@ -346,7 +346,7 @@ class GroupsFeature(Groups):
             await self.session.call(lambda client: getattr(client, method)(group_jid(req.groupJid), value))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating setting", error_text(exc), status=400) from None
         # Upstream answers `{updateSetting: undefined}`, which serialises as `{}`.
         return {}
@@ -358,7 +358,7 @@ class GroupsFeature(Groups):
             await self.session.call(lambda client: client.set_disappearing_timer(group_jid(req.groupJid), timer))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating setting", error_text(exc), status=400) from None
         return {"success": True}
 
@@ -368,6 +368,6 @@ class GroupsFeature(Groups):
             await self.session.call(lambda client: client.leave_group(group_jid(req.groupJid)))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Unable to leave the group", error_text(exc), status=400) from None
         return {"groupJid": req.groupJid, "leave": True}

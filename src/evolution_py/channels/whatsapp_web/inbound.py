@@ -146,12 +146,12 @@ class InboundFeature:
             try:
                 data = await self.session.call(lambda client: client.download_any(message), limit=60)
                 return base64.b64encode(data).decode()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - logged; the download is retried once, then null
                 log.warning("instance %s: media download failed: %s", self.ctx.name, exc)
         return None
 
     async def _mark_read(self, event: Any) -> None:
-        from neonize.utils.enum import ReceiptType  # noqa: PLC0415
+        from neonize.utils.enum import ReceiptType  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         source = event.Info.MessageSource
         await self.session.call(
@@ -203,13 +203,13 @@ class InboundFeature:
         caller = getattr(meta, "from")
         try:
             await self.session.call(lambda client: client.reject_call(caller, meta.callID))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - logged; the call event goes on
             log.warning("instance %s: call not rejected: %s", self.ctx.name, exc)
         if settings.msgCall:
             text = settings.msgCall
             try:
                 await self.session.call(lambda client: client.send_message(caller, text))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - logged; the call event goes on
                 log.warning("instance %s: msgCall not sent: %s", self.ctx.name, exc)
 
     async def _on_call_terminate(self, event: Any) -> None:
@@ -257,7 +257,7 @@ class InboundFeature:
             try:
                 info = await self.session.call(lambda client: client.get_profile_picture(event.JID), limit=10)
                 url = (info.URL or None) if info is not None else None
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - logged; the contact is stored without picture
                 log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
         await self.ctx.store.upsert_contact(jid, profile_pic_url=url)
         await self.ctx.emit(

@@ -51,7 +51,7 @@ class MediaFeature(Media):
         return await load_media(value, upload, wording=send_wording(not_media), proxy=self.ctx.proxy.url())
 
     async def _upload(self, data: bytes, kind: str) -> Any:
-        from neonize.utils.enum import MediaType  # noqa: PLC0415
+        from neonize.utils.enum import MediaType  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         media_type = {
             "image": MediaType.MediaImage,
@@ -65,7 +65,7 @@ class MediaFeature(Media):
             return await self.session.call(lambda client: client.upload(data, media_type), limit=120)
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(f"Error: {exc}") from None
 
     async def _media_message(
@@ -220,7 +220,7 @@ class MediaFeature(Media):
             data = await self.session.call(lambda client: client.download_any(proto), limit=60)
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(error_text(exc)) from None
         if req.convertToMp4 and kind == "audioMessage":
             raise ChannelError("Failed to convert audio to MP4")

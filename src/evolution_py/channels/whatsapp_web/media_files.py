@@ -15,12 +15,12 @@ from evolution_py.channels.base import ChannelError
 
 def sniff_mimetype(data: bytes, filename: str | None = None, fallback: str = "application/octet-stream") -> str:
     try:
-        import magic
+        import magic  # noqa: PLC0415 - optional libmagic, probed on use
 
         found = str(magic.from_buffer(data[:4096], mime=True))
         if found and found != "application/octet-stream":
             return found
-    except Exception:
+    except Exception:  # noqa: BLE001 - optional libmagic: any failure falls back to the file name
         pass
     if filename:
         guessed, _ = mimetypes.guess_type(filename)
@@ -32,7 +32,7 @@ def sniff_mimetype(data: bytes, filename: str | None = None, fallback: str = "ap
 def image_info(data: bytes) -> tuple[int, int, bytes] | None:
     """(width, height, JPEG thumbnail) of an image, or None if Pillow cannot read it."""
     try:
-        from PIL import Image
+        from PIL import Image  # noqa: PLC0415 - Pillow: loaded on first image
 
         with Image.open(io.BytesIO(data)) as picture:
             width, height = picture.size
@@ -41,14 +41,14 @@ def image_info(data: bytes) -> tuple[int, int, bytes] | None:
             out = io.BytesIO()
             thumb.save(out, "JPEG", quality=60)
             return width, height, out.getvalue()
-    except Exception:
+    except Exception:  # noqa: BLE001 - an image Pillow cannot read has no thumbnail
         return None
 
 
 def to_webp(data: bytes) -> tuple[bytes, bool]:
     """A sticker: fit into 512×512 on a transparent canvas, WebP; animated input (GIF, animated WebP)
     stays animated. Returns (webp bytes, animated)."""
-    from PIL import Image, ImageSequence
+    from PIL import Image, ImageSequence  # noqa: PLC0415 - Pillow: loaded on first image
 
     def fit(frame: Image.Image) -> Image.Image:
         picture = frame.convert("RGBA")
@@ -67,7 +67,7 @@ def to_webp(data: bytes) -> tuple[bytes, bool]:
                 return out.getvalue(), True
             fit(source).save(out, "WEBP")
             return out.getvalue(), False
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any unreadable sticker becomes upstream's error answer
         raise ChannelError(f"Error: the sticker image could not be read: {exc}") from None
 
 
@@ -126,7 +126,7 @@ async def _run(*command: str) -> str:
 
 def to_jpeg(data: bytes, *, size: int = 640) -> bytes:
     """WhatsApp profile and group pictures are square JPEGs; whatsmeow sends the bytes as given."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - Pillow: loaded on first image
 
     try:
         opened = Image.open(io.BytesIO(data))

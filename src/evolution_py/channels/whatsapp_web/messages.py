@@ -70,7 +70,7 @@ class MessagesFeature(Messaging):
             raise ChannelError("Reaction must be a single emoji or empty string")
         if not req.key.remoteJid:
             raise ChannelError('key requires property "remoteJid"')
-        from neonize.proto.waCommon.WACommon_pb2 import MessageKey  # noqa: PLC0415
+        from neonize.proto.waCommon.WACommon_pb2 import MessageKey  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         jid = create_jid(req.key.remoteJid)
         key = MessageKey(remoteJID=jid, fromMe=bool(req.key.fromMe), ID=req.key.id)

@@ -124,7 +124,7 @@ async def check_numbers(
                 group_names[plan.jid] = await _group_name(session, to_jid(plan.jid))
             except CallTimedOut:
                 raise
-            except Exception:  # a group we cannot read is "not reachable": exists false
+            except Exception:  # noqa: BLE001 - a group we cannot read is "not reachable": exists false
                 group_names[plan.jid] = None
     push_names: dict[str, str | None] = {}
     if store is not None:

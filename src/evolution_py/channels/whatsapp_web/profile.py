@@ -62,7 +62,7 @@ class ProfileFeature(Profile):
         try:
             picture = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)))
             url = picture.URL or None if picture is not None else None
-        except Exception:  # no picture, a private one, or no answer: upstream shows null
+        except Exception:  # noqa: BLE001 - no picture, a private one, or no answer: upstream shows null
             url = None
         return {"wuid": jid, "profilePictureUrl": url}
 
@@ -83,7 +83,7 @@ class ProfileFeature(Profile):
         try:
             info = await user_info_of(self.session, jid)
             picture = (await self.fetch_profile_picture_url(jid))["profilePictureUrl"]
-        except Exception:  # as upstream: a profile it cannot read is answered empty, not as an error
+        except Exception:  # noqa: BLE001 - as upstream: a profile it cannot read is answered empty, not as an error
             return {"wuid": jid, "name": None, "picture": None, "status": None, "os": None, "isBusiness": False}
         business = info is not None and info.HasField("VerifiedName")
         name = verified_name(info) if business else checked.get("name")
@@ -106,7 +106,7 @@ class ProfileFeature(Profile):
             await self.session.call(lambda client: client.set_profile_name(name))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating profile name", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -116,7 +116,7 @@ class ProfileFeature(Profile):
             await self.session.call(lambda client: client.set_status_message(status))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating profile status", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -128,7 +128,7 @@ class ProfileFeature(Profile):
             await self.session.call(lambda client: client.set_profile_photo(jpeg))
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating profile picture", error_text(exc), status=500) from None
         return {"update": "success"}
 
@@ -150,7 +150,7 @@ class ProfileFeature(Profile):
                 await self._set_privacy(name, value)
         except CallTimedOut:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError("Error updating privacy settings", error_text(exc), status=500) from None
         data = {field: getattr(req, field) for field in PRIVACY_FIELDS}
         return {"update": "success", "data": data}

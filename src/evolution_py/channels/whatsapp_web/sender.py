@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from typing import Any
 
@@ -18,12 +19,14 @@ from evolution_py.channels.whatsapp_web.message_json import normalise, proto_to_
 from evolution_py.channels.whatsapp_web.session import Session
 from evolution_py.dto.message import SendOptions
 
+log = logging.getLogger(__name__)
+
 _NO_CHECK_SUFFIXES = ("@g.us", "@broadcast", "@newsletter", "@lid")
 
 
 def e2e() -> Any:
     """neonize's waE2E protobuf module (loaded on first use: it is large)."""
-    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2  # noqa: PLC0415
+    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
     return WAWebProtobufsE2E_pb2
 
@@ -35,7 +38,7 @@ async def webhook_wants_base64(ctx: InstanceContext) -> bool:
         return False
     try:
         return bool(await accessor())
-    except Exception:  # a settings read that fails must not fail the message: no base64 then
+    except Exception:  # noqa: BLE001 - a settings read that fails must not fail the message: no base64 then
         return False
 
 
@@ -56,7 +59,7 @@ class Sender:
             results = await self.session.call(lambda client: client.is_on_whatsapp("+" + user_part(jid)))
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(f"Error: {exc}") from None
         for result in results:
             if result.IsIn:
@@ -67,7 +70,7 @@ class Sender:
 
     async def chat_presence(self, jid: str, presence: str) -> None:
         """composing / recording / paused in one chat."""
-        from neonize.utils.enum import ChatPresence, ChatPresenceMedia  # noqa: PLC0415
+        from neonize.utils.enum import ChatPresence, ChatPresenceMedia  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
 
         state = ChatPresence.CHAT_PRESENCE_PAUSED if presence == "paused" else ChatPresence.CHAT_PRESENCE_COMPOSING
         kind = (
@@ -89,8 +92,8 @@ class Sender:
             await self.chat_presence(jid, "paused")
         except ChannelError:
             raise
-        except Exception:  # a presence that does not go out must not stop the message
-            pass
+        except Exception as exc:  # noqa: BLE001 - a presence that does not go out must not stop the message
+            log.debug("instance %s: typing presence not sent: %s", self.ctx.name, exc)
 
     # --- context ------------------------------------------------------------------------------
 
@@ -122,7 +125,7 @@ class Sender:
                 mentioned = [jid_str(p.JID) for p in group.Participants]
             except ChannelError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
                 raise ChannelError(f"Error: {exc}") from None
         if mentioned:
             context.mentionedJID.extend(mentioned)
@@ -172,7 +175,7 @@ class Sender:
                 response = await self.session.call(lambda client: client.send_message(to, message))
         except ChannelError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
             raise ChannelError(f"Error: {exc}") from None
         sent = response.Message if response.HasField("Message") else message
         record = sent_record(jid, response.ID, response.Timestamp, sent, self.ctx.instance_id)

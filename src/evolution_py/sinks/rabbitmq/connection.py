@@ -16,6 +16,7 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange
 
+from evolution_py.events.names import wire_names_of_key
 from evolution_py.sinks.rabbitmq.config import RabbitSettings
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class RabbitConnection:
                 await self._connect()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - logged; reconnects with backoff
                 failures += 1
                 delay = min(self.max_backoff, self.min_backoff * 2 ** min(failures - 1, 16))
                 log.warning("rabbitmq: connect failed (%s); retry %d in %.1fs", exc, failures, delay)
@@ -135,8 +136,6 @@ class RabbitConnection:
     async def _declare_global_queues(self) -> None:
         """Global mode: queues for every enabled event exist before the first event, so a consumer
         that starts early misses nothing. Named like the queues events go to (no `undefined.` ones)."""
-        from evolution_py.events.names import wire_names_of_key
-
         if not self.settings.global_enabled:
             return
         for key in sorted(self.settings.global_events):

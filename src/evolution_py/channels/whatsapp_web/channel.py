@@ -31,14 +31,14 @@ from evolution_py.channels.whatsapp_web.chats import ChatsFeature
 from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL
 from evolution_py.channels.whatsapp_web.groups import GroupsFeature
 from evolution_py.channels.whatsapp_web.inbound import InboundFeature
-from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.labels import LabelsFeature
 from evolution_py.channels.whatsapp_web.media import MediaFeature
 from evolution_py.channels.whatsapp_web.messages import MessagesFeature
 from evolution_py.channels.whatsapp_web.profile import ProfileFeature
 from evolution_py.channels.whatsapp_web.receive import iso_utc
 from evolution_py.channels.whatsapp_web.sender import Sender
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, NeonizeClient, Session
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, NeonizeClient, Session, neonize
 from evolution_py.config import Settings
 from evolution_py.events import names
 
@@ -214,9 +214,7 @@ class WhatsAppWebChannel(BaseChannel):
         url = self.ctx.proxy.url()
         if url is None:
             return None
-        from neonize._binder import ProxySettings  # noqa: PLC0415 - neonize loads with the first client
-
-        return ProxySettings(proxy_address=url)
+        return neonize().ProxySettings(proxy_address=url)
 
     async def _watch_dial(self, generation: int, task: Awaitable[Any]) -> None:
         """The connect task ends when the client stops, or at once when the dial fails."""
@@ -315,7 +313,7 @@ class WhatsAppWebChannel(BaseChannel):
     # --- handler registration -----------------------------------------------------------------
 
     def _register(self, client: Any, generation: int) -> None:
-        from neonize.aioze import events as ev  # noqa: PLC0415
+        ev = neonize().events
 
         def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
@@ -385,10 +383,9 @@ class WhatsAppWebChannel(BaseChannel):
             await self._open_client()  # the QR count goes on: QRCODE_LIMIT still ends it
 
     async def _request_pairing_code(self, number: str) -> str | None:
-        from neonize.utils.enum import ClientName
-
+        linux = neonize().ClientName.LINUX
         try:
-            code = await self.session.call(lambda client: client.PairPhone(number, True, ClientName.LINUX))
+            code = await self.session.call(lambda client: client.PairPhone(number, True, linux))
             return str(code)
         except Exception as exc:
             log.warning("instance %s: pairing code request failed: %s", self.ctx.name, exc)
@@ -461,19 +458,15 @@ class WhatsAppWebChannel(BaseChannel):
     async def _profile_picture_url(self, jid: str | None) -> str | None:
         if not jid:
             return None
-        from neonize.utils.jid import build_jid
-
         try:
-            user, server = jid.split("@", 1)
-            info = await self.session.call(lambda client: client.get_profile_picture(build_jid(user, server)), limit=5)
+            info = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)), limit=5)
             return (info.URL or None) if info is not None else None
         except Exception:
             return None
 
     async def _apply_online_setting(self) -> None:
-        from neonize.utils.enum import Presence
-
-        presence = Presence.AVAILABLE if self.ctx.settings.alwaysOnline else Presence.UNAVAILABLE
+        presences = neonize().Presence
+        presence = presences.AVAILABLE if self.ctx.settings.alwaysOnline else presences.UNAVAILABLE
         try:
             await self.session.call(lambda client: client.send_presence(presence), limit=5)
         except Exception as exc:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
-
 from evolution_py.channels.base import ChannelError
 from evolution_py.dto.message import UploadedFile
 
@@ -106,6 +104,8 @@ async def load_media(
 
 async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> LoadedMedia:
     """GET through the instance's proxy (None: direct), following redirects, within the cap."""
+    import httpx  # noqa: PLC0415 - loaded on the first media URL, not with every channel
+
     limit = max_bytes or MAX_MEDIA_BYTES
     try:
         async with (

@@ -2,6 +2,7 @@
 package imports neonize.
 
 - `channel.py`    connection lifecycle; composes the features below over one `Session`
+- `pairing.py`    QR codes and the pairing code while a device is being linked
 - `session.py`    the only road to neonize: current client, generation, `call()` with a timeout,
                   `neonize()` (loads `neonize_api.py`, the one module importing neonize and its
                   protobufs, when a client is first opened: unconnected channels never load it)

@@ -2,7 +2,10 @@
 package imports neonize.
 
 - `channel.py`    connection lifecycle; composes the features below over one `Session`
-- `session.py`    the only road to neonize: current client, generation, `call()` with a timeout
+- `pairing.py`    QR codes and the pairing code while a device is being linked
+- `session.py`    the only road to neonize: current client, generation, `call()` with a timeout,
+                  `neonize()` (loads `neonize_api.py`, the one module importing neonize and its
+                  protobufs, when a client is first opened: unconnected channels never load it)
 - features        `messages.py`, `media.py`, `chats.py`, `profile.py`, `groups.py`, `labels.py`,
                   `calls.py`, `business.py` (one capability protocol each), `inbound.py` (events)
 - `sender.py`     the one send path the messages and media features share

@@ -1,7 +1,7 @@
-"""The `WHATSAPP-BAILEYS` channel on neonize: connection lifecycle (QR, pairing code, states, logout,
-restart, session resume, proxy, reconnect with backoff, a watchdog for silent sockets). What the
-channel can do is composed from feature objects (messages, media, chats, profile, groups, labels,
-calls, business, inbound) that share one `Session`, the only road to neonize.
+"""The `WHATSAPP-BAILEYS` channel on neonize: connection lifecycle (states, logout, restart, session
+resume, proxy, reconnect with backoff, a watchdog for silent sockets); QR and pairing codes are in
+`pairing.py`. What the channel can do is composed from feature objects (messages, media, chats,
+profile, groups, labels, calls, business, inbound) that share one `Session`, the only road to neonize.
 
 Rules that come from how neonize behaves (stack-facts §3):
 - Every Go call parks a thread of the default executor; during a stalled dial `stop()`,
@@ -31,14 +31,15 @@ from evolution_py.channels.whatsapp_web.chats import ChatsFeature
 from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL
 from evolution_py.channels.whatsapp_web.groups import GroupsFeature
 from evolution_py.channels.whatsapp_web.inbound import InboundFeature
-from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.labels import LabelsFeature
 from evolution_py.channels.whatsapp_web.media import MediaFeature
 from evolution_py.channels.whatsapp_web.messages import MessagesFeature
+from evolution_py.channels.whatsapp_web.pairing import Pairing
 from evolution_py.channels.whatsapp_web.profile import ProfileFeature
 from evolution_py.channels.whatsapp_web.receive import iso_utc
 from evolution_py.channels.whatsapp_web.sender import Sender
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, NeonizeClient, Session
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, NeonizeClient, Session, neonize
 from evolution_py.config import Settings
 from evolution_py.events import names
 
@@ -69,10 +70,6 @@ class WhatsAppWebChannel(BaseChannel):
         self.watchdog_seconds = env.number("WHATSMEOW_WATCHDOG_SECONDS", 90.0)
         self.call_timeout = env.number("WHATSMEOW_CALL_TIMEOUT_SECONDS", 20.0)
         self.logout_timeout = min(self.call_timeout, 5.0)
-        # whatsmeow stops offering QR codes after about a minute and a half and says so only on stdout;
-        # without a new QR for this long, a fresh QR session is started (upstream keeps refreshing
-        # QR codes until QRCODE_LIMIT).
-        self.qr_timeout = env.number("WHATSMEOW_QR_TIMEOUT_SECONDS", 75.0)
         # A fresh pairing gives up after this many failed dials; a stored session keeps retrying.
         self.qr_dial_attempts = env.integer("WHATSMEOW_QR_DIAL_ATTEMPTS", 3, minimum=1)
 
@@ -90,18 +87,25 @@ class WhatsAppWebChannel(BaseChannel):
         self.calls = CallsFeature()
         self.business = BusinessFeature(self.session, ctx)
         self._inbound = InboundFeature(self.session, ctx)  # WhatsApp events; `self.inbound` is the HTTP webhook
+        self.pairing = Pairing(
+            self.session,
+            ctx,
+            settings,
+            # whatsmeow stops offering QR codes after about a minute and a half and says so only on
+            # stdout; without a new QR for this long, a fresh QR session is started (upstream keeps
+            # refreshing QR codes until QRCODE_LIMIT).
+            qr_timeout=env.number("WHATSMEOW_QR_TIMEOUT_SECONDS", 75.0),
+            on_limit=self._qr_limit_reached,
+            on_expired=self._renew_qr_session,
+        )
 
         self._want_online = False
-        self._pair_number: str | None = None
-        self._pairing_code: str | None = None
-        self._qr_count = 0
         self._dial_failures = 0
         self._last_activity = time.monotonic()
         self._profile_name: str | None = None
         self._handler_lock = asyncio.Lock()
         self._watchdog: asyncio.Task[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
-        self._qr_timer: asyncio.Task[None] | None = None
 
     # --- what the API reads -------------------------------------------------------------------
 
@@ -112,6 +116,10 @@ class WhatsAppWebChannel(BaseChannel):
     @property
     def owner_jid(self) -> str | None:
         return self.session.owner_jid
+
+    @property
+    def qrcode(self) -> QrCode:
+        return self.pairing.qrcode
 
     @property
     def client(self) -> NeonizeClient | None:
@@ -132,16 +140,13 @@ class WhatsAppWebChannel(BaseChannel):
         if self.session.state == "open":
             return None
         if self.session.state == "connecting":
-            return self._qrcode
+            return self.pairing.qrcode
         self.session.state = "connecting"  # before any await: a second connect meanwhile must not dial again
         self._want_online = True
-        self._qr_count = 0
         self._dial_failures = 0
-        self._pairing_code = None
-        self._pair_number = "".join(ch for ch in number if ch.isdigit()) if number else None
-        self._qrcode = QrCode()
+        self.pairing.begin(number)
         await self._open_client()
-        return self._qrcode
+        return self.pairing.qrcode
 
     async def logout(self) -> None:
         client = self.session.client
@@ -182,10 +187,11 @@ class WhatsAppWebChannel(BaseChannel):
     def _retire_client(self) -> None:
         """Forget the current client: its late events are ignored from now on."""
         self.session.retire()
-        for task in (self._watchdog, self._reconnect, self._qr_timer):
+        for task in (self._watchdog, self._reconnect):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
-        self._watchdog = self._reconnect = self._qr_timer = None
+        self._watchdog = self._reconnect = None
+        self.pairing.stop_timer()
 
     async def _open_client(self) -> None:
         self._retire_client()
@@ -214,9 +220,7 @@ class WhatsAppWebChannel(BaseChannel):
         url = self.ctx.proxy.url()
         if url is None:
             return None
-        from neonize._binder import ProxySettings  # noqa: PLC0415 - neonize loads with the first client
-
-        return ProxySettings(proxy_address=url)
+        return neonize().ProxySettings(proxy_address=url)
 
     async def _watch_dial(self, generation: int, task: Awaitable[Any]) -> None:
         """The connect task ends when the client stops, or at once when the dial fails."""
@@ -294,7 +298,7 @@ class WhatsAppWebChannel(BaseChannel):
     async def _closed(self, reason: int, *, emit_logout: bool = False) -> None:
         """Final close (upstream: status.instance → logout.instance → connection.update close)."""
         self.session.state = "close"
-        self._qrcode = QrCode()
+        self.pairing.clear()
         await self.ctx.update_connection("close", reason_code=reason, reason=f'{{"statusCode":{reason}}}')
         await self.ctx.emit(
             names.STATUS_INSTANCE,
@@ -315,7 +319,7 @@ class WhatsAppWebChannel(BaseChannel):
     # --- handler registration -----------------------------------------------------------------
 
     def _register(self, client: Any, generation: int) -> None:
-        from neonize.aioze import events as ev  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
+        ev = neonize().events
 
         def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
@@ -332,7 +336,7 @@ class WhatsAppWebChannel(BaseChannel):
 
             return run
 
-        client.event.qr(guarded(self._on_qr))
+        client.event.qr(guarded(self.pairing.on_qr))
         lifecycle: dict[Any, Callable[[Any], Awaitable[None]]] = {
             ev.PairStatusEv: self._on_pair_status,
             ev.ConnectedEv: self._on_connected,
@@ -349,50 +353,18 @@ class WhatsAppWebChannel(BaseChannel):
 
     # --- lifecycle events ---------------------------------------------------------------------
 
-    async def _on_qr(self, data: bytes) -> None:
-        code = data.decode() if isinstance(data, bytes | bytearray) else str(data)
-        self._qr_count += 1
-        if self._qr_count > self._settings.qrcode_limit:
-            await self._qr_limit_reached()
+    async def _renew_qr_session(self) -> None:
+        """No new QR code for `qr_timeout` while connecting: whatsmeow stopped offering codes."""
+        if not self._want_online:
             return
-        if self._pair_number and self._pairing_code is None:
-            self._pairing_code = await self._request_pairing_code(self._pair_number)
-        from evolution_py.channels.whatsapp_web.qr import qr_data_url  # noqa: PLC0415 - qrcode + Pillow: loaded on first QR
-
-        generation = self.session.generation
-        picture = await asyncio.to_thread(qr_data_url, code, self._settings.qrcode_color)
-        if generation != self.session.generation:
-            return  # the client was replaced while the picture was drawn
-        self._qrcode = QrCode(pairingCode=self._pairing_code, code=code, base64=picture, count=self._qr_count)
-        if self._qr_timer is not None:
-            self._qr_timer.cancel()
-        self._qr_timer = self.session.spawn(self._qr_expired(self.session.generation))
-        await self.ctx.emit(
-            names.QRCODE_UPDATED,
-            {"qrcode": {"instance": self.ctx.name, "pairingCode": self._pairing_code, "code": code, "base64": picture}},
+        log.info(
+            "instance %s: no new QR code for %.0f s; starting a new QR session", self.ctx.name, self.pairing.qr_timeout
         )
-
-    async def _qr_expired(self, generation: int) -> None:
-        await asyncio.sleep(self.qr_timeout)
-        if generation != self.session.generation or self.session.state != "connecting" or not self._want_online:
-            return
-        log.info("instance %s: no new QR code for %.0f s; starting a new QR session", self.ctx.name, self.qr_timeout)
-        self._qr_timer = None
         client = self.session.client
         self._retire_client()
         await self._stop_client(client)
         if self._want_online:
             await self._open_client()  # the QR count goes on: QRCODE_LIMIT still ends it
-
-    async def _request_pairing_code(self, number: str) -> str | None:
-        from neonize.utils.enum import ClientName  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-        try:
-            code = await self.session.call(lambda client: client.PairPhone(number, True, ClientName.LINUX))
-            return str(code)
-        except Exception as exc:  # noqa: BLE001 - logged; no pairing code then
-            log.warning("instance %s: pairing code request failed: %s", self.ctx.name, exc)
-            return None
 
     async def _qr_limit_reached(self) -> None:
         client = self.session.client
@@ -411,7 +383,7 @@ class WhatsAppWebChannel(BaseChannel):
             },
         )
         self.session.state = "close"
-        self._qrcode = QrCode()
+        self.pairing.clear()
         await self.ctx.update_connection("close")
         self.session.spawn(self._stop_client(client))
 
@@ -421,12 +393,8 @@ class WhatsAppWebChannel(BaseChannel):
             self._profile_name = event.BusinessName or self._profile_name
 
     async def _on_connected(self, _event: Any) -> None:
-        if self._qr_timer is not None:
-            self._qr_timer.cancel()
-            self._qr_timer = None
+        self.pairing.linked()
         self._dial_failures = 0
-        self._qr_count = 0
-        self._qrcode = QrCode()
         generation = self.session.generation
         try:
             me = await self.session.call(lambda client: client.get_me(), limit=5)
@@ -461,19 +429,15 @@ class WhatsAppWebChannel(BaseChannel):
     async def _profile_picture_url(self, jid: str | None) -> str | None:
         if not jid:
             return None
-        from neonize.utils.jid import build_jid  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
         try:
-            user, server = jid.split("@", 1)
-            info = await self.session.call(lambda client: client.get_profile_picture(build_jid(user, server)), limit=5)
+            info = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)), limit=5)
             return (info.URL or None) if info is not None else None
         except Exception:  # noqa: BLE001 - no readable picture shows null
             return None
 
     async def _apply_online_setting(self) -> None:
-        from neonize.utils.enum import Presence  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-        presence = Presence.AVAILABLE if self.ctx.settings.alwaysOnline else Presence.UNAVAILABLE
+        presences = neonize().Presence
+        presence = presences.AVAILABLE if self.ctx.settings.alwaysOnline else presences.UNAVAILABLE
         try:
             await self.session.call(lambda client: client.send_presence(presence), limit=5)
         except Exception as exc:  # noqa: BLE001 - logged; presence is best effort

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
-
-from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
-from neonize.utils.enum import BlocklistAction, ChatPresence, ChatPresenceMedia, Presence, ReceiptType
+from typing import TYPE_CHECKING, Any
 
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Chats, Record, Records
 from evolution_py.channels.jid import create_jid
 from evolution_py.channels.whatsapp_web.errors import APP_STATE, CHANNEL_LABEL, error_text, unsupported
-from evolution_py.channels.whatsapp_web.jids import EMPTY_JID, to_jid
+from evolution_py.channels.whatsapp_web.jids import to_jid
 from evolution_py.channels.whatsapp_web.numbers import check_numbers
 from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json, to_baileys_json
 from evolution_py.channels.whatsapp_web.sender import Sender
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session, neonize
 from evolution_py.dto.chat import (
     ArchiveChat,
     BlockStatus,
@@ -31,6 +28,9 @@ from evolution_py.dto.chat import (
     WhatsappNumbers,
 )
 from evolution_py.events import names
+
+if TYPE_CHECKING:
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
 
 EDITABLE = {"conversation", "extendedTextMessage", "imageMessage", "videoMessage"}
 
@@ -95,20 +95,16 @@ def edited_protocol_message(message: dict[str, Any]) -> dict[str, Any] | None:
 
 def edit_content(message_type: str | None, text: str) -> Message:
     """New content for an edit: text stays text, a media caption stays a caption."""
+    message = neonize().e2e.Message
     if message_type == "imageMessage":
-        return from_baileys_json({"imageMessage": {"caption": text}}, Message())
+        return from_baileys_json({"imageMessage": {"caption": text}}, message())
     if message_type == "videoMessage":
-        return from_baileys_json({"videoMessage": {"caption": text}}, Message())
-    return Message(conversation=text)
+        return from_baileys_json({"videoMessage": {"caption": text}}, message())
+    return message(conversation=text)
 
 
-PRESENCE_CALLS: dict[str, tuple[str, Any]] = {
-    "composing": ("chat", (ChatPresence.CHAT_PRESENCE_COMPOSING, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT)),
-    "recording": ("chat", (ChatPresence.CHAT_PRESENCE_COMPOSING, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_AUDIO)),
-    "paused": ("chat", (ChatPresence.CHAT_PRESENCE_PAUSED, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT)),
-    "available": ("global", Presence.AVAILABLE),
-    "unavailable": ("global", Presence.UNAVAILABLE),
-}
+# presences that are chat states (typing indicators); the others are the account's own presence
+CHAT_STATES = {"composing", "recording", "paused"}
 
 
 # --- the feature ---------------------------------------------------------------------------------
@@ -143,8 +139,9 @@ class ChatsFeature(Chats):
         return {"message": "Read messages", "read": "success"}
 
     async def _mark_read(self, chat: Any, ids: list[str]) -> None:
+        api = neonize()
         await self.session.call(
-            lambda client: client.mark_read(*ids, chat=chat, sender=EMPTY_JID, receipt=ReceiptType.READ)
+            lambda client: client.mark_read(*ids, chat=chat, sender=api.EMPTY_JID, receipt=api.ReceiptType.READ)
         )
 
     async def archive_chat(self, req: ArchiveChat) -> Record:
@@ -160,7 +157,7 @@ class ChatsFeature(Chats):
         chat = create_jid(req.remoteJid)
         # whatsmeow marks the revoke "fromMe" when the sender is empty; an admin deleting someone
         # else's group message names that participant.
-        sender = EMPTY_JID if req.fromMe else to_jid(req.participant or chat)
+        sender = neonize().EMPTY_JID if req.fromMe else to_jid(req.participant or chat)
         try:
             response = await self.session.call(lambda client: client.revoke_message(to_jid(chat), sender, req.id))
         except CallTimedOut:
@@ -207,17 +204,20 @@ class ChatsFeature(Chats):
 
     async def send_presence(self, req: SendPresence) -> Record:
         self.session.require_open()
-        kind, args = PRESENCE_CALLS[req.presence]
+        api = neonize()
+        in_chat = req.presence in CHAT_STATES
         chat = to_jid(create_jid(req.number))
         try:
-            if kind == "chat":
-                await self.session.call(lambda client: client.send_chat_presence(chat, *args))
+            if in_chat:
+                state = api.chat_presence(req.presence)
+                await self.session.call(lambda client: client.send_chat_presence(chat, *state))
             else:
-                await self.session.call(lambda client: client.send_presence(args))
+                presence = api.Presence(req.presence.encode())
+                await self.session.call(lambda client: client.send_presence(presence))
             if req.delay and req.delay > 0:
                 await asyncio.sleep(min(req.delay, 120_000) / 1000)
-            if kind == "chat":
-                paused = PRESENCE_CALLS["paused"][1]
+            if in_chat:
+                paused = api.chat_presence("paused")
                 await self.session.call(lambda client: client.send_chat_presence(chat, *paused))
         except CallTimedOut:
             raise
@@ -227,7 +227,8 @@ class ChatsFeature(Chats):
 
     async def update_block_status(self, req: BlockStatus) -> Record:
         self.session.require_open()
-        action = BlocklistAction.BLOCK if req.status == "block" else BlocklistAction.UNBLOCK
+        blocklist = neonize().BlocklistAction
+        action = blocklist.BLOCK if req.status == "block" else blocklist.UNBLOCK
         try:
             await self.session.call(lambda client: client.update_blocklist(to_jid(create_jid(req.number)), action))
         except CallTimedOut:
@@ -241,7 +242,7 @@ class ChatsFeature(Chats):
         self.session.require_open()
         try:
             if presence in ("available", "unavailable"):
-                value = Presence(presence.encode())
+                value = neonize().Presence(presence.encode())
                 await self.session.call(lambda client: client.send_presence(value))
             else:
                 # composing / recording / paused are chat states; upstream sends them account-wide,

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evolution_py.channels.whatsapp_web.session import neonize
+
 log = logging.getLogger(__name__)
 
 # (session path, uuid, device) → a client with neonize's `NewAClient` interface.
@@ -30,10 +32,9 @@ class DeviceOptions:
         self.full_history = full_history
 
     def props(self) -> Any:
-        from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-        platform = getattr(DeviceProps, self.browser.upper(), DeviceProps.CHROME)
-        return DeviceProps(os=self.client_name, platformType=platform, requireFullSync=self.full_history)
+        device_props = neonize().DeviceProps
+        platform = getattr(device_props, self.browser.upper(), device_props.CHROME)
+        return device_props(os=self.client_name, platformType=platform, requireFullSync=self.full_history)
 
 
 def session_path(data_dir: str, instance_id: str) -> Path:
@@ -62,10 +63,8 @@ def remove_session(path: Path) -> None:
 
 
 def neonize_client(path: str, uuid: str, device: DeviceOptions) -> Any:
-    """The real client. neonize is imported here, on first use, so EVOLUTION-only servers never load it."""
-    from neonize.aioze.client import NewAClient  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-    return NewAClient(path, uuid=uuid, props=device.props())
+    """The real client: neonize loads here, with the first client a channel opens."""
+    return neonize().NewAClient(path, uuid=uuid, props=device.props())
 
 
 def resolve_client_factory(spec: str | None) -> ClientFactory:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from neonize.utils.enum import ParticipantChange
-
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Groups, Messaging, Record, Records
 from evolution_py.channels.jid import create_jid
@@ -20,7 +18,7 @@ from evolution_py.channels.whatsapp_web.jids import group_jid, jid_or_none, to_j
 from evolution_py.channels.whatsapp_web.media_files import to_jpeg
 from evolution_py.channels.whatsapp_web.media_loader import load_media, picture_wording
 from evolution_py.channels.whatsapp_web.numbers import check_numbers
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
+from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session, neonize
 from evolution_py.dto.group import (
     CreateGroup,
     GetParticipants,
@@ -44,13 +42,6 @@ SETTING_CALLS = {
     "not_announcement": ("set_group_announce", False),
     "locked": ("set_group_locked", True),
     "unlocked": ("set_group_locked", False),
-}
-
-PARTICIPANT_CHANGES = {
-    "add": ParticipantChange.ADD,
-    "remove": ParticipantChange.REMOVE,
-    "promote": ParticipantChange.PROMOTE,
-    "demote": ParticipantChange.DEMOTE,
 }
 
 
@@ -185,7 +176,8 @@ class GroupsFeature(Groups):
             if req.description:
                 await call(lambda client: client.set_group_topic(jid, "", "", req.description))
             if req.promoteParticipants and members:
-                await call(lambda client: client.update_group_participants(jid, members, ParticipantChange.PROMOTE))
+                promote = neonize().ParticipantChange.PROMOTE
+                await call(lambda client: client.update_group_participants(jid, members, promote))
             if req.description or req.promoteParticipants:
                 info = await call(lambda client: client.get_group_info(jid))
             return group_metadata(info)
@@ -329,7 +321,7 @@ class GroupsFeature(Groups):
         self.session.require_open()
         try:
             members = [to_jid(create_jid(p)) for p in req.participants]
-            change = PARTICIPANT_CHANGES[req.action]
+            change = neonize().ParticipantChange(req.action)  # add / remove / promote / demote
             result = await self.session.call(
                 lambda client: client.update_group_participants(group_jid(req.groupJid), members, change)
             )

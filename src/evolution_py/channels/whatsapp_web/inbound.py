@@ -16,7 +16,7 @@ from evolution_py.channels.whatsapp_web import receive
 from evolution_py.channels.whatsapp_web.jids import jid_str
 from evolution_py.channels.whatsapp_web.message_json import STATUS_NAMES, normalise, proto_to_json, source_of
 from evolution_py.channels.whatsapp_web.sender import webhook_wants_base64
-from evolution_py.channels.whatsapp_web.session import Session
+from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.events import names
 
 log = logging.getLogger(__name__)
@@ -151,13 +151,10 @@ class InboundFeature:
         return None
 
     async def _mark_read(self, event: Any) -> None:
-        from neonize.utils.enum import ReceiptType  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
+        read = neonize().ReceiptType.READ
         source = event.Info.MessageSource
         await self.session.call(
-            lambda client: client.mark_read(
-                event.Info.ID, chat=source.Chat, sender=source.Sender, receipt=ReceiptType.READ
-            )
+            lambda client: client.mark_read(event.Info.ID, chat=source.Chat, sender=source.Sender, receipt=read)
         )
 
     # --- receipts -----------------------------------------------------------------------------

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from neonize.proto.Neonize_pb2 import JID
+from typing import TYPE_CHECKING, Any
 
 from evolution_py.channels.jid import create_jid
+from evolution_py.channels.whatsapp_web.session import neonize
 
-# whatsmeow's "nobody": a revoke or a read receipt with this sender means "me" / "not a group".
-EMPTY_JID = JID(User="", Server="", Device=0, RawAgent=0, Integrator=0, IsEmpty=True)
+if TYPE_CHECKING:
+    from neonize.proto.Neonize_pb2 import JID
 
 
 def to_jid(value: str) -> JID:
@@ -22,7 +21,9 @@ def to_jid(value: str) -> JID:
     if ":" in user:
         user, _, raw_device = user.partition(":")
         device = int(raw_device) if raw_device.isdigit() else 0
-    return JID(User=user, Server=server or "s.whatsapp.net", Device=device, RawAgent=0, Integrator=0, IsEmpty=False)
+    return neonize().JID(
+        User=user, Server=server or "s.whatsapp.net", Device=device, RawAgent=0, Integrator=0, IsEmpty=False
+    )
 
 
 def group_jid(value: str) -> JID:

@@ -12,16 +12,14 @@ import mimetypes
 import time
 from typing import Any
 
-from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
-
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Media, Record
 from evolution_py.channels.whatsapp_web import media_files
 from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, error_text
 from evolution_py.channels.whatsapp_web.media_loader import LoadedMedia, is_url, load_media, send_wording
 from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json
-from evolution_py.channels.whatsapp_web.sender import Sender, e2e
-from evolution_py.channels.whatsapp_web.session import Session
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.dto.chat import GetBase64
 from evolution_py.dto.message import SendAudio, SendMedia, SendPtv, SendStatus, SendSticker, UploadedFile
 
@@ -37,6 +35,15 @@ WRAPPERS = (
     "viewOnceMessageV2",
     "viewOnceMessageV2Extension",
 )
+# send kind → neonize's `MediaType` member to upload it as (decides the media encryption keys)
+UPLOAD_TYPES = {
+    "image": "MediaImage",
+    "video": "MediaVideo",
+    "ptv": "MediaVideo",
+    "audio": "MediaAudio",
+    "document": "MediaDocument",
+    "sticker": "MediaImage",
+}
 
 
 class MediaFeature(Media):
@@ -51,16 +58,7 @@ class MediaFeature(Media):
         return await load_media(value, upload, wording=send_wording(not_media), proxy=self.ctx.proxy.url())
 
     async def _upload(self, data: bytes, kind: str) -> Any:
-        from neonize.utils.enum import MediaType  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-        media_type = {
-            "image": MediaType.MediaImage,
-            "video": MediaType.MediaVideo,
-            "ptv": MediaType.MediaVideo,
-            "audio": MediaType.MediaAudio,
-            "document": MediaType.MediaDocument,
-            "sticker": MediaType.MediaImage,
-        }[kind]
+        media_type = getattr(neonize().MediaType, UPLOAD_TYPES[kind])
         try:
             return await self.session.call(lambda client: client.upload(data, media_type), limit=120)
         except ChannelError:
@@ -71,7 +69,7 @@ class MediaFeature(Media):
     async def _media_message(
         self, kind: str, loaded: LoadedMedia, *, caption: str | None, filename: str | None, mimetype: str | None
     ) -> Any:
-        pb = e2e()
+        pb = neonize().e2e
         upload = await self._upload(loaded.data, kind)
         common = {
             "URL": upload.url,
@@ -162,7 +160,7 @@ class MediaFeature(Media):
         if not req.notConvertSticker:
             data, animated = await asyncio.to_thread(media_files.to_webp, loaded.data)
         upload = await self._upload(data, "sticker")
-        pb = e2e()
+        pb = neonize().e2e
         sticker = pb.StickerMessage(
             URL=upload.url,
             directPath=upload.DirectPath,
@@ -185,7 +183,7 @@ class MediaFeature(Media):
         if not req.allContacts and not req.statusJidList:
             raise ChannelError("StatusJidList is required")
         target = "status@broadcast"
-        pb = e2e()
+        pb = neonize().e2e
         if req.type == "text":
             if not req.backgroundColor:
                 raise ChannelError("Background color is required")
@@ -215,7 +213,7 @@ class MediaFeature(Media):
         if not record or not isinstance(record.get("message"), dict):
             raise ChannelError("Message not found")
         kind, media = media_part(unwrap(record["message"]))
-        proto = from_baileys_json({kind: media}, Message())
+        proto = from_baileys_json({kind: media}, neonize().e2e.Message())
         try:
             data = await self.session.call(lambda client: client.download_any(proto), limit=60)
         except ChannelError:

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
-
 from evolution_py.channels.base import ChannelError
 from evolution_py.dto.message import UploadedFile
 
@@ -108,6 +106,8 @@ async def load_media(
 async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> LoadedMedia:
     """GET through the instance's proxy (None: direct), following redirects, within the cap and one
     time limit for the whole fetch (httpx's own timeout is per read: a trickling server would hold it)."""
+    import httpx  # noqa: PLC0415 - loaded on the first media URL, not with every channel
+
     limit = max_bytes or MAX_MEDIA_BYTES
     try:
         async with (

@@ -14,7 +14,8 @@ from evolution_py.channels.base import ChannelError
 from evolution_py.channels.capabilities import Messaging, Record
 from evolution_py.channels.jid import create_jid
 from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL
-from evolution_py.channels.whatsapp_web.sender import Sender, e2e
+from evolution_py.channels.whatsapp_web.sender import Sender
+from evolution_py.channels.whatsapp_web.session import neonize
 from evolution_py.dto.message import (
     SendButtons,
     SendContact,
@@ -43,10 +44,11 @@ class MessagesFeature(Messaging):
             raise ChannelError("Text is required")
         # upstream previews links unless `linkPreview: false`; neonize builds the preview from the text
         preview = req.text if req.linkPreview is not False and _LINK.search(req.text) else None
-        return await self.sender.send(req.number, e2e().Message(conversation=req.text), req, link_preview_text=preview)
+        message = neonize().e2e.Message(conversation=req.text)
+        return await self.sender.send(req.number, message, req, link_preview_text=preview)
 
     async def send_location(self, req: SendLocation) -> Record:
-        pb = e2e()
+        pb = neonize().e2e
         location = pb.LocationMessage(
             degreesLatitude=req.latitude, degreesLongitude=req.longitude, name=req.name, address=req.address
         )
@@ -55,7 +57,7 @@ class MessagesFeature(Messaging):
     async def send_contact(self, req: SendContact) -> Record:
         if not req.contact:
             raise ChannelError("contact must have at least one item")
-        pb = e2e()
+        pb = neonize().e2e
         cards = [pb.ContactMessage(displayName=card.fullName, vcard=_vcard(card)) for card in req.contact]
         if len(cards) == 1:
             message = pb.Message(contactMessage=cards[0])
@@ -70,21 +72,20 @@ class MessagesFeature(Messaging):
             raise ChannelError("Reaction must be a single emoji or empty string")
         if not req.key.remoteJid:
             raise ChannelError('key requires property "remoteJid"')
-        from neonize.proto.waCommon.WACommon_pb2 import MessageKey  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
+        api = neonize()
         jid = create_jid(req.key.remoteJid)
-        key = MessageKey(remoteJID=jid, fromMe=bool(req.key.fromMe), ID=req.key.id)
+        key = api.MessageKey(remoteJID=jid, fromMe=bool(req.key.fromMe), ID=req.key.id)
         if req.key.participant:
             key.participant = req.key.participant
-        reaction = e2e().ReactionMessage(key=key, text=req.reaction, senderTimestampMS=int(time.time() * 1000))
-        return await self.sender.send(jid, e2e().Message(reactionMessage=reaction), None, checked_jid=jid)
+        reaction = api.e2e.ReactionMessage(key=key, text=req.reaction, senderTimestampMS=int(time.time() * 1000))
+        return await self.sender.send(jid, api.e2e.Message(reactionMessage=reaction), None, checked_jid=jid)
 
     async def send_poll(self, req: SendPoll) -> Record:
         if not 0 <= req.selectableCount <= 10:
             raise ChannelError("selectableCount must be between 0 and 10")
         if not 2 <= len(req.values) <= 10 or len(set(req.values)) != len(req.values):
             raise ChannelError("values must have 2 to 10 unique items")
-        pb = e2e()
+        pb = neonize().e2e
         poll = pb.PollCreationMessage(
             name=req.name,
             options=[pb.PollCreationMessage.Option(optionName=value) for value in req.values],
@@ -98,7 +99,7 @@ class MessagesFeature(Messaging):
     async def send_list(self, req: SendList) -> Record:
         if not req.sections or any(not section.rows for section in req.sections):
             raise ChannelError("sections must have at least one section with at least one row")
-        pb = e2e()
+        pb = neonize().e2e
         sections = [
             pb.ListMessage.Section(
                 title=section.title,
@@ -124,7 +125,7 @@ class MessagesFeature(Messaging):
             validate_buttons(req.buttons)
         except ValueError as exc:
             raise ChannelError(str(exc)) from None
-        pb = e2e()
+        pb = neonize().e2e
         interactive = pb.InteractiveMessage
         flow = interactive.NativeFlowMessage(
             buttons=[

@@ -11,13 +11,19 @@ Baileys' index-keyed byte objects (`{"0": 12, ...}`) and `{low, high}` longs are
 from __future__ import annotations
 
 import base64
-from typing import Any
-
-from google.protobuf import json_format
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import Message as ProtoMessage
+from typing import TYPE_CHECKING, Any
 
 from evolution_py.channels.whatsapp_web.field_renames import baileys_name
+from evolution_py.channels.whatsapp_web.session import neonize
+
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import Descriptor
+    from google.protobuf.message import Message as ProtoMessage
+
+# google.protobuf `FieldDescriptor.TYPE_*` numbers, spelled out so that importing this module does
+# not load protobuf (it loads with neonize, through `neonize()`, when there is a message to convert).
+_TYPE_MESSAGE, _TYPE_BYTES = 11, 12
+_LONGS = {3, 4, 6, 16, 18}  # int64, uint64, fixed64, sfixed64, sint64
 
 
 def _rename(value: Any) -> Any:
@@ -31,7 +37,7 @@ def _rename(value: Any) -> Any:
 def to_baileys_json(message: ProtoMessage) -> dict[str, Any]:
     """Protobuf → dict with Baileys' key names; enums as names, 64-bit ints as strings, bytes base64
     (the protobuf-JSON form upstream's "raw Baileys message" routes answer)."""
-    return _rename(json_format.MessageToDict(message))  # type: ignore[no-any-return]
+    return _rename(neonize().json_format.MessageToDict(message))  # type: ignore[no-any-return]
 
 
 def _bytes_value(value: Any) -> Any:
@@ -51,15 +57,6 @@ def _long_value(value: Any) -> Any:
     return value
 
 
-_LONGS = {
-    FieldDescriptor.TYPE_INT64,
-    FieldDescriptor.TYPE_UINT64,
-    FieldDescriptor.TYPE_SINT64,
-    FieldDescriptor.TYPE_FIXED64,
-    FieldDescriptor.TYPE_SFIXED64,
-}
-
-
 def _normalise(value: Any, descriptor: Descriptor) -> Any:
     if not isinstance(value, dict):
         return value
@@ -73,9 +70,9 @@ def _normalise(value: Any, descriptor: Descriptor) -> Any:
         items = item if repeated and isinstance(item, list) else [item]
         converted = []
         for element in items:
-            if field.type == FieldDescriptor.TYPE_MESSAGE:
+            if field.type == _TYPE_MESSAGE:
                 converted.append(_normalise(element, field.message_type))
-            elif field.type == FieldDescriptor.TYPE_BYTES:
+            elif field.type == _TYPE_BYTES:
                 converted.append(_bytes_value(element))
             elif field.type in _LONGS:
                 converted.append(_long_value(element))
@@ -87,5 +84,5 @@ def _normalise(value: Any, descriptor: Descriptor) -> Any:
 
 def from_baileys_json(data: dict[str, Any], message: ProtoMessage) -> ProtoMessage:
     """Baileys-style (or protobuf-style) JSON → the given protobuf message, unknown keys dropped."""
-    json_format.ParseDict(_normalise(data, message.DESCRIPTOR), message, ignore_unknown_fields=True)
+    neonize().json_format.ParseDict(_normalise(data, message.DESCRIPTOR), message, ignore_unknown_fields=True)
     return message

@@ -16,19 +16,12 @@ from evolution_py.channels.capabilities import Record
 from evolution_py.channels.jid import create_jid, user_part
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.message_json import normalise, proto_to_json, source_of
-from evolution_py.channels.whatsapp_web.session import Session
+from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.dto.message import SendOptions
 
 log = logging.getLogger(__name__)
 
 _NO_CHECK_SUFFIXES = ("@g.us", "@broadcast", "@newsletter", "@lid")
-
-
-def e2e() -> Any:
-    """neonize's waE2E protobuf module (loaded on first use: it is large)."""
-    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-    return WAWebProtobufsE2E_pb2
 
 
 async def webhook_wants_base64(ctx: InstanceContext) -> bool:
@@ -70,14 +63,7 @@ class Sender:
 
     async def chat_presence(self, jid: str, presence: str) -> None:
         """composing / recording / paused in one chat."""
-        from neonize.utils.enum import ChatPresence, ChatPresenceMedia  # noqa: PLC0415 - neonize: loaded with a WhatsApp Web instance only
-
-        state = ChatPresence.CHAT_PRESENCE_PAUSED if presence == "paused" else ChatPresence.CHAT_PRESENCE_COMPOSING
-        kind = (
-            ChatPresenceMedia.CHAT_PRESENCE_MEDIA_AUDIO
-            if presence == "recording"
-            else ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT
-        )
+        state, kind = neonize().chat_presence(presence)
         await self.session.call(lambda client: client.send_chat_presence(to_jid(jid), state, kind))
 
     async def _typing(self, jid: str, delay_ms: int, presence: str) -> None:
@@ -101,7 +87,7 @@ class Sender:
         """contextInfo for quoted / mentioned / mentionsEveryOne, or None when nothing applies."""
         if options is None:
             return None
-        pb = e2e()
+        pb = neonize().e2e
         context = pb.ContextInfo()
         used = False
         if options.quoted is not None:
@@ -133,7 +119,7 @@ class Sender:
         return context if used else None
 
     async def _quoted_message(self, key_id: str, given: dict[str, Any] | None) -> Any:
-        pb = e2e()
+        pb = neonize().e2e
         source = given
         if source is None:
             stored = await self.ctx.store.find_message_by_key_id(key_id)
@@ -211,7 +197,7 @@ def sent_record(jid: str, message_id: str, timestamp: int, message: Any, instanc
 
 def _with_context(message: Any, context: Any) -> Any:
     """Put contextInfo on the message's content; plain text becomes an extendedTextMessage."""
-    pb = e2e()
+    pb = neonize().e2e
     if message.HasField("conversation"):
         text = message.conversation
         out = pb.Message()

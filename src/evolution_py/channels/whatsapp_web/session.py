@@ -7,6 +7,8 @@ Rules that come from how neonize behaves (stack-facts §3):
   answer in time is left running in the background (shielded, never cancelled: cancelling runs Go
   code on the loop thread) and the caller gets a clear 400.
 - Events and calls of a client that was already replaced are told apart by a generation number.
+- neonize itself loads with the first client (`neonize()`), never at import: a channel that is
+  not connected costs a few KB, not neonize's ~69 MB.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import Any, TypeVar
 
 from evolution_py.channels.base import ChannelError, ConnectionState, InstanceContext
@@ -24,6 +27,14 @@ T = TypeVar("T")
 
 # The neonize client: `neonize.aioze.client.NewAClient`, or in tests a fake with the same methods.
 NeonizeClient = Any
+
+
+def neonize() -> ModuleType:
+    """`neonize_api`, the channel's one module that imports neonize (its protobufs, enums, events,
+    client class), loaded on first use: `neonize().e2e.Message(conversation=...)`."""
+    from evolution_py.channels.whatsapp_web import neonize_api  # noqa: PLC0415 - loads with the first client
+
+    return neonize_api
 
 
 class CallTimedOut(ChannelError):

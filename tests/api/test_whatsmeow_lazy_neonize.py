@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(
             assert state.json()["instance"]["state"] == "close", state.text
             listed = await srv.client.get("/instance/fetchInstances", headers=srv.headers())
             assert listed.status_code == 200, listed.text
-            channel = srv.services.manager.require(name).channel
+            channel = srv.services.registry.require(name).channel
             assert type(channel).__name__ == "WhatsAppWebChannel", type(channel)
             await channel.start()  # the stored-session check of a restart: no session, no client
             deleted = await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())

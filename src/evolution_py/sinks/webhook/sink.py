@@ -8,7 +8,6 @@ stack-facts and bench/events.py measured several times faster than httpx under c
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -139,18 +138,19 @@ class WebhookSink:
                 raise DeliveryError(reason, retryable=False)
         body, headers = self.request(delivery, int(time.time()))
         try:
-            # One total time limit for the whole exchange, answer included. Only a small prefix of
+            # One total time limit for the whole exchange, answer included: the session's
+            # ClientTimeout(total=...) runs until the response is released. Only a small prefix of
             # the answer is read, raw (a compressed body is never inflated): see sinks/answers.py.
-            async with (
-                asyncio.timeout(self.config.request_timeout),
-                self._session.post(delivery.target, data=body, headers=headers, auto_decompress=False) as response,
-            ):
+            async with self._session.post(
+                delivery.target, data=body, headers=headers, auto_decompress=False
+            ) as response:
                 status = response.status
                 retry_after = response.headers.get("Retry-After")
                 encoding = response.headers.get("Content-Encoding")
-                # A 2xx is an acknowledgement whatever its body says: nothing of it is read (an
-                # answer received whole keeps its connection for the next request, else it closes).
-                answer = b"" if 200 <= status < 300 else await read_prefix(response)
+                # Read up to the prefix whatever the status: a short answer read to its end lets the
+                # connection go back to the pool (an unread body would close it: a new TCP connection
+                # per delivery); a long one is cut and its connection closed. A 2xx body is not used.
+                answer = await read_prefix(response)
         except TimeoutError:
             raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
         except aiohttp.ClientError as exc:

@@ -53,6 +53,9 @@ async def test_database_outage_answers_503_and_recovers(tmp_path: Path) -> None:
                 for response in v2:
                     assert (response.status_code, response.json()) == (503, UNAVAILABLE), response.text
                     assert response.headers["retry-after"] == "5"
+                # What the process holds needs no database.
+                state = await srv.client.get(f"/instance/connectionState/{name}", headers=srv.headers())
+                assert state.status_code == 200, state.text
                 # A send stores first: with nothing stored, nothing is sent and no event goes out.
                 refused = await srv.client.post(
                     f"/message/sendText/{name}",

@@ -100,6 +100,13 @@ async def test_paging_numbers_beyond_any_table_are_a_400(server: RunningServer) 
     for method, path, body, message in cases:
         response = await srv.client.request(method, path, json=body, headers=srv.headers())
         assert (response.status_code, response.json()) == (400, bad_request(message)), (path, body)
+    # A number the database cannot compare, wherever it hides: the database layer's backstop.
+    out_of_range = bad_request("A number in the request is out of range")
+    for stamp in (10**30, 2**63):
+        where = {"messageTimestamp": {"gte": stamp}}
+        for route in ("findMessages", "findChats"):
+            response = await srv.client.post(f"/chat/{route}/{name}", json={"where": where}, headers=srv.headers())
+            assert (response.status_code, response.json()) == (400, out_of_range), (route, stamp)
     # A float where an integer belongs was already a 400; still is.
     for method, path, body in (
         ("POST", f"/chat/findMessages/{name}", {"offset": 1e30}),

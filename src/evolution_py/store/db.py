@@ -60,16 +60,22 @@ def _trouble_of(e: BaseException) -> Trouble | None:
             return Trouble.UNAVAILABLE
         if sqlstate in ("22021", "22P05"):  # invalid byte sequence (0x00), untranslatable character
             return Trouble.NUL_IN_TEXT
-        if sqlstate in ("22003", "22008", "22015"):  # numeric, datetime, interval out of range
+        if sqlstate in ("22003", "22008", "22015") or _says_out_of_range(e):  # numeric, datetime, interval
             return Trouble.OUT_OF_RANGE
         if sqlstate.startswith("22"):
             return Trouble.BAD_VALUE
     if type(e).__module__.startswith("asyncpg"):
         if isinstance(e, ValueError):  # asyncpg's DataError: "invalid input for query argument $n"
-            return Trouble.OUT_OF_RANGE if "out of" in str(e) else Trouble.BAD_VALUE
+            return Trouble.OUT_OF_RANGE if _says_out_of_range(e) else Trouble.BAD_VALUE
         if type(e).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):  # a closed connection
             return Trouble.UNAVAILABLE
     return None
+
+
+def _says_out_of_range(e: BaseException) -> bool:
+    # asyncpg refuses an argument before sending it: "invalid input for query argument $1: ...
+    # (value out of int64 range)", sqlstate 22000
+    return isinstance(e, OverflowError) or ("out of " in str(e) and " range" in str(e))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

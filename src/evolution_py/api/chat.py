@@ -17,12 +17,16 @@ from evolution_py.dto import chat as chat_dto
 from evolution_py.dto.chat import FindChats, FindContacts, FindMessages, FindStatusMessage, where_dict
 from evolution_py.errors import ApiError, BadRequest
 
+MAX_PAGING = 2**31 - 1  # page, offset, take, skip: far beyond any table, and their products fit 64 bits
+
 
 def _page(value: int | None, default: int, field: str) -> int:
     if value is None:
         return default
     if value < 1:
         raise BadRequest(f"{field} must be at least 1")
+    if value > MAX_PAGING:
+        raise BadRequest(f"{field} must be at most {MAX_PAGING}")
     return value
 
 
@@ -44,6 +48,8 @@ async def find_contacts(registry: InstanceRegistry, instanceName: str, data: Fin
 async def find_chats(registry: InstanceRegistry, instanceName: str, data: FindChats) -> list[dict[str, Any]]:
     if (data.take is not None and data.take < 0) or (data.skip is not None and data.skip < 0):
         raise BadRequest("take and skip must not be negative")
+    if (data.take or 0) > MAX_PAGING or (data.skip or 0) > MAX_PAGING:
+        raise BadRequest(f"take and skip must be at most {MAX_PAGING}")
     return await registry.require(instanceName).store.find_chats(where_dict(data.where), data.take, data.skip)
 
 

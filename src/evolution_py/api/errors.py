@@ -3,12 +3,19 @@
 msgspec validation errors are rewritten into the texts upstream's JSON-Schema validator prints
 (`instance requires property "text"`, `delay is not of a type(s) integer`), so clients that show
 or match those messages keep working.
+
+No answer carries an exception's own text (SQL, driver messages, a stack): a failure the server
+understands (a database out of reach, a value the database cannot hold, JSON nested too deeply) gets
+its own status and message (`known_failure`), anything else is logged with a request id and answered
+500 "Internal error; request id <id>".
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import uuid
+from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 
 import msgspec
@@ -23,8 +30,45 @@ from litestar.exceptions import (
 
 from evolution_py.channels.base import ChannelError
 from evolution_py.errors import ApiError, BadRequest
+from evolution_py.store.db import Trouble, trouble
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+NESTED_TOO_DEEPLY = "JSON is nested too deeply"
+_TROUBLE_MESSAGES = {
+    Trouble.UNAVAILABLE: "The database is unavailable; try again shortly",
+    Trouble.NUL_IN_TEXT: "The request contains text with a NUL character (\\u0000), which cannot be stored",
+    Trouble.OUT_OF_RANGE: "A number in the request is out of range",
+    Trouble.BAD_VALUE: "A value in the request cannot be stored",
+}
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    status: int
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def known_failure(exc: BaseException) -> KnownFailure | None:
+    """A failure that is not a bug: the status and message to answer it with, in either dialect."""
+    if isinstance(exc, RecursionError) and "deserializ" in str(exc):  # msgspec's depth limit
+        return KnownFailure(400, NESTED_TOO_DEEPLY)
+    found = trouble(exc)
+    if found is None:
+        return None
+    if found is Trouble.UNAVAILABLE:
+        return KnownFailure(503, _TROUBLE_MESSAGES[found], {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return KnownFailure(400, _TROUBLE_MESSAGES[found])
+
+
+def log_internal_error(request: Request[Any, Any, Any], exc: BaseException) -> str:
+    """Log a failure nobody foresaw with a new request id, which is all the answer shows."""
+    request_id = uuid.uuid4().hex[:16]
+    log.error("internal error, request id %s, on %s %r", request_id, request.method, request.url.path, exc_info=exc)
+    return request_id
+
 
 _TYPE_WORDS = {
     "str": "string",
@@ -105,6 +149,8 @@ def decode_body(raw: bytes, data_type: type[Any]) -> Any:
         raise SchemaError([schema_message(str(exc).split(" - at ")[0], key, data_type)]) from None
     except msgspec.DecodeError as exc:
         raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
+    except RecursionError:
+        raise BadRequest(NESTED_TOO_DEEPLY) from None
 
 
 def convert(value: Any, data_type: type[Any]) -> Any:
@@ -196,9 +242,17 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    body = {"status": 500, "error": "Internal Server Error", "response": {"message": str(exc) or type(exc).__name__}}
-    return Response(body, status_code=500)
+    if failure := known_failure(exc):
+        error = {400: "Bad Request", 503: "Service Unavailable"}[failure.status]
+        body = {"status": failure.status, "error": error, "response": {"message": [failure.message]}}
+        return Response(body, status_code=failure.status, headers=failure.headers)
+    request_id = log_internal_error(request, exc)
+    body = {
+        "status": 500,
+        "error": "Internal Server Error",
+        "response": {"message": [f"Internal error; request id {request_id}"]},
+    }
+    return Response(body, status_code=500, headers={"X-Request-Id": request_id})
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

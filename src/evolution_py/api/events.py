@@ -40,8 +40,8 @@ def _outbox(services: Services) -> Outbox:
 def _page(limit: int, offset: int) -> tuple[int, int]:
     if not 1 <= limit <= 1000:
         raise BadRequest("limit must be between 1 and 1000")
-    if offset < 0:
-        raise BadRequest("offset must be 0 or more")
+    if not 0 <= offset <= 2**31 - 1:
+        raise BadRequest("offset must be between 0 and 2147483647")
     return limit, offset
 
 

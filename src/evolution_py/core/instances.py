@@ -41,6 +41,8 @@ class InstanceService:
         """Loaded here, or stored (an instance of another client name still takes the name)."""
         if name in self.registry:
             return True
+        if "\x00" in name:  # no such name can be stored; PostgreSQL would refuse even the lookup
+            return False
         async with self._deps.db.session() as session:
             found = await session.execute(select(Instance.id).where(Instance.name == name))
             return found.first() is not None

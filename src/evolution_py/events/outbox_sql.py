@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS
+
 log = logging.getLogger(__name__)
 
 # Column order of the tuples built by `outbox.new_row`.
@@ -76,7 +78,9 @@ class OutboxSql:
         import asyncpg  # noqa: PLC0415 - the configured database's driver only
 
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return await asyncpg.connect(dsn)
+        # Bounded, so that a silent network cannot hold the writer; on failure `write` drops the
+        # connection and `alive` makes a new one, so the writer reconnects by itself.
+        return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
 
     async def close(self) -> None:
         if self._driver is not None:

@@ -1,13 +1,104 @@
-"""The database: one async engine per server, SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+"""The database: one async engine per server, SQLite (aiosqlite) or PostgreSQL (asyncpg).
+
+`trouble(exc)` tells what a failed database call says about the request: the database is out of
+reach (the HTTP layer answers 503 and the pool reconnects by itself), or the request carried a value
+the database cannot hold (a NUL in text on PostgreSQL, a number beyond 64 bits: a 400).
+"""
 
 from __future__ import annotations
 
+import enum
+import sqlite3
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+class Trouble(enum.Enum):
+    UNAVAILABLE = "the database is unavailable"
+    NUL_IN_TEXT = "text contains a NUL character"
+    OUT_OF_RANGE = "a number is out of range"
+    BAD_VALUE = "a value cannot be stored"
+
+
+_DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3")
+_SQLITE_BUSY = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def trouble(exc: BaseException) -> Trouble | None:
+    """What a failure raised by a database call means, or None when it is not one (or a bug)."""
+    chain = _chain(exc)
+    if not any(_from_database(e) for e in chain):
+        return None
+    for e in chain:
+        if found := _trouble_of(e):
+            return found
+    return None
+
+
+def _trouble_of(e: BaseException) -> Trouble | None:
+    if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+        return Trouble.UNAVAILABLE
+    if isinstance(e, OSError | sa_exc.TimeoutError):  # refused, reset, timed out; pool exhausted
+        return Trouble.UNAVAILABLE
+    if isinstance(e, sqlite3.OperationalError) and any(w in str(e).lower() for w in _SQLITE_BUSY):
+        return Trouble.UNAVAILABLE
+    if isinstance(e, OverflowError):  # sqlite3: "Python int too large to convert to SQLite INTEGER"
+        return Trouble.OUT_OF_RANGE
+    sqlstate = getattr(e, "sqlstate", None)
+    if isinstance(sqlstate, str) and len(sqlstate) == 5:
+        # connection, insufficient resources, operator intervention (shutdown), system error,
+        # rollback (deadlock, serialization), lock not available: all worth a retry
+        if sqlstate[:2] in ("08", "40", "53", "57", "58") or sqlstate == "55P03":
+            return Trouble.UNAVAILABLE
+        if sqlstate in ("22021", "22P05"):  # invalid byte sequence (0x00), untranslatable character
+            return Trouble.NUL_IN_TEXT
+        if sqlstate in ("22003", "22008", "22015") or _says_out_of_range(e):  # numeric, datetime, interval
+            return Trouble.OUT_OF_RANGE
+        if sqlstate.startswith("22"):
+            return Trouble.BAD_VALUE
+    if type(e).__module__.startswith("asyncpg"):
+        if isinstance(e, ValueError):  # asyncpg's DataError: "invalid input for query argument $n"
+            return Trouble.OUT_OF_RANGE if _says_out_of_range(e) else Trouble.BAD_VALUE
+        if type(e).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):  # a closed connection
+            return Trouble.UNAVAILABLE
+    return None
+
+
+def _says_out_of_range(e: BaseException) -> bool:
+    # asyncpg refuses an argument before sending it: "invalid input for query argument $1: ...
+    # (value out of int64 range)", sqlstate 22000
+    return isinstance(e, OverflowError) or ("out of " in str(e) and " range" in str(e))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, what SQLAlchemy wrapped (`orig`) and its causes."""
+    out: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(out) < 16:
+        e = todo.pop(0)
+        if e is None or any(e is seen for seen in out):
+            continue
+        out.append(e)
+        orig = getattr(e, "orig", None)
+        todo.extend([orig if isinstance(orig, BaseException) else None, e.__cause__, e.__context__])
+    return out
+
+
+def _from_database(e: BaseException) -> bool:
+    """Raised by the database layer: its own exception types, or raised from inside it (asyncpg's
+    connect lets a plain ConnectionRefusedError through SQLAlchemy's pool)."""
+    if isinstance(e, sa_exc.SQLAlchemyError | sqlite3.Error) or type(e).__module__.startswith(_DB_MODULES):
+        return True
+    modules = (str(frame.f_globals.get("__name__", "")) for frame, _ in traceback.walk_tb(e.__traceback__))
+    return any(module.startswith(_DB_MODULES) for module in modules)
 
 
 class Database:
@@ -21,7 +112,16 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # pre-ping: a connection the database dropped (restart, network cut) is replaced on checkout
+            # instead of failing the request; the connect timeout bounds a request while it is away.
+            self.engine = create_async_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_timeout=CONNECT_TIMEOUT_SECONDS,
+                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+            )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

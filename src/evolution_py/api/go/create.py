@@ -33,7 +33,7 @@ async def go_create(request: Request[Any, Any, Any], body: dict[str, Any], insta
     try:
         return await _create(request, body, instances)
     except Exception as exc:  # noqa: BLE001 - every failure, bugs included, answered in the Go envelope
-        return as_go_response(exc)
+        return as_go_response(exc, request)
 
 
 async def _create(request: Request[Any, Any, Any], body: dict[str, Any], instances: InstanceService) -> Response[Any]:

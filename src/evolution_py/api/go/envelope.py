@@ -16,7 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from evolution_py.api.auth import request_key
-from evolution_py.api.errors import SchemaError
+from evolution_py.api.errors import NESTED_TOO_DEEPLY, SchemaError, known_failure, log_internal_error
 from evolution_py.channels.base import ChannelError
 from evolution_py.errors import ApiError
 from evolution_py.services import services_of
@@ -53,7 +53,7 @@ def first_message(messages: list[Any], fallback: str) -> str:
     return str(first)
 
 
-def as_go_response(exc: Exception) -> Response[Any]:
+def as_go_response(exc: Exception, request: Request[Any, Any, Any]) -> Response[Any]:
     if isinstance(exc, GoError):
         return error_response(exc.message, exc.status)
     if isinstance(exc, ApiError):
@@ -64,13 +64,19 @@ def as_go_response(exc: Exception) -> Response[Any]:
         return error_response(first_message(exc.messages, "invalid request"), 400)
     if isinstance(exc, HTTPException):
         return error_response(str(exc.detail), exc.status_code)
-    log.error("unhandled error on an Evolution Go route", exc_info=exc)
-    return error_response(str(exc) or type(exc).__name__, 500)
+    if failure := known_failure(exc):
+        return Response({"error": failure.message}, status_code=failure.status, headers=failure.headers)
+    request_id = log_internal_error(request, exc)
+    return Response(
+        {"error": f"Internal error; request id {request_id}"}, status_code=500, headers={"X-Request-Id": request_id}
+    )
 
 
 def _handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    response = as_go_response(exc)
-    if not isinstance(exc, GoError) and (isinstance(exc, ChannelError) or (response.status_code or 500) >= 500):
+    response = as_go_response(exc, request)
+    status = response.status_code or 500
+    # (a 503 is the database away: the instance's log, in that database, cannot take it either)
+    if not isinstance(exc, GoError) and (isinstance(exc, ChannelError) or (status >= 500 and status != 503)):
         _log_failure(request, response)
     return response
 
@@ -114,6 +120,8 @@ async def json_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
         body = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise GoError(f"invalid JSON body: {exc}") from None
+    except RecursionError:
+        raise GoError(NESTED_TOO_DEEPLY) from None
     if not isinstance(body, dict):
         raise GoError("request body must be a JSON object")
     return body

@@ -133,8 +133,8 @@ class Settings(msgspec.Struct, kw_only=True):
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
     data_dir: str = "./data"
     executor_threads: int = 64
-    # `POST /webhook/evolution` asks for the instance's token (or the global key) when true.
-    evolution_webhook_require_apikey: bool = False
+    # `POST /webhook/evolution` asks for the instance's token (or the global key) unless false.
+    evolution_webhook_require_apikey: bool = True
     env: Env = msgspec.field(default_factory=lambda: Env({}))
 
 
@@ -307,6 +307,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         cors_origins=env.csv("CORS_ORIGIN", ["*"]),
         data_dir=str(data_dir),
         executor_threads=env.integer("EXECUTOR_THREADS", 64, minimum=8),
-        evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False),
+        evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", True),
         env=env,
     )

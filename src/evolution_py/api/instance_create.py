@@ -21,6 +21,7 @@ from evolution_py.sinks.registry import sink_rows_from_create
 _NAME_TEXTS = {
     IdentityProblem.NAME_MISSING: 'instance requires property "instanceName"',
     IdentityProblem.NAME_INVALID: "instanceName must be at most 255 characters and cannot contain '/'",
+    IdentityProblem.NAME_UNSAFE: "instanceName cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'",
 }
 
 

@@ -35,6 +35,7 @@ COLUMNS = (
     "lastError",
     "createdAt",
     "deadAt",
+    "scope",
 )
 
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id

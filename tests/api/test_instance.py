@@ -362,6 +362,14 @@ async def test_create_refuses_unsafe_names(server: RunningServer) -> None:
         (message,) = envelope["response"]["message"]
         assert message.startswith("instanceName "), message
         assert "SQL" not in response.text and "INSERT" not in response.text
+    for token, message in (
+        ("t\x00k", "token cannot contain control characters (NUL, CR, LF, ...)"),
+        ("t\r\nk", "token cannot contain control characters (NUL, CR, LF, ...)"),
+        ("t" * 256, "token must be at most 255 characters"),
+    ):
+        body = {"instanceName": unique(), "integration": "EVOLUTION", "token": token}
+        response = await server.client.post("/instance/create", headers=h, json=body)
+        assert (response.status_code, response.json()["response"]["message"]) == (400, [message]), response.text
     assert (await server.client.get("/instance/fetchInstances", headers=h)).json() == []
 
 

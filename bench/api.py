@@ -22,7 +22,7 @@ import httpx
 from benchlib import free_port, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY = "bench-key"
+KEY = "bench-key-0123456789"
 
 
 def uvicorn_cmd(target: str, port: int, factory: bool = False) -> list[str]:

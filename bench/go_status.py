@@ -28,7 +28,7 @@ import httpx
 from benchlib import free_port, wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY = "bench-key"
+KEY = "bench-key-0123456789"
 
 
 async def create_instances(base: str, count: int) -> list[tuple[str, str]]:

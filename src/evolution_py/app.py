@@ -96,6 +96,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.bus.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
+        if settings.api_key_weak:
+            log.warning(
+                "!!! AUTHENTICATION_API_KEY is a known default or shorter than 16 characters, and "
+                "AUTHENTICATION_API_KEY_ALLOW_WEAK=true let it through: anyone who tries it controls every "
+                "instance. Set a long random key before this server is reachable by others. !!!"
+            )
 
     async def on_shutdown(_app: Litestar) -> None:
         await services.instances.loader.shutdown()

@@ -113,6 +113,9 @@ class Settings(msgspec.Struct, kw_only=True):
     server_url: str = ""
     api_key: str = ""
     api_key_generated: bool = False
+    # AUTHENTICATION_API_KEY is a known default or too short, and AUTHENTICATION_API_KEY_ALLOW_WEAK
+    # let it through: the start-up log warns about it.
+    api_key_weak: bool = False
     expose_in_fetch_instances: bool = False
     database_provider: str = "sqlite"
     database_url: str = ""
@@ -130,8 +133,8 @@ class Settings(msgspec.Struct, kw_only=True):
     cors_origins: list[str] = msgspec.field(default_factory=lambda: ["*"])
     data_dir: str = "./data"
     executor_threads: int = 64
-    # `POST /webhook/evolution` asks for the instance's token (or the global key) when true.
-    evolution_webhook_require_apikey: bool = False
+    # `POST /webhook/evolution` asks for the instance's token (or the global key) unless false.
+    evolution_webhook_require_apikey: bool = True
     env: Env = msgspec.field(default_factory=lambda: Env({}))
 
 
@@ -192,6 +195,49 @@ def _database_url(provider: str, uri: str, data_dir: Path) -> str:
     )
 
 
+# Keys published in upstream's examples and docs, and placeholders people leave in: anyone can try them.
+KNOWN_DEFAULT_KEYS = frozenset(
+    {
+        "429683C4C977415CAAFCCE10F7D57E11",
+        "B6D711FCDE4D4FD5936544120E713976",
+        "BQYHJGJHJ",
+        "change-me",
+        "changeme",
+        "change_me",
+        "changethis",
+        "secret",
+        "apikey",
+        "api-key",
+        "your-api-key",
+        "password",
+    }
+)
+MIN_API_KEY_LENGTH = 16
+
+
+def weak_key_reason(key: str) -> str | None:
+    """Why a global key is easy to guess (a published default or too short), or None."""
+    if key.strip().lower() in {k.lower() for k in KNOWN_DEFAULT_KEYS}:
+        return "is a published example or placeholder value"
+    if len(key) < MIN_API_KEY_LENGTH:
+        return f"is shorter than {MIN_API_KEY_LENGTH} characters"
+    return None
+
+
+def _check_api_key(env: Env, key: str) -> bool:
+    """Refuse a weak AUTHENTICATION_API_KEY unless AUTHENTICATION_API_KEY_ALLOW_WEAK; True if weak."""
+    reason = weak_key_reason(key)
+    if reason is None:
+        return False
+    if not env.flag("AUTHENTICATION_API_KEY_ALLOW_WEAK", False):
+        raise ConfigError(
+            f"AUTHENTICATION_API_KEY {reason}: anyone could guess it. Set a long random key "
+            "(e.g. `openssl rand -hex 32`), or leave it unset to have one generated; "
+            "AUTHENTICATION_API_KEY_ALLOW_WEAK=true starts anyway (not for a server others can reach)"
+        )
+    return True
+
+
 def _load_or_create_api_key(data_dir: Path) -> tuple[str, bool]:
     key_file = data_dir / "api-key"
     if key_file.is_file():
@@ -232,7 +278,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
 
     api_key = env.text("AUTHENTICATION_API_KEY")
     generated = False
-    if not api_key:
+    weak = False
+    if api_key:
+        weak = _check_api_key(env, api_key)
+    else:
         api_key, generated = _load_or_create_api_key(data_dir)
 
     return Settings(
@@ -240,6 +289,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         server_url=env.text("SERVER_URL").rstrip("/"),
         api_key=api_key,
         api_key_generated=generated,
+        api_key_weak=weak,
         expose_in_fetch_instances=env.flag("AUTHENTICATION_EXPOSE_IN_FETCH_INSTANCES", False),
         database_provider=provider,
         database_url=database_url,
@@ -257,6 +307,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         cors_origins=env.csv("CORS_ORIGIN", ["*"]),
         data_dir=str(data_dir),
         executor_threads=env.integer("EXECUTOR_THREADS", 64, minimum=8),
-        evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", False),
+        evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", True),
         env=env,
     )

@@ -14,7 +14,9 @@ async def _instance(server: RunningServer) -> tuple[str, str, str]:
     return name, token, number
 
 
-async def _inbound(server: RunningServer, number: str, jid: str, text: str, msg_id: str | None = None) -> None:
+async def _inbound(
+    server: RunningServer, number: str, jid: str, text: str, msg_id: str | None = None, *, token: str
+) -> None:
     body = {
         "numberId": number,
         "key": {"remoteJid": jid, "fromMe": False, **({"id": msg_id} if msg_id else {})},
@@ -22,7 +24,7 @@ async def _inbound(server: RunningServer, number: str, jid: str, text: str, msg_
         "message": {"conversation": text},
         "messageType": "conversation",
     }
-    response = await server.client.post("/webhook/evolution", json=body)
+    response = await server.client.post("/webhook/evolution", json=body, headers={"apikey": token})
     assert response.status_code == 200
     assert response.json() == {"status": "success"}
 
@@ -30,8 +32,8 @@ async def _inbound(server: RunningServer, number: str, jid: str, text: str, msg_
 async def test_inbound_messages_are_stored_and_found(server: RunningServer) -> None:
     name, token, number = await _instance(server)
     jid = "5511988887777@s.whatsapp.net"
-    await _inbound(server, number, jid, "first", "MSG1")
-    await _inbound(server, number, jid, "second", "MSG2")
+    await _inbound(server, number, jid, "first", "MSG1", token=token)
+    await _inbound(server, number, jid, "second", "MSG2", token=token)
     h = server.headers(token)
 
     found = await server.client.post(f"/chat/findMessages/{name}", headers=h, json={})
@@ -76,9 +78,9 @@ async def test_inbound_messages_are_stored_and_found(server: RunningServer) -> N
 
 
 async def test_messages_of_one_instance_stay_with_it(server: RunningServer) -> None:
-    a, _token_a, number_a = await _instance(server)
+    a, token_a, number_a = await _instance(server)
     b, token_b, _number_b = await _instance(server)
-    await _inbound(server, number_a, "1@s.whatsapp.net", "for a")
+    await _inbound(server, number_a, "1@s.whatsapp.net", "for a", token=token_a)
     seen_b = await server.client.post(f"/chat/findMessages/{b}", headers=server.headers(token_b), json={})
     assert seen_b.json()["messages"]["total"] == 0
     cross = await server.client.post(f"/chat/findMessages/{a}", headers=server.headers(token_b), json={})
@@ -86,11 +88,14 @@ async def test_messages_of_one_instance_stay_with_it(server: RunningServer) -> N
 
 
 async def test_inbound_ignores_unknown_number(server: RunningServer) -> None:
-    response = await server.client.post("/webhook/evolution", json={"numberId": "nobody", "message": {}})
+    h = server.headers()
+    response = await server.client.post("/webhook/evolution", json={"numberId": "nobody", "message": {}}, headers=h)
     assert response.status_code == 200 and response.content == b""
-    no_id = await server.client.post("/webhook/evolution", json={"message": {"conversation": "x"}})
+    no_id = await server.client.post("/webhook/evolution", json={"message": {"conversation": "x"}}, headers=h)
     assert no_id.status_code == 200 and no_id.content == b""
-    broken = await server.client.post("/webhook/evolution", content=b"{", headers={"content-type": "application/json"})
+    broken = await server.client.post(
+        "/webhook/evolution", content=b"{", headers={"content-type": "application/json", **h}
+    )
     assert broken.status_code == 400
 
 
@@ -226,6 +231,37 @@ async def test_settings_and_proxy_routes(server: RunningServer) -> None:
     bad_proto = await server.client.post(f"/proxy/set/{name}", headers=h, json={**proxy, "protocol": "ftp"})
     assert bad_proto.status_code == 400
     assert (await server.client.get(f"/proxy/find/{name}", headers=h)).json()["enabled"] is False
+
+
+async def test_inbound_requires_the_instance_token_by_default(server: RunningServer) -> None:
+    name, token, number = await _instance(server)
+    _other, other_token, _other_number = await _instance(server)
+    body = {"numberId": number, "key": {"remoteJid": "1@s.whatsapp.net"}, "message": {"conversation": "x"}}
+    unknown = {**body, "numberId": "nobody"}
+    for headers in ({}, {"apikey": "wrong"}, {"apikey": other_token}):
+        refused = await server.client.post("/webhook/evolution", json=body, headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.json()["response"]["message"] == "Unauthorized"
+        # An unknown number answers the same: no key, no way to tell which numbers exist.
+        assert (await server.client.post("/webhook/evolution", json=unknown, headers=headers)).status_code == 401
+    for key in (token, server.api_key):
+        accepted = await server.client.post("/webhook/evolution", json=body, headers={"apikey": key})
+        assert accepted.status_code == 200 and accepted.json() == {"status": "success"}
+    stored = await server.client.post(f"/chat/findMessages/{name}", headers=server.headers(), json={})
+    assert stored.json()["messages"]["total"] == 2
+
+
+async def test_inbound_is_open_with_the_switch_off(server_factory) -> None:
+    async with server_factory(EVOLUTION_WEBHOOK_REQUIRE_APIKEY="false") as srv:
+        name, _token, number = await _instance(srv)
+        body = {"numberId": number, "key": {"remoteJid": "1@s.whatsapp.net"}, "message": {"conversation": "x"}}
+        for headers in ({}, {"apikey": "wrong"}):
+            accepted = await srv.client.post("/webhook/evolution", json=body, headers=headers)
+            assert accepted.status_code == 200 and accepted.json() == {"status": "success"}, headers
+        unknown = await srv.client.post("/webhook/evolution", json={**body, "numberId": "nobody"})
+        assert unknown.status_code == 200 and unknown.content == b""
+        stored = await srv.client.post(f"/chat/findMessages/{name}", headers=srv.headers(), json={})
+        assert stored.json()["messages"]["total"] == 2
 
 
 async def test_inbound_can_require_the_instance_token(server_factory) -> None:

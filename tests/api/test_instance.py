@@ -345,3 +345,54 @@ async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) 
         assert response.status_code == 200
         await asyncio.sleep(0)
         assert timer.cancelled() and name not in srv.services.registry
+
+
+UNSAFE_NAMES = ["a\x00b", "a\rb", "a\nb", "tab\there", "del\x7f", "c1\x85", ".", "..", "a/b", "/"]
+
+
+async def test_create_refuses_unsafe_names(server: RunningServer) -> None:
+    h = server.headers()
+    for name in UNSAFE_NAMES:
+        response = await server.client.post(
+            "/instance/create", headers=h, json={"instanceName": name, "integration": "EVOLUTION"}
+        )
+        assert response.status_code == 400, (name, response.text)
+        envelope = response.json()
+        assert envelope["status"] == 400 and envelope["error"] == "Bad Request"
+        (message,) = envelope["response"]["message"]
+        assert message.startswith("instanceName "), message
+        assert "SQL" not in response.text and "INSERT" not in response.text
+    for token, message in (
+        ("t\x00k", "token cannot contain control characters (NUL, CR, LF, ...)"),
+        ("t\r\nk", "token cannot contain control characters (NUL, CR, LF, ...)"),
+        ("t" * 256, "token must be at most 255 characters"),
+    ):
+        body = {"instanceName": unique(), "integration": "EVOLUTION", "token": token}
+        response = await server.client.post("/instance/create", headers=h, json=body)
+        assert (response.status_code, response.json()["response"]["message"]) == (400, [message]), response.text
+    assert (await server.client.get("/instance/fetchInstances", headers=h)).json() == []
+
+
+async def test_a_nul_in_the_path_or_the_query_never_reaches_the_database(server: RunningServer) -> None:
+    created = await server.create_instance(unique())
+    for key in (server.api_key, created["hash"], None):
+        headers = {} if key is None else server.headers(key)
+        for path in ("/instance/connectionState/a%00b", "/chat/findChats/x%0D%0Ay", "/events/dead/%00"):
+            method = "POST" if "findChats" in path else "GET"
+            response = await server.client.request(method, path, headers=headers)
+            assert response.status_code == 404, (path, response.text)
+            envelope = response.json()
+            assert envelope["status"] == 404 and envelope["error"] == "Not Found", envelope
+            assert "SELECT" not in response.text and "sqlalchemy" not in response.text.lower()
+    by_name = await server.client.get(
+        "/instance/fetchInstances", params={"instanceName": "a\x00b"}, headers=server.headers()
+    )
+    assert by_name.status_code == 404 and "SELECT" not in by_name.text
+    by_id = await server.client.get(
+        "/instance/fetchInstances", params={"instanceId": "a\x00b"}, headers=server.headers()
+    )
+    assert by_id.status_code == 404 and "SELECT" not in by_id.text
+    mine = await server.client.get(
+        "/instance/fetchInstances", params={"instanceName": "a\x00b"}, headers=server.headers(created["hash"])
+    )
+    assert mine.status_code in (200, 401, 404) and "SELECT" not in mine.text

@@ -33,7 +33,7 @@ def test_version_and_migrate(tmp_path: Path) -> None:
         [sys.executable, "-m", "evolution_py", "migrate"],
         capture_output=True,
         text=True,
-        env=_env(tmp_path, AUTHENTICATION_API_KEY="k"),
+        env=_env(tmp_path, AUTHENTICATION_API_KEY="cli-test-key-0123456789"),
         check=True,
         cwd=tmp_path,
     )
@@ -52,6 +52,19 @@ def test_bad_configuration_stops_the_server_with_the_variable_name(tmp_path: Pat
     )
     assert run.returncode == 2
     assert "SERVER_PORT" in run.stderr
+
+
+def test_the_upstream_example_key_stops_the_server(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "evolution_py", "serve"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, AUTHENTICATION_API_KEY="429683C4C977415CAAFCCE10F7D57E11"),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    assert "AUTHENTICATION_API_KEY is a published example" in run.stderr
 
 
 def test_serve_prints_the_generated_key_once_and_answers(tmp_path: Path) -> None:

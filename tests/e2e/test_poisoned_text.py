@@ -140,6 +140,7 @@ async def test_a_nul_in_message_text_and_names_is_stored_and_delivered(server_fa
                 "pushName": long_name,
                 "message": {"conversation": "in\x00bound", "nested": [{"k\x00ey": "v\x00"}]},
             },
+            headers=srv.headers(token),
         )
         assert inbound.status_code == 200, inbound.text
 

@@ -72,7 +72,8 @@ async def test_an_integration_answers_through_the_messaging_service(tmp_path: Pa
                 "key": {"remoteJid": PEER, "fromMe": False, "id": f"IN-{text}"},
                 "message": {"conversation": text},
             }
-            assert (await srv.client.post("/webhook/evolution", json=inbound)).status_code == 200
+            answer = await srv.client.post("/webhook/evolution", json=inbound, headers=srv.headers(token))
+            assert answer.status_code == 200
 
         sent = await recording.wait_for(names.SEND_MESSAGE, name, count=2, within=15)
         # One conversation is handled in order, each message once, the first after a retry.

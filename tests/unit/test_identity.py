@@ -20,3 +20,13 @@ def test_token_and_id_rules() -> None:
     assert instance_id_problem("i" * 100) is None
     assert instance_id_problem("i" * 101) is IdentityProblem.INSTANCE_ID_INVALID
     assert instance_id_problem("a/b") is IdentityProblem.INSTANCE_ID_INVALID
+
+
+def test_names_and_ids_without_control_characters_or_dot_segments() -> None:
+    for bad in ("a\x00b", "a\rb", "a\nb", "a\tb", "\x7f", "x\x9f", ".", ".."):
+        assert name_problem(bad) is IdentityProblem.NAME_UNSAFE, repr(bad)
+        assert instance_id_problem(bad) is IdentityProblem.INSTANCE_ID_UNSAFE, repr(bad)
+    for good in ("...", ".a", "a.b", "ção", "shop 1", "a\u200bb"):
+        assert name_problem(good) is None, repr(good)
+        assert instance_id_problem(good) is None, repr(good)
+    assert token_problem("t\x00") is IdentityProblem.TOKEN_UNSAFE

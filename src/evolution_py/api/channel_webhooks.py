@@ -1,9 +1,9 @@
-"""Inbound channel webhooks: `POST /webhook/evolution` (no auth, as upstream).
+"""Inbound channel webhooks: `POST /webhook/evolution`.
 
-Upstream lets anyone who knows an instance's `number` inject messages into it. Existing senders
-post without a key, so that stays the default; `EVOLUTION_WEBHOOK_REQUIRE_APIKEY=true` makes the
-route require the target instance's token (or the global key) in `apikey`, for servers shared by
-tenants who must not be able to write into each other's instances."""
+Upstream lets anyone who knows an instance's `number` inject messages into it. Here the route
+requires the target instance's token (or the global key) in `apikey` by default, so that nobody can
+write into an instance they do not hold; `EVOLUTION_WEBHOOK_REQUIRE_APIKEY=false` restores upstream's
+open route for senders that cannot send a header."""
 
 from __future__ import annotations
 
@@ -27,13 +27,14 @@ async def evolution_webhook(
     target = None
     if isinstance(number_id, str) and number_id:
         target = next((i for i in registry.all() if i.integration == "EVOLUTION" and i.number == number_id), None)
+    if config.evolution_webhook_require_apikey:
+        key = request_key(request)
+        # Without the key, a known and an unknown number answer alike (no way to probe numbers).
+        if not (same_key(key, config.api_key) or (target is not None and same_key(key, target.token))):
+            raise Unauthorized()
     if target is None:
         # Upstream answers an empty 200 when numberId is missing or matches no instance.
         return Response(b"", status_code=200, media_type="application/json")
-    if config.evolution_webhook_require_apikey:
-        key = request_key(request)
-        if not (same_key(key, config.api_key) or same_key(key, target.token)):
-            raise Unauthorized()
     await target.channel.inbound.receive(body)
     return Response({"status": "success"}, status_code=200)
 

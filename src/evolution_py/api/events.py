@@ -1,8 +1,10 @@
 """`/events` router (ours, upstream has none): dead-lettered deliveries, listed and replayed.
 
 A delivery is dead-lettered when its sink refused it for good (e.g. a 4xx from the webhook
-receiver) or it ran out of attempts. The instance's own token sees and replays only that
-instance's letters; the global key sees all of them, including those of deleted instances.
+receiver) or it ran out of attempts. The instance's own token sees, replays and discards only the
+letters of that instance's own sinks (the webhook, RabbitMQ, socket.io rows and integrations it
+configured): deliveries to the operator's global sinks carry the operator's URLs and secrets and are
+the global key's alone. The global key sees all of them, including those of deleted instances.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import delete, get, post
+from litestar import Request, delete, get, post
 
-from evolution_py.api.auth import global_guard, instance_guard
+from evolution_py.api.auth import global_guard, instance_guard, is_global_key
 from evolution_py.errors import BadRequest
 from evolution_py.events.outbox import Outbox
+from evolution_py.events.sink import INSTANCE_SCOPE
 from evolution_py.services import Services
 
 
@@ -45,50 +48,69 @@ def _page(limit: int, offset: int) -> tuple[int, int]:
     return limit, offset
 
 
+def _scope(request: Request[Any, Any, Any]) -> str | None:
+    """What an `{instanceName}` route's caller may see: everything of the instance with the global
+    key, only the instance's own sinks' deliveries with its token."""
+    return None if is_global_key(request) else INSTANCE_SCOPE
+
+
 async def _list(
-    services: Services, instance_id: str | None, limit: int, offset: int, event: str | None
+    services: Services, instance_id: str | None, limit: int, offset: int, event: str | None, scope: str | None
 ) -> dict[str, Any]:
     limit, offset = _page(limit, offset)
-    total, records = await _outbox(services).dead_letters(instance_id, limit=limit, offset=offset, event=event)
+    total, records = await _outbox(services).dead_letters(
+        instance_id, limit=limit, offset=offset, event=event, scope=scope
+    )
     return {"total": total, "limit": limit, "offset": offset, "records": records}
 
 
-async def _replay(services: Services, instance_id: str | None, data: ReplayRequest) -> dict[str, Any]:
-    revived = await _outbox(services).revive(instance_id, _selection(data))
+async def _replay(
+    services: Services, instance_id: str | None, data: ReplayRequest, scope: str | None
+) -> dict[str, Any]:
+    revived = await _outbox(services).revive(instance_id, _selection(data), scope=scope)
     await services.bus.redeliver(revived)
     return {"replayed": len(revived), "ids": [delivery.id for delivery in revived]}
 
 
 @get("/events/dead/{instanceName:str}", guards=[instance_guard], tags=["Events"])
 async def list_dead(
-    services: Services, instanceName: str, limit: int = 100, offset: int = 0, event: str | None = None
+    request: Request[Any, Any, Any],
+    services: Services,
+    instanceName: str,
+    limit: int = 100,
+    offset: int = 0,
+    event: str | None = None,
 ) -> dict[str, Any]:
     runtime = services.registry.require(instanceName)
-    return await _list(services, runtime.id, limit, offset, event)
+    return await _list(services, runtime.id, limit, offset, event, _scope(request))
 
 
 @post("/events/replay/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
-async def replay_dead(services: Services, instanceName: str, data: ReplayRequest) -> dict[str, Any]:
+async def replay_dead(
+    request: Request[Any, Any, Any], services: Services, instanceName: str, data: ReplayRequest
+) -> dict[str, Any]:
     runtime = services.registry.require(instanceName)
-    return await _replay(services, runtime.id, data)
+    return await _replay(services, runtime.id, data, _scope(request))
 
 
 @get("/events/dead", guards=[global_guard], tags=["Events"])
 async def list_all_dead(
     services: Services, limit: int = 100, offset: int = 0, event: str | None = None
 ) -> dict[str, Any]:
-    return await _list(services, None, limit, offset, event)
+    return await _list(services, None, limit, offset, event, None)
 
 
 @post("/events/replay", guards=[global_guard], status_code=200, tags=["Events"])
 async def replay_all_dead(services: Services, data: ReplayRequest) -> dict[str, Any]:
-    return await _replay(services, None, data)
+    return await _replay(services, None, data, None)
 
 
 @delete("/events/dead/{instanceName:str}", guards=[instance_guard], status_code=200, tags=["Events"])
-async def discard_dead(services: Services, instanceName: str, data: ReplayRequest) -> dict[str, Any]:
+async def discard_dead(
+    request: Request[Any, Any, Any], services: Services, instanceName: str, data: ReplayRequest
+) -> dict[str, Any]:
     runtime = services.registry.require(instanceName)
-    return {"deleted": await _outbox(services).discard(runtime.id, _selection(data))}
+    return {"deleted": await _outbox(services).discard(runtime.id, _selection(data), scope=_scope(request))}
 
 
 @delete("/events/dead", guards=[global_guard], status_code=200, tags=["Events"])

@@ -10,7 +10,7 @@ import msgspec
 
 from evolution_py.channels.base import InstanceSettings, ProxyConfig
 from evolution_py.config import Settings
-from evolution_py.core.identity import IdentityProblem, name_problem
+from evolution_py.core.identity import IdentityProblem, name_problem, token_problem
 from evolution_py.core.instances import InstanceService
 from evolution_py.core.results import Created, NewInstance
 from evolution_py.dto import drop_none
@@ -21,6 +21,9 @@ from evolution_py.sinks.registry import sink_rows_from_create
 _NAME_TEXTS = {
     IdentityProblem.NAME_MISSING: 'instance requires property "instanceName"',
     IdentityProblem.NAME_INVALID: "instanceName must be at most 255 characters and cannot contain '/'",
+    IdentityProblem.NAME_UNSAFE: "instanceName cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'",
+    IdentityProblem.TOKEN_TOO_LONG: "token must be at most 255 characters",
+    IdentityProblem.TOKEN_UNSAFE: "token cannot contain control characters (NUL, CR, LF, ...)",
 }
 
 
@@ -31,6 +34,8 @@ async def create_v2(instances: InstanceService, config: Settings, req: CreateIns
 
 async def new_instance(instances: InstanceService, config: Settings, req: CreateInstanceRequest) -> NewInstance:
     if problem := name_problem(req.instanceName):
+        raise BadRequest(_NAME_TEXTS[problem])
+    if req.token and (problem := token_problem(req.token)):
         raise BadRequest(_NAME_TEXTS[problem])
     name = req.instanceName or ""
     integration = req.integration or ""

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evolution_py.config import Settings
+from evolution_py.core.identity import unusable_key
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.errors import NotFound
 from evolution_py.sinks.registry import fetch_tables
@@ -45,6 +46,12 @@ class InstanceReport:
 
     async def fetch(self, wanted: InstanceFilter) -> list[ReportedInstance]:
         token, name, instance_id, number = wanted.token, wanted.name, wanted.instance_id, wanted.number
+        if any(value and unusable_key(value) for value in (token, name, instance_id, number)):
+            # No stored instance matches a control character (and PostgreSQL refuses a NUL in a query):
+            # the answer for "no such instance", without asking the database.
+            if token is None and (name or instance_id or number):
+                raise NotFound(f'Instance "{name or instance_id or number}" not found')
+            return []
         async with self._db.session() as session:
             query = select(Instance).where(Instance.clientName == self._settings.client_name)
             if token is not None:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 
 from evolution_py.channels.base import InstanceSettings, ProxyConfig, QrCode
 from evolution_py.channels.registry import ChannelKinds
-from evolution_py.core.identity import name_problem
+from evolution_py.core.identity import name_problem, unusable_key
 from evolution_py.core.loader import RuntimeLoader, close_quietly, proxy_from_row, settings_from_row
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.core.results import ConnectOutcome, Created, NewInstance, StoredProxy
@@ -41,8 +41,8 @@ class InstanceService:
         """Loaded here, or stored (an instance of another client name still takes the name)."""
         if name in self.registry:
             return True
-        if "\x00" in name:  # no such name can be stored; PostgreSQL would refuse even the lookup
-            return False
+        if unusable_key(name):
+            return False  # no stored name has one; PostgreSQL would refuse the NUL in the query
         async with self._deps.db.session() as session:
             found = await session.execute(select(Instance.id).where(Instance.name == name))
             return found.first() is not None

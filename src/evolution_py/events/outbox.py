@@ -20,7 +20,7 @@ import msgspec
 from sqlalchemy import Table, delete, func, select, update
 
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
-from evolution_py.events.sink import Delivery
+from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
@@ -93,7 +93,15 @@ def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
         None,
         now,
         None,
+        delivery_scope(delivery),
     )
+
+
+def delivery_scope(delivery: Delivery) -> str:
+    """ "instance" for a delivery to a sink the instance's own tenant configured (its token sees and
+    replays it), "global" for the operator's (global webhook, RabbitMQ exchange, socket.io "/"). A sink
+    says so in `options["scope"]`; a delivery that does not say is the operator's."""
+    return INSTANCE_SCOPE if delivery.options.get("scope") == INSTANCE_SCOPE else GLOBAL_SCOPE
 
 
 def _payload(delivery: Delivery) -> str:
@@ -378,11 +386,16 @@ class Outbox:
         return [(delivery_of(row), float(row.availableAt), (float(row.createdAt), row.id)) for row in rows]
 
     async def dead_letters(
-        self, instance_id: str | None, *, limit: int, offset: int, event: str | None = None
+        self,
+        instance_id: str | None,
+        *,
+        limit: int,
+        offset: int,
+        event: str | None = None,
+        scope: str | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
-        where = [_T.c.status == "dead"]
-        if instance_id is not None:
-            where.append(_T.c.instanceId == instance_id)
+        """Dead letters of one instance (or all), of one scope (or both: the operator's view)."""
+        where = _dead_where(instance_id, None, scope)
         if event:
             where.append(_T.c.event == event)
         async with self.db.session() as session:
@@ -394,14 +407,12 @@ class Outbox:
             ).all()
         return total, [dead_letter_view(row) for row in rows]
 
-    async def revive(self, instance_id: str | None, ids: list[str] | None) -> list[Delivery]:
+    async def revive(
+        self, instance_id: str | None, ids: list[str] | None, *, scope: str | None = None
+    ) -> list[Delivery]:
         """Turn dead letters back into pending deliveries with fresh attempts; returns them."""
         now = time.time()
-        where = [_T.c.status == "dead"]
-        if instance_id is not None:
-            where.append(_T.c.instanceId == instance_id)
-        if ids is not None:
-            where.append(_T.c.id.in_(ids))
+        where = _dead_where(instance_id, ids, scope)
         async with self.db.transaction() as session:
             rows = (await session.execute(select(_T.c.id, _T.c.payload).where(*where))).all()
             revived = [row.id for row in rows]
@@ -419,16 +430,23 @@ class Outbox:
             out.append(delivery)
         return out
 
-    async def discard(self, instance_id: str | None, ids: list[str] | None) -> int:
+    async def discard(self, instance_id: str | None, ids: list[str] | None, *, scope: str | None = None) -> int:
         """Delete dead letters for good; returns how many."""
-        where = [_T.c.status == "dead"]
-        if instance_id is not None:
-            where.append(_T.c.instanceId == instance_id)
-        if ids is not None:
-            where.append(_T.c.id.in_(ids))
+        where = _dead_where(instance_id, ids, scope)
         async with self.db.transaction() as session:
             result = await session.execute(delete(_T).where(*where))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _dead_where(instance_id: str | None, ids: list[str] | None, scope: str | None) -> list[Any]:
+    where = [_T.c.status == "dead"]
+    if instance_id is not None:
+        where.append(_T.c.instanceId == instance_id)
+    if ids is not None:
+        where.append(_T.c.id.in_(ids))
+    if scope is not None:
+        where.append(_T.c.scope == scope)
+    return where
 
 
 def dead_letter_view(row: Any) -> dict[str, Any]:

@@ -37,6 +37,7 @@ COLUMNS = (
     "lastError",
     "createdAt",
     "deadAt",
+    "scope",
 )
 
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id

@@ -25,6 +25,13 @@ import msgspec
 
 from evolution_py.events.event import Event
 
+# Whose sink a delivery goes to, in `Delivery.options["scope"]` (the outbox stores it in its own
+# column): a sink the instance's tenant configured (its token lists and replays the dead letters), or
+# one of the operator's (global webhook, RabbitMQ exchange, socket.io "/": the global key alone). A
+# delivery that does not say is the operator's.
+INSTANCE_SCOPE = "instance"
+GLOBAL_SCOPE = "global"
+
 
 class Delivery(msgspec.Struct, kw_only=True):
     sink: str  # the sink's name, e.g. "webhook"

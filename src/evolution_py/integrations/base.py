@@ -17,7 +17,7 @@ from evolution_py.core.messaging import MessagingService
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.event import Event
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
-from evolution_py.events.sink import Delivery, DeliveryError
+from evolution_py.events.sink import INSTANCE_SCOPE, Delivery, DeliveryError
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,8 @@ class IntegrationSink:
     async def plan(self, event: Event) -> list[Delivery]:
         if not await self.integration.wants(event):
             return []
-        return [Delivery(sink=self.name, target=_conversation(event), event=event)]
+        # The integration's settings are the instance's own (its tenant configured them).
+        return [Delivery(sink=self.name, target=_conversation(event), event=event, options={"scope": INSTANCE_SCOPE})]
 
     async def send(self, delivery: Delivery) -> None:
         try:

@@ -351,6 +351,10 @@ class EventDelivery(Base):
     lastError: Mapped[str | None] = mapped_column(Text)
     createdAt: Mapped[float] = mapped_column(Float, nullable=False)  # epoch seconds, also the resume order
     deadAt: Mapped[datetime | None] = mapped_column(DateTime)
+    # Whose sink the delivery goes to: "instance" (a sink the instance's tenant configured; its token
+    # sees and replays it) or "global" (the operator's: the global key alone). Rows from before the
+    # column are the operator's.
+    scope: Mapped[str] = mapped_column(String(10), nullable=False, server_default="global")
 
     __table_args__ = (
         Index("EventDelivery_status_sink_createdAt_idx", "status", "sink", "createdAt", "id"),

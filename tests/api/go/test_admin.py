@@ -44,6 +44,9 @@ async def test_create_answers_the_seed_shape(go: GoServer) -> None:
     assert item["Proxy"]["enabled"] is True
 
 
+UNSAFE_WHAT = "(NUL, CR, LF, ...) or be '.' or '..'"
+
+
 async def test_create_refuses_bad_input_and_stores_nothing(go: GoServer) -> None:
     name = unique()
     cases = [
@@ -52,6 +55,20 @@ async def test_create_refuses_bad_input_and_stores_nothing(go: GoServer) -> None
         ({"name": name}, 400, "token is required"),
         ({"name": name, "token": 5}, 400, "token must be a string"),
         ({"name": "a/b", "token": "t1"}, 400, "name must be at most 255 characters and cannot contain '/'"),
+        *[
+            (
+                {"name": bad, "token": "t1"},
+                400,
+                "name cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'",
+            )
+            for bad in ("a\x00b", "a\r\nb", "\x1b[31m", ".", "..")
+        ],
+        ({"name": name, "token": "t\x00"}, 400, "token cannot contain control characters (NUL, CR, LF, ...)"),
+        (
+            {"name": name, "token": "t1", "instanceId": ".."},
+            400,
+            f"instanceId cannot contain control characters {UNSAFE_WHAT}",
+        ),
         ({"name": name, "token": "t1", "webhook": "ftp://x"}, 400, "webhook must be an http:// or https:// URL"),
         ({"name": name, "token": "t1", "proxy": {"port": "80"}}, 400, "proxy.host is required"),
         ({"name": name, "token": "t1", "proxy": {"host": "h"}}, 400, "proxy.port is required"),

@@ -187,7 +187,7 @@ async def test_a_conflicting_queue_fails_only_its_own_deliveries(
         # Someone declared this name as a classic queue: RabbitMQ refuses our quorum declaration.
         await consumer.channel.declare_queue(f"{name}.send.message", durable=True)
         await consumer.prepare(f"{name}.messages.upsert")
-        await server.create_instance(
+        created = await server.create_instance(
             name, number=number, rabbitmq={"enabled": True, "events": ["SEND_MESSAGE", "MESSAGES_UPSERT"]}
         )
         await send_text(server, name, "refused by the broker")
@@ -201,6 +201,7 @@ async def test_a_conflicting_queue_fails_only_its_own_deliveries(
                 "key": {"remoteJid": "5511922220000@s.whatsapp.net"},
                 "message": {"conversation": "hi"},
             },
+            headers=server.headers(created["hash"]),
         )
         assert inbound.status_code == 200
         (message,) = await consumer.take(f"{name}.messages.upsert", 1)

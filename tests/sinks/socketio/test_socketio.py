@@ -52,6 +52,7 @@ async def test_instance_namespace_before_first_event_and_payload(server_factory:
                     "key": {"remoteJid": "5511944440000@s.whatsapp.net"},
                     "message": {"conversation": "inbound"},
                 },
+                headers=server.headers(token),
             )
             ((event, payload),) = await listener.wait_for(1)
             assert event == "send.message"
@@ -161,6 +162,7 @@ async def test_plain_ws_stream_filters_and_auth(server_factory: ServerFactory) -
                         "key": {"remoteJid": "5511922220000@s.whatsapp.net"},
                         "message": {"conversation": "inbound"},
                     },
+                    headers=server.headers(token_a),
                 )
                 sent = await send_text(server, a, "outbound")
                 first = await next_json(only_send)

@@ -30,7 +30,9 @@ async def inbound(srv: RunningServer, num: str, text: str = "hi", jid: str = "55
         "pushName": "Ana",
         "message": {"conversation": text},
     }
-    response = await srv.client.post("/webhook/evolution", json=body)
+    # The instance's own token, found by its number (POST /webhook/evolution requires it).
+    token = next(runtime.token for runtime in srv.services.registry.all() if runtime.number == num)
+    response = await srv.client.post("/webhook/evolution", json=body, headers=srv.headers(token))
     assert response.status_code == 200, response.text
 
 

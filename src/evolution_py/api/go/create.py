@@ -24,8 +24,13 @@ GO_INTEGRATION = "WHATSAPP-BAILEYS"  # a Go instance is a WhatsApp Web session
 _IDENTITY_TEXTS = {
     IdentityProblem.NAME_MISSING: "name is required",
     IdentityProblem.NAME_INVALID: "name must be at most 255 characters and cannot contain '/'",
+    IdentityProblem.NAME_UNSAFE: "name cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'",
     IdentityProblem.TOKEN_TOO_LONG: "token must be at most 255 characters",
+    IdentityProblem.TOKEN_UNSAFE: "token cannot contain control characters (NUL, CR, LF, ...)",
     IdentityProblem.INSTANCE_ID_INVALID: "instanceId must be at most 100 characters and cannot contain '/'",
+    IdentityProblem.INSTANCE_ID_UNSAFE: (
+        "instanceId cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'"
+    ),
 }
 
 

@@ -9,7 +9,7 @@ import msgspec
 from evolution_py.events.event import Event
 from evolution_py.events.names import subscription_key
 from evolution_py.events.retry import RetryPolicy
-from evolution_py.events.sink import Delivery, DeliveryError
+from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.rabbitmq.config import RabbitSettings
 from evolution_py.sinks.rabbitmq.connection import BrokerUnavailable, RabbitConnection, TopologyError
@@ -55,19 +55,22 @@ class RabbitMQSink:
         row = await self.subscriptions.find("rabbitmq", event.instance_id)
         if row is not None and row.get("enabled") and key in (row.get("events") or []):
             # Per-instance mode: exchange named after the instance, queue <instance>.<wire event>.
-            deliveries.append(self._delivery(event, event.instance, f"{event.instance}.{event.event}"))
+            deliveries.append(self._delivery(event, event.instance, f"{event.instance}.{event.event}", INSTANCE_SCOPE))
         if self.settings.global_enabled and key in self.settings.global_events:
             deliveries.append(
-                self._delivery(event, self.settings.exchange_name, self.settings.global_queue(event.event))
+                self._delivery(
+                    event, self.settings.exchange_name, self.settings.global_queue(event.event), GLOBAL_SCOPE
+                )
             )
         return deliveries
 
-    def _delivery(self, event: Event, exchange: str, queue: str) -> Delivery:
+    def _delivery(self, event: Event, exchange: str, queue: str, scope: str) -> Delivery:
         return Delivery(
             sink=self.name,
             target=f"{exchange}/{event.event}",
             event=event,
-            options={"exchange": exchange, "queue": queue, "routing_key": event.event},
+            # scope: whose sink (the instance's own row, or the operator's global exchange).
+            options={"exchange": exchange, "queue": queue, "routing_key": event.event, "scope": scope},
         )
 
     async def send(self, delivery: Delivery) -> None:

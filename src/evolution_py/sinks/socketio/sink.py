@@ -13,7 +13,7 @@ import socketio
 
 from evolution_py.events.event import Event
 from evolution_py.events.names import REMOVE_INSTANCE, subscription_key
-from evolution_py.events.sink import Delivery, DeliveryError
+from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.socketio.auth import NamespaceAccess
 from evolution_py.sinks.socketio.config import WebsocketSettings
@@ -61,7 +61,9 @@ class SocketIOSink:
         return deliveries
 
     def _delivery(self, event: Event, namespace: str, *, emit: bool = True, close: bool = False) -> Delivery:
-        options: dict[str, object] = {"namespace": namespace}
+        # scope: the instance's own namespace is its tenant's sink; "/" (global mode) the operator's.
+        scope = GLOBAL_SCOPE if namespace == "/" else INSTANCE_SCOPE
+        options: dict[str, object] = {"namespace": namespace, "scope": scope}
         if not emit:
             options["emit"] = False
         if close:

@@ -18,7 +18,7 @@ import msgspec
 from evolution_py import __version__
 from evolution_py.events.event import Event
 from evolution_py.events.names import event_key, kebab_suffix
-from evolution_py.events.sink import Delivery, DeliveryError
+from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.answers import REASON_CHARS, failure_reason, read_prefix
 from evolution_py.sinks.webhook.config import HTTP_URL, WebhookConfig
@@ -91,7 +91,7 @@ class WebhookSink:
                     target=url,
                     event=event,
                     options={
-                        "scope": "instance",
+                        "scope": INSTANCE_SCOPE,
                         "destination": destination,
                         "headers": {k: v for k, v in headers.items() if k not in (JWT_KEY, SECRET_KEY)},
                         "jwt_key": headers.get(JWT_KEY),
@@ -103,7 +103,7 @@ class WebhookSink:
             url = f"{cfg.global_url}/{suffix}" if cfg.global_by_events else cfg.global_url
             out.append(
                 Delivery(
-                    sink=self.name, target=url, event=event, options={"scope": "global", "destination": destination}
+                    sink=self.name, target=url, event=event, options={"scope": GLOBAL_SCOPE, "destination": destination}
                 )
             )
         return out
@@ -130,7 +130,7 @@ class WebhookSink:
     async def send(self, delivery: Delivery) -> None:
         if self._session is None:
             raise DeliveryError("webhook sink is not started")
-        if self.config.block_private_networks and delivery.options.get("scope") == "instance":
+        if self.config.block_private_networks and delivery.options.get("scope") == INSTANCE_SCOPE:
             # Per-instance targets only (the global url is the operator's own); checked at send
             # time too, since a name can start resolving into the private network after it was set.
             reason = await private_destination(delivery.target)

@@ -26,10 +26,15 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
 
 
-def serve(settings: Settings, host: str) -> None:
+def serve(settings: Settings, host: str | None) -> None:
     import uvicorn  # noqa: PLC0415 - each command loads only what it runs
 
     from evolution_py.app import build_asgi  # noqa: PLC0415 - each command loads only what it runs
+    from evolution_py.serving import (  # noqa: PLC0415 - each command loads only what it runs
+        connection_limits,
+        fit_descriptor_limit,
+        protocol_class,
+    )
 
     configure_logging(settings.log_level)
     if settings.api_key_generated:
@@ -49,14 +54,23 @@ def serve(settings: Settings, host: str) -> None:
     except ConfigError as exc:
         print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        limits = fit_descriptor_limit(connection_limits(settings.env))
+    except ConfigError as exc:
+        print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     config = uvicorn.Config(
         app,
-        host=host,
+        host=host or limits.host,
         port=settings.server_port,
         loop=loop,
+        http=protocol_class(limits),
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # docs/security.md, "Connections": past the cap, requests are answered 503.
+        limit_concurrency=limits.max_connections,
+        timeout_keep_alive=limits.keep_alive_timeout,
     )
     # uvicorn.run's asyncio.run teardown would block on a stalled neonize dial (see _teardown).
     event_loop = (config.get_loop_factory() or asyncio.new_event_loop)()
@@ -112,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env-file", default=".env", help="optional .env file read under the environment")
     commands = parser.add_subparsers(dest="command")
     serve_cmd = commands.add_parser("serve", help="start the server")
-    serve_cmd.add_argument("--host", default="0.0.0.0")
+    serve_cmd.add_argument("--host", default=None, help="bind address (default: SERVER_HOST, else 127.0.0.1)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
     args = parser.parse_args(argv)
@@ -123,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate(_settings(args.env_file))
         return
     if args.command in (None, "serve"):
-        serve(_settings(args.env_file), getattr(args, "host", "0.0.0.0"))
+        serve(_settings(args.env_file), getattr(args, "host", None))
         return
 
 

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from evolution_py import UPSTREAM_VERSION, __version__
+from evolution_py import UPSTREAM_VERSION, __version__, logsafe
 from evolution_py.config import ConfigError, Settings, load_settings
 
 
@@ -21,9 +21,15 @@ def _settings(env_file: str) -> Settings:
         raise SystemExit(2) from None
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, api_key: str = "") -> None:
     # force=True: neonize calls logging.basicConfig(INFO) at import; ours must win.
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # docs/security.md, "Logs": the database drivers' DEBUG lines are statements with their bound
+    # values (tokens, passwords) and result rows; no pattern can tell which value is a secret.
+    for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logsafe.remember(api_key)
+    logsafe.install()
 
 
 def serve(settings: Settings, host: str | None) -> None:
@@ -36,7 +42,7 @@ def serve(settings: Settings, host: str | None) -> None:
         protocol_class,
     )
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.api_key)
     if settings.api_key_generated:
         print(
             "evolution-py: AUTHENTICATION_API_KEY was not set; generated a global API key and saved it in "
@@ -72,6 +78,7 @@ def serve(settings: Settings, host: str | None) -> None:
         limit_concurrency=limits.max_connections,
         timeout_keep_alive=limits.keep_alive_timeout,
     )
+    logsafe.install()  # uvicorn's own handlers, set up by Config
     # uvicorn.run's asyncio.run teardown would block on a stalled neonize dial (see _teardown).
     event_loop = (config.get_loop_factory() or asyncio.new_event_loop)()
     asyncio.set_event_loop(event_loop)

@@ -20,7 +20,7 @@ LAYERS = [
     {"channels"},
     {"events"},
     {"store"},
-    {"dto", "config", "errors", "isotime", "__init__"},
+    {"dto", "config", "errors", "isotime", "logsafe", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

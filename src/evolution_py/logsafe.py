@@ -60,7 +60,7 @@ class Secrets:
             return  # too short to tell from ordinary words; the field rules still mask it
         with self._lock:
             if _WORD_CHARS.fullmatch(secret):
-                self._words = self._words | {secret}
+                self._words.add(secret)  # mask() only looks up, never iterates: safe beside it
             elif secret not in self._others:
                 self._others = (*self._others, secret)
 

@@ -129,11 +129,13 @@ class _Guard:
         self._guard_arm()
         return True
 
-    def _guard_count(self, data: bytes) -> bool:
-        """False (and the connection answered 431 and closed) when a request head outgrows its cap."""
+    def _guard_head_fits(self, data: bytes) -> bool:
+        """False (and the connection answered 431 and closed) when the request head awaited outgrows its
+        cap. Only the head's bytes count: a body that came in the same read as its head does not."""
         if not self._guard_waiting():
             return True
-        self._guard_head_bytes += len(data)
+        end = data.find(b"\r\n\r\n")
+        self._guard_head_bytes += len(data) if end < 0 else end + 4
         if self._guard_head_bytes <= self.limits.max_head_bytes:
             return True
         self._guard_cancel()
@@ -152,7 +154,7 @@ class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):
         self._guard_admit()
 
     def data_received(self, data: bytes) -> None:
-        if self._guard_count(data):
+        if self._guard_head_fits(data):
             super().data_received(data)
 
     def on_response_complete(self) -> None:

@@ -94,6 +94,17 @@ async def test_a_head_past_its_cap_is_refused(tmp_path: Path) -> None:
         with sock:
             sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n" + b"x-pad: " + b"a" * 8192 + b"\r\n\r\n")
             assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+        # A head and a large body in one write: only the head counts.
+        body = b'{"instanceName": "' + b"a" * 200_000 + b'"}'
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        with sock:
+            sock.sendall(
+                b"POST /instance/create HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                + f"apikey: {server.env['AUTHENTICATION_API_KEY']}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            answer = sock.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 ") and not answer.startswith(b"HTTP/1.1 431"), answer[:200]
         async with httpx.AsyncClient(base_url=server.base_url, timeout=3) as client:
             assert (await client.get("/")).status_code == 200
     finally:

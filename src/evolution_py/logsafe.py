@@ -22,9 +22,11 @@ _NAME = (
     r"[A-Za-z0-9_.-]*(?:key|token|password|passwd|pwd|secret|authorization|credentials?)"
     r"|hash|pass|auth|signature|sig"
 )
+# scheme://user:password@host -> scheme://user:***@host
+_URL_CREDENTIALS = re.compile(r"(://[^/\s:@?#'\"<>]*):[^/\s@?#'\"<>]*@")
+# Rules that need one of these words in the (lower-cased) text; most lines have none and skip them.
+_HINTS = ("key", "token", "pass", "secret", "auth", "hash", "sig", "pwd", "credential", "cookie", "bearer", "basic")
 _RULES: list[tuple[re.Pattern[str], str]] = [
-    # scheme://user:password@host -> scheme://user:***@host
-    (re.compile(r"(://[^/\s:@?#'\"<>]*):[^/\s@?#'\"<>]*@"), rf"\1:{MASK}@"),
     # ?apikey=...&token=... (query strings, form bodies, key=value log fields)
     (re.compile(rf"(?i)((?<![A-Za-z0-9_.-])(?:{_NAME})=)[^&\s\"',;<>)]+"), rf"\1{MASK}"),
     # "apikey": "...", 'token': '...', "password":"..." (JSON and Python reprs)
@@ -66,7 +68,7 @@ class Secrets:
 
     def mask(self, text: str) -> str:
         words = self._words
-        if words:
+        if words and not words.isdisjoint(_WORD.findall(text)):
             text = _WORD.sub(lambda m: MASK if m.group(0) in words else m.group(0), text)
         for secret in self._others:
             if secret in text:
@@ -83,8 +85,12 @@ def remember(secret: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    for pattern, replacement in _RULES:
-        text = pattern.sub(replacement, text)
+    if "@" in text:
+        text = _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
+    lowered = text.lower()
+    if any(hint in lowered for hint in _HINTS):
+        for pattern, replacement in _RULES:
+            text = pattern.sub(replacement, text)
     return SECRETS.mask(text)
 
 

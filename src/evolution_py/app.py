@@ -145,6 +145,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         ),
         state=State({"services": services}),
         debug=False,
+        # SERVER_MAX_BODY_MB (docs/security.md, "Connections"): answered 413 past it.
+        request_max_body_size=int(settings.env.number("SERVER_MAX_BODY_MB", 100.0) * 1024 * 1024),
         logging_config=None,
     )
     services.app = app

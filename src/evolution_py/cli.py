@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from evolution_py import UPSTREAM_VERSION, __version__
+from evolution_py import UPSTREAM_VERSION, __version__, logsafe
 from evolution_py.config import ConfigError, Settings, load_settings
 
 
@@ -21,17 +21,28 @@ def _settings(env_file: str) -> Settings:
         raise SystemExit(2) from None
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, api_key: str = "") -> None:
     # force=True: neonize calls logging.basicConfig(INFO) at import; ours must win.
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # docs/security.md, "Logs": the database drivers' DEBUG lines are statements with their bound
+    # values (tokens, passwords) and result rows; no pattern can tell which value is a secret.
+    for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logsafe.remember(api_key)
+    logsafe.install()
 
 
-def serve(settings: Settings, host: str) -> None:
+def serve(settings: Settings, host: str | None) -> None:
     import uvicorn  # noqa: PLC0415 - each command loads only what it runs
 
     from evolution_py.app import build_asgi  # noqa: PLC0415 - each command loads only what it runs
+    from evolution_py.serving import (  # noqa: PLC0415 - each command loads only what it runs
+        connection_limits,
+        fit_descriptor_limit,
+        protocol_class,
+    )
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.api_key)
     if settings.api_key_generated:
         print(
             "evolution-py: AUTHENTICATION_API_KEY was not set; generated a global API key and saved it in "
@@ -49,15 +60,25 @@ def serve(settings: Settings, host: str) -> None:
     except ConfigError as exc:
         print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        limits = fit_descriptor_limit(connection_limits(settings.env))
+    except ConfigError as exc:
+        print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     config = uvicorn.Config(
         app,
-        host=host,
+        host=host or limits.host,
         port=settings.server_port,
         loop=loop,
+        http=protocol_class(limits),
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        # docs/security.md, "Connections": past the cap, requests are answered 503.
+        limit_concurrency=limits.max_connections,
+        timeout_keep_alive=limits.keep_alive_timeout,
     )
+    logsafe.install()  # uvicorn's own handlers, set up by Config
     # uvicorn.run's asyncio.run teardown would block on a stalled neonize dial (see _teardown).
     event_loop = (config.get_loop_factory() or asyncio.new_event_loop)()
     asyncio.set_event_loop(event_loop)
@@ -112,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--env-file", default=".env", help="optional .env file read under the environment")
     commands = parser.add_subparsers(dest="command")
     serve_cmd = commands.add_parser("serve", help="start the server")
-    serve_cmd.add_argument("--host", default="0.0.0.0")
+    serve_cmd.add_argument("--host", default=None, help="bind address (default: SERVER_HOST, else 127.0.0.1)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
     args = parser.parse_args(argv)
@@ -123,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate(_settings(args.env_file))
         return
     if args.command in (None, "serve"):
-        serve(_settings(args.env_file), getattr(args, "host", "0.0.0.0"))
+        serve(_settings(args.env_file), getattr(args, "host", None))
         return
 
 

@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "evolution_py"
 
 # Top to bottom; a layer may import any layer after it in this list.
 LAYERS = [
-    {"app", "cli", "asgi", "__main__"},
+    {"app", "cli", "asgi", "__main__", "serving"},
     {"api"},
     {"services"},
     {"integrations"},
@@ -20,7 +20,7 @@ LAYERS = [
     {"channels"},
     {"events"},
     {"store"},
-    {"dto", "config", "errors", "isotime", "__init__"},
+    {"dto", "config", "errors", "isotime", "logsafe", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -16,6 +16,7 @@ import hmac
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
+from evolution_py import logsafe
 from evolution_py.errors import instance_not_found
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ class LocalInstanceRegistry(InstanceRegistry):
         self._by_id[runtime.id] = runtime
         if runtime.token:
             self._by_token.setdefault(token_digest(runtime.token), []).append(runtime)
+            logsafe.remember(runtime.token)  # masked in every log line from now on
 
     def remove(self, name: str) -> InstanceRuntime | None:
         runtime = self._unindex(name)

@@ -109,7 +109,7 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30})
+            self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             # pre-ping: a connection the database dropped (restart, network cut) is replaced on checkout
@@ -119,6 +119,7 @@ class Database:
                 pool_size=10,
                 max_overflow=20,
                 pool_pre_ping=True,
+                hide_parameters=True,
                 pool_timeout=CONNECT_TIMEOUT_SECONDS,
                 connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
             )

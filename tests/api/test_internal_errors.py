@@ -42,21 +42,23 @@ async def test_nul_in_an_instance_name_never_reaches_the_database(server: Runnin
                 "response": {"message": ['The "a\x00b" instance does not exist']},
             }
 
-    # In a body: PostgreSQL cannot hold a NUL in text; the answer says so and nothing is stored.
+    # In a create body the name rule refuses it on both databases, before anything is stored.
     created = await srv.client.post(
         "/instance/create", json={"instanceName": "x\x00y", "integration": "EVOLUTION"}, headers=srv.headers()
     )
     assert_clean(created)
+    refused = "instanceName cannot contain control characters (NUL, CR, LF, ...) or be '.' or '..'"
+    assert (created.status_code, created.json()) == (400, bad_request(refused))
+    fetched = await srv.client.get("/instance/fetchInstances", headers=srv.headers())
+    assert [i["name"] for i in fetched.json()] == [name]
+    # In other text: PostgreSQL cannot hold a NUL in text; the answer says so.
     where = {"key": {"remoteJid": "a\x00@s.whatsapp.net"}}
     lookup = await srv.client.post(f"/chat/findMessages/{name}", json={"where": where}, headers=srv.headers())
     assert_clean(lookup)
     if srv.env["DATABASE_PROVIDER"] == "postgresql":
         nul = "The request contains text with a NUL character (\\u0000), which cannot be stored"
-        assert (created.status_code, created.json()) == (400, bad_request(nul))
         assert (lookup.status_code, lookup.json()) == (400, bad_request(nul))
-        fetched = await srv.client.get("/instance/fetchInstances", headers=srv.headers())
-        assert [i["name"] for i in fetched.json()] == [name]
-    else:  # SQLite stores it (item 12 refuses such names on both)
+    else:  # SQLite takes the NUL in a query
         assert lookup.status_code == 200, lookup.text
 
 

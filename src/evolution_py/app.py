@@ -45,7 +45,7 @@ from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations
 from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.kind import SinkContext
-from evolution_py.sinks.registry import in_front, install_sinks, sink_routes
+from evolution_py.sinks.registry import fetch_tables, in_front, install_sinks, sink_routes
 from evolution_py.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def build_services(settings: Settings) -> Services:
         registry=registry,
         logbook=logbook,
         instances=InstanceService(deps, kinds, registry),
-        report=InstanceReport(settings, db, registry),
+        report=InstanceReport(settings, db, registry, fetch_tables()),
         messaging=messaging,
         sinks=sinks,
         integrations=integrations,

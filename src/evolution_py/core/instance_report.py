@@ -3,6 +3,7 @@ connection state of those this node runs. Reads only; the instance service does 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,6 @@ from evolution_py.config import Settings
 from evolution_py.core.identity import unusable_key
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.errors import NotFound
-from evolution_py.sinks.registry import fetch_tables
 from evolution_py.store.db import Database
 from evolution_py.store.messages import row_dict
 from evolution_py.store.models import Chat, Chatwoot, Contact, Instance, Message, Proxy, Setting
@@ -39,10 +39,19 @@ class InstanceFilter:
 
 
 class InstanceReport:
-    def __init__(self, settings: Settings, db: Database, registry: InstanceRegistry) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        registry: InstanceRegistry,
+        sink_tables: Sequence[tuple[str, Any]] = (),
+    ) -> None:
+        """`sink_tables`: the sinks' (fetchInstances key, table) pairs, handed in by the app from
+        `sinks/registry.py` (the core does not import the sinks, whose routes import the services)."""
         self._settings = settings
         self._db = db
         self._registry = registry
+        self._related = (("Chatwoot", Chatwoot), ("Proxy", Proxy), *sink_tables, ("Setting", Setting))
 
     async def fetch(self, wanted: InstanceFilter) -> list[ReportedInstance]:
         token, name, instance_id, number = wanted.token, wanted.name, wanted.instance_id, wanted.number
@@ -72,7 +81,7 @@ class InstanceReport:
             if not rows and (instance_id or number) and token is None:
                 raise NotFound(f'Instance "{instance_id or number}" not found')
             ids = [row.id for row in rows]
-            tables = await _related_rows(session, ids)
+            tables = await _related_rows(session, ids, self._related)
             counts = await _counts(session, ids)
         out = []
         for row in rows:
@@ -91,9 +100,11 @@ class InstanceReport:
         return out
 
 
-async def _related_rows(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+async def _related_rows(
+    session: AsyncSession, ids: list[str], related: Sequence[tuple[str, Any]]
+) -> dict[str, dict[str, dict[str, Any]]]:
     tables: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, model in (("Chatwoot", Chatwoot), ("Proxy", Proxy), *fetch_tables(), ("Setting", Setting)):
+    for key, model in related:
         rows = (await session.execute(select(model).where(model.instanceId.in_(ids)))).scalars().all() if ids else []
         tables[key] = {row.instanceId: row_dict(row) for row in rows}
     return tables

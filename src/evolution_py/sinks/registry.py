@@ -1,9 +1,10 @@
 """Every sink this server knows, in one place: what the rest of the server asks of sinks as a group.
 
 Adding a sink is its folder (`sinks/<name>/`, the shape of `sinks/rabbitmq/`) plus one line in
-`SINK_KINDS`. The instance service asks for the sink rows a `/instance/create` body describes and
-the sink tables `fetchInstances` reports; the app asks for the sinks to put on the bus, their routes
-and the ASGI app in front (socket.io before Litestar).
+`SINK_KINDS`. The v2 create route asks for the sink rows a `/instance/create` body describes; the
+app asks for the sink tables `fetchInstances` reports (handed to the read model: `core/` never
+imports sinks), the sinks to put on the bus, their routes and the ASGI app in front (socket.io
+before Litestar).
 """
 
 from __future__ import annotations

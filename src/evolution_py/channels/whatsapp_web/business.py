@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from evolution_py.channels.base import ChannelError, InstanceContext
+from evolution_py.channels.base import InstanceContext
 from evolution_py.channels.capabilities import Business, Record
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsapp_web.errors import CATALOG, CHANNEL_LABEL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.errors import CATALOG, CHANNEL_LABEL, go_failures, unsupported
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.numbers import check_numbers
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
+from evolution_py.channels.whatsapp_web.session import Session
 from evolution_py.dto.business import CatalogQuery
 
 
@@ -61,12 +61,8 @@ class BusinessFeature(Business):
     async def fetch_business_profile(self, number: str | None) -> Record:
         self.session.require_open()
         jid = create_jid(number) if number else (self.session.owner_jid or "")
-        try:
+        with go_failures("Error getting business profile", status=500):
             info = await user_info_of(self.session, jid)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error getting business profile", error_text(exc), status=500) from None
         name = verified_name(info)
         if info is None or not info.HasField("VerifiedName"):
             checked = (await check_numbers(self.session, [number or jid]))[0]

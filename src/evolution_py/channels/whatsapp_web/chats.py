@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Chats, Record, Records
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsapp_web.errors import APP_STATE, CHANNEL_LABEL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.errors import APP_STATE, CHANNEL_LABEL, go_failures, unsupported
 from evolution_py.channels.whatsapp_web.jids import to_jid
 from evolution_py.channels.whatsapp_web.numbers import check_numbers
 from evolution_py.channels.whatsapp_web.proto_json import from_baileys_json, to_baileys_json
 from evolution_py.channels.whatsapp_web.sender import Sender
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session, neonize
+from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.dto.chat import (
     ArchiveChat,
     BlockStatus,
@@ -120,22 +120,14 @@ class ChatsFeature(Chats):
 
     async def whatsapp_numbers(self, req: WhatsappNumbers) -> Records:
         self.session.require_open()
-        try:
+        with go_failures():
             return await check_numbers(self.session, req.numbers, self.ctx.store)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError(error_text(exc)) from None
 
     async def mark_message_as_read(self, req: ReadMessages) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Read messages fail", status=500):
             for chat, ids in read_batches(req.readMessages):
                 await self._mark_read(to_jid(chat), ids)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Read messages fail", error_text(exc), status=500) from None
         return {"message": "Read messages", "read": "success"}
 
     async def _mark_read(self, chat: Any, ids: list[str]) -> None:
@@ -158,12 +150,8 @@ class ChatsFeature(Chats):
         # whatsmeow marks the revoke "fromMe" when the sender is empty; an admin deleting someone
         # else's group message names that participant.
         sender = neonize().EMPTY_JID if req.fromMe else to_jid(req.participant or chat)
-        try:
+        with go_failures("Error while deleting message for everyone", status=500):
             response = await self.session.call(lambda client: client.revoke_message(to_jid(chat), sender, req.id))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error while deleting message for everyone", error_text(exc), status=500) from None
         await self.ctx.store.mark_deleted(req.id)
         key: dict[str, Any] = {"remoteJid": chat, "fromMe": req.fromMe, "id": req.id}
         if req.participant:
@@ -185,13 +173,9 @@ class ChatsFeature(Chats):
                 raise ChannelError("Message not compatible")
             if (stored.get("key") or {}).get("remoteJid") != chat:
                 raise ChannelError("RemoteJid does not match")
-        try:
+        with go_failures("Error updating message"):
             content = edit_content(message_type, req.text)
             response = await self.session.call(lambda client: client.edit_message(to_jid(chat), req.key.id, content))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating message", error_text(exc)) from None
         record = raw_sent_record(chat, response, edit_fallback(req, chat))
         edit = edited_protocol_message(record["message"])
         if edit is not None:
@@ -207,7 +191,7 @@ class ChatsFeature(Chats):
         api = neonize()
         in_chat = req.presence in CHAT_STATES
         chat = to_jid(create_jid(req.number))
-        try:
+        with go_failures():
             if in_chat:
                 state = api.chat_presence(req.presence)
                 await self.session.call(lambda client: client.send_chat_presence(chat, *state))
@@ -219,22 +203,14 @@ class ChatsFeature(Chats):
             if in_chat:
                 paused = api.chat_presence("paused")
                 await self.session.call(lambda client: client.send_chat_presence(chat, *paused))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError(error_text(exc)) from None
         return {"presence": req.presence}
 
     async def update_block_status(self, req: BlockStatus) -> Record:
         self.session.require_open()
         blocklist = neonize().BlocklistAction
         action = blocklist.BLOCK if req.status == "block" else blocklist.UNBLOCK
-        try:
+        with go_failures("Error blocking user", status=500):
             await self.session.call(lambda client: client.update_blocklist(to_jid(create_jid(req.number)), action))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error blocking user", error_text(exc), status=500) from None
         return {"block": "success"}
 
     async def set_presence(self, presence: str) -> None:

@@ -11,7 +11,11 @@ make can be sent from Python through `send_app_state`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from evolution_py.channels.base import ChannelError
+from evolution_py.channels.whatsapp_web.session import CallTimedOut
 
 APP_STATE = "neonize 0.5.2 cannot send WhatsApp app-state patches (see docs/whatsapp-operations.md)"
 PICTURE_REMOVAL = "neonize 0.5.2 passes an empty, non-nil picture to whatsmeow, which only removes on nil"
@@ -27,3 +31,15 @@ def error_text(exc: BaseException) -> str:
 
 def unsupported(route: str, reason: str) -> ChannelError:
     return ChannelError(f"{route} is not available on the WhatsApp Web channel: {reason}", status=400)
+
+
+@contextmanager
+def go_failures(*messages: str, status: int = 400) -> Iterator[None]:
+    """Any neonize/Go failure inside becomes upstream's error answer: `messages`, then the failure's
+    own text (`error_text`), with `status`. A call WhatsApp did not answer in time keeps its own 400."""
+    try:
+        yield
+    except CallTimedOut:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
+        raise ChannelError(*messages, error_text(exc), status=status) from None

@@ -13,7 +13,7 @@ from typing import Any
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Groups, Messaging, Record, Records
 from evolution_py.channels.jid import create_jid
-from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, error_text
+from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, error_text, go_failures
 from evolution_py.channels.whatsapp_web.jids import group_jid, jid_or_none, to_jid
 from evolution_py.channels.whatsapp_web.media_files import to_jpeg
 from evolution_py.channels.whatsapp_web.media_loader import load_media, picture_wording
@@ -188,25 +188,17 @@ class GroupsFeature(Groups):
 
     async def group_update_subject(self, req: GroupSubject) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating group subject", status=500):
             await self.session.call(lambda client: client.set_group_name(group_jid(req.groupJid), req.subject))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating group subject", error_text(exc), status=500) from None
         return {"update": "success"}
 
     async def group_update_description(self, req: GroupDescription) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating group description", status=500):
             # Empty previous/new ids: whatsmeow looks up the current topic id and makes a new one.
             await self.session.call(
                 lambda client: client.set_group_topic(group_jid(req.groupJid), "", "", req.description)
             )
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating group description", error_text(exc), status=500) from None
         return {"update": "success"}
 
     async def group_update_picture(self, req: GroupPicture) -> Record:
@@ -224,12 +216,8 @@ class GroupsFeature(Groups):
     async def group_find_info(self, req: GroupJid) -> Record:
         self.session.require_open()
         jid = group_jid(req.groupJid)
-        try:
+        with go_failures("Error fetching group", status=404):
             info = await self.session.call(lambda client: client.get_group_info(jid))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error fetching group", error_text(exc), status=404) from None
         picture = await self._picture_url(jid)
         return group_summary(info, picture, with_participants=True)
 
@@ -244,12 +232,8 @@ class GroupsFeature(Groups):
 
     async def group_participants(self, req: GroupJid) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("No participants", status=404):
             info = await self.session.call(lambda client: client.get_group_info(group_jid(req.groupJid)))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("No participants", error_text(exc), status=404) from None
         participants = [participant_dict(p) for p in info.Participants]
         contacts = await self.ctx.store.find_contacts({}, 1, None)
         known = {c["remoteJid"]: c for c in contacts}
@@ -265,12 +249,8 @@ class GroupsFeature(Groups):
 
     async def group_invite_code(self, req: GroupJid) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("No invite code", status=404):
             code = await self._invite_link(req.groupJid, revoke=False)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("No invite code", error_text(exc), status=404) from None
         return {"inviteUrl": INVITE_PREFIX + code, "inviteCode": code}
 
     async def group_invite_info(self, req: GroupInvite) -> Record:
@@ -285,12 +265,8 @@ class GroupsFeature(Groups):
 
     async def group_accept_invite(self, req: GroupInvite) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Accept invite error", status=404):
             jid = await self.session.call(lambda client: client.join_group_with_link(req.inviteCode))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Accept invite error", error_text(exc), status=404) from None
         return {"accepted": True, "groupJid": jid_or_none(jid)}
 
     async def group_send_invite(self, req: GroupSendInvite) -> Record:
@@ -309,57 +285,37 @@ class GroupsFeature(Groups):
 
     async def group_revoke_invite(self, req: GroupJid) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Revoke error", status=404):
             code = await self._invite_link(req.groupJid, revoke=True)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Revoke error", error_text(exc), status=404) from None
         return {"revoked": True, "inviteCode": code}
 
     async def group_update_participants(self, req: GroupUpdateParticipants) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating participants", status=400):
             members = [to_jid(create_jid(p)) for p in req.participants]
             change = neonize().ParticipantChange(req.action)  # add / remove / promote / demote
             result = await self.session.call(
                 lambda client: client.update_group_participants(group_jid(req.groupJid), members, change)
             )
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating participants", error_text(exc), status=400) from None
         return {"updateParticipants": participant_results(result)}
 
     async def group_update_setting(self, req: GroupUpdateSetting) -> Record:
         self.session.require_open()
         method, value = SETTING_CALLS[req.action]
-        try:
+        with go_failures("Error updating setting", status=400):
             await self.session.call(lambda client: getattr(client, method)(group_jid(req.groupJid), value))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating setting", error_text(exc), status=400) from None
         # Upstream answers `{updateSetting: undefined}`, which serialises as `{}`.
         return {}
 
     async def group_toggle_ephemeral(self, req: GroupToggleEphemeral) -> Record:
         self.session.require_open()
         timer = ephemeral_timer_ns(req.expiration)
-        try:
+        with go_failures("Error updating setting", status=400):
             await self.session.call(lambda client: client.set_disappearing_timer(group_jid(req.groupJid), timer))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating setting", error_text(exc), status=400) from None
         return {"success": True}
 
     async def group_leave(self, req: GroupJid) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Unable to leave the group", status=400):
             await self.session.call(lambda client: client.leave_group(group_jid(req.groupJid)))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Unable to leave the group", error_text(exc), status=400) from None
         return {"groupJid": req.groupJid, "leave": True}

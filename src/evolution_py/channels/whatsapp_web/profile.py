@@ -11,12 +11,17 @@ from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Profile, Record
 from evolution_py.channels.jid import create_jid
 from evolution_py.channels.whatsapp_web.business import user_info_of, verified_name
-from evolution_py.channels.whatsapp_web.errors import CHANNEL_LABEL, PICTURE_REMOVAL, error_text, unsupported
+from evolution_py.channels.whatsapp_web.errors import (
+    CHANNEL_LABEL,
+    PICTURE_REMOVAL,
+    go_failures,
+    unsupported,
+)
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.media_files import to_jpeg
 from evolution_py.channels.whatsapp_web.media_loader import load_media, picture_wording
 from evolution_py.channels.whatsapp_web.numbers import check_numbers
-from evolution_py.channels.whatsapp_web.session import CallTimedOut, Session
+from evolution_py.channels.whatsapp_web.session import Session
 from evolution_py.dto.chat import PrivacySettings
 
 # whatsmeow's PrivacySettings enum (neonize proto) → the wire value Baileys/upstream show.
@@ -102,34 +107,22 @@ class ProfileFeature(Profile):
 
     async def update_profile_name(self, name: str) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating profile name", status=500):
             await self.session.call(lambda client: client.set_profile_name(name))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating profile name", error_text(exc), status=500) from None
         return {"update": "success"}
 
     async def update_profile_status(self, status: str) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating profile status", status=500):
             await self.session.call(lambda client: client.set_status_message(status))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating profile status", error_text(exc), status=500) from None
         return {"update": "success"}
 
     async def update_profile_picture(self, picture: str | None) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating profile picture", status=500):
             loaded = await load_media(picture or "", wording=picture_wording("picture"), proxy=self.ctx.proxy.url())
             jpeg = await asyncio.to_thread(to_jpeg, loaded.data)
             await self.session.call(lambda client: client.set_profile_photo(jpeg))
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating profile picture", error_text(exc), status=500) from None
         return {"update": "success"}
 
     async def remove_profile_picture(self) -> Record:
@@ -145,12 +138,8 @@ class ProfileFeature(Profile):
 
     async def update_privacy_settings(self, req: PrivacySettings) -> Record:
         self.session.require_open()
-        try:
+        with go_failures("Error updating privacy settings", status=500):
             for name, value in privacy_calls(req):
                 await self._set_privacy(name, value)
-        except CallTimedOut:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
-            raise ChannelError("Error updating privacy settings", error_text(exc), status=500) from None
         data = {field: getattr(req, field) for field in PRIVACY_FIELDS}
         return {"update": "success", "data": data}

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from evolution_py.events.testing import RecordingSink
 from tests.support.fake_neonize import FakeClient
-from tests.support.recording_sink import RecordingSink
 from tests.support.server import RunningServer
 
 FAKE_ENV = {

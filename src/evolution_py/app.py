@@ -43,6 +43,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations
+from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.kind import SinkContext
 from evolution_py.sinks.registry import fetch_tables, in_front, install_sinks, sink_routes
@@ -66,8 +67,14 @@ def build_services(settings: Settings) -> Services:
     deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
     sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
     messaging = MessagingService(registry)
+    outbound = OutboundClient(
+        block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
+        user_agent=f"evolution-py/{__version__}",
+    )
     integrations = install_integrations(
-        IntegrationContext(settings=settings, messaging=messaging, registry=registry), bus, default_integrations()
+        IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound),
+        bus,
+        default_integrations(),
     )
     services = Services(
         settings=settings,
@@ -80,6 +87,7 @@ def build_services(settings: Settings) -> Services:
         instances=InstanceService(deps, kinds, registry),
         report=InstanceReport(settings, db, registry, fetch_tables()),
         messaging=messaging,
+        outbound=outbound,
         sinks=sinks,
         integrations=integrations,
     )
@@ -106,6 +114,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     async def on_shutdown(_app: Litestar) -> None:
         await services.instances.loader.shutdown()
         await services.bus.stop()
+        await services.outbound.close()
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]

@@ -24,6 +24,7 @@ from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import Integration
+from evolution_py.outbound import OutboundClient
 from evolution_py.sinks.kind import InstalledSinks
 from evolution_py.store.db import Database
 
@@ -40,6 +41,7 @@ class Services:
     instances: InstanceService
     report: InstanceReport
     messaging: MessagingService
+    outbound: OutboundClient  # the guarded HTTP client for tenant-given URLs
     sinks: InstalledSinks = field(default_factory=InstalledSinks)  # the sinks on the bus, by kind
     integrations: list[Integration] = field(default_factory=list)  # on the bus too
     app: Litestar | None = None  # the Litestar app serving these services, once built
@@ -61,6 +63,7 @@ def route_dependencies(services: Services) -> dict[str, Provide]:
         "instances": _constant(services.instances),
         "report": _constant(services.report),
         "messaging": _constant(services.messaging),
+        "outbound": _constant(services.outbound),
         "logbook": _constant(services.logbook),
         "subscriptions": _constant(services.subscriptions),
     }

@@ -53,7 +53,10 @@ async def test_an_integration_answers_through_the_messaging_service(tmp_path: Pa
 
     def configure(services: Services) -> None:
         context = IntegrationContext(
-            settings=services.settings, messaging=services.messaging, registry=services.registry
+            settings=services.settings,
+            messaging=services.messaging,
+            registry=services.registry,
+            outbound=services.outbound,
         )
 
         def build(ctx: IntegrationContext) -> EchoBot:

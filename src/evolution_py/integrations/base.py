@@ -18,6 +18,7 @@ from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.event import Event
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
 from evolution_py.events.sink import INSTANCE_SCOPE, Delivery, DeliveryError
+from evolution_py.outbound import OutboundClient
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class IntegrationContext:
     settings: Settings
     messaging: MessagingService
     registry: InstanceRegistry
+    outbound: OutboundClient  # the guarded client: every request to a tenant-given URL goes through it
 
 
 class IntegrationFailed(Exception):

@@ -1,0 +1,251 @@
+"""`OutboundClient`: every request to a URL a tenant chose goes through here.
+
+- One total time limit per request, redirects and answer included (a trickling server cannot hold
+  a worker), and at most `max_bytes` of the answer read (a 1.5 GB answer once took the server to
+  3 GB); when more follows, the connection is closed instead of drained.
+- With `block_private_networks` (WEBHOOK_BLOCK_PRIVATE_NETWORKS) every hop is checked, redirects
+  included, against the addresses the connection actually uses: the resolver itself refuses
+  internal addresses, so a name that resolves to a public address when checked and to 127.0.0.1
+  when connected (DNS rebinding) cannot get through, and IP literals are checked before each hop.
+- Failures are `OutboundError` with a short reason that never quotes the answer's body.
+
+Through a proxy (an instance's own), the proxy resolves the target: the target's name is checked
+before each hop instead, and the proxy address itself is the tenant's choice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+import msgspec
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from evolution_py.outbound.addresses import is_internal, parse_ip
+from evolution_py.store.safe_text import short_reason
+
+DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_TIMEOUT_SECONDS = 30.0
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
+_REASON_CHARS = 200
+
+
+class OutboundError(Exception):
+    """A request that got no usable answer; `reason` is short, one line, and safe to store."""
+
+    def __init__(self, reason: str, *, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+class BlockedAddress(OSError):
+    """Raised by the guarded resolver: the name resolves into the server's own network."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes  # at most the request's max_bytes
+    truncated: bool  # the answer went on past max_bytes and was cut
+    url: str  # the last hop's URL
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def failure(self) -> str:
+        """`HTTP <status>`: what a stored error may say of a receiver's answer (never its body)."""
+        return f"HTTP {self.status}"
+
+    def json(self) -> Any:
+        """The body decoded as JSON; OutboundError when it is not JSON or was cut."""
+        if self.truncated:
+            raise OutboundError(f"answer from {_origin(self.url)} is larger than the limit", retryable=False)
+        try:
+            return msgspec.json.decode(self.body)
+        except msgspec.DecodeError:
+            raise OutboundError(f"answer from {_origin(self.url)} is not JSON (HTTP {self.status})") from None
+
+
+class _GuardedResolver(AbstractResolver):
+    """The system resolver, refusing any name that resolves to an internal address."""
+
+    def __init__(self) -> None:
+        self._inner = DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            ip = parse_ip(result["host"])
+            if ip is not None and is_internal(ip):
+                raise BlockedAddress(f"{host} resolves to {ip}, a loopback, private or link-local address")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class OutboundClient:
+    def __init__(self, *, block_private_networks: bool, user_agent: str) -> None:
+        self.block_private_networks = block_private_networks
+        self._user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+
+    def _direct(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            resolver = _GuardedResolver() if self.block_private_networks else None
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None if resolver else 300, resolver=resolver)
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers())
+        return self._session
+
+    def _headers(self) -> dict[str, str]:
+        # Answers are read raw (never inflated: no zip bomb), so ask for them uncompressed.
+        return {"User-Agent": self._user_agent, "Accept-Encoding": "identity"}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: object = None,
+        data: bytes | aiohttp.FormData | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+        time_limit: float = DEFAULT_TIMEOUT_SECONDS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        proxy: str | None = None,
+        follow_redirects: bool = True,
+    ) -> Answer:
+        """One exchange, redirects followed (GET after a 303, or a 301/302 of a POST, as browsers
+        do); an answer with any status is returned, only a transport failure raises."""
+        body: bytes | aiohttp.FormData | None = data
+        sent_headers = dict(headers or {})
+        if json is not None:
+            body = msgspec.json.encode(json)
+            sent_headers.setdefault("Content-Type", "application/json")
+        try:
+            async with asyncio.timeout(time_limit):
+                if proxy:
+                    async with aiohttp.ClientSession(headers=self._headers()) as session:
+                        return await self._exchange(
+                            session, method, url, body, sent_headers, params, max_bytes, proxy, follow_redirects
+                        )
+                return await self._exchange(
+                    self._direct(), method, url, body, sent_headers, params, max_bytes, None, follow_redirects
+                )
+        except TimeoutError:
+            raise OutboundError(f"no answer from {_origin(url)} within {time_limit:g}s") from None
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str,
+        body: bytes | aiohttp.FormData | None,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        max_bytes: int,
+        proxy: str | None,
+        follow_redirects: bool,
+    ) -> Answer:
+        for _hop in range(MAX_REDIRECTS + 1):
+            await self._check(url, proxied=proxy is not None)
+            try:
+                async with session.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=headers,
+                    params=params,
+                    proxy=proxy,
+                    allow_redirects=False,
+                    auto_decompress=False,
+                ) as response:
+                    location = response.headers.get("Location")
+                    if follow_redirects and response.status in _REDIRECTS and location:
+                        response.close()
+                        url = urljoin(url, location)
+                        params = None
+                        if response.status == 303 or (response.status in (301, 302) and method == "POST"):
+                            method, body = "GET", None
+                            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+                        continue
+                    prefix, truncated = await _read_prefix(response, max_bytes)
+                    return Answer(
+                        response.status, CIMultiDictProxy(CIMultiDict(response.headers)), prefix, truncated, url
+                    )
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.os_error, BlockedAddress):
+                    raise OutboundError(
+                        f"{exc.os_error} (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)", retryable=False
+                    ) from None
+                raise OutboundError(f"cannot connect to {_origin(url)}") from None
+            except aiohttp.ClientError as exc:
+                # Parse errors quote what the server sent: kept to one short, safe line.
+                raise OutboundError(short_reason(f"{type(exc).__name__}: {exc}".encode(), _REASON_CHARS)) from None
+            except ValueError as exc:
+                raise OutboundError(f"request refused: {exc}", retryable=False) from None
+        raise OutboundError(f"more than {MAX_REDIRECTS} redirects from {_origin(url)}", retryable=False)
+
+    async def _check(self, url: str, *, proxied: bool) -> None:
+        """Before each hop: the scheme, and an IP literal (or, through a proxy, the name's
+        addresses), since neither reaches the guarded resolver."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OutboundError(f"not an http(s) url: {short_reason(url.encode(), 100)}", retryable=False)
+        if not self.block_private_networks:
+            return
+        ip = parse_ip(parts.hostname)
+        addresses = [ip] if ip is not None else []
+        if ip is None and proxied:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, None, type=socket.SOCK_STREAM)
+            except OSError:
+                infos = []  # the proxy may resolve what we cannot
+            addresses = [a for a in (parse_ip(str(info[4][0])) for info in infos) if a is not None]
+        for address in addresses:
+            if is_internal(address):
+                raise OutboundError(
+                    f"{parts.hostname} is {address}, a loopback, private or link-local address, "
+                    "which this server refuses (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)",
+                    retryable=False,
+                )
+
+
+async def _read_prefix(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await response.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    truncated = not response.content.at_eof()
+    if truncated:
+        response.close()  # the rest is never read, nor left in the pool
+    return b"".join(chunks), truncated
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, without credentials, path or query (they may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"

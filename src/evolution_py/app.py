@@ -26,6 +26,7 @@ from evolution_py.api import (
     message,
     proxy,
     root,
+    template,
 )
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
@@ -130,6 +131,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         label,
         call,
         business,
+        template,
         events_api,
     ):
         routes.extend(module.ROUTES)

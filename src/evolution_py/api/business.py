@@ -3,16 +3,17 @@ validation included, answers upstream's 400 "Meta error" body (`createMetaErrorR
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, Router, post
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import SchemaError
+from evolution_py.api.meta_errors import meta_answer_body, meta_error_body
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.channels.base import ChannelError
+from evolution_py.channels.capabilities import MetaError
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto.business import CATALOG_SCHEMA, COLLECTIONS_SCHEMA, CatalogQuery
 from evolution_py.errors import ApiError
@@ -20,23 +21,10 @@ from evolution_py.errors import ApiError
 
 def meta_error(message: Any, context: str) -> Response[Any]:
     """upstream's body for an Evolution exception (`message` is its array) reaching createMetaErrorResponse."""
-    body = {
-        "status": 400,
-        "error": "Bad Request",
-        "message": message,
-        "details": {
-            "whatsapp_error": message,
-            "whatsapp_code": "UNKNOWN_ERROR",
-            "error_user_title": message,
-            "error_user_msg": message,
-            "error_type": "UNKNOWN",
-            "error_subcode": None,
-            "fbtrace_id": None,
-            "context": context,
-            "type": "whatsapp_api_error",
-        },
-        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
+    body = meta_error_body({"message": message}, context)
+    # upstream's message here is the exception's own value (an array), not a text
+    body["message"] = body["details"]["whatsapp_error"] = message
+    body["details"]["error_user_title"] = body["details"]["error_user_msg"] = message
     return Response(body, status_code=400)
 
 
@@ -52,6 +40,8 @@ async def _run(
         return Response(found, status_code=200)
     except SchemaError as exc:
         return meta_error([exc.messages], context)
+    except MetaError as exc:
+        return Response(meta_answer_body(exc, context), status_code=400)
     except ChannelError as exc:
         return meta_error(exc.messages, context)
     except ApiError as exc:

@@ -1,4 +1,4 @@
-"""Inbound channel webhooks: `POST /webhook/evolution`.
+"""Inbound channel webhooks: `POST /webhook/evolution`, and Meta's `GET|POST /webhook/meta`.
 
 Upstream lets anyone who knows an instance's `number` inject messages into it. Here the route
 requires the target instance's token (or the global key) in `apikey` by default, so that nobody can
@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import MediaType, Request, Response, get, post
 
 from evolution_py.api.auth import request_key, same_key
 from evolution_py.api.validation import json_object
+from evolution_py.channels.cloud_api.config import load_config
+from evolution_py.channels.cloud_api.webhook import (
+    TEMPLATE_STATUS,
+    changes,
+    forward_template_status,
+    phone_number_id,
+    signature_ok,
+)
 from evolution_py.config import Settings
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.errors import Unauthorized
+from evolution_py.services import Services
 
 
 @post("/webhook/evolution", status_code=200, tags=["Channels"], summary="Inbound EVOLUTION channel message")
@@ -39,4 +48,52 @@ async def evolution_webhook(
     return Response({"status": "success"}, status_code=200)
 
 
-ROUTES = [evolution_webhook]
+@get(
+    "/webhook/meta", media_type=MediaType.HTML, status_code=200, tags=["Channels"], summary="Meta webhook verification"
+)
+async def meta_webhook_verify(request: Request[Any, Any, Any], config: Settings) -> str:
+    """Meta's subscription handshake: the challenge back when the verify token is ours (upstream's texts)."""
+    token = request.query_params.get("hub.verify_token")
+    if token is not None and same_key(token, load_config(config).verify_token):
+        return str(request.query_params.get("hub.challenge") or "")
+    return "Error, wrong validation token"
+
+
+@post("/webhook/meta", status_code=200, tags=["Channels"], summary="Inbound Meta Cloud API webhook")
+async def meta_webhook(request: Request[Any, Any, Any], services: Services) -> Response[Any]:
+    """Each change goes to the WHATSAPP-BUSINESS instance whose `number` is its phone-number id; a
+    template status change to the template's `webhookUrl`. Signed with WA_BUSINESS_APP_SECRET when set.
+    Handled before answering: a failure answers 5xx and Meta delivers again (duplicates are dropped)."""
+    config = load_config(services.settings)
+    raw = await request.body()
+    if config.app_secret and not signature_ok(config.app_secret, raw, request.headers.get("x-hub-signature-256")):
+        raise Unauthorized()
+    body = await json_object(request)
+    template_update = False
+    for field, value in changes(body):
+        if field == TEMPLATE_STATUS:
+            template_update = True
+            await forward_template_status(services.db, services.outbound, value)
+            continue
+        number_id = phone_number_id(value)
+        target = next(
+            (
+                runtime
+                for runtime in services.registry.all()
+                if number_id and runtime.number == number_id and _meta_kind(services, runtime.integration)
+            ),
+            None,
+        )
+        if target is not None:
+            await target.channel.inbound.receive(value)
+    if template_update:
+        return Response(b"", status_code=200, media_type=MediaType.JSON)  # upstream answers nothing here
+    return Response({"status": "success"}, status_code=200)
+
+
+def _meta_kind(services: Services, integration: str) -> bool:
+    kind = services.kinds.get(integration)
+    return kind is not None and kind.meta_webhook
+
+
+ROUTES = [evolution_webhook, meta_webhook_verify, meta_webhook]

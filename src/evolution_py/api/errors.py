@@ -28,7 +28,9 @@ from litestar.exceptions import (
     ValidationException,
 )
 
+from evolution_py.api.meta_errors import meta_answer_body
 from evolution_py.channels.base import ChannelError
+from evolution_py.channels.capabilities import MetaError
 from evolution_py.errors import ApiError, BadRequest
 from evolution_py.store.db import Trouble, trouble
 
@@ -189,6 +191,8 @@ def on_api_error(_request: Request[Any, Any, Any], exc: ApiError) -> Response[An
 
 
 def on_channel_error(_request: Request[Any, Any, Any], exc: ChannelError) -> Response[Any]:
+    if isinstance(exc, MetaError):  # Meta's Graph API refused: the contract's "Meta error" body
+        return Response(meta_answer_body(exc), status_code=400)
     error = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}.get(
         exc.status, "Internal Server Error"
     )

@@ -24,6 +24,7 @@ from evolution_py.channels.capabilities import (
     MethodNotAvailable,
     NotAvailable,
     Profile,
+    Templates,
 )
 
 if TYPE_CHECKING:
@@ -181,6 +182,9 @@ class Channel(Lifecycle, Protocol):
     def business(self) -> Business: ...
 
     @property
+    def templates(self) -> Templates: ...
+
+    @property
     def inbound(self) -> InboundWebhook: ...
 
 
@@ -202,6 +206,7 @@ class BaseChannel:
         self.labels: Labels = none
         self.calls: Calls = none
         self.business: Business = none
+        self.templates: Templates = none
         self.inbound: InboundWebhook = none
 
     @property

@@ -58,6 +58,7 @@ from evolution_py.dto.message import (
     SendText,
     UploadedFile,
 )
+from evolution_py.dto.template import TemplateCreate, TemplateDelete, TemplateEdit
 
 # A JSON object of upstream's wire shape (a sent-message record, a group, a profile, ...).
 Record = dict[str, Any]
@@ -71,6 +72,17 @@ class ChannelError(Exception):
         super().__init__(*messages)
         self.messages = list(messages)
         self.status = status
+
+
+class MetaError(ChannelError):
+    """Meta's Graph API refused an operation: answered in the contract's "Meta error" body (400) with
+    Meta's own `error` object (code, message, type, subcode, fbtrace_id, user title and message)."""
+
+    def __init__(self, error: dict[str, Any], *, context: str = "whatsapp_business_api") -> None:
+        message = error.get("message") or "WhatsApp API Error"
+        super().__init__(message, status=400)
+        self.error = error
+        self.context = context
 
 
 class MethodNotAvailable(ChannelError):
@@ -265,6 +277,22 @@ class Business(Protocol):
         raise not_available(self)
 
 
+class Templates(Protocol):
+    """`/template/*`: message templates of the account (Meta's `message_templates`)."""
+
+    async def create_template(self, req: TemplateCreate) -> Record:
+        raise not_available(self)
+
+    async def find_templates(self) -> Any:
+        raise not_available(self)
+
+    async def edit_template(self, req: TemplateEdit) -> Record:
+        raise not_available(self)
+
+    async def delete_template(self, req: TemplateDelete) -> Record:
+        raise not_available(self)
+
+
 class InboundWebhook(Protocol):
     """Channels fed by an HTTP webhook of ours (`POST /webhook/evolution`) take the posted body here."""
 
@@ -272,7 +300,7 @@ class InboundWebhook(Protocol):
         raise not_available(self)
 
 
-class NotAvailable(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, InboundWebhook):
+class NotAvailable(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, Templates, InboundWebhook):
     """Every capability, each operation answering "Method not available on <label>" (a 400)."""
 
     def __init__(self, label: str) -> None:

@@ -80,12 +80,17 @@ def _whatsmeow(ctx: InstanceContext, settings: Settings) -> Channel:
     return create_channel(ctx, settings)
 
 
+def _cloud_api(ctx: InstanceContext, settings: Settings) -> Channel:
+    from evolution_py.channels.cloud_api import create_channel  # noqa: PLC0415 - loaded per kind
+
+    return create_channel(ctx, settings)
+
+
 def default_kinds() -> ChannelKinds:
     return ChannelKinds(
         [
             ChannelKind("WHATSAPP-BAILEYS", _whatsmeow, initial_status="close", qrcode_on_create=True),
-            # The Meta Cloud API channel is not built yet: create answers a clear 400.
-            ChannelKind("WHATSAPP-BUSINESS", None, requires_token=True, requires_number=True, meta_webhook=True),
+            ChannelKind("WHATSAPP-BUSINESS", _cloud_api, requires_token=True, requires_number=True, meta_webhook=True),
             ChannelKind("EVOLUTION", _evolution),
         ]
     )

@@ -1,0 +1,39 @@
+"""the Meta Cloud API channel's Template table (channels/cloud_api/models.py)
+
+Revision ID: 0007_cloud_api
+Revises: 0004_outbox_scope
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0007_cloud_api"
+down_revision: str | None = "0004_outbox_scope"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "Template",
+        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("templateId", sa.String(length=255), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("template", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("webhookUrl", sa.String(length=500), nullable=True),
+        sa.Column("createdAt", sa.DateTime(), nullable=True),
+        sa.Column("updatedAt", sa.DateTime(), nullable=False),
+        sa.Column("instanceId", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["instanceId"], ["Instance.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("templateId"),
+    )
+    op.create_index("Template_instanceId_name_idx", "Template", ["instanceId", "name"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("Template_instanceId_name_idx", table_name="Template")
+    op.drop_table("Template")

@@ -350,10 +350,15 @@ async def test_inbound_messages_of_every_type_once_each(cloud: Cloud) -> None:
         await cloud.webhook(meta.messages_value(pid, example))
     await cloud.webhook(meta.messages_value(pid, meta.text("wamid.T1")))  # Meta delivers again
     await cloud.webhook(meta.messages_value(pid, meta.unsupported("wamid.U1")))
-    await cloud.receiver.wait_for(lambda r: len(r.events("messages.upsert")) >= len(examples))
+    await cloud.webhook(meta.messages_value(pid, meta.text("wamid.LAST")))
+    # once the last one is here, every earlier event is too (one instance's events keep their order)
+    last = "wamid.LAST"
+    await cloud.receiver.wait_for(
+        lambda r: any(e.body["data"]["key"]["id"] == last for e in r.events("messages.upsert"))
+    )
 
     upserts = {e.body["data"]["key"]["id"]: e.body["data"] for e in cloud.receiver.events("messages.upsert")}
-    assert len(cloud.receiver.events("messages.upsert")) == len(examples)
+    assert len(cloud.receiver.events("messages.upsert")) == len(examples) + 1
     jid = f"{meta.CUSTOMER}@s.whatsapp.net"
     text = upserts["wamid.T1"]
     assert text["key"] == {"id": "wamid.T1", "remoteJid": jid, "fromMe": False}
@@ -413,23 +418,32 @@ async def test_signed_deliveries(server_factory: ServerFactory, cloud_env: tuple
 
 async def test_statuses_become_message_updates_with_errors_kept(cloud: Cloud) -> None:
     to = meta.CUSTOMER
-    sent = await cloud.post("/message/sendText", {"number": to, "text": "hi"})
+    hook = f"{cloud.receiver.url}/send-status"
+    body = {"number": to, "name": "order_update", "language": "en_US", "webhookUrl": hook}
+    sent = await cloud.post("/message/sendTemplate", body)
+    assert sent.status_code == 201, sent.text
     wamid = sent.json()["key"]["id"]
     pid = cloud.graph.phone_number_id
-    for state in ("sent", "delivered", "delivered", "read", "failed"):
+    for state in ("sent", "delivered", "delivered", "read", "failed", "read"):
         await cloud.webhook(meta.status(pid, wamid, state))
     await cloud.webhook(meta.status(pid, "wamid.never-sent", "read"))
-    await cloud.receiver.wait_for(lambda r: len(r.events("messages.update")) >= 4)
-    updates = [e.body["data"] for e in cloud.receiver.events("messages.update")]
+    # a later message's status: once it is here, every earlier event is too (one instance's events keep order)
+    later = (await cloud.post("/message/sendText", {"number": to, "text": "x"})).json()["key"]["id"]
+    await cloud.webhook(meta.status(pid, later, "sent"))
+    await cloud.receiver.wait_for(lambda r: any(e.body["data"]["keyId"] == later for e in r.events("messages.update")))
+    updates = [e.body["data"] for e in cloud.receiver.events("messages.update") if e.body["data"]["keyId"] == wamid]
     assert [u["status"] for u in updates] == ["SENT", "DELIVERED", "READ", "FAILED"]
-    assert {u["keyId"] for u in updates} == {wamid}
     assert updates[0]["remoteJid"] == f"{to}@s.whatsapp.net" and updates[0]["fromMe"] is True
     assert "messageId" in updates[0] and "errors" not in updates[0]
     assert updates[3]["errors"][0]["code"] == 131047
     found = await cloud.post("/chat/findMessages", {"where": {"key": {"id": wamid}}})
     record = found.json()["messages"]["records"][0]
-    assert record["status"] == "FAILED"
+    assert record["status"] == "FAILED" and record["webhookUrl"] == hook
     assert [u["status"] for u in record["MessageUpdate"]] == ["SENT", "DELIVERED", "READ", "FAILED"]
+    told = [r.body["status"] for r in cloud.receiver.requests if r.path == "/send-status"]
+    assert told == ["SENT", "DELIVERED", "READ", "FAILED"]  # upstream tells the send's webhookUrl too
+    logs = await cloud.server.client.get(f"/instance/logs/{cloud.name}", headers=cloud.server.headers())
+    assert "Message not delivered" in logs.text
 
 
 # --- templates and business -------------------------------------------------------------------

@@ -21,11 +21,16 @@ if TYPE_CHECKING:
 
 def create_channel(ctx: InstanceContext, settings: Settings) -> Channel:
     """The registry's factory: each instance talks to Meta through its own unguarded `OutboundClient`
-    (WA_BUSINESS_URL is the operator's choice, not a tenant's), closed with the channel."""
+    (WA_BUSINESS_URL is the operator's choice, not a tenant's), and to a send's `webhookUrl` (a
+    tenant's) through a guarded one (WEBHOOK_BLOCK_PRIVATE_NETWORKS); both closed with the channel."""
     from evolution_py import __version__  # noqa: PLC0415 - loaded with the kind
     from evolution_py.channels.cloud_api.channel import CloudApiChannel  # noqa: PLC0415 - loaded per kind
     from evolution_py.channels.cloud_api.config import load_config  # noqa: PLC0415 - loaded per kind
     from evolution_py.outbound import OutboundClient  # noqa: PLC0415 - loaded per kind
 
-    http = OutboundClient(block_private_networks=False, user_agent=f"evolution-py/{__version__}")
-    return CloudApiChannel(ctx, load_config(settings), http)
+    agent = f"evolution-py/{__version__}"
+    http = OutboundClient(block_private_networks=False, user_agent=agent)
+    tenant_http = OutboundClient(
+        block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False), user_agent=agent
+    )
+    return CloudApiChannel(ctx, load_config(settings), http, tenant_http)

@@ -34,10 +34,13 @@ class CloudApiChannel(BaseChannel):
     integration = "WHATSAPP-BUSINESS"
     label = LABEL
 
-    def __init__(self, ctx: InstanceContext, config: CloudApiConfig, http: OutboundClient) -> None:
+    def __init__(
+        self, ctx: InstanceContext, config: CloudApiConfig, http: OutboundClient, tenant_http: OutboundClient
+    ) -> None:
         super().__init__(ctx)
         self._state: ConnectionState = "open"
         self._http = http
+        self._tenant_http = tenant_http
         phone_number_id = ctx.number or ""
         # The WhatsApp Business account id given at create (`businessId`): templates and catalogs.
         found = getattr(ctx, "business_id", None)
@@ -51,7 +54,7 @@ class CloudApiChannel(BaseChannel):
         self.profile = ProfileFeature()
         self.business = BusinessFeature(graph, phone_number_id, business_id, LABEL)
         self.templates = TemplatesFeature(graph, ctx.store.db, ctx.instance_id, business_id, LABEL)
-        self.inbound = InboundFeature(ctx, sender, media, LABEL)
+        self.inbound = InboundFeature(ctx, sender, media, tenant_http, LABEL)
 
     @property
     def state(self) -> ConnectionState:
@@ -69,3 +72,4 @@ class CloudApiChannel(BaseChannel):
 
     async def close(self) -> None:
         await self._http.close()
+        await self._tenant_http.close()

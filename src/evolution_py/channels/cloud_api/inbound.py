@@ -18,6 +18,8 @@ from evolution_py.channels.cloud_api.media import MediaFeature
 from evolution_py.channels.cloud_api.sender import Sender
 from evolution_py.channels.jid import create_jid
 from evolution_py.events import names
+from evolution_py.outbound import OutboundClient, OutboundError
+from evolution_py.store.safe_text import safe_json
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +133,11 @@ def message_content(message: dict[str, Any], phone_number_id: str) -> dict[str, 
 
 
 class InboundFeature(InboundWebhook):
-    def __init__(self, ctx: InstanceContext, sender: Sender, media: MediaFeature, label: str) -> None:
+    def __init__(
+        self, ctx: InstanceContext, sender: Sender, media: MediaFeature, tenant_http: OutboundClient, label: str
+    ) -> None:
         self.ctx = ctx
+        self.tenant_http = tenant_http
         self.sender = sender
         self.media = media
         self.label = label
@@ -256,8 +261,26 @@ class InboundFeature(InboundWebhook):
         errors = item.get("errors")
         if isinstance(errors, list) and errors:
             update["errors"] = errors
-            await self.ctx.log("WARN", "Message not delivered", keyId=message_id, status=status, errors=errors)
+            await self.ctx.log(
+                "WARN", "Message not delivered", keyId=message_id, status=status, errors=safe_json(errors)
+            )
         await self.ctx.emit(names.MESSAGES_UPDATE, update)
+        if stored is not None:
+            await self._tell_send_webhook(message_id, update)
+
+    async def _tell_send_webhook(self, message_id: str, update: dict[str, Any]) -> None:
+        """upstream POSTs each status of a send made with a `webhookUrl` (sendTemplate) to that URL."""
+        sent = await self.ctx.store.find_message_by_key_id(message_id)
+        url = sent.get("webhookUrl") if sent else None
+        if not isinstance(url, str) or not url:
+            return
+        try:
+            answer = await self.tenant_http.request("POST", url, json=update, time_limit=10.0, max_bytes=4096)
+        except OutboundError as exc:
+            log.warning("instance %s: status not sent to the send's webhookUrl: %s", self.ctx.name, exc.reason)
+            return
+        if not answer.ok:
+            log.warning("instance %s: the send's webhookUrl answered %s", self.ctx.name, answer.failure())
 
 
 def _timestamp(value: Any) -> int:

@@ -4,18 +4,27 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from evolution_py.channels.cloud_api.testing import RATE_LIMITED, SERVER_ERROR, WINDOW_CLOSED, FakeGraph
+from evolution_py.events import names
+from evolution_py.events.testing import RecordingSink
+from evolution_py.integrations.base import IntegrationContext
+from evolution_py.integrations.registry import install_integrations
+from evolution_py.services import Services
 from evolution_py.sinks.webhook.testing import Receiver
 from tests.conftest import ServerFactory
+from tests.integrations.test_integration_seam import EchoBot
 from tests.support import meta_webhooks as meta
-from tests.support.server import RunningServer, unique
+from tests.support.databases import database_env
+from tests.support.server import RunningServer, running_server, unique
 
 META_TOKEN = "EAAG-test-access-token"
 EVENTS = ["MESSAGES_UPSERT", "MESSAGES_UPDATE", "SEND_MESSAGE", "CONTACTS_UPSERT", "CHATS_UPSERT"]
@@ -551,3 +560,57 @@ async def test_catalog_and_collections(cloud: Cloud) -> None:
     assert sets_call.query == {"limit": "20"}
     other = await cloud.post("/business/getCatalog", {"number": "5511988887777"})
     assert other.status_code == 400 and other.json()["details"]["context"] == "business_catalog"
+
+
+# --- chatbots and Chatwoot: nothing specific to this channel ----------------------------------
+
+
+async def test_an_integration_answers_a_meta_message_through_meta(
+    tmp_path: Path, db_kind: str, cloud_env: tuple[FakeGraph, dict[str, str]]
+) -> None:
+    graph, env = cloud_env
+    bots: list[EchoBot] = []
+    recording = RecordingSink()
+
+    def configure(services: Services) -> None:
+        context = IntegrationContext(
+            settings=services.settings,
+            messaging=services.messaging,
+            registry=services.registry,
+            outbound=services.outbound,
+        )
+
+        def build(ctx: IntegrationContext) -> EchoBot:
+            bots.append(EchoBot(ctx))
+            return bots[-1]
+
+        services.integrations += install_integrations(context, services.bus, [build])
+        services.bus.add_sink(recording)
+
+    async with (
+        database_env(db_kind, tmp_path) as db_env,
+        running_server(tmp_path, {**db_env, **env}, configure=configure) as server,
+    ):
+        name = unique("meta")
+        await server.create_instance(
+            name, integration="WHATSAPP-BUSINESS", token=META_TOKEN, number=graph.phone_number_id
+        )
+        value = meta.messages_value(graph.phone_number_id, meta.text("wamid.BOT1", "hello bot"))
+        response = await server.client.post("/webhook/meta", json=meta.delivery(graph.phone_number_id, value))
+        assert response.status_code == 200
+        for _ in range(500):
+            if any(e.event == names.SEND_MESSAGE for e in recording.events):
+                break
+            await asyncio.sleep(0.02)
+        sent = [e for e in recording.events if e.event == names.SEND_MESSAGE]
+        assert len(sent) == 1 and sent[0].instance == name
+        assert graph.sent() == [
+            {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": meta.CUSTOMER,
+                "type": "text",
+                "text": {"body": "echo: hello bot", "preview_url": False},
+            }
+        ]
+        assert sent[0].data["key"]["id"].startswith("wamid.") and bots[0].handled == ["hello bot"]

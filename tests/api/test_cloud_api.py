@@ -401,6 +401,17 @@ async def test_inbound_messages_of_every_type_once_each(cloud: Cloud) -> None:
     assert contacts[0]["pushName"] == "Kerry Fisher"
     assert cloud.graph.problems == []
 
+    # a media id is a Graph API path: anything but an id never reaches Meta with the instance's token
+    await cloud.webhook(meta.messages_value(pid, meta.image("wamid.EVIL", "me/accounts")))
+    await cloud.webhook(meta.messages_value(pid, meta.text("wamid.LAST2")))
+    await cloud.receiver.wait_for(
+        lambda r: any(e.body["data"]["key"]["id"] == "wamid.LAST2" for e in r.events("messages.upsert"))
+    )
+    evil = next(
+        e.body["data"] for e in cloud.receiver.events("messages.upsert") if e.body["data"]["key"]["id"] == "wamid.EVIL"
+    )
+    assert "base64" not in evil["message"] and not any("accounts" in c.path for c in cloud.graph.calls)
+
     other = await cloud.server.client.post(
         "/webhook/meta", json=meta.delivery("999", meta.messages_value("999", meta.text("wamid.X")))
     )
@@ -520,6 +531,10 @@ async def test_templates_create_find_edit_delete_and_status_forwarding(cloud: Cl
     assert refused.status_code == 400
     assert refused.json()["message"] == "Language is being deleted"
     assert refused.json()["details"]["error_subcode"] == 2388023 and refused.json()["details"]["whatsapp_code"] == 100
+
+    traversal = await cloud.post("/template/edit", {"templateId": "../me/accounts", "category": "MARKETING"})
+    assert traversal.status_code == 400 and traversal.json()["details"]["context"] == "template_edit"
+    assert not any("accounts" in c.path for c in cloud.graph.calls)
 
     deleted = await cloud.server.client.request(
         "DELETE", f"/template/delete/{cloud.name}", json={"name": "order_update"}, headers=cloud.headers

@@ -28,7 +28,7 @@ TEMPLATE_SCHEMA: Schema = {
 TEMPLATE_EDIT_SCHEMA: Schema = {
     "type": "object",
     "properties": {
-        "templateId": {"type": "string", "minLength": 1},
+        "templateId": {"type": "string", "pattern": "^[0-9]{1,64}$"},
         "category": {"type": "string", "enum": CATEGORIES},
         "allowCategoryChange": {"type": "boolean"},
         "components": {"type": "array"},
@@ -40,7 +40,10 @@ TEMPLATE_EDIT_SCHEMA: Schema = {
 
 TEMPLATE_DELETE_SCHEMA: Schema = {
     "type": "object",
-    "properties": {"name": {"type": "string", "minLength": 1}, "templateId": {"type": "string", "minLength": 1}},
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "templateId": {"type": "string", "pattern": "^[0-9]{1,64}$"},
+    },
     "required": ["name"],
 }
 

@@ -23,6 +23,7 @@ from evolution_py.dto.message import SendAudio, SendMedia, SendOptions, SendStic
 from evolution_py.store.messages import MessageStore
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
+_GRAPH_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _DEFAULT_MIME = {
     "image": "image/png",
     "video": "video/mp4",
@@ -175,6 +176,9 @@ class MediaFeature(Media):
 
     async def download(self, media_id: str) -> tuple[bytes, str | None]:
         """A media by its id: ask Meta for its (short-lived) URL, then fetch it with the token."""
+        if not _GRAPH_ID.fullmatch(media_id):
+            # The id becomes a Graph API path: nothing else of the Graph API is reached with the token.
+            raise ChannelError("not a media id")
         info = await self.graph.call("GET", media_id)
         url = info.get("url") if isinstance(info, dict) else None
         if not isinstance(url, str) or not url:

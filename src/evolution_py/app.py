@@ -64,6 +64,7 @@ def build_services(settings: Settings) -> Services:
     subscriptions = Subscriptions(db)
     logbook = InstanceLogbook(db, settings)
     kinds = default_kinds()
+    kinds.check_settings(settings)
     registry = LocalInstanceRegistry()
     deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
     sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)

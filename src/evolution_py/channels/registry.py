@@ -25,6 +25,8 @@ class ChannelKind:
     requires_number: bool = False  # ... without `number`
     qrcode_on_create: bool = False  # `qrcode: true` on create connects and answers the first QR
     meta_webhook: bool = False  # create answers `webhookWaBusiness` / `accessTokenWaBusiness`
+    # Parses the kind's own variables; run at start so a malformed one stops the server there.
+    check_settings: Callable[[Settings], object] | None = None
 
     def create_problem(self, *, token: str | None, number: str | None) -> str | None:
         """Why `/instance/create` refuses these fields for this kind (upstream's text), or None."""
@@ -62,6 +64,12 @@ class ChannelKinds:
             return None
         return kind.factory(ctx, settings)
 
+    def check_settings(self, settings: Settings) -> None:
+        """Parse every kind's variables once, at start (ConfigError names a malformed one)."""
+        for kind in self._kinds.values():
+            if kind.check_settings is not None:
+                kind.check_settings(settings)
+
     def set_factory(self, integration: str, factory: ChannelFactory) -> None:
         kind = self._kinds.get(integration) or ChannelKind(integration=integration, factory=None)
         self._kinds[integration] = replace(kind, factory=factory)
@@ -86,11 +94,24 @@ def _cloud_api(ctx: InstanceContext, settings: Settings) -> Channel:
     return create_channel(ctx, settings)
 
 
+def _cloud_api_settings(settings: Settings) -> object:
+    from evolution_py.channels.cloud_api.config import load_config  # noqa: PLC0415 - loaded per kind
+
+    return load_config(settings)
+
+
 def default_kinds() -> ChannelKinds:
     return ChannelKinds(
         [
             ChannelKind("WHATSAPP-BAILEYS", _whatsmeow, initial_status="close", qrcode_on_create=True),
-            ChannelKind("WHATSAPP-BUSINESS", _cloud_api, requires_token=True, requires_number=True, meta_webhook=True),
+            ChannelKind(
+                "WHATSAPP-BUSINESS",
+                _cloud_api,
+                requires_token=True,
+                requires_number=True,
+                meta_webhook=True,
+                check_settings=_cloud_api_settings,
+            ),
             ChannelKind("EVOLUTION", _evolution),
         ]
     )

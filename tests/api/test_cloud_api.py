@@ -285,6 +285,8 @@ async def test_rate_limits_and_5xx_are_retried_other_errors_answer_meta_s_body(c
 
     cloud.graph.fail_next("/messages", 503, SERVER_ERROR, times=1)
     assert (await cloud.post("/message/sendText", body)).status_code == 201
+    cloud.graph.fail_next("/messages", 400, RATE_LIMITED, times=1)  # Meta's throughput code on a 400
+    assert (await cloud.post("/message/sendText", body)).status_code == 201
 
     cloud.graph.fail_next("/messages", 500, SERVER_ERROR, times=3)
     gave_up = await cloud.post("/message/sendText", body)
@@ -302,7 +304,7 @@ async def test_rate_limits_and_5xx_are_retried_other_errors_answer_meta_s_body(c
     assert details["fbtrace_id"] == WINDOW_CLOSED["fbtrace_id"] and details["type"] == "whatsapp_api_error"
     assert len(cloud.graph.calls) == before + 1  # not retried
     stored = await cloud.post("/chat/findMessages", {})
-    assert stored.json()["messages"]["total"] == 2  # refused sends are not stored
+    assert stored.json()["messages"]["total"] == 3  # refused sends are not stored
 
 
 async def test_a_wrong_access_token_answers_meta_s_auth_error(

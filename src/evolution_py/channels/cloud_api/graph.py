@@ -1,7 +1,8 @@
 """`Graph`: the only road to Meta's Graph API for one instance (its access token, the operator's
 WA_BUSINESS_URL and version). Every exchange is time-limited and reads a bounded answer (through
 `OutboundClient`); a 429 or a 5xx is retried with backoff (Meta's Retry-After when it sends one);
-any other refusal becomes `MetaError` carrying Meta's own error object."""
+so is a 400 carrying one of Meta's rate-limit codes; any other refusal becomes `MetaError` carrying
+Meta's own error object."""
 
 from __future__ import annotations
 
@@ -23,8 +24,15 @@ MAX_RETRY_AFTER = 60.0
 _IDEMPOTENT = {"GET", "DELETE"}
 
 
-def _retryable(status: int) -> bool:
-    return status == 429 or status >= 500
+# Meta's throughput and rate-limit codes, which it may answer with HTTP 400 as well as 429.
+RATE_LIMIT_CODES = {4, 613, 80007, 130429}
+
+
+def _retryable(answer: Answer) -> bool:
+    if answer.status == 429 or answer.status >= 500:
+        return True
+    code = meta_error_of(answer).get("code") if answer.status == 400 else None
+    return code in RATE_LIMIT_CODES
 
 
 class Graph:
@@ -44,6 +52,7 @@ class Graph:
         json: object = None,
         form: Callable[[], aiohttp.FormData] | None = None,
         params: dict[str, str] | None = None,
+        time_limit: float | None = None,
     ) -> Any:
         """One Graph API call; Meta's JSON answer, or `MetaError` with Meta's error object."""
         url = self.config.graph_url(path)
@@ -57,7 +66,7 @@ class Graph:
                     data=form() if form is not None else None,
                     headers=self._auth(),
                     params=params,
-                    time_limit=self.config.time_limit,
+                    time_limit=time_limit or self.config.time_limit,
                     max_bytes=ANSWER_BYTES,
                     follow_redirects=False,
                 )
@@ -70,7 +79,7 @@ class Graph:
                 raise ChannelError(f"WhatsApp Business API unreachable: {exc.reason}", status=400) from None
             if answer.ok:
                 return _json(answer)
-            if _retryable(answer.status) and attempt < self.config.retries:
+            if _retryable(answer) and attempt < self.config.retries:
                 attempt += 1
                 wait = self._wait(attempt, answer)
                 log.warning(
@@ -100,7 +109,7 @@ class Graph:
                 return answer.body, answer.headers.get("Content-Type")
             if answer.truncated:
                 raise ChannelError("media is larger than WA_BUSINESS_MAX_MEDIA_MB")
-            if not _retryable(answer.status) or attempt >= self.config.retries:
+            if not _retryable(answer) or attempt >= self.config.retries:
                 raise MetaError(meta_error_of(answer))
             await asyncio.sleep(self._wait(attempt + 1, answer))
         raise ChannelError("media download failed")  # not reached: the loop answers or raises

@@ -81,7 +81,9 @@ class MediaFeature(Media):
             built.add_field("file", data, filename=file_name, content_type=mimetype)
             return built
 
-        answer = await self.graph.call("POST", f"{self.sender.phone_number_id}/media", form=form)
+        # an upload of up to 100 MB takes longer than a message: the limit grows with the size
+        limit = self.graph.config.time_limit + len(data) / 1_000_000
+        answer = await self.graph.call("POST", f"{self.sender.phone_number_id}/media", form=form, time_limit=limit)
         media_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(media_id, str) or not media_id:
             raise ChannelError("WhatsApp Business API answered the upload without a media id")

@@ -421,6 +421,23 @@ async def test_inbound_messages_of_every_type_once_each(cloud: Cloud) -> None:
     assert "wamid.X" not in {e.body["data"]["key"]["id"] for e in cloud.receiver.events("messages.upsert")}
 
 
+async def test_read_messages_setting_sends_read_receipts(cloud: Cloud) -> None:
+    settings = {
+        "rejectCall": False,
+        "msgCall": "",
+        "groupsIgnore": False,
+        "alwaysOnline": False,
+        "readMessages": True,
+        "readStatus": False,
+        "syncFullHistory": False,
+    }
+    saved = await cloud.post("/settings/set", settings)
+    assert saved.status_code == 201, saved.text
+    pid = cloud.graph.phone_number_id
+    await cloud.webhook(meta.messages_value(pid, meta.text("wamid.READ-ME")))
+    assert cloud.graph.sent() == [{"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.READ-ME"}]
+
+
 async def test_signed_deliveries(server_factory: ServerFactory, cloud_env: tuple[FakeGraph, dict[str, str]]) -> None:
     graph, env = cloud_env
     secret = "app-secret-0123456789"

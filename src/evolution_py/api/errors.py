@@ -42,6 +42,8 @@ def malformed_json(exc: msgspec.DecodeError) -> str:
     """msgspec's words already start with "JSON is malformed: "; said once."""
     detail = str(exc).removeprefix("JSON is malformed: ")
     return f"JSON is malformed: {detail}"
+
+
 _TROUBLE_MESSAGES = {
     Trouble.UNAVAILABLE: "The database is unavailable; try again shortly",
     Trouble.NUL_IN_TEXT: "The request contains text with a NUL character (\\u0000), which cannot be stored",

@@ -155,3 +155,26 @@ def test_credentials_need_both_halves_exactly() -> None:
     assert access.refusal("127.0.0.1", _basic("u", "p")) == (401, "Invalid credentials")
     assert access.refusal("127.0.0.1", "Basic !!notbase64") == (401, "Invalid credentials")
     assert access.refusal("127.0.0.1", "Bearer x") == (401, "Authentication required")
+
+
+def test_the_grafana_dashboard_names_only_metrics_we_serve() -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    from prometheus_client import generate_latest
+
+    from evolution_py.ops import metrics
+
+    dashboard = json.loads((Path(__file__).parents[2] / "docker" / "grafana-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"evolution_[a-z_]+", target["expr"])
+    }
+    served = {family.name for family in text_string_to_metric_families(generate_latest(metrics.REGISTRY).decode())}
+    unknown = {
+        name for name in used if name not in served and re.sub(r"_(total|bucket|count|sum)$", "", name) not in served
+    }
+    assert used and not unknown, unknown

@@ -23,6 +23,7 @@ from evolution_py.api import (
     group,
     instance,
     label,
+    manager,
     message,
     operations,
     proxy,
@@ -128,6 +129,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         routes.extend(module.ROUTES)
     routes.extend(sink_routes())
     routes.extend(operations.routes(services))  # /health, /health/ready, /metrics when switched on
+    routes.extend(manager.routes(settings))  # /manager, unless SERVER_DISABLE_MANAGER
     routes.append(go_api.build_router())
 
     app = Litestar(

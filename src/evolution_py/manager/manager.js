@@ -194,11 +194,15 @@ function eventsInput(events) {
 }
 function eventsOf(form) { return form.get("events").split(/[\s,]+/).filter(Boolean); }
 
-function configForm(fields, onSave) {
-  const form = element("form", {}, ...fields.flat(), element("button", { type: "submit", text: "Save" }));
+function configForm(fields, onSave, verb = "Save") {
+  const form = element("form", {}, ...fields.flat(), element("button", { type: "submit", text: verb }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { await onSave(new FormData(form), form); say("Saved"); } catch (error) { say(`Not saved: ${error.message}`, true); }
+    say(`${verb}…`);
+    try {
+      const done = await onSave(new FormData(form), form);
+      say(typeof done === "string" ? done : "Saved");
+    } catch (error) { say(`Not done: ${error.message}`, true); }
   });
   return form;
 }
@@ -209,8 +213,8 @@ const tabs = {
       field("Text", element("textarea", { name: "text", required: true, text: "Hello from evolution-py" }))],
     async (form) => {
       const sent = await api("POST", `/message/sendText/${encodeURIComponent(name)}`, { number: form.get("number"), text: form.get("text") });
-      say(`Sent (${sent && sent.key ? sent.key.id : "ok"})`);
-    });
+      return `Sent (${sent && sent.key ? sent.key.id : "ok"})`;
+    }, "Send");
   },
   async events(name) {
     const log = element("ol", { id: "events-log", reversed: true, "aria-live": "polite" });

@@ -39,7 +39,7 @@ class Browser:
 
     async def find(self, css: str, within: float = 10.0) -> WebElement:
         def wait() -> WebElement:
-            return WebDriverWait(self.driver, within).until(  # type: ignore[no-any-return]
+            return WebDriverWait(self.driver, within).until(
                 expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
             )
 
@@ -47,7 +47,7 @@ class Browser:
 
     async def text_in(self, css: str, text: str, within: float = 15.0) -> None:
         def wait() -> bool:
-            return WebDriverWait(self.driver, within).until(  # type: ignore[no-any-return]
+            return WebDriverWait(self.driver, within).until(
                 expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
             )
 

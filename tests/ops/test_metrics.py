@@ -75,6 +75,7 @@ async def test_counters_equal_a_known_workload(server_factory: Any) -> None:
 
     assert value(after, "evolution_messages_total", instance=name, direction="in") == 4
     assert value(after, "evolution_messages_total", instance=name, direction="out") == 2
+    assert delta("evolution_events_planned_total", sink="webhook") == 6
     assert delta("evolution_events_delivered_total", sink="webhook") == 5
     assert delta("evolution_event_delivery_seconds_count", sink="webhook") == 5
     assert delta("evolution_events_dead_total", sink="webhook") == 1

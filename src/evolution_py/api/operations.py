@@ -1,6 +1,6 @@
 """The operator's routes: `GET /metrics` (Prometheus, when PROMETHEUS_METRICS=true, upstream's access
 rules), `GET /health` (liveness: the process answers) and `GET /health/ready` (readiness: the
-database, and RabbitMQ / Redis when switched on, answer). None takes the apikey; none is in the schema."""
+database, and RabbitMQ / Redis when switched on, answer). None takes the apikey."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", tags=["Operations"], summary="Prometheus metrics (PROMETHEUS_METRICS=true)")
 async def prometheus_metrics(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
     access = MetricsAccess.from_env(services.settings.env)
     client = request.client.host if request.client else ""
@@ -46,12 +46,12 @@ async def prometheus_metrics(request: Request[Any, Any, Any], services: Services
     )
 
 
-@get("/health", include_in_schema=False)
+@get("/health", tags=["Operations"], summary="Liveness")
 async def liveness() -> dict[str, Any]:
     return {"status": "ok", "server": "evolution-py", "serverVersion": __version__}
 
 
-@get("/health/ready", include_in_schema=False)
+@get("/health/ready", tags=["Operations"], summary="Readiness: database, RabbitMQ and Redis when on")
 async def readiness(services: Services) -> Response[dict[str, Any]]:
     checks: dict[str, health.Check] = {"database": health.database_check(services.db)}
     rabbit = services.sinks.get(RABBITMQ)

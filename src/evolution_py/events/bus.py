@@ -102,6 +102,7 @@ class EventBus:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
         if not deliveries:
             return
+        metrics.planned(deliveries)
         if self.outbox is None:
             for delivery in deliveries:
                 dispatcher = self._dispatchers.get(delivery.sink)

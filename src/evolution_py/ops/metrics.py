@@ -79,6 +79,7 @@ MESSAGES = Tally(
     "Messages per instance: direction in (messages.upsert events), out (send.message events)",
     ("instance", "direction"),
 )
+PLANNED = Tally("evolution_events_planned", "Deliveries planned for a sink when the bus accepted an event", ("sink",))
 DELIVERED = Tally("evolution_events_delivered", "Deliveries a sink completed", ("sink",))
 RETRIED = Tally("evolution_events_retried", "Failed deliveries scheduled again", ("sink",))
 DEAD = Tally("evolution_events_dead", "Deliveries dead-lettered (attempts used up or refused)", ("sink",))
@@ -100,7 +101,17 @@ HTTP_SECONDS = Timings(
 RECONNECTS = Tally(
     "evolution_channel_reconnects", "An instance back to open after it had been open in this process", ("integration",)
 )
-_FAMILIES = (EVENTS_PUBLISHED, MESSAGES, DELIVERED, RETRIED, DEAD, DELIVERY_SECONDS, HTTP_REQUESTS, HTTP_SECONDS)
+_FAMILIES = (
+    EVENTS_PUBLISHED,
+    MESSAGES,
+    PLANNED,
+    DELIVERED,
+    RETRIED,
+    DEAD,
+    DELIVERY_SECONDS,
+    HTTP_REQUESTS,
+    HTTP_SECONDS,
+)
 OUTBOX_PENDING = Gauge("evolution_outbox_pending", "Deliveries waiting in the outbox", registry=REGISTRY)
 OUTBOX_DEAD = Gauge("evolution_outbox_dead", "Dead letters kept in the outbox", registry=REGISTRY)
 OUTBOX_OLDEST = Gauge(
@@ -140,6 +151,12 @@ def event_published(event: Any) -> None:
             _opened[event.instance_id] = is_open
     elif name == "remove.instance":
         _opened.pop(event.instance_id, None)
+
+
+def planned(deliveries: Iterable[Any]) -> None:
+    """The bus planned these deliveries (events.sink.Delivery) for one event."""
+    for delivery in deliveries:
+        PLANNED.inc(delivery.sink)
 
 
 def delivered(sink: str, event: Any) -> None:

@@ -2,24 +2,33 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# `make run` installs what serving needs; the test tools (ruff, mypy, pytest) come with `make test`.
+RUNTIME := $(VENV)/.installed-runtime
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate lint typecheck bench clean
+.PHONY: run test install migrate key lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/evolution-py migrate
 	$(BIN)/evolution-py serve
 
-migrate: $(STAMP)
+migrate: $(RUNTIME)
 	$(BIN)/evolution-py migrate
+
+key: $(RUNTIME)
+	@$(BIN)/evolution-py key
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench

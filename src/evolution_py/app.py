@@ -23,7 +23,9 @@ from evolution_py.api import (
     group,
     instance,
     label,
+    manager,
     message,
+    operations,
     proxy,
     root,
     template,
@@ -44,6 +46,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations
+from evolution_py.ops.metrics import HttpMetrics
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.kind import SinkContext
@@ -137,6 +140,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     ):
         routes.extend(module.ROUTES)
     routes.extend(sink_routes())
+    routes.extend(operations.routes(services))  # /health, /health/ready, /metrics when switched on
+    routes.extend(manager.routes(settings))  # /manager, unless SERVER_DISABLE_MANAGER
     routes.append(go_api.build_router())
 
     app = Litestar(
@@ -169,4 +174,4 @@ def build_asgi(settings: Settings, services: Services | None = None) -> Any:
     """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
     /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    return in_front(services.sinks, create_app(settings, services))
+    return in_front(services.sinks, HttpMetrics(create_app(settings, services)))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from evolution_py.app import create_app
+from evolution_py.cli import announce_key
 from evolution_py.config import load_settings
 
-app = create_app(load_settings(dotenv=Path(".env")))
+_settings = load_settings(dotenv=Path(".env"))
+announce_key(_settings)  # a key generated here is printed here
+app = create_app(_settings)

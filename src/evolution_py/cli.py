@@ -1,4 +1,4 @@
-"""`evolution-py serve | migrate | version` (also `python -m evolution_py`)."""
+"""`evolution-py serve | migrate | key | version` (also `python -m evolution_py`)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,48 @@ def _settings(env_file: str) -> Settings:
 
 
 def configure_logging(level: str, api_key: str = "") -> None:
+    """LOG_LEVEL is upstream's switch for upstream's own logger: it sets ours (`evolution_py.*`);
+    libraries log at INFO at most verbose, never DEBUG (378 lines of aiosqlite in 12 s otherwise)."""
+    ours = logging.getLevelName(level.upper())
+    libraries = max(ours, logging.INFO)
     # force=True: neonize calls logging.basicConfig(INFO) at import; ours must win.
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.basicConfig(level=libraries, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    logging.getLogger("evolution_py").setLevel(ours)
     # docs/security.md, "Logs": the database drivers' DEBUG lines are statements with their bound
     # values (tokens, passwords) and result rows; no pattern can tell which value is a secret.
-    for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Alembic says seven INFO lines (plugins, context) on every start: only its warnings matter.
+    for name in ("sqlalchemy.engine", "aiosqlite", "asyncpg", "alembic"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, libraries))
     logsafe.remember(api_key)
     logsafe.install()
+
+
+def library_log_level(level: str) -> str:
+    """uvicorn's own level: LOG_LEVEL's, but never below info."""
+    return level if logging.getLevelName(level.upper()) >= logging.INFO else "info"
+
+
+def announce_key(settings: Settings) -> None:
+    """Print the global key where it was just generated, else say where it is kept (never the key)."""
+    key_file = Path(settings.data_dir) / "api-key"
+    if settings.api_key_generated:
+        print(
+            "evolution-py: AUTHENTICATION_API_KEY was not set; generated a global API key and saved it in "
+            f"{key_file} (`evolution-py key` shows it again):\n\n    {settings.api_key}\n",
+            flush=True,
+        )
+    elif not settings.env.text("AUTHENTICATION_API_KEY"):
+        print(f"evolution-py: global API key read from {key_file} (`evolution-py key` shows it)", flush=True)
+
+
+def check_database(settings: Settings) -> None:
+    """Stop with one line (cause first) when the database cannot be used."""
+    from evolution_py.ops.preflight import database_problem  # noqa: PLC0415 - each command loads only what it runs
+
+    problem = asyncio.run(database_problem(settings.database_url))
+    if problem:
+        print(f"evolution-py: cannot use the database: {problem}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 def serve(settings: Settings, host: str | None) -> None:
@@ -43,12 +77,8 @@ def serve(settings: Settings, host: str | None) -> None:
     )
 
     configure_logging(settings.log_level, settings.api_key)
-    if settings.api_key_generated:
-        print(
-            "evolution-py: AUTHENTICATION_API_KEY was not set; generated a global API key and saved it in "
-            f"{Path(settings.data_dir) / 'api-key'}:\n\n    {settings.api_key}\n",
-            flush=True,
-        )
+    announce_key(settings)
+    check_database(settings)
     try:
         import uvloop  # noqa: F401, PLC0415 - optional: used if installed
 
@@ -71,7 +101,7 @@ def serve(settings: Settings, host: str | None) -> None:
         port=settings.server_port,
         loop=loop,
         http=protocol_class(limits),
-        log_level=settings.log_level,
+        log_level=library_log_level(settings.log_level),
         lifespan="on",
         timeout_graceful_shutdown=10,
         # docs/security.md, "Connections": past the cap, requests are answered 503.
@@ -117,6 +147,10 @@ _NEONIZE_BLOCKING = ("._connect_and_check", "NewAClient.stop")
 def migrate(settings: Settings) -> None:
     from evolution_py.store.db import Database  # noqa: PLC0415 - each command loads only what it runs
 
+    configure_logging(settings.log_level, settings.api_key)
+    announce_key(settings)
+    check_database(settings)
+
     async def run() -> None:
         db = Database(settings.database_url)
         try:
@@ -136,9 +170,16 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--host", default=None, help="bind address (default: SERVER_HOST, else 127.0.0.1)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
+    commands.add_parser("key", help="print the global API key (generated into DATA_DIR/api-key when unset)")
     args = parser.parse_args(argv)
     if args.command == "version":
         print(f"evolution-py {__version__} (Evolution API {UPSTREAM_VERSION} compatible)")
+        return
+    if args.command == "key":
+        settings = _settings(args.env_file)
+        if settings.api_key_generated:
+            print(f"evolution-py: generated a global key into {Path(settings.data_dir) / 'api-key'}", file=sys.stderr)
+        print(settings.api_key)
         return
     if args.command == "migrate":
         migrate(_settings(args.env_file))

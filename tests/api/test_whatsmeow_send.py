@@ -477,9 +477,11 @@ async def test_media_from_a_url(server_factory, tmp_path) -> None:
 async def test_video_gets_duration_and_thumbnail_and_gif_sticker_stays_animated(server_factory, tmp_path) -> None:
     import asyncio
 
+    from evolution_py.channels.whatsapp_web.ffmpeg import ffmpeg_command
+
     clip = tmp_path / "clip.mp4"
     made = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
+        ffmpeg_command(), "-v", "error", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2",
         "-pix_fmt", "yuv420p", str(clip),
     )  # fmt: skip
     assert await made.wait() == 0

@@ -92,3 +92,59 @@ def test_serve_prints_the_generated_key_once_and_answers(tmp_path: Path) -> None
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=60)
     assert output.count(key) == 1
+
+
+def _run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "evolution_py", *args],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path, **extra),
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+
+def test_migrate_prints_the_key_it_generates_and_key_shows_it_again(tmp_path: Path) -> None:
+    migrate = _run(tmp_path, "migrate")
+    assert migrate.returncode == 0, migrate.stderr
+    key = (tmp_path / "data" / "api-key").read_text().strip()
+    assert key in migrate.stdout  # `make run`: migrate creates the key, so migrate prints it
+    again = _run(tmp_path, "migrate")
+    assert key not in again.stdout and "data/api-key" in again.stdout  # where it is, not the key
+    shown = _run(tmp_path, "key")
+    assert shown.returncode == 0 and shown.stdout.strip() == key
+    from_env = _run(tmp_path, "key", AUTHENTICATION_API_KEY="an-operator-chosen-key-0123")
+    assert from_env.stdout.strip() == "an-operator-chosen-key-0123"
+
+
+def test_a_bad_database_uri_is_one_line_with_the_cause_first(tmp_path: Path) -> None:
+    for command in ("migrate", "serve"):
+        run = _run(
+            tmp_path,
+            command,
+            AUTHENTICATION_API_KEY="cli-test-key-0123456789",
+            DATABASE_PROVIDER="postgresql",
+            DATABASE_CONNECTION_URI="postgresql://someone:hunter2secret@127.0.0.1:1/nowhere",
+        )
+        assert run.returncode == 2
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, run.stderr
+        assert lines[0].startswith("evolution-py: cannot use the database: ")
+        assert "refused" in lines[0].lower() or "connect" in lines[0].lower()
+        assert "hunter2secret" not in run.stderr + run.stdout
+        assert "Traceback" not in run.stderr
+
+
+def test_the_example_env_does_not_flood_debug_lines_of_libraries(tmp_path: Path) -> None:
+    # .env.example's LOG_LEVEL lists DEBUG: ours may say debug lines, no library may, Alembic is quiet.
+    example = (Path(__file__).parents[2] / ".env.example").read_text()
+    (tmp_path / ".env").write_text(example)
+    run = _run(tmp_path, "migrate", AUTHENTICATION_API_KEY="cli-test-key-0123456789", DATA_DIR=str(tmp_path / "d"))
+    assert run.returncode == 0, run.stderr
+    noisy = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if (" DEBUG " in line and " evolution_py" not in line) or " alembic" in line
+    ]
+    assert noisy == []

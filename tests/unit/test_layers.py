@@ -19,6 +19,7 @@ LAYERS = [
     {"sinks"},
     {"channels"},
     {"events"},
+    {"ops"},
     {"outbound"},
     {"store"},
     {"dto", "config", "errors", "isotime", "logsafe", "__init__"},

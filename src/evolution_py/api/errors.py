@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 NESTED_TOO_DEEPLY = "JSON is nested too deeply"
+
+
+def malformed_json(exc: msgspec.DecodeError) -> str:
+    """msgspec's words already start with "JSON is malformed: "; said once."""
+    detail = str(exc).removeprefix("JSON is malformed: ")
+    return f"JSON is malformed: {detail}"
+
+
 _TROUBLE_MESSAGES = {
     Trouble.UNAVAILABLE: "The database is unavailable; try again shortly",
     Trouble.NUL_IN_TEXT: "The request contains text with a NUL character (\\u0000), which cannot be stored",
@@ -150,7 +158,7 @@ def decode_body(raw: bytes, data_type: type[Any]) -> Any:
         key = _error_path(str(exc))
         raise SchemaError([schema_message(str(exc).split(" - at ")[0], key, data_type)]) from None
     except msgspec.DecodeError as exc:
-        raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
+        raise BadRequest(malformed_json(exc), as_list=False) from None
     except RecursionError:
         raise BadRequest(NESTED_TOO_DEEPLY) from None
 

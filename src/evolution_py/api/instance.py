@@ -45,6 +45,15 @@ def _connect_body(name: str, outcome: ConnectOutcome) -> dict[str, Any]:
     return qrcode
 
 
+def _with_last_failure(body: dict[str, Any], instances: InstanceService, name: str) -> dict[str, Any]:
+    """Ours beside upstream's fields: why the last dial failed, while not open (docs/compatibility.md)."""
+    runtime = instances.registry.get(name)
+    failure = getattr(runtime.channel, "last_failure", None) if runtime is not None else None
+    if failure and "instance" not in body:
+        body["lastConnectionError"] = failure
+    return body
+
+
 @post(
     "/instance/create",
     status_code=201,
@@ -78,7 +87,8 @@ async def connect_instance(
     instances: InstanceService, instanceName: str, number: str | None = Parameter(query="number", default=None)
 ) -> dict[str, Any]:
     try:
-        return _connect_body(instanceName, await instances.connect(instanceName, number))
+        body = _connect_body(instanceName, await instances.connect(instanceName, number))
+        return _with_last_failure(body, instances, instanceName)
     except Exception as exc:  # noqa: BLE001 - upstream answers connect failures as 200 {"error": true, ...}
         return {
             "error": True,

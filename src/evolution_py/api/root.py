@@ -18,10 +18,18 @@ async def status_document(request: Request[Any, Any, Any], config: Settings) -> 
         "message": "Welcome to the Evolution API, it is working!",
         "version": UPSTREAM_VERSION,
         "clientName": config.client_name,
+        **_manager_link(request, config),
         "documentation": f"{config.server_url or str(request.base_url).rstrip('/')}/docs",
         "server": "evolution-py",
         "serverVersion": __version__,
     }
+
+
+def _manager_link(request: Request[Any, Any, Any], config: Settings) -> dict[str, str]:
+    """Upstream's `manager` field (left out when SERVER_DISABLE_MANAGER=true): our /manager page."""
+    if config.env.flag("SERVER_DISABLE_MANAGER"):
+        return {}
+    return {"manager": f"{config.server_url or str(request.base_url).rstrip('/')}/manager"}
 
 
 @post("/verify-creds", guards=[global_guard], status_code=200, tags=["Root"])

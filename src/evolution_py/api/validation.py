@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from evolution_py.api.errors import NESTED_TOO_DEEPLY, SchemaError, schema_message
+from evolution_py.api.errors import NESTED_TOO_DEEPLY, SchemaError, malformed_json, schema_message
 from evolution_py.dto.jsonschema import Schema, validate
 from evolution_py.errors import BadRequest
 
@@ -23,7 +23,7 @@ async def json_body(request: Request[Any, Any, Any]) -> Any:
     try:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
-        raise BadRequest(f"JSON is malformed: {exc}", as_list=False) from None
+        raise BadRequest(malformed_json(exc), as_list=False) from None
     except RecursionError:
         raise BadRequest(NESTED_TOO_DEEPLY) from None
 

@@ -20,6 +20,7 @@ from evolution_py.events.dispatch import DEFAULT_MAX_HELD, SinkDispatcher
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox
 from evolution_py.events.sink import Delivery, Sink
+from evolution_py.ops import metrics
 
 if TYPE_CHECKING:
     from evolution_py.store.db import Database
@@ -92,6 +93,7 @@ class EventBus:
                 self._early.append(event)  # as the in-process bus always did: sent once started
                 return
             raise RuntimeError("the event bus is not running: nothing can be accepted")
+        metrics.event_published(event)
         deliveries: list[Delivery] = []
         for sink in self.sinks:
             try:
@@ -100,6 +102,7 @@ class EventBus:
                 log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
         if not deliveries:
             return
+        metrics.planned(deliveries)
         if self.outbox is None:
             for delivery in deliveries:
                 dispatcher = self._dispatchers.get(delivery.sink)

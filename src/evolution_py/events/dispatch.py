@@ -21,6 +21,7 @@ from typing import Protocol
 
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
 from evolution_py.events.sink import Delivery, DeliveryError, Sink
+from evolution_py.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ class SinkDispatcher:
         else:
             if delivery.id:
                 self.outcomes.ack(delivery.id)
+            metrics.delivered(self.sink.name, delivery.event)
             self._release(delivery)
             return None
 
@@ -243,6 +245,7 @@ class SinkDispatcher:
                 attempts,
                 error,
             )
+            metrics.dead(self.sink.name)
             if delivery.id:
                 self.outcomes.dead(delivery.id, attempts, error)
             self._release(delivery)
@@ -259,6 +262,7 @@ class SinkDispatcher:
             delay,
             error,
         )
+        metrics.retried(self.sink.name)
         if delivery.id:
             self.outcomes.retry(delivery.id, attempts, due, error)
         delivery.attempt = attempts

@@ -101,6 +101,9 @@ class WhatsAppWebChannel(BaseChannel):
 
         self._want_online = False
         self._dial_failures = 0
+        # Why the last dial failed, in words: `connect` answers it beside upstream's fields
+        # (`lastConnectionError`, docs/compatibility.md); cleared once the instance is open.
+        self.last_failure: str | None = None
         self._last_activity = time.monotonic()
         self._profile_name: str | None = None
         self._handler_lock = asyncio.Lock()
@@ -212,6 +215,7 @@ class WhatsAppWebChannel(BaseChannel):
             task = await client.connect(proxy)
         except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: could not start the connection: %s", self.ctx.name, exc)
+            self.last_failure = f"could not start the connection: {exc}"
             await self._dial_failed(generation)
             return
         self.session.spawn(self._watch_dial(generation, task))
@@ -232,6 +236,7 @@ class WhatsAppWebChannel(BaseChannel):
             raise
         except Exception as exc:  # noqa: BLE001 - logged; counts as a failed dial
             log.warning("instance %s: connection failed: %s", self.ctx.name, exc)
+            self.last_failure = f"connection failed: {exc}"
             failed = True
         finally:
             threads.client_stopped()
@@ -248,6 +253,7 @@ class WhatsAppWebChannel(BaseChannel):
         resumable = await asyncio.to_thread(device_store.has_session, self._session_file)
         if not resumable and self._dial_failures >= self.qr_dial_attempts:
             log.warning("instance %s: giving up after %d failed dials", self.ctx.name, self._dial_failures)
+            self.last_failure = f"gave up after {self._dial_failures} failed dials; last: {self.last_failure}"
             self._want_online = False
             self._retire_client()
             await self._closed(408)
@@ -395,6 +401,7 @@ class WhatsAppWebChannel(BaseChannel):
     async def _on_connected(self, _event: Any) -> None:
         self.pairing.linked()
         self._dial_failures = 0
+        self.last_failure = None
         generation = self.session.generation
         try:
             me = await self.session.call(lambda client: client.get_me(), limit=5)
@@ -456,14 +463,17 @@ class WhatsAppWebChannel(BaseChannel):
             await self._session_ended(401)
         else:
             log.warning("instance %s: connect failure %s: %s", self.ctx.name, event.Reason, event.Message)
+            self.last_failure = f"WhatsApp refused the connection (reason {event.Reason}): {event.Message}"
 
     async def _on_temporary_ban(self, event: Any) -> None:
         log.warning("instance %s: temporarily banned (code %s, %s s)", self.ctx.name, event.Code, event.Expire)
+        self.last_failure = f"WhatsApp banned this number temporarily (code {event.Code}, {event.Expire} s)"
         await self._stop_for_good(402)
 
     async def _on_client_outdated(self, _event: Any) -> None:
         # WhatsApp refuses this whatsmeow version (405): redialing cannot help until neonize is upgraded.
         log.error("instance %s: WhatsApp says the client is outdated; upgrade neonize", self.ctx.name)
+        self.last_failure = "WhatsApp says this client version is outdated (405): neonize needs an upgrade"
         await self._stop_for_good(405)
 
     async def _stop_for_good(self, reason: int) -> None:

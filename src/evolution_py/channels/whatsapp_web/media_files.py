@@ -11,16 +11,16 @@ import tempfile
 from pathlib import Path
 
 from evolution_py.channels.base import ChannelError
+from evolution_py.channels.whatsapp_web import filetype
+from evolution_py.channels.whatsapp_web.ffmpeg import ffmpeg_command, media_seconds
 
 
 def sniff_mimetype(data: bytes, filename: str | None = None, fallback: str = "application/octet-stream") -> str:
     try:
-        import magic  # noqa: PLC0415 - optional libmagic, probed on use
-
-        found = str(magic.from_buffer(data[:4096], mime=True))
-        if found and found != "application/octet-stream":
+        found = filetype.sniff(data)
+        if found:
             return found
-    except Exception:  # noqa: BLE001 - optional libmagic: any failure falls back to the file name
+    except Exception:  # noqa: BLE001 - a library failing on odd bytes: fall back to the file name
         pass
     if filename:
         guessed, _ = mimetypes.guess_type(filename)
@@ -78,7 +78,7 @@ async def to_voice_note(data: bytes) -> tuple[bytes, int]:
         target = os.path.join(folder, "out.ogg")
         await asyncio.to_thread(Path(source).write_bytes, data)
         await _run(
-            "ffmpeg", "-y", "-v", "error", "-i", source, "-vn", "-ac", "1", "-ar", "48000",
+            ffmpeg_command(), "-y", "-v", "error", "-i", source, "-vn", "-ac", "1", "-ar", "48000",
             "-c:a", "libopus", "-b:a", "64k", "-application", "voip", target,
         )  # fmt: skip
         seconds = await duration(target)
@@ -95,7 +95,7 @@ async def video_info(data: bytes) -> tuple[int, bytes | None]:
         try:
             seconds = await duration(source)
             await _run(
-                "ffmpeg", "-y", "-v", "error", "-i", source, "-frames:v", "1",
+                ffmpeg_command(), "-y", "-v", "error", "-i", source, "-frames:v", "1",
                 "-vf", "scale=w=96:h=96:force_original_aspect_ratio=decrease", thumb,
             )  # fmt: skip
             return seconds, await asyncio.to_thread(Path(thumb).read_bytes)
@@ -104,24 +104,28 @@ async def video_info(data: bytes) -> tuple[int, bytes | None]:
 
 
 async def duration(path: str) -> int:
-    out = await _run("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path)
-    try:
-        return round(float(out.strip() or 0))
-    except ValueError:
-        return 0
+    """Whole seconds of a media file, from ffmpeg's own report of its input (no ffprobe needed:
+    the ffmpeg wheel ships ffmpeg alone); 0 when it names none."""
+    _code, report = await _exec(ffmpeg_command(), "-hide_banner", "-i", path)  # no output: exits 1
+    return media_seconds(report)
 
 
-async def _run(*command: str) -> str:
+async def _exec(*command: str) -> tuple[int, str]:
+    """(exit code, stderr) of a command bounded to 120 s; its stdout is dropped."""
     try:
         process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            *command, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
     except FileNotFoundError:
-        raise ChannelError(f"Error: {command[0]} is not installed on the server") from None
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    if process.returncode != 0:
-        raise ChannelError(f"Error: {command[0]} failed: {stderr.decode(errors='replace').strip()[:300]}")
-    return stdout.decode(errors="replace")
+        raise ChannelError("Error: ffmpeg is not installed on the server") from None
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode or 0, stderr.decode(errors="replace")
+
+
+async def _run(*command: str) -> None:
+    code, stderr = await _exec(*command)
+    if code != 0:
+        raise ChannelError(f"Error: ffmpeg failed: {stderr.strip()[:300]}")
 
 
 def to_jpeg(data: bytes, *, size: int = 640) -> bytes:

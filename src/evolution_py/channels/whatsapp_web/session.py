@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from evolution_py.channels.base import ChannelError, ConnectionState, InstanceContext
+from evolution_py.channels.whatsapp_web import filetype
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ NeonizeClient = Any
 def neonize() -> ModuleType:
     """`neonize_api`, the channel's one module that imports neonize (its protobufs, enums, events,
     client class), loaded on first use: `neonize().e2e.Message(conversation=...)`."""
+    filetype.magic_module()  # neonize imports `magic` at load: a stand-in where libmagic is missing
     from evolution_py.channels.whatsapp_web import neonize_api  # noqa: PLC0415 - loads with the first client
 
     return neonize_api

@@ -7,15 +7,23 @@ end with an integration defined in the tests (`tests/integrations/test_integrati
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from evolution_py.events.bus import EventBus
 from evolution_py.integrations.base import Integration, IntegrationContext, IntegrationSink
+from evolution_py.integrations.chatwoot import integration as chatwoot
+from evolution_py.integrations.chatwoot import routes as chatwoot_routes
 
 IntegrationFactory = Callable[[IntegrationContext], Integration | None]  # None: switched off by configuration
 
 
 def default_integrations() -> list[IntegrationFactory]:
-    return []
+    return [chatwoot.build]
+
+
+def integration_routes() -> list[Any]:
+    """Each integration's HTTP routes (mounted whether or not it is switched on, as upstream does)."""
+    return [*chatwoot_routes.ROUTES]
 
 
 def install_integrations(

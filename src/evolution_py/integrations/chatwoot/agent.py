@@ -77,7 +77,7 @@ class Agent:
         if formatted is not None and settings.signMsg and sender_name:
             delimiter = (settings.signDelimiter or "\n").replace("\\n", "\n")
             formatted = delimiter.join([f"*{sender_name}:*", formatted])
-        attachments = [a for a in body.get("attachments") or [] if isinstance(a, dict) and a.get("data_url")]
+        attachments = [a for a in _attachments(body, conversation) if isinstance(a, dict) and a.get("data_url")]
         await self._send_once(runtime, body, chat_id, formatted, attachments)
         if self.parts.config.message_read and isinstance(conversation.get("id"), int):
             await self._mark_read(runtime, conversation["id"])
@@ -203,3 +203,13 @@ class Agent:
             )
         except ChatwootError as exc:
             log.warning("chatwoot: the not-sent note failed too: %s", exc)
+
+
+def _attachments(body: dict[str, Any], conversation: dict[str, Any]) -> list[Any]:
+    """The message's attachments: on the event itself, or on its copy in `conversation.messages`."""
+    if isinstance(body.get("attachments"), list):
+        return list(body["attachments"])
+    for message in conversation.get("messages") or []:
+        if isinstance(message, dict) and message.get("id") == body.get("id"):
+            return list(message.get("attachments") or [])
+    return []

@@ -35,7 +35,7 @@ class Bot:
 
     async def create_inbox(self, instance_id: str, settings: ChatwootSettings, webhook_url: str) -> None:
         """`autoCreate`: the API inbox named `nameInbox` with its webhook pointed back at us (an existing
-        inbox of that name gets our webhook URL, secret included), then the bot's `init` message."""
+        inbox of that name gets our webhook URL, secret included)."""
         client = self.parts.client(settings)
         name = settings.nameInbox or ""
         inbox = next((i for i in await client.list_inboxes() if i.get("name") == name), None)
@@ -44,8 +44,13 @@ class Bot:
         elif inbox.get("webhook_url") != webhook_url:
             await client.update_inbox_webhook(int(inbox["id"]), webhook_url)
         self.parts.conversations.clear(instance_id)
+
+    async def greet(self, instance_id: str, settings: ChatwootSettings) -> None:
+        """The bot contact's conversation with `init` in it (Chatwoot posts it back to us as a command)."""
         if not self.parts.config.bot_contact:
             return
+        client = self.parts.client(settings)
+        inbox = await self.parts.inbox(instance_id, settings)
         place = await self.parts.conversations.place(instance_id, client, settings, int(inbox["id"]), bot_who(settings))
         await client.create_message(
             place.conversation_id,

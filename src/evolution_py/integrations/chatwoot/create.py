@@ -95,6 +95,7 @@ async def apply(integrations: Sequence[Any], req: CreateInstanceRequest, server_
             return
         try:
             await chatwoot.bot.create_inbox(runtime.id, data, url)
+            await chatwoot.bot.greet(runtime.id, data)
         except Exception as exc:  # noqa: BLE001 - upstream logs it; the instance and its settings stay
             log.warning("chatwoot: creating the inbox of %s failed: %s", runtime.name, exc)
 

@@ -3,6 +3,7 @@ from the outbox, one chat's events in order, retried while Chatwoot is away."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from evolution_py.errors import BadRequest
@@ -19,6 +20,8 @@ from evolution_py.integrations.chatwoot.mirror import Mirror, phone_jid
 from evolution_py.integrations.chatwoot.parts import FROM_CHATWOOT, Parts, failed
 from evolution_py.integrations.chatwoot.settings import ChatwootSettings, SettingsStore
 from evolution_py.integrations.chatwoot.texts import text
+
+log = logging.getLogger("evolution_py.chatwoot")
 
 _MESSAGES = {names.MESSAGES_UPSERT, names.SEND_MESSAGE}
 _NOTICES = {names.CONNECTION_UPDATE, names.QRCODE_UPDATED, names.STATUS_INSTANCE}
@@ -55,6 +58,11 @@ class ChatwootIntegration(BaseIntegration):
                 raise BadRequest(f"Chatwoot could not create the inbox: {exc}") from None
         await self.parts.settings.save(instance_id, data)
         self.parts.conversations.clear(instance_id)
+        if data.enabled and data.autoCreate:
+            try:
+                await self.bot.greet(instance_id, data)
+            except (ChatwootError, IntegrationFailed) as exc:
+                log.warning("chatwoot: the bot conversation of %s could not be started: %s", instance_id, exc)
 
     async def wants(self, event: Event) -> bool:
         if event.event not in _HANDLED:

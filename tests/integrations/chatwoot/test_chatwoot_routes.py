@@ -91,10 +91,10 @@ async def test_set_and_find_as_the_manager_does(tmp_path: Path, db_kind: str) ->
         assert missing.status_code == 400
         assert (await srv.client.get(f"/chatwoot/find/{cw.name}", headers=srv.headers())).json()["enabled"] is False
 
-        answer = await cw.configure(signMsg=True, signDelimiter="\\n", nameInbox="Support", ignoreJids=["@g.us"])
-        assert answer["nameInbox"] == "Support"
-        assert answer["signDelimiter"] == "\\n"
-        hook = answer["webhook_url"]
+        stored = await cw.configure(signMsg=True, signDelimiter="\\n", nameInbox="Support", ignoreJids=["@g.us"])
+        assert stored["nameInbox"] == "Support"
+        assert stored["signDelimiter"] == "\\n"
+        hook = stored["webhook_url"]
         assert hook.startswith(f"{srv.base_url}/chatwoot/webhook/{cw.name}?key=")
 
         # autoCreate: the inbox exists in Chatwoot with its webhook pointed back at us, secret included

@@ -44,6 +44,11 @@ class Setup:
         answer = await self.srv.client.post("/webhook/evolution", json=body, headers=self.srv.headers(self.token))
         assert answer.status_code == 200, answer.text
 
+    async def emit(self, event: str, data: Any) -> None:
+        """An event as a WhatsApp Web instance emits it (fields the EVOLUTION channel does not carry,
+        such as an @lid sender's `remoteJidAlt`), on the same bus."""
+        await self.srv.services.registry.require(self.name).emit(event, data)
+
     async def configure(self, **fields: Any) -> dict[str, Any]:
         body = {
             "enabled": True,

@@ -20,6 +20,7 @@ class FakeChatwoot:
     account_id: int = 1
     token: str = "cw-agent-token"
     down: bool = False  # every request answers 503
+    slow_messages: float = 0.0  # seconds a created message's answer is held back (it is stored first)
     inboxes: dict[int, dict[str, Any]] = field(default_factory=dict)
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
     conversations: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -263,6 +264,8 @@ class FakeChatwoot:
             attachments=attachments,
         )
         self._notify("message_created", message)  # Chatwoot tells an API inbox of every message, ours too
+        if self.slow_messages:
+            await asyncio.sleep(self.slow_messages)
         return web.json_response(message)
 
     async def _delete_message(self, request: web.Request) -> web.Response:

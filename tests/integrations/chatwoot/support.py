@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from evolution_py.channels.evolution import EvolutionChannel
+from evolution_py.config import Settings
+from evolution_py.dto.chat import DeleteMessage, ReadMessages
 from evolution_py.events.testing import RecordingSink
 from evolution_py.integrations.chatwoot.testing import FakeChatwoot
 from evolution_py.services import Services
@@ -23,6 +26,25 @@ CHATWOOT_ENV = {
     "CHATWOOT_RETRY_MAX_DELAY_MS": "300",
     "CHATWOOT_REQUEST_TIMEOUT_MS": "5000",
 }
+
+
+class ChatsEvolution(EvolutionChannel):
+    """The EVOLUTION channel with the two chat operations Chatwoot uses, recorded (the real one has
+    neither: it is an inbound webhook and an outbound record)."""
+
+    done: ClassVar[list[tuple[str, str, Any]]] = []  # (instance, operation, request)
+
+    async def delete_message_for_everyone(self, req: DeleteMessage) -> dict[str, Any]:
+        self.done.append((self.ctx.name, "delete", req))
+        return {"key": {"id": req.id, "remoteJid": req.remoteJid, "fromMe": req.fromMe}}
+
+    async def mark_message_as_read(self, req: ReadMessages) -> dict[str, Any]:
+        self.done.append((self.ctx.name, "read", req))
+        return {"message": "Read messages", "read": "success"}
+
+
+def _chats_evolution(ctx: Any, _settings: Settings) -> ChatsEvolution:
+    return ChatsEvolution(ctx)
 
 
 @dataclass
@@ -43,6 +65,9 @@ class Setup:
         }
         answer = await self.srv.client.post("/webhook/evolution", json=body, headers=self.srv.headers(self.token))
         assert answer.status_code == 200, answer.text
+
+    def channel_did(self, operation: str) -> list[Any]:
+        return [req for name, op, req in ChatsEvolution.done if name == self.name and op == operation]
 
     async def emit(self, event: str, data: Any) -> None:
         """An event as a WhatsApp Web instance emits it (fields the EVOLUTION channel does not carry,
@@ -108,7 +133,10 @@ async def chatwoot_server(
 ) -> AsyncIterator[Setup]:
     recording = RecordingSink()
     async with running_server(
-        tmp_path, {**db_env, **CHATWOOT_ENV, **(env or {})}, configure=recorder(recording)
+        tmp_path,
+        {**db_env, **CHATWOOT_ENV, **(env or {})},
+        factories={"EVOLUTION": _chats_evolution},
+        configure=recorder(recording),
     ) as srv:
         if name is None:
             name, number = unique("cw"), uuid.uuid4().hex[:12]

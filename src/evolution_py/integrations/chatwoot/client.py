@@ -71,7 +71,11 @@ class ChatwootClient:
             log.warning("chatwoot %s %s failed: %s", method, path, exc.reason)
             raise ChatwootError(exc.reason, retryable=exc.retryable) from None
         if not answer.ok:
-            sent = msgspec.json.encode(json).decode()[:_LOGGED_BODY_CHARS] if json is not None else "(form)"
+            sent = (
+                msgspec.json.encode(json).decode()[:_LOGGED_BODY_CHARS]
+                if json is not None
+                else ("(a form with a file)" if form is not None else "(no body)")
+            )
             log.warning(
                 "chatwoot %s %s answered %s to %s: %s",
                 method,

@@ -200,6 +200,8 @@ class Ledger:
                         ChatwootMirror.chatwootConversationId == conversation_id,
                         ChatwootMirror.fromMe.is_(False),
                         ChatwootMirror.state == "sent",
+                        ChatwootMirror.waMessageId.not_like("%#edit#%"),  # an edit is no message of its own
+                        ChatwootMirror.waMessageId.not_like("bot:%"),
                     )
                     .order_by(ChatwootMirror.claimedAt.desc())
                     .limit(1)

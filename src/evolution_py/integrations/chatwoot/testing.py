@@ -266,7 +266,7 @@ class FakeChatwoot:
         self._notify("message_created", message)  # Chatwoot tells an API inbox of every message, ours too
         if self.slow_messages:
             await asyncio.sleep(self.slow_messages)
-        return web.json_response(message)
+        return web.json_response(self._public(message))
 
     async def _delete_message(self, request: web.Request) -> web.Response:
         message = self.messages.get(int(request.match_info["mid"]))
@@ -274,7 +274,7 @@ class FakeChatwoot:
             return web.json_response({"error": "not found"}, status=404)
         message["deleted"] = True
         message["content"] = "This message was deleted"
-        return web.json_response(message)
+        return web.json_response(self._public(message))
 
     async def _last_seen(self, request: web.Request) -> web.Response:
         self.seen.append(dict(request.match_info))
@@ -369,12 +369,13 @@ class FakeChatwoot:
     # --- what a test reads ----------------------------------------------------------------------
 
     def of(self, conversation_id: int) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in m.items() if k != "attachments"}
-            | {"attachments": [{k: v for k, v in a.items() if k != "data"} for a in m.get("attachments") or []]}
-            for m in self.messages.values()
-            if m["conversation_id"] == conversation_id
-        ]
+        return [self._public(m) for m in self.messages.values() if m["conversation_id"] == conversation_id]
+
+    @staticmethod
+    def _public(message: dict[str, Any]) -> dict[str, Any]:
+        """A message as Chatwoot's API shows it (attachments without their bytes)."""
+        attachments = [{k: v for k, v in a.items() if k != "data"} for a in message.get("attachments") or []]
+        return {k: v for k, v in message.items() if k != "attachments"} | {"attachments": attachments}
 
     def with_source(self, source_id: str) -> list[dict[str, Any]]:
         return [m for m in self.messages.values() if m.get("source_id") == source_id]

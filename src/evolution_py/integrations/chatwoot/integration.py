@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from evolution_py.errors import BadRequest
 from evolution_py.events import names
 from evolution_py.events.event import Event
@@ -15,6 +17,7 @@ from evolution_py.integrations.chatwoot.agent import Agent
 from evolution_py.integrations.chatwoot.bot import Bot
 from evolution_py.integrations.chatwoot.client import ChatwootError
 from evolution_py.integrations.chatwoot.config import ChatwootConfig
+from evolution_py.integrations.chatwoot.history import HistoryImport
 from evolution_py.integrations.chatwoot.ledger import Ledger
 from evolution_py.integrations.chatwoot.mirror import Mirror, phone_jid
 from evolution_py.integrations.chatwoot.parts import FROM_CHATWOOT, Parts, failed
@@ -25,7 +28,8 @@ log = logging.getLogger("evolution_py.chatwoot")
 
 _MESSAGES = {names.MESSAGES_UPSERT, names.SEND_MESSAGE}
 _NOTICES = {names.CONNECTION_UPDATE, names.QRCODE_UPDATED, names.STATUS_INSTANCE}
-_HANDLED = _MESSAGES | _NOTICES | {names.MESSAGES_EDITED, names.MESSAGES_DELETE, names.MESSAGES_UPDATE}
+_HISTORY = {names.MESSAGES_SET, names.CONTACTS_SET, names.CONTACTS_UPSERT}
+_HANDLED = _MESSAGES | _NOTICES | _HISTORY | {names.MESSAGES_EDITED, names.MESSAGES_DELETE, names.MESSAGES_UPDATE}
 
 
 class ChatwootIntegration(BaseIntegration):
@@ -47,6 +51,11 @@ class ChatwootIntegration(BaseIntegration):
         self.mirror = Mirror(self.parts)
         self.bot = Bot(self.parts)
         self.agent = Agent(self.parts, self.bot)
+        self.history = HistoryImport(self.parts, config.import_uri) if config.import_uri else None
+
+    async def stop(self) -> None:
+        if self.history is not None:
+            await self.history.close()
 
     async def configure(self, instance_id: str, data: ChatwootSettings, webhook_url: str) -> None:
         """`/chatwoot/set`: with `autoCreate`, the inbox is made first, so a Chatwoot that refuses leaves
@@ -72,6 +81,9 @@ class ChatwootIntegration(BaseIntegration):
             return False
         if event.event in _NOTICES:
             return self.config.bot_contact
+        if event.event in _HISTORY:
+            wanted = settings.importMessages if event.event == names.MESSAGES_SET else settings.importContacts
+            return self.history is not None and bool(wanted)
         if event.event in _MESSAGES:
             if FROM_CHATWOOT.get():
                 return False  # an agent's message going out: Chatwoot has it already
@@ -79,6 +91,12 @@ class ChatwootIntegration(BaseIntegration):
             if not isinstance(key, dict) or not isinstance(key.get("id"), str):
                 return False
             return not ignored(phone_jid(key), settings)
+        if event.event == names.MESSAGES_DELETE:
+            return self.config.message_delete
+        if event.event == names.MESSAGES_UPDATE:
+            # only "we read it on the phone" matters: delivery acks and the like never reach the outbox
+            updates = event.data if isinstance(event.data, list) else [event.data]
+            return any(isinstance(u, dict) and u.get("status") == "READ" and u.get("fromMe") is False for u in updates)
         return True
 
     async def handle(self, event: Event) -> None:
@@ -94,6 +112,15 @@ class ChatwootIntegration(BaseIntegration):
         data: Any = event.data
         if event.event in _MESSAGES:
             await self.mirror.message(event, settings)
+        elif event.event in _HISTORY and self.history is not None:
+            items = data if isinstance(data, list) else [data]
+            try:
+                if event.event == names.MESSAGES_SET:
+                    await self.history.messages(event.instance_id, settings, items)
+                else:
+                    await self.history.contacts(event.instance_id, settings, items)
+            except (SQLAlchemyError, OSError) as exc:  # Chatwoot's database away: the import waits and retries
+                raise IntegrationFailed(f"chatwoot import database: {type(exc).__name__}") from None
         elif event.event == names.MESSAGES_EDITED and isinstance(data, dict):
             await self.mirror.protocol(event, settings, {"type": "MESSAGE_EDIT", **data})
         elif event.event == names.MESSAGES_DELETE and isinstance(data, dict):

@@ -80,6 +80,7 @@ async def test_set_and_find_as_the_manager_does(tmp_path: Path, db_kind: str) ->
         }
         for change, message in (
             ({"url": "not a url"}, "url is not valid"),
+            ({"daysLimitImportMessages": 1e300}, "daysLimitImportMessages must be between 0 and 36500"),
             ({"accountId": ""}, None),
             ({"token": ""}, None),
         ):

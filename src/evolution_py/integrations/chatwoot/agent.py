@@ -60,8 +60,8 @@ class Agent:
             inbox_name = str((body.get("inbox") or {}).get("name") or settings.nameInbox or runtime.name)
             try:
                 await self.bot.command(runtime, settings, command, inbox_name)
-            except ChatwootError as exc:
-                log.warning("chatwoot: bot command %r answer failed: %s", command, exc)
+            except (ChatwootError, ChannelError, ApiError) as exc:
+                log.warning("chatwoot: bot command %r failed: %s", command[:40], exc)
             return
         if body.get("message_type") == "template" and event == "message_created" and content and chat_id:
             await self._send_once(runtime, body, chat_id, content.replace("\\\r\n", "\n").replace("\\\n", "\n"), None)

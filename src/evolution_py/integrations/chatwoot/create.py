@@ -13,7 +13,7 @@ from evolution_py.dto.instance import CreateInstanceRequest
 from evolution_py.integrations.chatwoot.config import ChatwootConfig
 from evolution_py.integrations.chatwoot.integration import ChatwootIntegration
 from evolution_py.integrations.chatwoot.settings import ChatwootSettings, webhook_url
-from evolution_py.integrations.chatwoot.validation import is_url
+from evolution_py.integrations.chatwoot.validation import days_problem, is_url
 
 log = logging.getLogger("evolution_py.chatwoot")
 
@@ -27,6 +27,8 @@ def create_problem(config: Settings, req: CreateInstanceRequest) -> str | None:
         return "Chatwoot is not enabled"
     if not is_url(req.chatwootUrl):
         return 'Invalid "url" property in chatwoot'
+    if (problem := days_problem(req.chatwootDaysLimitImportMessages)) is not None:
+        return problem
     for field, name in (
         ("chatwootSignMsg", "signMsg"),
         ("chatwootReopenConversation", "reopenConversation"),

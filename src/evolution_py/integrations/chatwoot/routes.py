@@ -23,7 +23,7 @@ from evolution_py.integrations.chatwoot.settings import (
     webhook_secret,
     webhook_url,
 )
-from evolution_py.integrations.chatwoot.validation import is_url
+from evolution_py.integrations.chatwoot.validation import days_problem, is_url
 from evolution_py.services import Services
 
 log = logging.getLogger("evolution_py.chatwoot")
@@ -39,7 +39,9 @@ def chatwoot_of(services: Services) -> ChatwootIntegration:
 
 
 def settings_problem(data: ChatwootSettings) -> str | None:
-    """Upstream's controller checks, in its order and words (only when `enabled`)."""
+    """Upstream's controller checks, in its order and words (only when `enabled`), and ours."""
+    if (problem := days_problem(data.daysLimitImportMessages)) is not None:
+        return problem
     if not data.enabled:
         return None
     if not is_url(data.url):

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select
 from evolution_py.dto.jsonschema import Schema, not_empty
 from evolution_py.store.db import Database
 from evolution_py.store.models import Chatwoot
-from evolution_py.store.safe_text import safe_optional
+from evolution_py.store.safe_text import safe_optional, safe_text
 
 _REQUIRED = ("enabled", "accountId", "token", "url", "signMsg", "reopenConversation", "conversationPending")
 _BOOL: Schema = {"type": "boolean", "enum": [True, False]}
@@ -103,6 +103,7 @@ def found_body(row: ChatwootSettings) -> dict[str, Any]:
     }
 
 
+_MAX_IGNORED = 1000
 _STORED = tuple(field for field in ChatwootSettings.__struct_fields__ if field != "autoCreate")
 _LIMITS = {
     "accountId": 100,
@@ -140,6 +141,8 @@ class SettingsStore:
         values: dict[str, Any] = {field: getattr(data, field) for field in _STORED}
         for field, limit in _LIMITS.items():
             values[field] = safe_optional(values[field], limit)
+        if values["ignoreJids"] is not None:  # bounded like every outside text we keep
+            values["ignoreJids"] = [safe_text(str(jid), 128) for jid in values["ignoreJids"][:_MAX_IGNORED]]
         if values["daysLimitImportMessages"] is not None:
             values["daysLimitImportMessages"] = int(values["daysLimitImportMessages"])
         if not data.signMsg:

@@ -15,3 +15,13 @@ def is_url(value: str | None) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+MAX_DAYS = 36500
+
+
+def days_problem(days: float | None) -> str | None:
+    """Ours: the column is an integer; upstream lets any number through to a database error."""
+    if days is None or 0 <= days <= MAX_DAYS:
+        return None
+    return f"daysLimitImportMessages must be between 0 and {MAX_DAYS}"

@@ -56,12 +56,15 @@ async def test_inbound_once_and_an_agent_reply_once(tmp_path: Path, db_kind: str
 
         # a message sent through the HTTP API is mirrored as outgoing, once, and not sent back
         api = await cw.srv.client.post(
-            f"/message/sendText/{cw.name}", json={"number": PEER, "text": "from the API"}, headers=cw.srv.headers()
+            f"/message/sendText/{cw.name}",
+            json={"number": "5511988887777", "text": "from the API"},
+            headers=cw.srv.headers(),
         )
         assert api.status_code == 201, api.text
         api_id = api.json()["key"]["id"]
         mirrored = await until(lambda: fake.with_source(f"WAID:{api_id}"))
         assert mirrored[0]["message_type"] == "outgoing" and mirrored[0]["content"] == "from the API"
+        assert mirrored[0]["conversation_id"] == conversation  # a bare number is the same person
         await asyncio.sleep(0.5)
         assert len(cw.recording.of(names.SEND_MESSAGE, cw.name)) == 2  # the API's own, not re-sent
         # CHATWOOT_MESSAGE_READ: the agent's answer marked the contact's last message read (the

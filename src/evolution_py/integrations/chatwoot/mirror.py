@@ -28,6 +28,9 @@ _REVOKE_TYPES = {0, "REVOKE"}
 def phone_jid(key: dict[str, Any]) -> str:
     """The chat's JID with an @lid sender mapped to its phone number when WhatsApp told us it."""
     remote = str(key.get("remoteJid") or "")
+    if remote and "@" not in remote:  # a bare number (an EVOLUTION send to `number`): the person's JID
+        digits = "".join(ch for ch in remote if ch.isdigit())
+        return f"{digits}@s.whatsapp.net" if digits else remote
     if remote.endswith("@lid"):
         for alt in ("remoteJidAlt", "senderPn"):
             value = key.get(alt)

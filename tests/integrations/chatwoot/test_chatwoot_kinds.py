@@ -199,3 +199,15 @@ async def test_ignore_jids_merge_brazil_and_reopen(tmp_path: Path) -> None:
         assert fake.with_source("WAID:B-2")[0]["conversation_id"] == conv["id"]
         await asyncio.sleep(0.3)
         assert not fake.with_source("WAID:I-1") and not fake.with_source("WAID:I-2")
+
+        # a contact Chatwoot knew only by its number gets the person's WhatsApp name
+        fake.contacts[9100] = {
+            "id": 9100,
+            "name": "+14155550100",
+            "phone_number": "+14155550100",
+            "identifier": None,
+            "contact_inboxes": [],
+        }
+        await cw.inbound("14155550100@s.whatsapp.net", {"conversation": "hello"}, "N-1", pushName="Lee")
+        await until(lambda: fake.with_source("WAID:N-1"))
+        assert fake.contacts[9100]["name"] == "Lee"

@@ -123,7 +123,11 @@ class Conversations:
                 await client.merge_contacts(int(found[0]["id"]), int(mergee["id"]))
             return found[0]
         if found:
-            return found[0]
+            contact = found[0]
+            if who.phone and who.name != who.phone and str(contact.get("name") or "").lstrip("+") == who.phone:
+                # known only by number until now: the person's WhatsApp name, as upstream does
+                await client.update_contact(int(contact["id"]), {"name": who.name})
+            return contact
         body: dict[str, Any] = {"inbox_id": inbox_id, "name": who.name, "identifier": who.identifier}
         if who.phone:
             body["phone_number"] = f"+{who.phone}"

@@ -68,7 +68,7 @@ class Agent:
             return
         if body.get("message_type") != "outgoing" or event != "message_created" or not chat_id:
             return
-        if str(body.get("source_id") or "").startswith("WAID:"):
+        if _source_id(body, conversation).startswith("WAID:"):
             return  # one of ours, mirrored from WhatsApp: Chatwoot tells us about it too
         if isinstance(body.get("id"), int) and await self.parts.ledger.by_chatwoot_id(runtime.id, body["id"]):
             return
@@ -213,3 +213,13 @@ def _attachments(body: dict[str, Any], conversation: dict[str, Any]) -> list[Any
         if isinstance(message, dict) and message.get("id") == body.get("id"):
             return list(message.get("attachments") or [])
     return []
+
+
+def _source_id(body: dict[str, Any], conversation: dict[str, Any]) -> str:
+    """The message's source id: on the event, or on its copy in `conversation.messages` (upstream's place)."""
+    if body.get("source_id"):
+        return str(body["source_id"])
+    for message in conversation.get("messages") or []:
+        if isinstance(message, dict) and message.get("id") == body.get("id") and message.get("source_id"):
+            return str(message["source_id"])
+    return ""

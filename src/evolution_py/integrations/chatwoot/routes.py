@@ -11,6 +11,7 @@ from litestar import Request, get, post
 from litestar.response import Response
 
 from evolution_py.api.auth import instance_guard, same_key
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_object
 from evolution_py.errors import BadRequest, Unauthorized, instance_not_found
 from evolution_py.integrations.chatwoot.agent import BOT_ANSWER
@@ -55,7 +56,28 @@ def settings_problem(data: ChatwootSettings) -> str | None:
     return None
 
 
-@post("/chatwoot/set/{instanceName:str}", guards=[instance_guard], status_code=201, tags=["Chatwoot"])
+class ChatwootEvent(msgspec.Struct, kw_only=True):
+    """What Chatwoot posts to an inbox's webhook (the fields we read; others are allowed)."""
+
+    event: str | None = None
+    id: int | None = None
+    content: str | None = None
+    message_type: str | None = None
+    private: bool | None = None
+    source_id: str | None = None
+    content_attributes: dict[str, Any] | None = None
+    conversation: dict[str, Any] | None = None
+    inbox: dict[str, Any] | None = None
+    sender: dict[str, Any] | None = None
+
+
+@post(
+    "/chatwoot/set/{instanceName:str}",
+    guards=[instance_guard],
+    status_code=201,
+    tags=["Chatwoot"],
+    dependencies=documented_body(ChatwootSettings),
+)
 async def set_chatwoot(request: Request[Any, Any, Any], services: Services, instanceName: str) -> dict[str, Any]:
     body = await json_object(request)
     check_standard(body, SET_SCHEMA)
@@ -99,7 +121,12 @@ async def find_chatwoot(services: Services, instanceName: str) -> dict[str, Any]
     }
 
 
-@post("/chatwoot/webhook/{instanceName:str}", status_code=200, tags=["Chatwoot"])
+@post(
+    "/chatwoot/webhook/{instanceName:str}",
+    status_code=200,
+    tags=["Chatwoot"],
+    dependencies=documented_body(ChatwootEvent),
+)
 async def chatwoot_webhook(request: Request[Any, Any, Any], services: Services, instanceName: str) -> Response[Any]:
     chatwoot = chatwoot_of(services)
     runtime = services.registry.get(instanceName)

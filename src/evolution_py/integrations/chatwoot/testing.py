@@ -20,6 +20,7 @@ class FakeChatwoot:
     account_id: int = 1
     token: str = "cw-agent-token"
     down: bool = False  # every request answers 503
+    refuse_messages: bool = False  # new messages answer 422
     slow_messages: float = 0.0  # seconds a created message's answer is held back (it is stored first)
     inboxes: dict[int, dict[str, Any]] = field(default_factory=dict)
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -237,6 +238,8 @@ class FakeChatwoot:
         conversation = self.conversations.get(int(request.match_info["id"]))
         if conversation is None:
             return web.json_response({"error": "not found"}, status=404)
+        if self.refuse_messages:
+            return self._refuse("message refused by the test")
         attachments: list[dict[str, Any]] = []
         if request.content_type.startswith("multipart/"):
             form = await request.post()
@@ -378,7 +381,7 @@ class FakeChatwoot:
         return {k: v for k, v in message.items() if k != "attachments"} | {"attachments": attachments}
 
     def with_source(self, source_id: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages.values() if m.get("source_id") == source_id]
+        return [self._public(m) for m in self.messages.values() if m.get("source_id") == source_id]
 
     def contact_by_identifier(self, identifier: str) -> list[dict[str, Any]]:
         return [c for c in self.contacts.values() if c.get("identifier") == identifier]

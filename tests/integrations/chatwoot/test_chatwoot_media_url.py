@@ -30,6 +30,15 @@ async def test_media_url_template_and_refusal(tmp_path: Path) -> None:
         doc = (await until(lambda: fake.with_source("WAID:U-1")))[0]
         assert doc["attachments"] == [{"file_type": "application", "file_name": "terms.pdf", "size": 16}]
 
+        # a reaction is its emoji replying to the message; a removed reaction and an empty message show nothing
+        reaction = {"reactionMessage": {"key": {"id": "U-1", "remoteJid": PEER, "fromMe": False}, "text": "👍"}}
+        await cw.inbound(PEER, reaction, "R-1", pushName="Ivo")
+        liked = (await until(lambda: fake.with_source("WAID:R-1")))[0]
+        assert liked["content"] == "👍" and liked["content_attributes"] == {"in_reply_to": doc["id"]}
+        removed = {"reactionMessage": {"key": {"id": "U-1", "remoteJid": PEER, "fromMe": False}, "text": ""}}
+        await cw.inbound(PEER, removed, "R-2", pushName="Ivo")
+        await cw.inbound(PEER, {"messageContextInfo": {}}, "R-3", pushName="Ivo")
+
         conversation = doc["conversation_id"]
         template = fake._add(
             fake.conversations[conversation], content="Your order\\\nshipped", message_type="template",
@@ -53,3 +62,4 @@ async def test_media_url_template_and_refusal(tmp_path: Path) -> None:
         record = answer.json()["records"][0]
         assert record["sink"] == "integration:chatwoot", record
         assert len([r for r in fake.refused if "refused by the test" in r]) == 1  # tried once, not forever
+        assert not fake.with_source("WAID:R-2") and not fake.with_source("WAID:R-3")

@@ -83,6 +83,18 @@ class Mirror:
         self, event: Event, settings: ChatwootSettings, record: dict[str, Any], wa_id: str, *, uncertain: bool
     ) -> None:
         parts = self.parts
+        message = record.get("message") or {}
+        content = chatwoot_text(message)
+        reacted = _reaction(message)
+        if reacted is not None:
+            content, quoted = reacted
+        else:
+            quoted = quoted_id(message)
+        attachment = await self._attachment(message, record.get("messageType"))
+        if not content and attachment is None:
+            # nothing a person would see (a removed reaction, a key distribution, ...): as upstream, skipped
+            await parts.ledger.mark(event.instance_id, wa_id, state="skipped")
+            return
         client = parts.client(settings)
         inbox = await parts.inbox(event.instance_id, settings)
         who = who_of(record)
@@ -100,8 +112,6 @@ class Mirror:
                         source_id=place.source_id,
                     )
                     return
-        message = record.get("message") or {}
-        content = chatwoot_text(message)
         key = record["key"]
         if who.is_group and not key.get("fromMe"):
             participant = phone_jid({"remoteJid": key.get("participant") or "", **_alt(key)})
@@ -109,12 +119,9 @@ class Mirror:
             sender = f"**+{number} - {record.get('pushName') or number}:**"
             content = f"{sender}\n\n{content}" if content else sender
         reply_to = None
-        if quoted := quoted_id(message):
+        if quoted:
             original = await parts.ledger.by_wa_id(event.instance_id, quoted)
             reply_to = original.chatwoot_message_id if original else None
-        attachment = await self._attachment(message, record.get("messageType"))
-        if content is None and attachment is None:
-            content = f"_{record.get('messageType') or 'message'}_"  # a kind we cannot show: say what it was
         try:
             created = await client.create_message(
                 place.conversation_id,
@@ -238,6 +245,17 @@ class Mirror:
         except ChatwootError as exc:
             raise failed(exc) from None
         await self.parts.ledger.mark(event.instance_id, wa_id, read=True)
+
+
+def _reaction(message: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    """A reaction: its emoji, as a reply to the message reacted to (an empty one removes a reaction)."""
+    reaction = message.get("reactionMessage")
+    if not isinstance(reaction, dict):
+        return None
+    target = reaction.get("key") if isinstance(reaction.get("key"), dict) else {}
+    assert isinstance(target, dict)
+    emoji = reaction.get("text")
+    return (str(emoji) if emoji else None), (str(target["id"]) if target.get("id") else None)
 
 
 def _alt(key: dict[str, Any]) -> dict[str, Any]:

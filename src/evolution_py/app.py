@@ -45,7 +45,7 @@ from evolution_py.core.runtime import RuntimeDeps
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
-from evolution_py.integrations.registry import default_integrations, install_integrations
+from evolution_py.integrations.registry import default_integrations, install_integrations, integration_routes
 from evolution_py.ops.metrics import HttpMetrics
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
@@ -77,7 +77,7 @@ def build_services(settings: Settings) -> Services:
         user_agent=f"evolution-py/{__version__}",
     )
     integrations = install_integrations(
-        IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound),
+        IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound, db=db),
         bus,
         default_integrations(),
     )
@@ -142,6 +142,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     routes.extend(sink_routes())
     routes.extend(operations.routes(services))  # /health, /health/ready, /metrics when switched on
     routes.extend(manager.routes(settings))  # /manager, unless SERVER_DISABLE_MANAGER
+    routes.extend(integration_routes())
     routes.append(go_api.build_router())
 
     app = Litestar(

@@ -35,7 +35,9 @@ def _layer(path: Path) -> str:
 def _is_http_edge(path: Path) -> bool:
     """A sink slice's routes are HTTP code: they may import the guards and the services."""
     relative = path.relative_to(SRC).as_posix()
-    return relative.startswith("sinks/") and (relative.endswith("/routes.py") or relative.endswith("_routes.py"))
+    return relative.startswith(("sinks/", "integrations/")) and (
+        relative.endswith("/routes.py") or relative.endswith("_routes.py")
+    )
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

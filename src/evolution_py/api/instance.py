@@ -28,6 +28,7 @@ from evolution_py.dto.instance import (
     StatusResponse,
 )
 from evolution_py.errors import Unauthorized
+from evolution_py.services import services_of
 
 # Create-body fields only an Evolution Go client sends (contract evolution-go.md §6.2).
 _GO_ONLY_FIELDS = ("webhookEvents", "advancedSettings", "instanceId")
@@ -79,7 +80,7 @@ async def create_instance(
     if not is_global_key(request):
         raise Unauthorized()
     req = decode_body(await request.body(), CreateInstanceRequest)
-    return Response(await create_v2(instances, config, req), status_code=201)
+    return Response(await create_v2(instances, config, req, services_of(request).integrations), status_code=201)
 
 
 @get(_paths("connect"), guards=[instance_guard], tags=["Instance"], summary="Connect (QR or pairing code)")

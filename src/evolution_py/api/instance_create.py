@@ -4,6 +4,7 @@ answer built from the service's `Created` (the shape upstream's controller retur
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -16,6 +17,7 @@ from evolution_py.core.results import Created, NewInstance
 from evolution_py.dto import drop_none
 from evolution_py.dto.instance import CreateInstanceRequest
 from evolution_py.errors import BadRequest
+from evolution_py.integrations.chatwoot import create as chatwoot_create
 from evolution_py.sinks.registry import sink_rows_from_create
 
 _NAME_TEXTS = {
@@ -27,9 +29,15 @@ _NAME_TEXTS = {
 }
 
 
-async def create_v2(instances: InstanceService, config: Settings, req: CreateInstanceRequest) -> dict[str, Any]:
+async def create_v2(
+    instances: InstanceService, config: Settings, req: CreateInstanceRequest, integrations: Sequence[Any] = ()
+) -> dict[str, Any]:
     created = await instances.create(await new_instance(instances, config, req))
-    return created_body(config, req, created)
+    body = created_body(config, req, created)
+    if chatwoot_create.wanted(req):
+        await chatwoot_create.apply(integrations, req, config.server_url, created.runtime)
+        body["chatwoot"] = chatwoot_create.echo(req, config.server_url, created.runtime)
+    return body
 
 
 async def new_instance(instances: InstanceService, config: Settings, req: CreateInstanceRequest) -> NewInstance:
@@ -44,8 +52,8 @@ async def new_instance(instances: InstanceService, config: Settings, req: Create
         raise BadRequest("Invalid integration")
     if problem_text := kind.create_problem(token=req.token, number=req.number):
         raise BadRequest(problem_text)
-    if req.chatwootAccountId and req.chatwootToken and req.chatwootUrl:
-        raise BadRequest("Chatwoot is not enabled")
+    if chatwoot_create.wanted(req) and (problem_text := chatwoot_create.create_problem(config, req)):
+        raise BadRequest(problem_text)
     settings = InstanceSettings(
         rejectCall=req.rejectCall is True,
         msgCall=req.msgCall or "",
@@ -77,7 +85,7 @@ async def new_instance(instances: InstanceService, config: Settings, req: Create
         sinks=sinks,
         number=req.number,
         business_id=req.businessId,
-        connect=req.qrcode is True,
+        connect=req.qrcode is True and not chatwoot_create.wanted(req),  # upstream: no QR with Chatwoot
     )
 
 

@@ -49,6 +49,17 @@ class CreateInstanceRequest(msgspec.Struct, kw_only=True):
     chatwootAccountId: str | None = None
     chatwootToken: str | None = None
     chatwootUrl: str | None = None
+    chatwootSignMsg: bool | None = None
+    chatwootReopenConversation: bool | None = None
+    chatwootConversationPending: bool | None = None
+    chatwootNameInbox: str | None = None
+    chatwootMergeBrazilContacts: bool | None = None
+    chatwootImportContacts: bool | None = None
+    chatwootImportMessages: bool | None = None
+    chatwootDaysLimitImportMessages: int | float | None = None
+    chatwootOrganization: str | None = None
+    chatwootLogo: str | None = None
+    chatwootAutoCreate: bool | None = None
 
 
 class SettingsRequest(msgspec.Struct, kw_only=True):

@@ -1,21 +1,29 @@
 """Every integration this server runs: one line each in `default_integrations`.
 
-None is built yet (Chatwoot and the chatbots come with issues 12 and 13); the seam is tested end to
-end with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
+Chatwoot is here (issue 13; the chatbots come with issue 12); the seam itself is tested end to end
+with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from evolution_py.events.bus import EventBus
 from evolution_py.integrations.base import Integration, IntegrationContext, IntegrationSink
+from evolution_py.integrations.chatwoot import integration as chatwoot
+from evolution_py.integrations.chatwoot import routes as chatwoot_routes
 
 IntegrationFactory = Callable[[IntegrationContext], Integration | None]  # None: switched off by configuration
 
 
 def default_integrations() -> list[IntegrationFactory]:
-    return []
+    return [chatwoot.build]
+
+
+def integration_routes() -> list[Any]:
+    """Each integration's HTTP routes (mounted whether or not it is switched on, as upstream does)."""
+    return [*chatwoot_routes.ROUTES]
 
 
 def install_integrations(

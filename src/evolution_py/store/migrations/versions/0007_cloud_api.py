@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007_cloud_api"
-down_revision: str | None = "0004_outbox_scope"
+down_revision: str | None = "0006_chatwoot"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -82,6 +82,7 @@ class SinkDispatcher:
         self._lanes: dict[str, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._not_before: dict[str, float] = {}  # ordered sinks: a paged-in retry's due time
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
@@ -156,7 +157,13 @@ class SinkDispatcher:
             if delivery.id in self._held or delivery.id in self._finished:
                 continue
             self._held.add(delivery.id)
-            self.submit_at(delivery, due)
+            if self.ordered:
+                # Into its lane now, in the outbox's order: a retry that is due later must still go
+                # before the lane's later deliveries (after a restart, those are due at once).
+                self._not_before[delivery.id] = due
+                self.submit(delivery)
+            else:
+                self.submit_at(delivery, due)
 
     def _release(self, delivery: Delivery) -> None:
         """The delivery is finished (delivered or dead): it no longer takes memory."""
@@ -204,6 +211,9 @@ class SinkDispatcher:
         try:
             while lane.queue and not self._stopping:
                 delivery = lane.queue.popleft()
+                due = self._not_before.pop(delivery.id, 0.0)
+                if due > time.time():
+                    await asyncio.sleep(due - time.time())  # ordered: the retry holds the lane
                 wait = await self._deliver(delivery)
                 while wait is not None and not self._stopping:
                     await asyncio.sleep(wait)  # ordered: the retry holds the lane (its row says when)

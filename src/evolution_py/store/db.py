@@ -1,4 +1,5 @@
-"""The database: one async engine per server, SQLite (aiosqlite) or PostgreSQL (asyncpg).
+"""The database: one async engine per server, SQLite (aiosqlite), PostgreSQL (asyncpg, also through
+PgBouncer) or MySQL/MariaDB (asyncmy; its specifics are in store/mysql.py).
 
 `trouble(exc)` tells what a failed database call says about the request: the database is out of
 reach (the HTTP layer answers 503 and the pool reconnects by itself), or the request carried a value
@@ -18,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from evolution_py.store import mysql
+
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
@@ -26,9 +29,10 @@ class Trouble(enum.Enum):
     NUL_IN_TEXT = "text contains a NUL character"
     OUT_OF_RANGE = "a number is out of range"
     BAD_VALUE = "a value cannot be stored"
+    TOO_LONG = "a value is longer than its column"
 
 
-_DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3")
+_DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3", *mysql.DRIVER_MODULES)
 _SQLITE_BUSY = ("locked", "busy", "unable to open", "disk i/o")
 
 
@@ -50,6 +54,8 @@ def _trouble_of(e: BaseException) -> Trouble | None:
         return Trouble.UNAVAILABLE
     if isinstance(e, sqlite3.OperationalError) and any(w in str(e).lower() for w in _SQLITE_BUSY):
         return Trouble.UNAVAILABLE
+    if (errno := mysql.errno_of(e)) is not None:
+        return _mysql_trouble(errno)
     if isinstance(e, OverflowError):  # sqlite3: "Python int too large to convert to SQLite INTEGER"
         return Trouble.OUT_OF_RANGE
     sqlstate = getattr(e, "sqlstate", None)
@@ -69,6 +75,18 @@ def _trouble_of(e: BaseException) -> Trouble | None:
             return Trouble.OUT_OF_RANGE if _says_out_of_range(e) else Trouble.BAD_VALUE
         if type(e).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):  # a closed connection
             return Trouble.UNAVAILABLE
+    return None
+
+
+def _mysql_trouble(errno: int) -> Trouble | None:
+    if errno in mysql.UNAVAILABLE:
+        return Trouble.UNAVAILABLE
+    if errno in mysql.TOO_LONG:
+        return Trouble.TOO_LONG
+    if errno in mysql.OUT_OF_RANGE:
+        return Trouble.OUT_OF_RANGE
+    if errno in mysql.BAD_VALUE:
+        return Trouble.BAD_VALUE
     return None
 
 
@@ -105,12 +123,25 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_mysql = url.startswith(mysql.DIALECTS)
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        elif self.is_mysql:
+            self.engine = create_async_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_recycle=3600,  # under the server's wait_timeout (8 h by default)
+                hide_parameters=True,
+                pool_timeout=CONNECT_TIMEOUT_SECONDS,
+                isolation_level="READ COMMITTED",
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "init_command": mysql.INIT_COMMAND},
+            )
         else:
             # pre-ping: a connection the database dropped (restart, network cut) is replaced on checkout
             # instead of failing the request; the connect timeout bounds a request while it is away.
@@ -139,6 +170,9 @@ class Database:
     async def migrate(self) -> None:
         from evolution_py.store.migrate import upgrade  # noqa: PLC0415 - alembic: loaded only to migrate
 
+        if self.is_mysql:
+            async with self.engine.connect() as connection:
+                await connection.run_sync(mysql.check_server)
         await upgrade(self.engine)
 
     async def dispose(self) -> None:

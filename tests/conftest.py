@@ -35,9 +35,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if os.environ.get("TEST_MARIADB") == "all":
         return
     root = Path(str(config.rootpath))
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
-        on_mariadb = getattr(item, "callspec", None) is not None and item.callspec.params.get("db_kind") == "mariadb"
+        callspec = getattr(item, "callspec", None)
+        on_mariadb = callspec is not None and callspec.params.get("db_kind") == "mariadb"
         path = Path(str(item.path)).relative_to(root).as_posix()
         (drop if on_mariadb and not path.startswith(MARIADB_SUBSET) else keep).append(item)
     if drop:

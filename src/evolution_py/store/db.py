@@ -32,6 +32,14 @@ class Trouble(enum.Enum):
     TOO_LONG = "a value is longer than its column"
 
 
+class OutOfRange(ValueError):
+    """A number no column of ours can be compared with (beyond 64 bits). PostgreSQL refuses one
+    itself; MySQL compares it as a decimal and answers nothing, so the query builders check first
+    and every database answers the same 400."""
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 _DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3", *mysql.DRIVER_MODULES)
 _SQLITE_BUSY = ("locked", "busy", "unable to open", "disk i/o")
 
@@ -56,6 +64,8 @@ def _trouble_of(e: BaseException) -> Trouble | None:
         return Trouble.UNAVAILABLE
     if (errno := mysql.errno_of(e)) is not None:
         return _mysql_trouble(errno)
+    if isinstance(e, OutOfRange):
+        return Trouble.OUT_OF_RANGE
     if isinstance(e, OverflowError):  # sqlite3: "Python int too large to convert to SQLite INTEGER"
         return Trouble.OUT_OF_RANGE
     sqlstate = getattr(e, "sqlstate", None)
@@ -113,7 +123,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def _from_database(e: BaseException) -> bool:
     """Raised by the database layer: its own exception types, or raised from inside it (asyncpg's
     connect lets a plain ConnectionRefusedError through SQLAlchemy's pool)."""
-    if isinstance(e, sa_exc.SQLAlchemyError | sqlite3.Error) or type(e).__module__.startswith(_DB_MODULES):
+    if isinstance(e, sa_exc.SQLAlchemyError | sqlite3.Error | OutOfRange) or type(e).__module__.startswith(_DB_MODULES):
         return True
     modules = (str(frame.f_globals.get("__name__", "")) for frame, _ in traceback.walk_tb(e.__traceback__))
     return any(module.startswith(_DB_MODULES) for module in modules)

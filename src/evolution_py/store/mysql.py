@@ -1,8 +1,9 @@
 """What MySQL and MariaDB need from us that SQLite and PostgreSQL do not.
 
-- Every table is created utf8mb4 with the binary collation `utf8mb4_bin`, whatever the database's
-  default: 4-byte characters (emoji) fit, and names and JIDs compare exactly (`Ana` != `ana`,
-  trailing spaces count), as they do on PostgreSQL. Registered once, on import, for every
+- Every table is created utf8mb4 with a binary NO PAD collation (`utf8mb4_nopad_bin` on MariaDB,
+  `utf8mb4_0900_bin` on MySQL 8; plain `utf8mb4_bin` ignores trailing spaces), whatever the
+  database's default: 4-byte characters (emoji) fit, and names and JIDs compare exactly
+  (`Ana` != `ana` != `ana `), as they do on PostgreSQL. Registered once, on import, for every
   `CREATE TABLE` on these dialects, so tables of later migrations get it without saying so.
 - Each connection runs in strict mode (a value too long for its column is an error, never cut),
   in UTC, at READ COMMITTED (PostgreSQL's default: no gap locks between concurrent upserts).
@@ -68,7 +69,12 @@ def _utf8mb4_bin(create: CreateTable, compiler: Any, **kw: Any) -> str:
     options = create.element.dialect_options["mysql"]
     if options.get("charset") or options.get("collate"):
         return sql  # a table that says its own
-    return sql.rstrip() + " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+    return sql.rstrip() + f" DEFAULT CHARSET=utf8mb4 COLLATE={exact_collation(compiler.dialect)}"
+
+
+def exact_collation(dialect: Any) -> str:
+    """The binary collation that also counts trailing spaces, on this server."""
+    return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
 
 
 def errno_of(e: BaseException) -> int | None:

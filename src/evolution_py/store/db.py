@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import sqlite3
 import traceback
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -153,6 +154,12 @@ class Database:
                 connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "init_command": mysql.INIT_COMMAND},
             )
         else:
+            connect_args: dict[str, object] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+            if "prepared_statement_cache_size=0" in url:  # DATABASE_PROVIDER=psql_bouncer
+                # PgBouncer in transaction mode: asyncpg keeps no statement prepared, and the ones
+                # SQLAlchemy prepares inside a transaction get unique names, so two clients that
+                # share a server connection never meet each other's.
+                connect_args |= {"statement_cache_size": 0, "prepared_statement_name_func": _unique_statement_name}
             # pre-ping: a connection the database dropped (restart, network cut) is replaced on checkout
             # instead of failing the request; the connect timeout bounds a request while it is away.
             self.engine = create_async_engine(
@@ -162,7 +169,7 @@ class Database:
                 pool_pre_ping=True,
                 hide_parameters=True,
                 pool_timeout=CONNECT_TIMEOUT_SECONDS,
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+                connect_args=connect_args,
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -187,6 +194,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _unique_statement_name() -> str:
+    return f"__evo_{uuid.uuid4().hex}__"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -29,8 +29,8 @@ async def test_bad_text_is_a_4xx_or_stored_safely(server: RunningServer) -> None
     fetched = await srv.client.get("/instance/fetchInstances", params={"instanceName": name}, headers=srv.headers())
     assert fetched.status_code == 200 and fetched.json()[0]["name"] == name  # 4-byte characters kept
 
-    for body in ({**SETTINGS, "msgCall": "x" * 500}, {**SETTINGS, "msgCall": "sem ligações 📵\x00"}):
-        never_500(await srv.client.post(f"/settings/set/{name}", json=body, headers=srv.headers()))
+    for settings in ({**SETTINGS, "msgCall": "x" * 500}, {**SETTINGS, "msgCall": "sem ligações 📵\x00"}):
+        never_500(await srv.client.post(f"/settings/set/{name}", json=settings, headers=srv.headers()))
     for proxy in ({**PROXY, "host": "h" * 300}, {**PROXY, "username": "ü😀" * 80}):
         never_500(await srv.client.post(f"/proxy/set/{name}", json=proxy, headers=srv.headers()))
     never_500(await srv.client.post(f"/webhook/set/{name}", headers=srv.headers(),

@@ -43,6 +43,7 @@ def serve(settings: Settings, host: str | None) -> None:
     )
 
     configure_logging(settings.log_level, settings.api_key)
+    check_database(settings)
     if settings.api_key_generated:
         print(
             "evolution-py: AUTHENTICATION_API_KEY was not set; generated a global API key and saved it in "
@@ -114,6 +115,30 @@ def _teardown(loop: asyncio.AbstractEventLoop) -> None:
 _NEONIZE_BLOCKING = ("._connect_and_check", "NewAClient.stop")
 
 
+def check_database(settings: Settings) -> None:
+    """A MySQL/MariaDB server too old or a database not in utf8mb4 stops the start with one line
+    that says what to change (store/mysql.py), before anything else runs."""
+    if settings.database_provider != "mysql":
+        return
+    from evolution_py.store.db import Database  # noqa: PLC0415 - each command loads only what it runs
+    from evolution_py.store.mysql import DatabaseSetupError  # noqa: PLC0415 - each command loads only what it runs
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.check()
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except DatabaseSetupError as exc:
+        print(f"evolution-py: database error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Exception as exc:  # noqa: BLE001 - out of reach now: the start itself waits for it and says so
+        logging.getLogger(__name__).debug("database check skipped: %s", exc)
+
+
 def migrate(settings: Settings) -> None:
     from evolution_py.store.db import Database  # noqa: PLC0415 - each command loads only what it runs
 
@@ -124,6 +149,7 @@ def migrate(settings: Settings) -> None:
         finally:
             await db.dispose()
 
+    check_database(settings)
     asyncio.run(run())
     print(f"evolution-py: database is at the latest schema ({settings.database_provider})")
 

@@ -7,6 +7,9 @@ answer as 400, never a cut), and the start-up checks.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -23,6 +26,7 @@ from evolution_py.store.migrate import upgrade
 from evolution_py.store.models import Contact, EventDelivery, Instance, InstanceLog
 from tests.support.databases import _mysql_admin, mariadb_database
 
+SRC = Path(__file__).resolve().parents[2] / "src"
 REVISIONS = ("0001", "0002_outbox", "0003_instance_log", "0004_outbox_scope")
 
 
@@ -173,3 +177,19 @@ def test_provider_uris(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="expected mysql://"):
         url("mysql", "postgresql://u@h/db")
+
+
+async def test_the_start_stops_with_one_line_on_a_latin1_database(tmp_path: Path) -> None:
+    async with mariadb_database() as uri:
+        await _mysql_admin(f"ALTER DATABASE `{uri.rsplit('/', 1)[1]}` CHARACTER SET latin1")
+        env = {**os.environ, "PYTHONPATH": str(SRC), "DATABASE_PROVIDER": "mysql", "DATABASE_CONNECTION_URI": uri,
+               "DATA_DIR": str(tmp_path), "AUTHENTICATION_API_KEY": "a-long-test-key-0123456789"}  # fmt: skip
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "evolution_py", "--env-file", "/dev/null", "migrate",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _out, err = await process.communicate()
+    assert process.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("evolution-py: database error: database "), lines
+    assert "CHARACTER SET utf8mb4" in lines[0]

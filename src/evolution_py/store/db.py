@@ -187,10 +187,14 @@ class Database:
     async def migrate(self) -> None:
         from evolution_py.store.migrate import upgrade  # noqa: PLC0415 - alembic: loaded only to migrate
 
+        await self.check()
+        await upgrade(self.engine)
+
+    async def check(self) -> None:
+        """Refuse a database the server cannot use as it is (MySQL/MariaDB: store/mysql.py)."""
         if self.is_mysql:
             async with self.engine.connect() as connection:
                 await connection.run_sync(mysql.check_server)
-        await upgrade(self.engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

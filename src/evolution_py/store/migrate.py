@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
 from alembic import command
@@ -24,7 +23,5 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # MySQL names every primary key PRIMARY; alembic's version table asks for a name: harmless.
-    warnings.filterwarnings("ignore", message="Name 'alembic_version_pkc' ignored for PRIMARY key")
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))

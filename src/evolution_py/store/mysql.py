@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -57,6 +58,17 @@ BAD_VALUE = frozenset(
         4025,  # CHECK constraint failed (MariaDB's JSON columns check JSON_VALID)
     }
 )
+
+
+class _NoPrimaryKeyNameNote(logging.Filter):
+    """asyncmy logs each server note as a warning. MySQL names every primary key PRIMARY, so the
+    name alembic gives its version table's is dropped with a note at each start: nothing to fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "ignored for PRIMARY key" not in record.getMessage()
+
+
+logging.getLogger("asyncmy").addFilter(_NoPrimaryKeyNameNote())
 
 
 class DatabaseSetupError(RuntimeError):

@@ -5,8 +5,13 @@
 Two parts of our workload, each in a throw-away database, the drivers alternating per round:
 - outbox: the writer's hot path (one transaction per batch: executemany of 100 delivery rows of
   ~1 KB, then a DELETE of the 100 ids), 40 batches: rows/s.
-- reads: SQLAlchemy ORM point reads and single-row inserts of the Message table through the
-  engine (`mysql+<driver>://`), 16 at once, 2000 in all: ops/s (what the HTTP API does per request).
+- orm: SQLAlchemy ORM single-row inserts (one commit each) then point reads of the Message table
+  through the engine (`mysql+<driver>://`), 16 at once, 2000 in all: ops/s (what the HTTP API does
+  per request).
+
+Each also reports this process's CPU time per row / op: on a shared, loaded machine the rate
+follows the database's commit latency and the neighbours, the CPU cost is the driver's own.
+aiomysql is not a dependency: `pip install aiomysql` to run the comparison.
 """
 
 from __future__ import annotations
@@ -43,12 +48,15 @@ async def _raw_connect(driver: str, host: str, port: int, db: str) -> Any:
     return await aiomysql.connect(host=host, port=port, user="root", db=db, autocommit=False)
 
 
-async def outbox_rate(driver: str, host: str, port: int, db: str, batches: int) -> float:
+Rate = tuple[float, float]  # per second, CPU microseconds each
+
+
+async def outbox_rate(driver: str, host: str, port: int, db: str, batches: int) -> Rate:
     conn = await _raw_connect(driver, host, port, db)
     cols = ", ".join(f"`{c}`" for c in COLUMNS)
     insert = f"INSERT INTO `EventDelivery` ({cols}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     payload = "x" * 1000
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(batches):
         rows = [
             (uuid.uuid4().hex, uuid.uuid4().hex, "messages.upsert", "inst", "name", "webhook", "http://x",
@@ -60,12 +68,12 @@ async def outbox_rate(driver: str, host: str, port: int, db: str, batches: int) 
             ids = [r[0] for r in rows]
             await cur.execute(f"DELETE FROM `EventDelivery` WHERE `id` IN ({', '.join(['%s'] * len(ids))})", ids)
         await conn.commit()
-    elapsed = time.perf_counter() - start
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     conn.close()
-    return batches * 100 / elapsed
+    return batches * 100 / elapsed, used / (batches * 100) * 1e6
 
 
-async def orm_rate(driver: str, base: str, db: str, ops: int) -> float:
+async def orm_rate(driver: str, base: str, db: str, ops: int) -> Rate:
     engine = create_async_engine(f"{base.replace('mysql://', f'mysql+{driver}://')}/{db}?charset=utf8mb4", pool_size=16)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as s, s.begin():
@@ -88,12 +96,12 @@ async def orm_rate(driver: str, base: str, db: str, ops: int) -> float:
         async with sem:
             await fn(i)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(bounded(insert, i) for i in range(len(ids))))
     await asyncio.gather(*(bounded(read, i) for i in range(len(ids))))
-    elapsed = time.perf_counter() - start
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     await engine.dispose()
-    return len(ids) * 2 / elapsed
+    return len(ids) * 2 / elapsed, used / (len(ids) * 2) * 1e6
 
 
 async def fresh_database(driver: str, host: str, port: int) -> str:
@@ -123,7 +131,7 @@ async def main() -> None:
     parser.add_argument("--uri", default="mysql://root@127.0.0.1:3306")
     args = parser.parse_args()
     host, _, port = args.uri.split("@", 1)[1].partition(":")
-    results: dict[str, dict[str, list[float]]] = {d: {"outbox": [], "orm": []} for d in DRIVERS}
+    results: dict[str, dict[str, list[Rate]]] = {d: {"outbox": [], "orm": []} for d in DRIVERS}
     for _round in range(args.rounds):
         for driver in DRIVERS:
             name = await fresh_database(driver, host, int(port))
@@ -134,9 +142,15 @@ async def main() -> None:
                 await drop(host, int(port), name)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for driver in DRIVERS:
-        outbox, orm = results[driver]["outbox"], results[driver]["orm"]
-        print(f"{driver:9s} outbox rows/s median {statistics.median(outbox):8.0f} {[round(x) for x in outbox]}"
-              f"   orm ops/s median {statistics.median(orm):6.0f} {[round(x) for x in orm]}")  # fmt: skip
+        parts = []
+        for part, unit in (("outbox", "rows"), ("orm", "ops")):
+            rates = [r for r, _cpu in results[driver][part]]
+            cpus = [c for _r, c in results[driver][part]]
+            parts.append(
+                f"{part} {unit}/s {statistics.median(rates):7.0f} {[round(r) for r in rates]} "
+                f"cpu {statistics.median(cpus):5.0f} us/{unit[:-1]}"
+            )
+        print(f"{driver:9s} " + "   ".join(parts))
 
 
 if __name__ == "__main__":

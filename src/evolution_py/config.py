@@ -280,7 +280,12 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     data_dir = Path(env.text("DATA_DIR", "./data"))
     provider = env.choice("DATABASE_PROVIDER", "sqlite", ("sqlite", "postgresql", "postgres", "psql_bouncer", "mysql"))
     provider = "postgresql" if provider == "postgres" else provider
-    database_url = _database_url(provider, env.text("DATABASE_CONNECTION_URI"), data_dir)
+    uri = env.text("DATABASE_CONNECTION_URI")
+    if provider == "psql_bouncer":
+        # Upstream's psql_bouncer schema connects through DATABASE_BOUNCER_CONNECTION_URI and keeps
+        # DATABASE_CONNECTION_URI for Prisma's migrations; ours run through the bouncer as well.
+        uri = env.text("DATABASE_BOUNCER_CONNECTION_URI") or uri
+    database_url = _database_url(provider, uri, data_dir)
 
     del_raw = env.text("DEL_INSTANCE", "false").lower()
     if del_raw == "false":

@@ -175,6 +175,16 @@ def test_provider_uris(tmp_path: Path) -> None:
     assert url("psql_bouncer", "postgresql://u@127.0.0.1:6432/evo?schema=public") == (
         "postgresql+asyncpg://u@127.0.0.1:6432/evo?prepared_statement_cache_size=0"
     )
+    both = {
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_PROVIDER": "psql_bouncer",
+        "DATABASE_CONNECTION_URI": "postgresql://u@db:5432/evo",
+        "DATABASE_BOUNCER_CONNECTION_URI": "postgresql://u@pgb:6432/evo",
+    }
+    assert (
+        load_settings(environ=both).database_url
+        == "postgresql+asyncpg://u@pgb:6432/evo?prepared_statement_cache_size=0"
+    )
     with pytest.raises(ConfigError, match="expected mysql://"):
         url("mysql", "postgresql://u@h/db")
 

@@ -100,7 +100,8 @@ class OutboxSql:
 
         # Through PgBouncer (DATABASE_PROVIDER=psql_bouncer) no statement stays prepared.
         bouncer = url.query.get("prepared_statement_cache_size") == "0"
-        dsn = url.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        query = {k: v for k, v in url.query.items() if k != "prepared_statement_cache_size"}  # SQLAlchemy's own
+        dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
         # Bounded, so that a silent network cannot hold the writer; on failure `write` drops the
         # connection and `alive` makes a new one, so the writer reconnects by itself.
         return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS, statement_cache_size=0 if bouncer else 100)

@@ -75,6 +75,8 @@ def _trouble_of(e: BaseException) -> Trouble | None:
         # rollback (deadlock, serialization), lock not available: all worth a retry
         if sqlstate[:2] in ("08", "40", "53", "57", "58") or sqlstate == "55P03":
             return Trouble.UNAVAILABLE
+        if sqlstate == "22001":  # string data right truncation: longer than varchar(n)
+            return Trouble.TOO_LONG
         if sqlstate in ("22021", "22P05"):  # invalid byte sequence (0x00), untranslatable character
             return Trouble.NUL_IN_TEXT
         if sqlstate in ("22003", "22008", "22015") or _says_out_of_range(e):  # numeric, datetime, interval

@@ -1,7 +1,7 @@
 """Webhook delivery benchmark: sustained events/s and p99 accept→delivered latency of the durable
 bus, against the faster of raw aiohttp and raw httpx posting the same bodies to the same receiver.
 
-    PYTHONPATH=src .venv/bin/python bench/events.py [--events 20000] [--db sqlite|postgresql]
+    PYTHONPATH=src .venv/bin/python bench/events.py [--events 20000] [--db sqlite|postgresql|mariadb]
 
 Everything runs in one process tree: the receiver (bench/receiver.py, uvicorn+uvloop) is a child
 process; the raw clients and the bus run in this process, one after another, with the same body
@@ -232,6 +232,8 @@ async def raw_paced(url: str, payloads: list[bytes], rate: float) -> list[float]
 async def database_url(kind: str, workdir: Path) -> tuple[str, Any]:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
+    if kind == "mariadb":
+        return await mariadb_url()
 
     name = f"evo_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(PG_ADMIN)
@@ -245,6 +247,21 @@ async def database_url(kind: str, workdir: Path) -> tuple[str, Any]:
 
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}", drop
+
+
+async def mariadb_url() -> tuple[str, Any]:
+    import asyncmy  # noqa: PLC0415 - only for --db mariadb
+
+    name = f"evo_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncmy.connect(host="127.0.0.1", port=3306, user="root")
+        async with connection.cursor() as cursor:
+            await cursor.execute(statement)
+        connection.close()
+
+    await admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    return f"mysql+asyncmy://root@127.0.0.1:3306/{name}?charset=utf8mb4", lambda: admin(f"DROP DATABASE `{name}`")
 
 
 def line(label: str, rate: float | None, latencies: list[float], extra: str = "") -> str:
@@ -262,7 +279,7 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (raw) / per target (bus)")
     parser.add_argument("--producers", type=int, default=64, help="concurrent publishers")
     parser.add_argument("--paced-rate", type=float, default=1000.0, help="offered load of the latency run (ev/s)")
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "mariadb"], default="sqlite")
     args = parser.parse_args()
 
     receiver, url = await start_receiver()

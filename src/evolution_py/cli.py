@@ -64,6 +64,7 @@ def check_database(settings: Settings) -> None:
     if problem:
         print(f"evolution-py: cannot use the database: {problem}", file=sys.stderr)
         raise SystemExit(2)
+    check_database_setup(settings)
 
 
 def serve(settings: Settings, host: str | None) -> None:
@@ -142,6 +143,30 @@ def _teardown(loop: asyncio.AbstractEventLoop) -> None:
 
 # Coroutines of neonize (and of the channel's stop) that sit in a Go call a stalled dial holds.
 _NEONIZE_BLOCKING = ("._connect_and_check", "NewAClient.stop")
+
+
+def check_database_setup(settings: Settings) -> None:
+    """A MySQL/MariaDB server too old or a database not in utf8mb4 stops the start with one line
+    that says what to change (store/mysql.py), before anything else runs."""
+    if settings.database_provider != "mysql":
+        return
+    from evolution_py.store.db import Database  # noqa: PLC0415 - each command loads only what it runs
+    from evolution_py.store.mysql import DatabaseSetupError  # noqa: PLC0415 - each command loads only what it runs
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await db.check()
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(run())
+    except DatabaseSetupError as exc:
+        print(f"evolution-py: database error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Exception as exc:  # noqa: BLE001 - out of reach now: the start itself waits for it and says so
+        logging.getLogger(__name__).debug("database check skipped: %s", exc)
 
 
 def migrate(settings: Settings) -> None:

@@ -180,7 +180,9 @@ def _database_url(provider: str, uri: str, data_dir: Path) -> str:
             return "sqlite+aiosqlite:///" + uri[len("file:") :]
         raise ConfigError(f"DATABASE_CONNECTION_URI: expected sqlite:///path for DATABASE_PROVIDER=sqlite, got {uri!r}")
     if not uri:
-        raise ConfigError("DATABASE_CONNECTION_URI: required when DATABASE_PROVIDER=postgresql")
+        raise ConfigError(f"DATABASE_CONNECTION_URI: required when DATABASE_PROVIDER={provider}")
+    if provider == "mysql":
+        return _mysql_url(uri)
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if uri.startswith(prefix):
             rest = uri[len(prefix) :]
@@ -189,10 +191,26 @@ def _database_url(provider: str, uri: str, data_dir: Path) -> str:
                 base, _, query = rest.partition("?")
                 kept = [p for p in query.split("&") if p and not p.startswith("schema=")]
                 rest = base + ("?" + "&".join(kept) if kept else "")
+            if provider == "psql_bouncer":
+                # PgBouncer in transaction mode hands each transaction any server connection: no
+                # statement may stay prepared beyond its transaction (store/db.py reads this).
+                rest += ("&" if "?" in rest else "?") + "prepared_statement_cache_size=0"
             return "postgresql+asyncpg://" + rest
     raise ConfigError(
-        f"DATABASE_CONNECTION_URI: expected postgresql://... for DATABASE_PROVIDER=postgresql, got {uri!r}"
+        f"DATABASE_CONNECTION_URI: expected postgresql://... for DATABASE_PROVIDER={provider}, got {uri!r}"
     )
+
+
+def _mysql_url(uri: str) -> str:
+    """mysql://user:password@host:3306/db (upstream's Prisma form) as an asyncmy URL in utf8mb4."""
+    for prefix in ("mysql+asyncmy://", "mysql://", "mariadb://"):
+        if uri.startswith(prefix):
+            base, _, query = uri[len(prefix) :].partition("?")
+            # Prisma's own parameters mean nothing to the driver; the connection is always utf8mb4.
+            prisma = ("schema=", "connection_limit=", "pool_timeout=", "sslaccept=", "socket_timeout=", "charset=")
+            kept = [p for p in query.split("&") if p and not p.startswith(prisma)]
+            return "mysql+asyncmy://" + base + "?" + "&".join(["charset=utf8mb4", *kept])
+    raise ConfigError(f"DATABASE_CONNECTION_URI: expected mysql://... for DATABASE_PROVIDER=mysql, got {uri!r}")
 
 
 # Keys published in upstream's examples and docs, and placeholders people leave in: anyone can try them.
@@ -260,9 +278,14 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     env = Env(values)
 
     data_dir = Path(env.text("DATA_DIR", "./data"))
-    provider = env.choice("DATABASE_PROVIDER", "sqlite", ("sqlite", "postgresql", "postgres"))
+    provider = env.choice("DATABASE_PROVIDER", "sqlite", ("sqlite", "postgresql", "postgres", "psql_bouncer", "mysql"))
     provider = "postgresql" if provider == "postgres" else provider
-    database_url = _database_url(provider, env.text("DATABASE_CONNECTION_URI"), data_dir)
+    uri = env.text("DATABASE_CONNECTION_URI")
+    if provider == "psql_bouncer":
+        # Upstream's psql_bouncer schema connects through DATABASE_BOUNCER_CONNECTION_URI and keeps
+        # DATABASE_CONNECTION_URI for Prisma's migrations; ours run through the bouncer as well.
+        uri = env.text("DATABASE_BOUNCER_CONNECTION_URI") or uri
+    database_url = _database_url(provider, uri, data_dir)
 
     del_raw = env.text("DEL_INSTANCE", "false").lower()
     if del_raw == "false":

@@ -1,6 +1,7 @@
-"""PostgreSQL out of reach (issue 10, item 10): routes that need it answer 503 with Retry-After in
+"""PostgreSQL or MariaDB out of reach (issue 10, item 10): routes that need it answer 503 with Retry-After in
 each dialect's envelope, and the server comes back by itself when the database does, the event bus
-included. The outage is a TCP proxy between the server and the shared PostgreSQL, cut and restored."""
+included. The outage is a TCP proxy between the server and the shared PostgreSQL, cut and restored;
+the same on MariaDB (issue 21)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from evolution_py.sinks.rabbitmq.testing import TcpProxy
 from evolution_py.sinks.webhook.testing import Receiver
-from tests.support.databases import postgres_database
+from tests.support.databases import mariadb_database, postgres_database
 from tests.support.server import RunningServer, running_server, unique
 
 UNAVAILABLE = {
@@ -26,15 +28,18 @@ async def find_messages(srv: RunningServer, name: str) -> httpx.Response:
     return await srv.client.post(f"/chat/findMessages/{name}", json={}, headers=srv.headers())
 
 
-async def test_database_outage_answers_503_and_recovers(tmp_path: Path) -> None:
-    proxy = TcpProxy("127.0.0.1", 5432)
+@pytest.mark.parametrize("kind", ["postgresql", "mariadb"])
+async def test_database_outage_answers_503_and_recovers(tmp_path: Path, kind: str) -> None:
+    port = 5432 if kind == "postgresql" else 3306
+    proxy = TcpProxy("127.0.0.1", port)
     await proxy.start()
     try:
-        async with postgres_database() as uri, Receiver() as rx:
-            assert ":5432/" in uri, uri
+        database = postgres_database() if kind == "postgresql" else mariadb_database()
+        async with database as uri, Receiver() as rx:
+            assert f":{port}/" in uri, uri
             env = {
-                "DATABASE_PROVIDER": "postgresql",
-                "DATABASE_CONNECTION_URI": uri.replace(":5432/", f":{proxy.port}/", 1),
+                "DATABASE_PROVIDER": "postgresql" if kind == "postgresql" else "mysql",
+                "DATABASE_CONNECTION_URI": uri.replace(f":{port}/", f":{proxy.port}/", 1),
             }
             async with running_server(tmp_path, env) as srv:
                 name = unique()

@@ -19,16 +19,23 @@ from evolution_py.events.outbox import Outbox, _Dead, _Insert, _Retry, new_row
 from evolution_py.events.sink import Delivery
 from evolution_py.store.db import Database
 from evolution_py.store.models import EventDelivery
-from tests.support.databases import postgres_database
+from tests.support.databases import DATABASE_KINDS, mariadb_database, postgres_database
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASE_KINDS)
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     if request.param == "sqlite":
         database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bus.db'}")
         await database.migrate()
         yield database
         await database.dispose()
+        return
+    if request.param == "mariadb":
+        async with mariadb_database() as uri:
+            database = Database(uri.replace("mysql://", "mysql+asyncmy://", 1) + "?charset=utf8mb4")
+            await database.migrate()
+            yield database
+            await database.dispose()
         return
     async with postgres_database() as uri:
         database = Database(uri.replace("postgresql://", "postgresql+asyncpg://", 1))

@@ -51,6 +51,7 @@ _TROUBLE_MESSAGES = {
     Trouble.NUL_IN_TEXT: "The request contains text with a NUL character (\\u0000), which cannot be stored",
     Trouble.OUT_OF_RANGE: "A number in the request is out of range",
     Trouble.BAD_VALUE: "A value in the request cannot be stored",
+    Trouble.TOO_LONG: "A text in the request is longer than its field allows",
 }
 
 

@@ -1,4 +1,4 @@
-"""The outbox writer's hot path on the database driver itself (aiosqlite or asyncpg).
+"""The outbox writer's hot path on the database driver itself (aiosqlite, asyncpg or asyncmy).
 
 SQLAlchemy Core costs about twice the driver's time per row for these fixed statements, and a
 pooled connection adds a checkout and a reset round trip per transaction (measured with
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from evolution_py.store import mysql
 from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -44,10 +45,10 @@ RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id
 DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 
 
-def _statements(mark: Any) -> dict[str, str]:
-    cols = ", ".join(f'"{c}"' for c in COLUMNS)
+def _statements(mark: Any, quote: str = '"') -> dict[str, str]:
+    cols = ", ".join(f"{quote}{c}{quote}" for c in COLUMNS)
     marks = ", ".join(mark(i + 1) for i in range(len(COLUMNS)))
-    return {
+    sql = {
         "insert": f'INSERT INTO "EventDelivery" ({cols}) VALUES ({marks})',
         "retry": (
             f'UPDATE "EventDelivery" SET "attempts" = {mark(1)}, "availableAt" = {mark(2)}, '
@@ -58,13 +59,18 @@ def _statements(mark: Any) -> dict[str, str]:
             f'"deadAt" = {mark(3)} WHERE "id" = {mark(4)}'
         ),
     }
+    return {name: statement.replace('"', quote) for name, statement in sql.items()}
 
 
 class OutboxSql:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        self.sql = _statements((lambda _i: "?") if self.sqlite else (lambda i: f"${i}"))
+        self.mysql = engine.dialect.name in mysql.DIALECTS
+        if self.mysql:
+            self.sql = _statements(lambda _i: "%s", "`")
+        else:
+            self.sql = _statements((lambda _i: "?") if self.sqlite else (lambda i: f"${i}"))
         self._driver: Any = None
 
     async def _connect(self) -> Any:
@@ -76,12 +82,29 @@ class OutboxSql:
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
                 await driver.execute(f"PRAGMA {pragma}")
             return driver
+        if self.mysql:
+            import asyncmy  # noqa: PLC0415 - the configured database's driver only
+
+            return await asyncmy.connect(
+                host=url.host or "127.0.0.1",
+                port=url.port or 3306,
+                user=url.username or "root",
+                password=url.password or "",
+                database=url.database,
+                charset="utf8mb4",
+                autocommit=False,
+                connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                init_command=mysql.INIT_COMMAND,
+            )
         import asyncpg  # noqa: PLC0415 - the configured database's driver only
 
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # Through PgBouncer (DATABASE_PROVIDER=psql_bouncer) no statement stays prepared.
+        bouncer = url.query.get("prepared_statement_cache_size") == "0"
+        query = {k: v for k, v in url.query.items() if k != "prepared_statement_cache_size"}  # SQLAlchemy's own
+        dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
         # Bounded, so that a silent network cannot hold the writer; on failure `write` drops the
         # connection and `alive` makes a new one, so the writer reconnects by itself.
-        return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS)
+        return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_SECONDS, statement_cache_size=0 if bouncer else 100)
 
     async def close(self) -> None:
         if self._driver is not None:
@@ -98,6 +121,8 @@ class OutboxSql:
                 self._driver = await self._connect()
             if self.sqlite:
                 await (await self._driver.execute("SELECT 1")).close()
+            elif self.mysql:
+                await self._driver.ping(reconnect=False)
             else:
                 await self._driver.fetchval("SELECT 1")
             return True
@@ -114,6 +139,8 @@ class OutboxSql:
             return True
         if self.sqlite:
             return isinstance(exc, sqlite3.OperationalError)  # locked, busy, disk I/O, ...
+        if self.mysql:
+            return mysql.errno_of(exc) in mysql.UNAVAILABLE or type(exc).__name__ == "InterfaceError"
         import asyncpg  # noqa: PLC0415 - the configured database's driver only
 
         if isinstance(exc, asyncpg.PostgresError):
@@ -132,6 +159,8 @@ class OutboxSql:
         try:
             if self.sqlite:
                 await self._sqlite(self._driver, rows, retries, deads, acks)
+            elif self.mysql:
+                await self._mysql(self._driver, rows, retries, deads, acks)
             else:
                 await self._postgres(self._driver, rows, retries, deads, acks)
         except Exception:
@@ -150,6 +179,26 @@ class OutboxSql:
                 await db.executemany(self.sql["dead"], deads)
             if acks:
                 await db.executemany('DELETE FROM "EventDelivery" WHERE "id" = ?', [(a,) for a in acks])
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+
+    async def _mysql(
+        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+    ) -> None:
+        try:
+            async with db.cursor() as cursor:
+                if rows:  # the driver sends one multi-row INSERT
+                    await cursor.executemany(self.sql["insert"], rows)
+                if retries:
+                    await cursor.executemany(self.sql["retry"], retries)
+                if deads:
+                    await cursor.executemany(self.sql["dead"], deads)
+                for start in range(0, len(acks), 500):
+                    chunk = acks[start : start + 500]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    await cursor.execute(f"DELETE FROM `EventDelivery` WHERE `id` IN ({marks})", chunk)
             await db.commit()
         except BaseException:
             await db.rollback()

@@ -1,4 +1,5 @@
-"""The database: one async engine per server, SQLite (aiosqlite) or PostgreSQL (asyncpg).
+"""The database: one async engine per server, SQLite (aiosqlite), PostgreSQL (asyncpg, also through
+PgBouncer) or MySQL/MariaDB (asyncmy; its specifics are in store/mysql.py).
 
 `trouble(exc)` tells what a failed database call says about the request: the database is out of
 reach (the HTTP layer answers 503 and the pool reconnects by itself), or the request carried a value
@@ -10,6 +11,7 @@ from __future__ import annotations
 import enum
 import sqlite3
 import traceback
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +19,8 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from evolution_py.store import mysql
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 
@@ -26,9 +30,18 @@ class Trouble(enum.Enum):
     NUL_IN_TEXT = "text contains a NUL character"
     OUT_OF_RANGE = "a number is out of range"
     BAD_VALUE = "a value cannot be stored"
+    TOO_LONG = "a value is longer than its column"
 
 
-_DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3")
+class OutOfRange(ValueError):
+    """A number no column of ours can be compared with (beyond 64 bits). PostgreSQL refuses one
+    itself; MySQL compares it as a decimal and answers nothing, so the query builders check first
+    and every database answers the same 400."""
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_DB_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3", *mysql.DRIVER_MODULES)
 _SQLITE_BUSY = ("locked", "busy", "unable to open", "disk i/o")
 
 
@@ -50,6 +63,10 @@ def _trouble_of(e: BaseException) -> Trouble | None:
         return Trouble.UNAVAILABLE
     if isinstance(e, sqlite3.OperationalError) and any(w in str(e).lower() for w in _SQLITE_BUSY):
         return Trouble.UNAVAILABLE
+    if (errno := mysql.errno_of(e)) is not None:
+        return _mysql_trouble(errno)
+    if isinstance(e, OutOfRange):
+        return Trouble.OUT_OF_RANGE
     if isinstance(e, OverflowError):  # sqlite3: "Python int too large to convert to SQLite INTEGER"
         return Trouble.OUT_OF_RANGE
     sqlstate = getattr(e, "sqlstate", None)
@@ -58,6 +75,8 @@ def _trouble_of(e: BaseException) -> Trouble | None:
         # rollback (deadlock, serialization), lock not available: all worth a retry
         if sqlstate[:2] in ("08", "40", "53", "57", "58") or sqlstate == "55P03":
             return Trouble.UNAVAILABLE
+        if sqlstate == "22001":  # string data right truncation: longer than varchar(n)
+            return Trouble.TOO_LONG
         if sqlstate in ("22021", "22P05"):  # invalid byte sequence (0x00), untranslatable character
             return Trouble.NUL_IN_TEXT
         if sqlstate in ("22003", "22008", "22015") or _says_out_of_range(e):  # numeric, datetime, interval
@@ -69,6 +88,18 @@ def _trouble_of(e: BaseException) -> Trouble | None:
             return Trouble.OUT_OF_RANGE if _says_out_of_range(e) else Trouble.BAD_VALUE
         if type(e).__name__ in ("InterfaceError", "ConnectionDoesNotExistError"):  # a closed connection
             return Trouble.UNAVAILABLE
+    return None
+
+
+def _mysql_trouble(errno: int) -> Trouble | None:
+    if errno in mysql.UNAVAILABLE:
+        return Trouble.UNAVAILABLE
+    if errno in mysql.TOO_LONG:
+        return Trouble.TOO_LONG
+    if errno in mysql.OUT_OF_RANGE:
+        return Trouble.OUT_OF_RANGE
+    if errno in mysql.BAD_VALUE:
+        return Trouble.BAD_VALUE
     return None
 
 
@@ -95,7 +126,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def _from_database(e: BaseException) -> bool:
     """Raised by the database layer: its own exception types, or raised from inside it (asyncpg's
     connect lets a plain ConnectionRefusedError through SQLAlchemy's pool)."""
-    if isinstance(e, sa_exc.SQLAlchemyError | sqlite3.Error) or type(e).__module__.startswith(_DB_MODULES):
+    if isinstance(e, sa_exc.SQLAlchemyError | sqlite3.Error | OutOfRange) or type(e).__module__.startswith(_DB_MODULES):
         return True
     modules = (str(frame.f_globals.get("__name__", "")) for frame, _ in traceback.walk_tb(e.__traceback__))
     return any(module.startswith(_DB_MODULES) for module in modules)
@@ -105,13 +136,32 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.is_mysql = url.startswith(mysql.DIALECTS)
         if self.is_sqlite:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine: AsyncEngine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        elif self.is_mysql:
+            self.engine = create_async_engine(
+                url,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_recycle=3600,  # under the server's wait_timeout (8 h by default)
+                hide_parameters=True,
+                pool_timeout=CONNECT_TIMEOUT_SECONDS,
+                isolation_level="READ COMMITTED",
+                connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS, "init_command": mysql.INIT_COMMAND},
+            )
         else:
+            connect_args: dict[str, object] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+            if "prepared_statement_cache_size=0" in url:  # DATABASE_PROVIDER=psql_bouncer
+                # PgBouncer in transaction mode: asyncpg keeps no statement prepared, and the ones
+                # SQLAlchemy prepares inside a transaction get unique names, so two clients that
+                # share a server connection never meet each other's.
+                connect_args |= {"statement_cache_size": 0, "prepared_statement_name_func": _unique_statement_name}
             # pre-ping: a connection the database dropped (restart, network cut) is replaced on checkout
             # instead of failing the request; the connect timeout bounds a request while it is away.
             self.engine = create_async_engine(
@@ -121,7 +171,7 @@ class Database:
                 pool_pre_ping=True,
                 hide_parameters=True,
                 pool_timeout=CONNECT_TIMEOUT_SECONDS,
-                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+                connect_args=connect_args,
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
@@ -139,10 +189,21 @@ class Database:
     async def migrate(self) -> None:
         from evolution_py.store.migrate import upgrade  # noqa: PLC0415 - alembic: loaded only to migrate
 
+        await self.check()
         await upgrade(self.engine)
+
+    async def check(self) -> None:
+        """Refuse a database the server cannot use as it is (MySQL/MariaDB: store/mysql.py)."""
+        if self.is_mysql:
+            async with self.engine.connect() as connection:
+                await connection.run_sync(mysql.check_server)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _unique_statement_name() -> str:
+    return f"__evo_{uuid.uuid4().hex}__"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

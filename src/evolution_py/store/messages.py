@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from evolution_py.isotime import iso_ms
-from evolution_py.store.db import Database
+from evolution_py.store.db import INT64_MAX, INT64_MIN, Database, OutOfRange
 from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
 from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url
 
@@ -460,9 +460,15 @@ def _chat_entry(
 
 def _to_epoch(value: Any) -> int:
     if isinstance(value, int | float):
-        return int(value)
+        return _in_range(int(value))
     text = str(value).strip()
     if text.isdigit():
-        return int(text)
+        return _in_range(int(text))
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return int(moment.timestamp())
+
+
+def _in_range(number: int) -> int:
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise OutOfRange(f"{number} is beyond 64 bits")
+    return number

@@ -7,22 +7,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-JsonType = JSON().with_variant(JSONB(), "postgresql")
+from evolution_py.store.columns import JsonType as JsonType
+from evolution_py.store.columns import KeyText, LongText, Real, Stamp
 
 
 def utcnow() -> datetime:
@@ -39,13 +28,13 @@ class Base(DeclarativeBase):
 
 
 def _instance_fk() -> Mapped[str]:
-    return mapped_column("instanceId", Text, ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False)
+    return mapped_column("instanceId", KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False)
 
 
 class Instance(Base):
     __tablename__ = "Instance"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
     connectionStatus: Mapped[str] = mapped_column(String(20), nullable=False, default="open")
     ownerJid: Mapped[str | None] = mapped_column(String(100))
@@ -58,9 +47,9 @@ class Instance(Base):
     clientName: Mapped[str | None] = mapped_column(String(100))
     disconnectionReasonCode: Mapped[int | None] = mapped_column(Integer)
     disconnectionObject: Mapped[Any | None] = mapped_column(JsonType)
-    disconnectionAt: Mapped[datetime | None] = mapped_column(DateTime)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    disconnectionAt: Mapped[datetime | None] = mapped_column(Stamp)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (Index("Instance_token_idx", "token"), Index("Instance_number_idx", "number"))
 
@@ -68,18 +57,18 @@ class Instance(Base):
 class Session(Base):
     __tablename__ = "Session"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     sessionId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
-    creds: Mapped[str | None] = mapped_column(Text)
-    createdAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    creds: Mapped[str | None] = mapped_column(LongText)
+    createdAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
 
 
 class Setting(Base):
     __tablename__ = "Setting"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     rejectCall: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     msgCall: Mapped[str | None] = mapped_column(String(100))
     groupsIgnore: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
@@ -88,89 +77,89 @@ class Setting(Base):
     readStatus: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     syncFullHistory: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     wavoipToken: Mapped[str | None] = mapped_column(String(100))
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Proxy(Base):
     __tablename__ = "Proxy"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     host: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     port: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     protocol: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     username: Mapped[str] = mapped_column(String(100), default="", nullable=False)
     password: Mapped[str] = mapped_column(String(100), default="", nullable=False)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Webhook(Base):
     __tablename__ = "Webhook"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     url: Mapped[str] = mapped_column(String(500), nullable=False)
     headers: Mapped[Any | None] = mapped_column(JsonType)
     enabled: Mapped[bool | None] = mapped_column(Boolean, default=True)
     events: Mapped[Any | None] = mapped_column(JsonType)
     webhookByEvents: Mapped[bool | None] = mapped_column(Boolean, default=False)
     webhookBase64: Mapped[bool | None] = mapped_column(Boolean, default=False)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class _EventSinkRow:
     """Columns shared by Websocket, Rabbitmq, Nats, Sqs and Kafka rows."""
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     events: Mapped[Any] = mapped_column(JsonType, nullable=False, default=list)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
 
 
 class Websocket(_EventSinkRow, Base):
     __tablename__ = "Websocket"
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Rabbitmq(_EventSinkRow, Base):
     __tablename__ = "Rabbitmq"
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Nats(_EventSinkRow, Base):
     __tablename__ = "Nats"
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Sqs(_EventSinkRow, Base):
     __tablename__ = "Sqs"
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Chatwoot(Base):
     __tablename__ = "Chatwoot"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     enabled: Mapped[bool | None] = mapped_column(Boolean, default=True)
     accountId: Mapped[str | None] = mapped_column(String(100))
     token: Mapped[str | None] = mapped_column(String(100))
@@ -188,22 +177,22 @@ class Chatwoot(Base):
     organization: Mapped[str | None] = mapped_column(String(100))
     logo: Mapped[str | None] = mapped_column(String(500))
     ignoreJids: Mapped[Any | None] = mapped_column(JsonType)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = mapped_column(
-        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+        KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
     )
 
 
 class Contact(Base):
     __tablename__ = "Contact"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     remoteJid: Mapped[str] = mapped_column(String(100), nullable=False)
     pushName: Mapped[str | None] = mapped_column(String(100))
     profilePicUrl: Mapped[str | None] = mapped_column(String(500))
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = _instance_fk()
 
     __table_args__ = (
@@ -215,12 +204,12 @@ class Contact(Base):
 class Chat(Base):
     __tablename__ = "Chat"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     remoteJid: Mapped[str] = mapped_column(String(100), nullable=False)
     name: Mapped[str | None] = mapped_column(String(100))
     labels: Mapped[Any | None] = mapped_column(JsonType)
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = _instance_fk()
     unreadMessages: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
@@ -234,7 +223,7 @@ class Chat(Base):
 class Message(Base):
     __tablename__ = "Message"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     key: Mapped[Any] = mapped_column(JsonType, nullable=False)
     # Denormalised key fields so lookups by key id / chat use an index on both databases.
     keyId: Mapped[str | None] = mapped_column(String(100))
@@ -255,7 +244,7 @@ class Message(Base):
     instanceId: Mapped[str] = _instance_fk()
     webhookUrl: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str | None] = mapped_column(String(30))
-    sessionId: Mapped[str | None] = mapped_column(Text)
+    sessionId: Mapped[str | None] = mapped_column(LongText)
 
     __table_args__ = (
         Index("Message_instanceId_idx", "instanceId"),
@@ -267,14 +256,14 @@ class Message(Base):
 class MessageUpdate(Base):
     __tablename__ = "MessageUpdate"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     keyId: Mapped[str] = mapped_column(String(100), nullable=False)
     remoteJid: Mapped[str] = mapped_column(String(100), nullable=False)
     fromMe: Mapped[bool] = mapped_column(Boolean, nullable=False)
     participant: Mapped[str | None] = mapped_column(String(100))
     pollUpdates: Mapped[Any | None] = mapped_column(JsonType)
     status: Mapped[str] = mapped_column(String(30), nullable=False)
-    messageId: Mapped[str] = mapped_column(Text, ForeignKey("Message.id", ondelete="CASCADE"), nullable=False)
+    messageId: Mapped[str] = mapped_column(KeyText, ForeignKey("Message.id", ondelete="CASCADE"), nullable=False)
     instanceId: Mapped[str] = _instance_fk()
 
     __table_args__ = (
@@ -286,13 +275,13 @@ class MessageUpdate(Base):
 class Label(Base):
     __tablename__ = "Label"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     labelId: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     color: Mapped[str] = mapped_column(String(100), nullable=False)
     predefinedId: Mapped[str | None] = mapped_column(String(100))
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = _instance_fk()
 
     __table_args__ = (UniqueConstraint("labelId", "instanceId", name="Label_labelId_instanceId_key"),)
@@ -301,12 +290,12 @@ class Label(Base):
 class IsOnWhatsapp(Base):
     __tablename__ = "IsOnWhatsapp"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     remoteJid: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
-    jidOptions: Mapped[str] = mapped_column(Text, nullable=False)
+    jidOptions: Mapped[str] = mapped_column(LongText, nullable=False)
     lid: Mapped[str | None] = mapped_column(String(100))
-    createdAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
 
 
 class InstanceLog(Base):
@@ -318,9 +307,9 @@ class InstanceLog(Base):
     # Integer ids autoincrement on both databases (a BigInteger primary key does not on SQLite).
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     instanceId: Mapped[str] = _instance_fk()
-    timestamp: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(Stamp, default=utcnow, nullable=False)
     level: Mapped[str] = mapped_column(String(10), nullable=False)
-    message: Mapped[str] = mapped_column(Text, nullable=False)
+    message: Mapped[str] = mapped_column(LongText, nullable=False)
     logMetadata: Mapped[Any | None] = mapped_column("metadata", JsonType)
 
     __table_args__ = (Index("InstanceLog_instanceId_timestamp_idx", "instanceId", "timestamp"),)
@@ -339,18 +328,18 @@ class EventDelivery(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     eventId: Mapped[str] = mapped_column(String(32), nullable=False)
     event: Mapped[str] = mapped_column(String(100), nullable=False)
-    instanceId: Mapped[str] = mapped_column(Text, nullable=False)
+    instanceId: Mapped[str] = mapped_column(KeyText, nullable=False)
     instanceName: Mapped[str] = mapped_column(String(255), nullable=False)
     sink: Mapped[str] = mapped_column(String(50), nullable=False)
-    target: Mapped[str] = mapped_column(Text, nullable=False)
+    target: Mapped[str] = mapped_column(LongText, nullable=False)
     # The whole planned Delivery (event + sink options) as msgspec JSON: replayed byte for byte.
-    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    payload: Mapped[str] = mapped_column(LongText, nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    availableAt: Mapped[float] = mapped_column(Float, nullable=False)  # epoch seconds of the next attempt
-    lastError: Mapped[str | None] = mapped_column(Text)
-    createdAt: Mapped[float] = mapped_column(Float, nullable=False)  # epoch seconds, also the resume order
-    deadAt: Mapped[datetime | None] = mapped_column(DateTime)
+    availableAt: Mapped[float] = mapped_column(Real, nullable=False)  # epoch seconds of the next attempt
+    lastError: Mapped[str | None] = mapped_column(LongText)
+    createdAt: Mapped[float] = mapped_column(Real, nullable=False)  # epoch seconds, also the resume order
+    deadAt: Mapped[datetime | None] = mapped_column(Stamp)
     # Whose sink the delivery goes to: "instance" (a sink the instance's tenant configured; its token
     # sees and replays it) or "global" (the operator's: the global key alone). Rows from before the
     # column are the operator's.

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from evolution_py.store.columns import KeyText, LongText, Real, Stamp
+
 revision: str = "0002_outbox"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -22,17 +24,17 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("eventId", sa.String(length=32), nullable=False),
         sa.Column("event", sa.String(length=100), nullable=False),
-        sa.Column("instanceId", sa.Text(), nullable=False),
+        sa.Column("instanceId", KeyText, nullable=False),
         sa.Column("instanceName", sa.String(length=255), nullable=False),
         sa.Column("sink", sa.String(length=50), nullable=False),
-        sa.Column("target", sa.Text(), nullable=False),
-        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("target", LongText, nullable=False),
+        sa.Column("payload", LongText, nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("availableAt", sa.Float(), nullable=False),
-        sa.Column("lastError", sa.Text(), nullable=True),
-        sa.Column("createdAt", sa.Float(), nullable=False),
-        sa.Column("deadAt", sa.DateTime(), nullable=True),
+        sa.Column("availableAt", Real, nullable=False),
+        sa.Column("lastError", LongText, nullable=True),
+        sa.Column("createdAt", Real, nullable=False),
+        sa.Column("deadAt", Stamp, nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("EventDelivery", schema=None) as batch_op:

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from evolution_py.store.columns import JsonType, KeyText, LongText, Stamp
 
 revision: str = "0003_instance_log"
 down_revision: str | None = "0002_outbox"
@@ -20,13 +21,13 @@ def upgrade() -> None:
     op.create_table(
         "InstanceLog",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("instanceId", sa.Text(), nullable=False),
-        sa.Column("timestamp", sa.DateTime(), nullable=False),
+        sa.Column("instanceId", KeyText, nullable=False),
+        sa.Column("timestamp", Stamp, nullable=False),
         sa.Column("level", sa.String(length=10), nullable=False),
-        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("message", LongText, nullable=False),
         sa.Column(
             "metadata",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            JsonType,
             nullable=True,
         ),
         sa.ForeignKeyConstraint(["instanceId"], ["Instance.id"], ondelete="CASCADE"),

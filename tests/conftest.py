@@ -23,6 +23,7 @@ MARIADB_SUBSET = (
     "tests/api/go/test_logs.py",
     "tests/unit/",
     "tests/store/",
+    "tests/api/test_cloud_api_migration.py",
 )
 
 

@@ -9,24 +9,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from evolution_py.store.models import Base, JsonType, new_id, utcnow
+from evolution_py.store.columns import JsonType, KeyText, Stamp
+from evolution_py.store.models import Base, new_id, utcnow
 
 
 class Template(Base):
     __tablename__ = "Template"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
     templateId: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     name: Mapped[str] = mapped_column(String(255), nullable=False)
     template: Mapped[Any] = mapped_column(JsonType, nullable=False)
     webhookUrl: Mapped[str | None] = mapped_column(String(500))
-    createdAt: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
-    updatedAt: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    createdAt: Mapped[datetime | None] = mapped_column(Stamp, default=utcnow)
+    updatedAt: Mapped[datetime] = mapped_column(Stamp, default=utcnow, onupdate=utcnow)
     instanceId: Mapped[str] = mapped_column(
-        "instanceId", Text, ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False
+        "instanceId", KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False
     )
 
     __table_args__ = (Index("Template_instanceId_name_idx", "instanceId", "name"),)

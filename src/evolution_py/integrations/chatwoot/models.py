@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from evolution_py.store.columns import KeyText, Stamp
 from evolution_py.store.models import Base, new_id, utcnow
 
 
 class ChatwootMirror(Base):
     __tablename__ = "ChatwootMirror"
 
-    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
-    instanceId: Mapped[str] = mapped_column(String(64), ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False)
+    id: Mapped[str] = mapped_column(KeyText, primary_key=True, default=new_id)
+    instanceId: Mapped[str] = mapped_column(KeyText, ForeignKey("Instance.id", ondelete="CASCADE"), nullable=False)
     waMessageId: Mapped[str] = mapped_column(String(128), nullable=False)
     remoteJid: Mapped[str] = mapped_column(String(128), nullable=False)
     fromMe: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -30,7 +31,7 @@ class ChatwootMirror(Base):
     chatwootConversationId: Mapped[int | None] = mapped_column(Integer)
     chatwootSourceId: Mapped[str | None] = mapped_column(String(128))  # the contact_inbox source id (read receipts)
     read: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    claimedAt: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    claimedAt: Mapped[datetime] = mapped_column(Stamp, nullable=False, default=utcnow)
 
     __table_args__ = (
         UniqueConstraint("instanceId", "waMessageId", name="ChatwootMirror_instanceId_waMessageId_key"),

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from evolution_py.store.columns import KeyText, Stamp
+
 revision: str = "0006_chatwoot"
 down_revision: str | None = "0004_outbox_scope"
 branch_labels: str | Sequence[str] | None = None
@@ -18,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "ChatwootMirror",
-        sa.Column("id", sa.Text(), nullable=False),
-        sa.Column("instanceId", sa.String(length=64), nullable=False),
+        sa.Column("id", KeyText, nullable=False),
+        sa.Column("instanceId", KeyText, nullable=False),
         sa.Column("waMessageId", sa.String(length=128), nullable=False),
         sa.Column("remoteJid", sa.String(length=128), nullable=False),
         sa.Column("fromMe", sa.Boolean(), nullable=False),
@@ -28,7 +30,7 @@ def upgrade() -> None:
         sa.Column("chatwootConversationId", sa.Integer(), nullable=True),
         sa.Column("chatwootSourceId", sa.String(length=128), nullable=True),
         sa.Column("read", sa.Boolean(), nullable=False),
-        sa.Column("claimedAt", sa.DateTime(), nullable=False),
+        sa.Column("claimedAt", Stamp, nullable=False),
         sa.ForeignKeyConstraint(["instanceId"], ["Instance.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("instanceId", "waMessageId", name="ChatwootMirror_instanceId_waMessageId_key"),

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from evolution_py.store.columns import JsonType, KeyText, Stamp
 
 revision: str = "0007_cloud_api"
 down_revision: str | None = "0006_chatwoot"
@@ -19,14 +20,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "Template",
-        sa.Column("id", sa.Text(), nullable=False),
+        sa.Column("id", KeyText, nullable=False),
         sa.Column("templateId", sa.String(length=255), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("template", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
+        sa.Column("template", JsonType, nullable=False),
         sa.Column("webhookUrl", sa.String(length=500), nullable=True),
-        sa.Column("createdAt", sa.DateTime(), nullable=True),
-        sa.Column("updatedAt", sa.DateTime(), nullable=False),
-        sa.Column("instanceId", sa.Text(), nullable=False),
+        sa.Column("createdAt", Stamp, nullable=True),
+        sa.Column("updatedAt", Stamp, nullable=False),
+        sa.Column("instanceId", KeyText, nullable=False),
         sa.ForeignKeyConstraint(["instanceId"], ["Instance.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("templateId"),

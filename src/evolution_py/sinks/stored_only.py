@@ -1,4 +1,4 @@
-"""Sinks upstream has and we do not deliver to yet (NATS, SQS): their rows are stored and reported.
+"""Sinks upstream has and we do not deliver to yet (SQS): their rows are stored and reported.
 
 A `/instance/create` block is stored while the sink's `*_ENABLED` variable is true, and
 `fetchInstances` shows the row, as upstream does; no events go anywhere until the sink gets its slice.
@@ -34,5 +34,4 @@ def stored_only(
     return SinkKind(name=name, load_config=load, rows_from_create=rows_from_create, fetch_key=fetch_key)
 
 
-NATS = stored_only("nats", "NATS_ENABLED", "Nats", lambda req: req.nats)
 SQS = stored_only("sqs", "SQS_ENABLED", "Sqs", lambda req: req.sqs)

@@ -18,7 +18,7 @@ from evolution_py.sinks.kind import AsgiApp, InstalledSinks, SinkContext, SinkKi
 from evolution_py.sinks.nats import NATS
 from evolution_py.sinks.rabbitmq import RABBITMQ
 from evolution_py.sinks.socketio import WEBSOCKET
-from evolution_py.sinks.stored_only import SQS
+from evolution_py.sinks.sqs import SQS
 from evolution_py.sinks.webhook import WEBHOOK
 
 if TYPE_CHECKING:

@@ -29,6 +29,7 @@ from evolution_py.api import (
 )
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
+from evolution_py.api import s3 as s3_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_kinds
@@ -43,6 +44,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations
+from evolution_py.media_store import media_storage
 from evolution_py.services import Services, route_dependencies
 from evolution_py.sinks.kind import SinkContext
 from evolution_py.sinks.registry import fetch_tables, in_front, install_sinks, sink_routes
@@ -63,7 +65,8 @@ def build_services(settings: Settings) -> Services:
     logbook = InstanceLogbook(db, settings)
     kinds = default_kinds()
     registry = LocalInstanceRegistry()
-    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
+    media = media_storage(settings, db)  # None unless S3_ENABLED
+    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, media=media)
     sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
     messaging = MessagingService(registry)
     integrations = install_integrations(
@@ -82,6 +85,7 @@ def build_services(settings: Settings) -> Services:
         messaging=messaging,
         sinks=sinks,
         integrations=integrations,
+        media=media,
     )
     return services
 
@@ -94,6 +98,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=settings.executor_threads))
         await services.db.migrate()
         await services.bus.start()
+        if services.media is not None:
+            await services.media.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
         if settings.api_key_weak:
@@ -106,6 +112,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     async def on_shutdown(_app: Litestar) -> None:
         await services.instances.loader.shutdown()
         await services.bus.stop()
+        if services.media is not None:
+            await services.media.stop()
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
@@ -122,6 +130,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         call,
         business,
         events_api,
+        s3_api,
     ):
         routes.extend(module.ROUTES)
     routes.extend(sink_routes())

@@ -1,0 +1,15 @@
+"""The Kafka table (upstream's `Kafka` model): one `{enabled, events}` row per instance."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evolution_py.store.models import Base, _EventSinkRow
+
+
+class Kafka(_EventSinkRow, Base):
+    __tablename__ = "Kafka"
+    instanceId: Mapped[str] = mapped_column(
+        Text, ForeignKey("Instance.id", ondelete="CASCADE"), unique=True, nullable=False
+    )

@@ -16,6 +16,7 @@ from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SINK_TABLES, SubscriptionError
 from evolution_py.sinks.kind import AsgiApp, InstalledSinks, SinkContext, SinkKind
 from evolution_py.sinks.nats import NATS
+from evolution_py.sinks.pusher import PUSHER
 from evolution_py.sinks.rabbitmq import RABBITMQ
 from evolution_py.sinks.socketio import WEBSOCKET
 from evolution_py.sinks.sqs import SQS
@@ -35,6 +36,7 @@ SINK_KINDS: tuple[SinkKind[Any, Any], ...] = (
     RABBITMQ,
     NATS,
     SQS,
+    PUSHER,
 )
 
 

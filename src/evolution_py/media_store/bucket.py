@@ -57,15 +57,23 @@ class Bucket:
         self._client = None
 
     async def ensure(self) -> None:
-        """The bucket exists (created if missing) and, unless S3_SKIP_POLICY, is publicly readable."""
+        """The bucket exists (created if missing) and, unless S3_SKIP_POLICY, is publicly readable.
+
+        Only an unreachable server is an error here: a refused creation or policy (credentials that
+        may put objects but not manage buckets) is logged and uploads are tried anyway, as upstream."""
         if self.ready:
             return
         name = self.settings.bucket
         try:
             await self._client.head_bucket(Bucket=name)
         except ClientError:
-            await self._call("create_bucket", Bucket=name)
-            log.info("s3: bucket %s created", name)
+            try:
+                await self._client.create_bucket(Bucket=name)
+                log.info("s3: bucket %s created", name)
+            except ClientError as exc:
+                log.warning("s3: could not create bucket %s: %s", name, _code(exc))
+            except (BotoCoreError, OSError, TimeoutError) as exc:
+                raise StorageUnavailable(type(exc).__name__) from exc
         except (BotoCoreError, OSError, TimeoutError) as exc:
             raise StorageUnavailable(type(exc).__name__) from exc
         if not self.settings.skip_policy:
@@ -80,7 +88,12 @@ class Bucket:
                     }
                 ],
             }
-            await self._call("put_bucket_policy", Bucket=name, Policy=json.dumps(policy))
+            try:
+                await self._client.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+            except ClientError as exc:
+                log.warning("s3: could not set the public-read policy on %s: %s", name, _code(exc))
+            except (BotoCoreError, OSError, TimeoutError) as exc:
+                raise StorageUnavailable(type(exc).__name__) from exc
         self.ready = True
 
     async def put(self, file_name: str, data: bytes, content_type: str) -> None:
@@ -111,7 +124,11 @@ class Bucket:
         try:
             answer: dict[str, Any] = await getattr(self._client, operation)(**params)
         except ClientError as exc:
-            raise StorageUnavailable(str(exc.response.get("Error", {}).get("Code", "error"))) from exc
+            raise StorageUnavailable(_code(exc)) from exc
         except (BotoCoreError, OSError, TimeoutError) as exc:
             raise StorageUnavailable(type(exc).__name__) from exc
         return answer
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "error"))

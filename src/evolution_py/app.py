@@ -67,7 +67,7 @@ def build_services(settings: Settings) -> Services:
     registry = LocalInstanceRegistry()
     media = media_storage(settings, db)  # None unless S3_ENABLED
     deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, media=media)
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
+    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
     messaging = MessagingService(registry)
     integrations = install_integrations(
         IntegrationContext(settings=settings, messaging=messaging, registry=registry), bus, default_integrations()
@@ -97,9 +97,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # neonize parks one executor thread per connected client for the client's whole life.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=settings.executor_threads))
         await services.db.migrate()
-        await services.bus.start()
-        if services.media is not None:
+        if services.media is not None:  # before the bus: sinks may put files (SQS's big bodies)
             await services.media.start()
+        await services.bus.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
         if settings.api_key_weak:

@@ -99,6 +99,12 @@ class MediaStorage:
         self._worker = None
         await self.bucket.stop()
 
+    async def put_object(self, file_name: str, data: bytes, content_type: str) -> str:
+        """Put a file under `evolution-api/<file_name>` and return its presigned link (SQS's oversized
+        bodies); StorageUnavailable when storage does not take it now."""
+        await self.bucket.put(file_name, data, content_type)
+        return await self.bucket.url(file_name)
+
     @property
     def pending(self) -> int:
         return len(self._pending)

@@ -100,6 +100,26 @@ async def test_create_block_queue_made_at_first_send_and_oversized_payload_dead_
         assert "SQS_MAX_PAYLOAD_SIZE" in str(dead.json()["records"])
 
 
+async def test_oversized_body_goes_to_s3_when_s3_is_on(server_factory: ServerFactory, moto_port: int) -> None:
+    import httpx
+
+    from evolution_py.media_store.testing import s3_env
+
+    name, bucket = unique("sqss3"), f"media-{uuid.uuid4().hex[:10]}"
+    consumer = SqsConsumer(moto_port)
+    env = {**sqs_env(moto_port, SQS_MAX_PAYLOAD_SIZE="2000"), **s3_env(moto_port, bucket)}
+    async with server_factory(**env) as server:
+        await server.create_instance(name, sqs={"enabled": True, "events": ["SEND_MESSAGE"]})
+        sent = await send_text(server, name, "y" * 3000)
+        (message,) = await consumer.take(f"{name}_send_message.fifo", 1)
+        envelope = body(message)
+        assert envelope["dataType"] == "s3" and list(envelope["data"]) == ["fileUrl"]
+        assert f"/{bucket}/evolution-api/messages/{name}_send_message_" in envelope["data"]["fileUrl"]
+        async with httpx.AsyncClient() as http:
+            stored = (await http.get(envelope["data"]["fileUrl"])).json()
+        assert stored["dataType"] == "json" and stored["data"]["key"]["id"] == sent["key"]["id"]
+
+
 async def test_global_mode_queues_groups_and_single_queue(server_factory: ServerFactory, moto_port: int) -> None:
     prefix, name = unique("glob"), unique("sqsg")
     consumer = SqsConsumer(moto_port)

@@ -25,7 +25,7 @@ def _rows_from_create(settings: SqsSettings, req: CreateInstanceRequest) -> dict
 
 
 def _build(settings: SqsSettings, context: SinkContext) -> SqsSink | None:
-    return SqsSink(settings, context.subscriptions) if settings.enabled else None
+    return SqsSink(settings, context.subscriptions, context.objects) if settings.enabled else None
 
 
 def _routes() -> Sequence[ControllerRouterHandler]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from typing import Any
 
 import msgspec
 
@@ -21,6 +23,7 @@ from evolution_py.events.retry import RetryPolicy
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.sinks.broker_message import broker_message
+from evolution_py.sinks.kind import ObjectStore
 from evolution_py.sinks.sqs.config import SqsSettings
 from evolution_py.sinks.sqs.queues import SqsQueues, SqsRefused, SqsUnavailable
 
@@ -43,9 +46,10 @@ class SqsSink:
     # An outage is waited out, never dead-lettered: retry every 0.5 s, backing off to 15 s.
     retry_policy = RetryPolicy(max_attempts=2**31 - 1, initial_delay=0.5, max_delay=15.0, jitter=0.1)
 
-    def __init__(self, settings: SqsSettings, subscriptions: Subscriptions) -> None:
+    def __init__(self, settings: SqsSettings, subscriptions: Subscriptions, objects: ObjectStore | None = None) -> None:
         self.settings = settings
         self.subscriptions = subscriptions
+        self.objects = objects  # S3 / MinIO when S3_ENABLED: bodies over SQS_MAX_PAYLOAD_SIZE go there
         self.queues = SqsQueues(settings)
         self._encoder = msgspec.json.Encoder()
         self._creating: asyncio.Task[None] | None = None
@@ -92,34 +96,53 @@ class SqsSink:
                 return []
             part = "singlequeue" if settings.force_single_queue else event_key(event.event).lower()
             group = f"{settings.server_name}-{part}-{event.instance}"
-            return [self._delivery(event, queue_name(settings.global_prefix, part), group, GLOBAL_SCOPE)]
+            return [self._delivery(event, queue_name(settings.global_prefix, part), part, group, GLOBAL_SCOPE)]
         row = await self.subscriptions.find("sqs", event.instance_id)
         key = subscription_key(event.event)
         if row is None or not row.get("enabled") or key not in (row.get("events") or []):
             return []
-        return [self._delivery(event, queue_name(event.instance, key.lower()), "evolution", INSTANCE_SCOPE)]
+        part = key.lower()
+        return [self._delivery(event, queue_name(event.instance, part), part, "evolution", INSTANCE_SCOPE)]
 
-    def _delivery(self, event: Event, queue: str, group: str, scope: str) -> Delivery:
-        return Delivery(
-            sink=self.name, target=queue, event=event, options={"queue": queue, "group": group, "scope": scope}
-        )
+    def _delivery(self, event: Event, queue: str, part: str, group: str, scope: str) -> Delivery:
+        # part and at_ms name an oversized body's file in S3: the same on every retry.
+        options = {"queue": queue, "part": part, "group": group, "scope": scope, "at_ms": int(time.time() * 1000)}
+        return Delivery(sink=self.name, target=queue, event=event, options=options)
 
-    def message(self, event: Event) -> bytes:
+    def message(self, event: Event, *, data: Any = None, data_type: str = "json") -> dict[str, Any]:
         """Upstream's SQS message: the broker message with `dataType` and `server` added in its places."""
         base = broker_message(event)
-        body = {"event": base["event"], "instance": base["instance"], "dataType": "json", "data": base["data"]}
+        body = {
+            "event": base["event"],
+            "instance": base["instance"],
+            "dataType": data_type,
+            "data": base["data"] if data is None else data,
+        }
         body["server"] = self.settings.server_name
         body.update((key, value) for key, value in base.items() if key not in body)
-        return self._encoder.encode(body)
+        return body
+
+    async def _offloaded(self, delivery: Delivery, body: bytes, objects: ObjectStore) -> bytes:
+        """Upstream's answer to a body over SQS_MAX_PAYLOAD_SIZE when S3 is on: the body goes to
+        `evolution-api/messages/<instance>_<event>_<ms>.json`, SQS gets `{dataType: "s3", data: {fileUrl}}`."""
+        part = str(delivery.options.get("part") or "event")
+        name = f"messages/{delivery.event.instance}_{part}_{delivery.options.get('at_ms', 0)}.json"
+        try:
+            url = await objects.put_object(name, body, "application/json")
+        except Exception as exc:  # storage away (any failure of it): the delivery waits for it
+            raise DeliveryError(f"SQS: storing the oversized body in S3 failed ({exc})", retryable=True) from exc
+        return self._encoder.encode(self.message(delivery.event, data={"fileUrl": url}, data_type="s3"))
 
     async def send(self, delivery: Delivery) -> None:
         queue = str(delivery.options["queue"])
         if not valid_queue_name(queue):
             raise DeliveryError(f"SQS: {queue!r} is not a valid queue name", retryable=False)
-        body = self.message(delivery.event)
+        body = self._encoder.encode(self.message(delivery.event))
+        if len(body) > self.settings.max_payload_size and self.objects is not None:
+            body = await self._offloaded(delivery, body, self.objects)
         if len(body) > self.settings.max_payload_size:
-            # Upstream drops it with a log line (or stores it in S3 when S3 is on); we dead-letter it,
-            # so it is visible and can be replayed once SQS_MAX_PAYLOAD_SIZE allows it.
+            # Without S3 upstream drops it with a log line; we dead-letter it, so it is visible and
+            # can be replayed once SQS_MAX_PAYLOAD_SIZE allows it.
             raise DeliveryError(
                 f"SQS: payload of {len(body)} bytes exceeds SQS_MAX_PAYLOAD_SIZE ({self.settings.max_payload_size})",
                 retryable=False,

@@ -32,8 +32,6 @@ SINK_TABLES: dict[str, type[Any]] = {
 }
 
 
-
-
 def register_sink_table(kind: str, table: type[Any]) -> None:
     """A sink whose table lives in its own slice (`sinks/<name>/models.py`: Pusher, Kafka) adds it
     here when its slice is imported (the registry imports every slice before any row is read)."""

@@ -32,6 +32,7 @@ from evolution_py.api import (
 )
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
+from evolution_py.api import s3 as s3_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.channels.registry import default_kinds
@@ -46,6 +47,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations, integration_routes
+from evolution_py.media_store import media_storage
 from evolution_py.ops.metrics import HttpMetrics
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
@@ -69,8 +71,9 @@ def build_services(settings: Settings) -> Services:
     kinds = default_kinds()
     kinds.check_settings(settings)
     registry = LocalInstanceRegistry()
-    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
+    media = media_storage(settings, db)  # None unless S3_ENABLED
+    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, media=media)
+    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
     messaging = MessagingService(registry)
     outbound = OutboundClient(
         block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
@@ -95,6 +98,7 @@ def build_services(settings: Settings) -> Services:
         outbound=outbound,
         sinks=sinks,
         integrations=integrations,
+        media=media,
     )
     return services
 
@@ -106,6 +110,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # neonize parks one executor thread per connected client for the client's whole life.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=settings.executor_threads))
         await services.db.migrate()
+        if services.media is not None:  # before the bus: sinks may put files (SQS's big bodies)
+            await services.media.start()
         await services.bus.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
@@ -120,6 +126,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.instances.loader.shutdown()
         await services.bus.stop()
         await services.outbound.close()
+        if services.media is not None:
+            await services.media.stop()
         await services.db.dispose()
 
     routes: list[Any] = [docs_redirect]
@@ -137,6 +145,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         business,
         template,
         events_api,
+        s3_api,
     ):
         routes.extend(module.ROUTES)
     routes.extend(sink_routes())

@@ -24,6 +24,7 @@ from evolution_py.core.registry import InstanceRegistry
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import Integration
+from evolution_py.media_store.storage import MediaStorage
 from evolution_py.outbound import OutboundClient
 from evolution_py.sinks.kind import InstalledSinks
 from evolution_py.store.db import Database
@@ -45,6 +46,7 @@ class Services:
     sinks: InstalledSinks = field(default_factory=InstalledSinks)  # the sinks on the bus, by kind
     integrations: list[Integration] = field(default_factory=list)  # on the bus too
     app: Litestar | None = None  # the Litestar app serving these services, once built
+    media: MediaStorage | None = None  # S3 / MinIO media storage (media_store/), when S3_ENABLED
 
 
 def _constant(value: object) -> Provide:

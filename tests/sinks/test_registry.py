@@ -25,7 +25,7 @@ class NoInstances:
 
 
 def test_every_kind_is_listed_once() -> None:
-    assert [kind.name for kind in SINK_KINDS] == ["webhook", "websocket", "rabbitmq", "nats", "sqs"]
+    assert [kind.name for kind in SINK_KINDS] == ["webhook", "websocket", "rabbitmq", "nats", "sqs", "pusher", "kafka"]
     assert sorted(fetch_tables(), key=lambda item: item[0]) == [
         ("Nats", Nats),
         ("Rabbitmq", Rabbitmq),
@@ -45,7 +45,17 @@ async def test_rows_from_create_follow_each_kinds_switch() -> None:
     off = await sink_rows_from_create(Settings(env=Env({})), req)
     assert list(off) == ["webhook"] and off["webhook"]["events"] == ["SEND_MESSAGE"]
     on = await sink_rows_from_create(
-        Settings(env=Env({"WEBSOCKET_ENABLED": "true", "RABBITMQ_ENABLED": "true", "NATS_ENABLED": "true"})), req
+        Settings(
+            env=Env(
+                {
+                    "WEBSOCKET_ENABLED": "true",
+                    "RABBITMQ_ENABLED": "true",
+                    "NATS_ENABLED": "true",
+                    "NATS_URI": "nats://127.0.0.1:4222",
+                }
+            )
+        ),
+        req,
     )
     assert on["websocket"] == {"enabled": True, "events": list(EVENT_KEYS)}
     assert on["rabbitmq"] == {"enabled": False, "events": []}

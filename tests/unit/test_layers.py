@@ -16,7 +16,7 @@ LAYERS = [
     {"services"},
     {"integrations"},
     {"core"},
-    {"sinks"},
+    {"sinks", "media_store"},
     {"channels"},
     {"events"},
     {"ops"},

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import update
 
@@ -26,6 +26,12 @@ from evolution_py.store.models import Instance, utcnow
 log = logging.getLogger(__name__)
 
 
+class MediaAttacher(Protocol):
+    """Media storage (media_store/, S3_ENABLED): may add `message.mediaUrl` to a message event's data."""
+
+    async def attach(self, instance: Any, event: str, data: Any) -> None: ...
+
+
 @dataclass(frozen=True)
 class RuntimeDeps:
     """What every instance runtime of this server shares."""
@@ -35,6 +41,7 @@ class RuntimeDeps:
     bus: EventBus
     subscriptions: Subscriptions
     logbook: InstanceLogbook
+    media: MediaAttacher | None = None
 
 
 class InstanceRuntime:
@@ -146,6 +153,8 @@ class InstanceRuntime:
         apikey: str | None = None
         if cfg.expose_in_fetch_instances:
             apikey = self._token or "Apikey not found"
+        if self._deps.media is not None:
+            await self._deps.media.attach(self, event, data)
         await self._deps.bus.publish(
             Event(
                 event=event,

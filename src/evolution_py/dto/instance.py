@@ -21,6 +21,18 @@ class EventsBlock(msgspec.Struct, kw_only=True):
     events: list[str] | None = None
 
 
+class PusherBlock(msgspec.Struct, kw_only=True):
+    """The `pusher` block of `/instance/create` and `/pusher/set` (app credentials and events)."""
+
+    enabled: bool | None = None
+    appId: str | None = None
+    key: str | None = None
+    secret: str | None = None
+    cluster: str | None = None
+    useTLS: bool | None = None
+    events: list[str] | None = None
+
+
 class CreateInstanceRequest(msgspec.Struct, kw_only=True):
     instanceName: str | None = None
     integration: str | None = None
@@ -46,6 +58,8 @@ class CreateInstanceRequest(msgspec.Struct, kw_only=True):
     rabbitmq: EventsBlock | None = None
     nats: EventsBlock | None = None
     sqs: EventsBlock | None = None
+    pusher: PusherBlock | None = None
+    kafka: EventsBlock | None = None
     chatwootAccountId: str | None = None
     chatwootToken: str | None = None
     chatwootUrl: str | None = None

@@ -23,13 +23,19 @@ SinkRow = Webhook | Websocket | Rabbitmq | Nats | Sqs
 # The table of each row kind (the sink's name). The tables stay in store/models.py with the rest of
 # upstream's schema: Alembic's metadata and migration 0001 own them there, and NATS and SQS rows
 # exist before their sinks do.
-SINK_TABLES: dict[str, type[SinkRow]] = {
+SINK_TABLES: dict[str, type[Any]] = {
     "webhook": Webhook,
     "websocket": Websocket,
     "rabbitmq": Rabbitmq,
     "nats": Nats,
     "sqs": Sqs,
 }
+
+
+def register_sink_table(kind: str, table: type[Any]) -> None:
+    """A sink whose table lives in its own slice (`sinks/<name>/models.py`: Pusher, Kafka) adds it
+    here when its slice is imported (the registry imports every slice before any row is read)."""
+    SINK_TABLES[kind] = table
 
 
 class SubscriptionError(ValueError):

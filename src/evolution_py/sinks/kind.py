@@ -39,6 +39,12 @@ class InstanceDirectory(Protocol):
     def get(self, name: str) -> TokenHolder | None: ...
 
 
+class ObjectStore(Protocol):
+    """Media storage (S3 / MinIO, media_store/) as a sink may use it: put a file, get a link to it."""
+
+    async def put_object(self, file_name: str, data: bytes, content_type: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class SinkContext:
     """What a sink's factory gets from the server it is built for."""
@@ -46,6 +52,7 @@ class SinkContext:
     settings: Settings
     subscriptions: Subscriptions
     instances: InstanceDirectory
+    objects: ObjectStore | None = None  # S3 / MinIO when S3_ENABLED (SQS puts oversized bodies there)
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 from evolution_py.dto.instance import CreateInstanceRequest
 from evolution_py.errors import BadRequest
 from evolution_py.events.subscriptions import SINK_TABLES, SubscriptionError
+from evolution_py.sinks.kafka import KAFKA
 from evolution_py.sinks.kind import AsgiApp, InstalledSinks, SinkContext, SinkKind
+from evolution_py.sinks.nats import NATS
+from evolution_py.sinks.pusher import PUSHER
 from evolution_py.sinks.rabbitmq import RABBITMQ
 from evolution_py.sinks.socketio import WEBSOCKET
-from evolution_py.sinks.stored_only import NATS, SQS
+from evolution_py.sinks.sqs import SQS
 from evolution_py.sinks.webhook import WEBHOOK
 
 if TYPE_CHECKING:
@@ -34,6 +37,8 @@ SINK_KINDS: tuple[SinkKind[Any, Any], ...] = (
     RABBITMQ,
     NATS,
     SQS,
+    PUSHER,
+    KAFKA,
 )
 
 

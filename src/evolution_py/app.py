@@ -42,6 +42,7 @@ from evolution_py.core.runtime import RuntimeDeps
 from evolution_py.events.bus import EventBus
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
+from evolution_py.integrations.chatbots.registry import chatbot_routes
 from evolution_py.integrations.registry import default_integrations, install_integrations
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
@@ -72,7 +73,7 @@ def build_services(settings: Settings) -> Services:
         user_agent=f"evolution-py/{__version__}",
     )
     integrations = install_integrations(
-        IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound),
+        IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound, db=db),
         bus,
         default_integrations(),
     )
@@ -134,6 +135,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     ):
         routes.extend(module.ROUTES)
     routes.extend(sink_routes())
+    routes.extend(chatbot_routes())
     routes.append(go_api.build_router())
 
     app = Litestar(

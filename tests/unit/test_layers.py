@@ -34,6 +34,8 @@ def _layer(path: Path) -> str:
 def _is_http_edge(path: Path) -> bool:
     """A sink slice's routes are HTTP code: they may import the guards and the services."""
     relative = path.relative_to(SRC).as_posix()
+    if relative.startswith("integrations/") and relative.endswith("/routes.py"):
+        return True  # an integration's routes too (the chatbots')
     return relative.startswith("sinks/") and (relative.endswith("/routes.py") or relative.endswith("_routes.py"))
 
 

@@ -19,6 +19,7 @@ from evolution_py.events.event import Event
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
 from evolution_py.events.sink import INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.outbound import OutboundClient
+from evolution_py.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class IntegrationContext:
     messaging: MessagingService
     registry: InstanceRegistry
     outbound: OutboundClient  # the guarded client: every request to a tenant-given URL goes through it
+    db: Database | None = None  # for integrations that keep their own tables (the chatbots)
 
 
 class IntegrationFailed(Exception):

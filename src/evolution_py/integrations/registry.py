@@ -10,12 +10,15 @@ from collections.abc import Callable, Sequence
 
 from evolution_py.events.bus import EventBus
 from evolution_py.integrations.base import Integration, IntegrationContext, IntegrationSink
+from evolution_py.integrations.chatbots.registry import chatbot_engine
 
 IntegrationFactory = Callable[[IntegrationContext], Integration | None]  # None: switched off by configuration
 
 
 def default_integrations() -> list[IntegrationFactory]:
-    return []
+    return [
+        chatbot_engine,  # issue 12: the seven bot kinds on one engine
+    ]
 
 
 def install_integrations(

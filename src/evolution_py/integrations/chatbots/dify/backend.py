@@ -1,0 +1,9 @@
+"""Dify's bot protocol (not built yet: see unfinished.py)."""
+
+from __future__ import annotations
+
+from evolution_py.integrations.chatbots.unfinished import UnfinishedBackend
+
+
+class DifyBackend(UnfinishedBackend):
+    kind_name = "Dify"

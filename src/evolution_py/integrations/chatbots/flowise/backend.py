@@ -1,0 +1,9 @@
+"""Flowise's bot protocol (not built yet: see unfinished.py)."""
+
+from __future__ import annotations
+
+from evolution_py.integrations.chatbots.unfinished import UnfinishedBackend
+
+
+class FlowiseBackend(UnfinishedBackend):
+    kind_name = "Flowise"

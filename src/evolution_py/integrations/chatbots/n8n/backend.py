@@ -1,0 +1,9 @@
+"""N8n's bot protocol (not built yet: see unfinished.py)."""
+
+from __future__ import annotations
+
+from evolution_py.integrations.chatbots.unfinished import UnfinishedBackend
+
+
+class N8nBackend(UnfinishedBackend):
+    kind_name = "N8n"

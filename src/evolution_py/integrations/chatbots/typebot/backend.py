@@ -1,0 +1,9 @@
+"""Typebot's bot protocol (not built yet: see unfinished.py)."""
+
+from __future__ import annotations
+
+from evolution_py.integrations.chatbots.unfinished import UnfinishedBackend
+
+
+class TypebotBackend(UnfinishedBackend):
+    kind_name = "Typebot"

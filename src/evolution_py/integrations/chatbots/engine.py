@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, union_all
+from sqlalchemy import exists, or_, select
 
 from evolution_py.events import names
 from evolution_py.events.event import Event
@@ -101,11 +101,9 @@ class ChatbotEngine(BaseIntegration):
         active = self._active()
         if not active:
             return False
-        query = union_all(
-            *(select(k.bot_table.id).where(k.bot_table.instanceId == instance_id).limit(1) for k in active)
-        )
+        query = select(or_(*(exists().where(k.bot_table.instanceId == instance_id) for k in active)))
         async with self.db.session() as session:
-            return (await session.execute(query)).first() is not None
+            return bool(await session.scalar(query))
 
     async def handle(self, event: Event) -> None:
         runtime = self.context.registry.get(event.instance)

@@ -56,7 +56,8 @@ class Conversation:
         out = []
         for record in await self.sent(peer):
             message = record.get("message") or {}
-            out.append(message.get("conversation") or (message.get("extendedTextMessage") or {}).get("text") or "")
+            text = message.get("conversation") or (message.get("extendedTextMessage") or {}).get("text")
+            out.append(text or str(record.get("messageType")))
         return out
 
     async def wait_texts(self, count: int, peer: str = PEER, within: float = 15.0) -> list[str]:

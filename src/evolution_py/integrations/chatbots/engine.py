@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import exists, or_, select
 
+from evolution_py.channels.capabilities import ChannelError
 from evolution_py.events import names
 from evolution_py.events.event import Event
 from evolution_py.integrations.base import BaseIntegration, IntegrationContext, IntegrationFailed
@@ -34,7 +35,7 @@ from evolution_py.integrations.chatbots.sessions import SessionStore
 from evolution_py.integrations.chatbots.triggers import conversation_text, find_by_trigger, ignored
 from evolution_py.outbound import OutboundError
 from evolution_py.store.db import Database
-from evolution_py.store.models import utcnow
+from evolution_py.store.models import new_id, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,9 @@ class ChatbotEngine(BaseIntegration):
             return
         await self._process(kind, runtime, data, content, [turn_id])
 
-    async def _select(self, kind: BotKind, runtime: Any, data: dict[str, Any], content: str) -> Selection | None:
+    async def _select(
+        self, kind: BotKind, runtime: Any, data: dict[str, Any], content: str, forced: dict[str, Any] | None = None
+    ) -> Selection | None:
         """The bot this kind answers with, or None when it stays silent (and the pause it causes)."""
         admin = ChatbotAdmin(self.db, self.context.settings, kind)
         remote_jid = data["key"]["remoteJid"]
@@ -155,7 +158,9 @@ class ChatbotEngine(BaseIntegration):
         if session is not None and session.get("type") != kind.session_type:
             return None  # another kind's conversation (upstream would also try this kind's fallback)
         bot: dict[str, Any] | None
-        if session is not None:
+        if forced is not None:
+            bot = forced
+        elif session is not None:
             bot = await admin.fetch(session["botId"])
         else:
             bot = find_by_trigger(await admin.find(runtime.id), content)
@@ -194,9 +199,16 @@ class ChatbotEngine(BaseIntegration):
         return utcnow() - datetime.fromisoformat(updated.rstrip("Z")) > timedelta(minutes=expire)
 
     async def _process(
-        self, kind: BotKind, runtime: Any, data: dict[str, Any], content: str, turn_ids: list[str]
+        self,
+        kind: BotKind,
+        runtime: Any,
+        data: dict[str, Any],
+        content: str,
+        turn_ids: list[str],
+        forced: dict[str, Any] | None = None,
+        prefilled: dict[str, Any] | None = None,
     ) -> None:
-        selected = await self._select(kind, runtime, data, content)
+        selected = await self._select(kind, runtime, data, content, forced)
         if selected is None:
             await self.sessions.set_turns(turn_ids, status="done")
             return
@@ -227,6 +239,7 @@ class ChatbotEngine(BaseIntegration):
             instance_name=runtime.name,
             instance_id=runtime.id,
             instance_token=runtime.token or "",
+            instance_number=getattr(runtime, "number", None),
             server_url=self.context.settings.server_url,
             remote_jid=remote_jid,
             push_name=push_name,
@@ -237,6 +250,7 @@ class ChatbotEngine(BaseIntegration):
             session=session,
             new_session=new_session,
             from_me=bool(data["key"].get("fromMe")),
+            prefilled=prefilled or {},
         )
         try:
             answer = await self.backends[kind.route].answer(turn)
@@ -258,10 +272,14 @@ class ChatbotEngine(BaseIntegration):
             values["sessionId"] = answer.session_id
         if answer.context is not None:
             values["context"] = answer.context
+        if answer.parameters is not None:
+            values["parameters"] = answer.parameters
         if answer.close and not settings.get("keepOpen"):
             await self.sessions.end(runtime.id, remote_jid, selected.bot["id"], session["id"], False)
         else:
             await self.sessions.set(session["id"], **values)
+        for event_name, payload in answer.events:
+            await runtime.emit(event_name, payload)
         await self._answer(kind, runtime, data, turn_ids, answer.replies, settings)
 
     async def _answer(
@@ -288,10 +306,29 @@ class ChatbotEngine(BaseIntegration):
         for index in range(int(turn.get("sent") or 0), len(replies)):
             try:
                 await send_reply(self.context.messaging, runtime.name, remote_jid, replies[index], settings)
-            except Exception as exc:
+            except ChannelError as exc:
+                if exc.status >= 500:
+                    raise IntegrationFailed(f"{kind.name} reply not sent: {exc}") from exc
+                # The channel refuses this reply for good (e.g. a list on a channel without lists).
+                log.warning("%s reply %s to %s on %s refused: %s", kind.name, index, remote_jid, runtime.name, exc)
+            except Exception as exc:  # any other failure: retried from this reply on
                 raise IntegrationFailed(f"{kind.name} reply not sent: {type(exc).__name__}") from exc
             await self.sessions.set_turns([turn["id"]], sent=index + 1)
         await self.sessions.set_turns([turn["id"]], status="done")
+
+    async def start_with(
+        self, kind: BotKind, runtime: Any, bot: dict[str, Any], remote_jid: str, prefilled: dict[str, Any]
+    ) -> None:
+        """`/typebot/start` with startSession: a new session with `bot`, begun as if the contact wrote "init"."""
+        data = {
+            "key": {"remoteJid": remote_jid, "fromMe": False, "id": f"start-{new_id()}"},
+            "pushName": prefilled.get("pushName", ""),
+            "message": {"conversation": "init"},
+        }
+        async with self._lock(runtime.id, remote_jid):
+            turn_id = await self.sessions.take(runtime.id, kind.route, data["key"]["id"], remote_jid, "taken", data)
+            if turn_id is not None:
+                await self._process(kind, runtime, data, "init", [turn_id], forced=bot, prefilled=prefilled)
 
     # --- debounce -----------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class Turn:
     instance_name: str
     instance_id: str
     instance_token: str  # the instance's own token (never the global key) for bots that call us back
+    instance_number: str | None
     server_url: str
     remote_jid: str
     push_name: str
@@ -41,6 +42,7 @@ class Turn:
     session: dict[str, Any]  # the IntegrationSession row (sessionId, context, parameters, ...)
     new_session: bool  # true on the first message of a session
     from_me: bool
+    prefilled: dict[str, Any] = field(default_factory=dict)  # variables given to /typebot/start
 
 
 @dataclass
@@ -50,7 +52,9 @@ class BotAnswer:
     replies: list[dict[str, Any]] = field(default_factory=list)  # see replies.py for the shapes
     session_id: str | None = None  # the bot server's own conversation id, stored as `sessionId`
     context: Any = None  # stored in the session's `context` when not None
+    parameters: Any = None  # stored in the session's `parameters` when not None (Typebot's variables)
     close: bool = False  # the bot ended the conversation
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # emitted on the instance
 
 
 class BackendError(Exception):

@@ -6,6 +6,8 @@ where it stopped):
 - `{"type": "media", "mediatype": image|video|document, "media": url, "caption"?, "fileName"?}`
 - `{"type": "audio", "audio": url}`
 - `{"type": "list", "title", "description", "buttonText", "footerText", "sections"}`
+- `{"type": "buttons", "title", "description", "footer", "thumbnailUrl"?, "buttons"}`
+- `{"type": "wait", "seconds"}` (a Typebot wait block between bubbles)
 Markdown links to a media file become media messages, as upstream's sendMessageWhatsApp does.
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 import msgspec
 
 from evolution_py.core.messaging import MessagingService
-from evolution_py.dto.message import SendAudio, SendList, SendMedia, SendText
+from evolution_py.dto.message import SendAudio, SendButtons, SendList, SendMedia, SendText
 
 _LINK = re.compile(r"!?\[(.*?)\]\((.*?)\)")
 _EXTENSIONS = {
@@ -28,6 +30,7 @@ _EXTENSIONS = {
     "document": ("pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt"),
 }
 MAX_TYPING_MS = 20000
+MAX_WAIT_SECONDS = 60.0  # a bot's wait block holds its conversation at most this long
 
 
 def media_type(url: str) -> str | None:
@@ -115,5 +118,11 @@ async def send_reply(
         )
     elif kind == "list":
         body = {k: v for k, v in reply.items() if k != "type"}
-        request = msgspec.convert({"number": remote_jid, "delay": delay, **body}, SendList)
-        await messaging.send(instance_name, lambda channel: channel.messaging.send_list(request))
+        listing = msgspec.convert({"number": remote_jid, "delay": delay, **body}, SendList)
+        await messaging.send(instance_name, lambda channel: channel.messaging.send_list(listing))
+    elif kind == "buttons":
+        body = {k: v for k, v in reply.items() if k != "type"}
+        buttons = msgspec.convert({"number": remote_jid, "delay": delay, **body}, SendButtons)
+        await messaging.send(instance_name, lambda channel: channel.messaging.send_buttons(buttons))
+    elif kind == "wait":
+        await asyncio.sleep(min(float(reply.get("seconds") or 0), MAX_WAIT_SECONDS))

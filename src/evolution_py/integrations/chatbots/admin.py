@@ -12,8 +12,8 @@ from sqlalchemy import delete, select, update
 from evolution_py.config import Settings
 from evolution_py.errors import ApiError, BadRequest
 from evolution_py.integrations.chatbots.dto import BEHAVIOUR_NAMES
-from evolution_py.integrations.chatbots.kind import BotKind
-from evolution_py.integrations.chatbots.models import IntegrationSession
+from evolution_py.integrations.chatbots.kind import BotKind, DuplicateRule
+from evolution_py.integrations.chatbots.models import IntegrationSession, OpenaiCreds
 from evolution_py.integrations.chatbots.presence import PRESENCE
 from evolution_py.integrations.chatbots.rows import DEFAULT_SETTINGS, as_dict
 from evolution_py.store.db import Database
@@ -44,10 +44,15 @@ class ChatbotAdmin:
         kind = self.kind
         if kind.check is not None:
             await _maybe(kind.check(data))
-        if kind.duplicate_on_create is not None:
-            if await self._first(instance_id, {f: data.get(f) for f in kind.duplicate_on_create}):
-                raise plain_error(kind.duplicate_message)
+        duplicate = _fields(kind.duplicate_on_create, data)
+        if duplicate is not None and await self._first(instance_id, {f: data.get(f) for f in duplicate}):
+            raise plain_error(kind.duplicate_message)
+        creds = data.get("openaiCredsId")
+        if creds is not None and not await self.own_creds(instance_id, creds):
+            raise plain_error(f"Error creating {kind.name}")  # another instance's credentials
         stored = await self._settings_row(instance_id)
+        if creds is not None and stored is not None and not stored.get("openaiCredsId"):
+            await self.save_settings(instance_id, {"openaiCredsId": creds})
         if any(not data.get(name) for name in BEHAVIOUR_NAMES):
             for name in BEHAVIOUR_NAMES:
                 if data.get(name) is None:
@@ -57,7 +62,10 @@ class ChatbotAdmin:
             if data.get("timePerChar") is None:
                 data["timePerChar"] = 0
             if stored is None:
-                await self.save_settings(instance_id, {name: data.get(name) for name in BEHAVIOUR_NAMES})
+                first = {name: data.get(name) for name in BEHAVIOUR_NAMES}
+                if creds is not None:
+                    first["openaiCredsId"] = creds
+                await self.save_settings(instance_id, first)
         trigger = data.get("triggerType")
         if trigger == "all" and await self._first(instance_id, {"enabled": True, "triggerType": "all"}):
             raise plain_error(_all_taken(kind))
@@ -103,8 +111,11 @@ class ChatbotAdmin:
                 raise plain_error(_all_taken(kind))
             if kind.check is not None:
                 await _maybe(kind.check(data))
-            if kind.duplicate_on_update is not None and await self._first(
-                instance_id, {f: data.get(f) for f in kind.duplicate_on_update}, exclude=bot_id
+            if data.get("openaiCredsId") is not None and not await self.own_creds(instance_id, data["openaiCredsId"]):
+                raise plain_error(f"{kind.name} not found")
+            duplicate = _fields(kind.duplicate_on_update, data)
+            if duplicate is not None and await self._first(
+                instance_id, {f: data.get(f) for f in duplicate}, exclude=bot_id
             ):
                 raise plain_error(kind.duplicate_message)
             await self._check_trigger(instance_id, data, exclude=bot_id)
@@ -150,6 +161,10 @@ class ChatbotAdmin:
         if "fallbackId" in data:
             values[fallback_column] = data["fallbackId"] or None
         try:
+            if values.get("openaiCredsId") is not None and not await self.own_creds(
+                instance_id, values["openaiCredsId"]
+            ):
+                raise plain_error("Error setting default settings")
             if values.get(fallback_column) is not None:
                 own = await self.fetch(values[fallback_column])
                 if own is None or own["instanceId"] != instance_id:
@@ -247,6 +262,12 @@ class ChatbotAdmin:
                 )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def own_creds(self, instance_id: str, creds_id: str) -> bool:
+        """OpenAI credentials are usable only by the instance that stored them."""
+        async with self.db.session() as session:
+            row = await session.get(OpenaiCreds, creds_id)
+        return row is not None and row.instanceId == instance_id
+
     # --- helpers ------------------------------------------------------------------------------
 
     async def _first(self, instance_id: str, where: dict[str, Any], exclude: str | None = None) -> bool:
@@ -272,6 +293,10 @@ class ChatbotAdmin:
                 raise plain_error("Trigger value is required")
             if await self._first(instance_id, {"triggerValue": data["triggerValue"]}, exclude):
                 raise plain_error("Trigger already exists")
+
+
+def _fields(rule: DuplicateRule, data: dict[str, Any]) -> tuple[str, ...] | None:
+    return rule(data) if callable(rule) else rule
 
 
 async def _maybe(result: Any) -> None:

@@ -7,7 +7,7 @@ remember in the session). The engine does everything else: triggers, sessions, d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,7 +72,7 @@ class BackendContext:
     db: Any  # the Database (typed loosely: integrations sit above store, but this keeps kind.py small)
 
 
-DuplicateCheck = Callable[[dict[str, Any]], Sequence[dict[str, Any]] | None]
+DuplicateRule = tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]] | None
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,10 @@ class BotKind:
     fields: tuple[Field, ...]  # kind-specific bot fields
     settings_required: tuple[str, ...]  # the settings schema's required fields
     backend: Callable[[BackendContext], Backend]
-    # Bot fields whose equality with another bot of the instance makes a duplicate; None: no rule.
-    duplicate_on_create: tuple[str, ...] | None = None
-    duplicate_on_update: tuple[str, ...] | None = None
+    # Bot fields whose equality with another bot of the instance makes a duplicate (or a function of
+    # the body giving them); None: no rule.
+    duplicate_on_create: DuplicateRule = None
+    duplicate_on_update: DuplicateRule = None
     duplicate_message: str = ""
     settings_fields: tuple[Field, ...] = ()  # kind-specific settings fields (OpenAI's creds, speechToText)
     check: Callable[[dict[str, Any]], Awaitable[None] | None] | None = None  # kind-specific create/update rules

@@ -22,6 +22,12 @@ def _check(data: dict[str, Any]) -> None:
             raise plain_error("Max tokens is required")
 
 
+def _duplicate(data: dict[str, Any]) -> tuple[str, ...]:
+    if data.get("botType") == "assistant":
+        return ("assistantId", "botType")
+    return ("model", "maxTokens", "botType")
+
+
 OPENAI = BotKind(
     name="Openai",
     route="openai",
@@ -44,7 +50,8 @@ OPENAI = BotKind(
     settings_required=("openaiCredsId", *WITH_SESSION),
     settings_fields=(Field("openaiCredsId", str), Field("speechToText", bool)),
     backend=OpenaiBackend,
-    duplicate_on_create=None,
+    duplicate_on_create=_duplicate,
+    duplicate_on_update=_duplicate,
     duplicate_message="Openai Bot already exists",
     check=_check,
     extra_routes=openai_routes,

@@ -138,3 +138,21 @@ async def test_audio_is_transcribed_by_whisper(server_factory: ServerFactory) ->
         upload = openai.to("/v1/audio/transcriptions")[0]
         assert upload.headers["Authorization"] == "Bearer sk-audio"
         assert "whisper-1" in str(upload.json) and "OggS-fake-audio" in str(upload.json)
+
+
+async def test_speech_to_text_setting_transcribes_for_every_kind(server_factory: ServerFactory) -> None:
+    async with fake_server() as openai, fake_server() as bot:
+        openai.on("/media/voice.ogg", lambda call: web.Response(body=b"OggS-fake-audio", content_type="audio/ogg"))
+        openai.on("/v1/audio/transcriptions", lambda call: {"text": "call me back"})
+        bot.on("/bot", lambda call: {"message": f"bot: {call.json['query']}"})
+        async with server_factory(**_env(openai)) as srv:
+            conv = await Conversation.start(srv)
+            creds = await _creds(conv, "sk-speech")
+            await conv.post("/openai/settings", {
+                "openaiCredsId": creds, "expire": 0, "keywordFinish": "bye", "delayMessage": 0, "unknownMessage": "?",
+                "listeningFromMe": False, "stopBotFromMe": False, "keepOpen": False, "debounceTime": 0,
+                "ignoreJids": [], "speechToText": True,
+            })  # fmt: skip
+            await conv.post("/evolutionBot/create", {"enabled": True, "apiUrl": f"{bot.url}/bot", **QUIET})
+            await conv.inbound("", audioMessage={"seconds": 3}, mediaUrl=f"{openai.url}/media/voice.ogg")
+            assert await conv.wait_texts(1) == ["bot: [audio] call me back"]

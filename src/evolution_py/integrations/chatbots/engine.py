@@ -29,6 +29,7 @@ from evolution_py.integrations.base import BaseIntegration, IntegrationContext, 
 from evolution_py.integrations.chatbots.admin import ChatbotAdmin
 from evolution_py.integrations.chatbots.dto import BEHAVIOUR_NAMES
 from evolution_py.integrations.chatbots.kind import Backend, BackendContext, BackendError, BotKind, Turn
+from evolution_py.integrations.chatbots.openai.speech import settings_client, transcribe_with
 from evolution_py.integrations.chatbots.presence import PRESENCE
 from evolution_py.integrations.chatbots.replies import send_reply
 from evolution_py.integrations.chatbots.sessions import SessionStore
@@ -57,8 +58,8 @@ class ChatbotEngine(BaseIntegration):
         self.db = db
         self.kinds = kinds
         self.sessions = SessionStore(db)
-        backend_context = BackendContext(settings=context.settings, outbound=context.outbound, db=db)
-        self.backends: dict[str, Backend] = {kind.route: kind.backend(backend_context) for kind in kinds}
+        self.backend_context = BackendContext(settings=context.settings, outbound=context.outbound, db=db)
+        self.backends: dict[str, Backend] = {kind.route: kind.backend(self.backend_context) for kind in kinds}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._timers: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -113,8 +114,24 @@ class ChatbotEngine(BaseIntegration):
         data: dict[str, Any] = event.data
         remote_jid = data["key"]["remoteJid"]
         async with self._lock(runtime.id, remote_jid):
-            for kind in self._active():
+            active = self._active()
+            if active:
+                data = await self._with_transcription(runtime.id, data)
+            for kind in active:
                 await self._offer(kind, runtime, data)
+
+    async def _with_transcription(self, instance_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """upstream's OpenAI `speechToText` setting: an audio is transcribed once, for every kind."""
+        message = data.get("message")
+        if not isinstance(message, dict) or "audioMessage" not in message or message.get("speechToText"):
+            return data
+        if not self.context.settings.env.flag("OPENAI_ENABLED", False):
+            return data
+        client = await settings_client(self.backend_context, instance_id, only_if_on=True)
+        if client is None:
+            return data
+        text = await transcribe_with(self.backend_context, client, data)
+        return {**data, "message": {**message, "speechToText": f"[audio] {text}"}} if text else data
 
     def _lock(self, instance_id: str, remote_jid: str) -> asyncio.Lock:
         return self._locks.setdefault((instance_id, remote_jid), asyncio.Lock())

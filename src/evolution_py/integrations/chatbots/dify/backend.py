@@ -13,6 +13,7 @@ import msgspec
 
 from evolution_py.integrations.chatbots.http_bot import TIME_LIMIT_SECONDS, caller_fields, conversation_id, post_json
 from evolution_py.integrations.chatbots.kind import BackendContext, BackendError, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.replies import text_replies
 
 
@@ -35,6 +36,8 @@ class DifyBackend:
         base = str(bot.get("apiUrl") or "").rstrip("/")
         headers = {"Authorization": f"Bearer {bot.get('apiKey') or ''}"}
         files, query = _image(turn)
+        if files is None:
+            query = await heard(self.context, turn.instance_id, turn.content, turn.message)
         bot_type = bot.get("botType")
         inputs = caller_fields(turn)
         payload: dict[str, Any] = {"inputs": inputs, "user": turn.remote_jid}

@@ -8,6 +8,7 @@ from typing import Any
 
 from evolution_py.integrations.chatbots.http_bot import caller_fields, post_json
 from evolution_py.integrations.chatbots.kind import BackendContext, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.replies import text_replies
 
 
@@ -17,7 +18,7 @@ class EvoaiBackend:
 
     async def answer(self, turn: Turn) -> BotAnswer:
         bot = turn.bot
-        text = turn.content
+        text = await heard(self.context, turn.instance_id, turn.content, turn.message)
         if "imageMessage" in text:
             parts = text.split("|")
             text = parts[2] if len(parts) > 2 and parts[2] else text

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from evolution_py.integrations.chatbots.kind import BackendContext, BackendError, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.replies import text_replies
 
 TIME_LIMIT_SECONDS = 60.0
@@ -50,7 +51,7 @@ class EvolutionBotBackend:
                 "serverUrl": turn.server_url,
                 "apiKey": turn.instance_token,
             },
-            "query": turn.content,
+            "query": await heard(self.context, turn.instance_id, turn.content, turn.message),
             "user": turn.remote_jid,
         }
         if session.get("sessionId") and session["sessionId"] != turn.remote_jid:

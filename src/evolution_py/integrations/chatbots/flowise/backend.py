@@ -8,6 +8,7 @@ from typing import Any
 
 from evolution_py.integrations.chatbots.http_bot import caller_fields, post_json
 from evolution_py.integrations.chatbots.kind import BackendContext, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.replies import text_replies
 
 
@@ -19,7 +20,7 @@ class FlowiseBackend:
         bot = turn.bot
         key = turn.message.get("key") or {}
         payload: dict[str, Any] = {
-            "question": turn.content,
+            "question": await heard(self.context, turn.instance_id, turn.content, turn.message),
             "overrideConfig": {
                 "sessionId": turn.remote_jid,
                 "vars": {"messageId": key.get("id"), "fromMe": turn.from_me, **caller_fields(turn)},

@@ -9,6 +9,7 @@ import base64
 from evolution_py.integrations.chatbots.evolution_bot.backend import unquote
 from evolution_py.integrations.chatbots.http_bot import caller_fields, post_json
 from evolution_py.integrations.chatbots.kind import BackendContext, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.replies import text_replies
 
 
@@ -19,7 +20,7 @@ class N8nBackend:
     async def answer(self, turn: Turn) -> BotAnswer:
         bot = turn.bot
         payload = {
-            "chatInput": turn.content,
+            "chatInput": await heard(self.context, turn.instance_id, turn.content, turn.message),
             "sessionId": turn.session.get("sessionId"),
             "keyId": (turn.message.get("key") or {}).get("id"),
             "fromMe": turn.from_me,

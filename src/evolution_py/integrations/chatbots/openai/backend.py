@@ -10,13 +10,13 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from typing import Any
 
 from evolution_py.integrations.chatbots.kind import BackendContext, BackendError, BotAnswer, Turn
 from evolution_py.integrations.chatbots.models import OpenaiCreds
-from evolution_py.integrations.chatbots.openai.client import MAX_AUDIO_BYTES, OpenaiClient
+from evolution_py.integrations.chatbots.openai.client import OpenaiClient
+from evolution_py.integrations.chatbots.openai.speech import transcribe_with
 from evolution_py.integrations.chatbots.replies import text_replies
 from evolution_py.outbound import OutboundError
 
@@ -52,22 +52,7 @@ class OpenaiBackend:
         return await self.chat_completion(client, turn, content)
 
     async def transcribe(self, client: OpenaiClient, turn: Turn) -> str | None:
-        message = turn.message.get("message") or {}
-        audio: bytes | None = None
-        try:
-            if message.get("mediaUrl"):
-                fetched = await self.context.outbound.request(
-                    "GET", str(message["mediaUrl"]), max_bytes=MAX_AUDIO_BYTES, time_limit=60
-                )
-                audio = fetched.body if fetched.ok and not fetched.truncated else None
-            elif message.get("base64"):
-                audio = base64.b64decode(str(message["base64"]))
-            if audio is None:
-                return None
-            language = self.context.settings.env.text("LANGUAGE", "en")
-            return await client.transcribe(audio, "pt" if "pt" in language else language)
-        except (OutboundError, BackendError, ValueError):
-            return None
+        return await transcribe_with(self.context, client, turn.message)
 
     @staticmethod
     def _user_message(turn: Turn, content: str) -> dict[str, Any]:

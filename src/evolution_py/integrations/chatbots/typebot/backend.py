@@ -13,6 +13,7 @@ from typing import Any
 
 from evolution_py.events import names
 from evolution_py.integrations.chatbots.kind import BackendContext, BackendError, BotAnswer, Turn
+from evolution_py.integrations.chatbots.openai.speech import heard
 from evolution_py.integrations.chatbots.typebot.render import render
 from evolution_py.outbound import Answer
 
@@ -75,7 +76,8 @@ class TypebotBackend:
             parts = str(turn.session.get("sessionId") or "").split("-", 1)
             if len(parts) < 2 or not parts[1]:
                 raise BackendError("the session holds no Typebot session id")
-            reply = await self.continue_chat(url, parts[1], turn.content)
+            message = await heard(self.context, turn.instance_id, turn.content, turn.message)
+            reply = await self.continue_chat(url, parts[1], message)
         return self._finish(result, reply, turn)
 
     @staticmethod

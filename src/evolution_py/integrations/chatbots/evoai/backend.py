@@ -22,7 +22,12 @@ class EvoaiBackend:
         if "imageMessage" in text:
             parts = text.split("|")
             text = parts[2] if len(parts) > 2 and parts[2] else text
-        key = turn.message.get("key")
+        key = turn.message.get("key") or {}
+        message_parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        encoded = (turn.message.get("message") or {}).get("base64")
+        if "imageMessage" in turn.content and encoded:
+            image = {"name": f"{key.get('id')}.jpeg", "mimeType": "image/jpeg", "bytes": encoded}
+            message_parts.append({"type": "file", "file": image})
         payload = {
             "jsonrpc": "2.0",
             "id": f"req-{uuid.uuid4().hex[:8]}",
@@ -31,7 +36,7 @@ class EvoaiBackend:
                 "contextId": turn.session.get("sessionId"),
                 "message": {
                     "role": "user",
-                    "parts": [{"type": "text", "text": text}],
+                    "parts": message_parts,
                     "messageId": turn.remote_jid.split("@")[0] or str(uuid.uuid4()),
                     "metadata": {"messageKey": key},
                 },

@@ -180,7 +180,7 @@ class ChatbotEngine(BaseIntegration):
         elif session is not None:
             bot = await admin.fetch(session["botId"])
         else:
-            bot = find_by_trigger(await admin.find(runtime.id), content)
+            bot = await find_by_trigger(await admin.find(runtime.id), content)
             if bot is None and stored.get(kind.fallback_column):
                 bot = await admin.fetch(stored[kind.fallback_column])
         if bot is None or bot["instanceId"] != runtime.id:

@@ -4,15 +4,18 @@ equals, regex, startsWith, endsWith, contains."""
 
 from __future__ import annotations
 
-import re
+import asyncio
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-REGEX_TIME_LIMIT_CHARS = 4096  # a tenant's regex runs on at most this much text
+import regex
+
+REGEX_MAX_CHARS = 4096  # a tenant's regex runs on at most this much text
+REGEX_TIMEOUT_SECONDS = 0.25
 
 
-def find_by_trigger(bots: Sequence[dict[str, Any]], content: str) -> dict[str, Any] | None:
+async def find_by_trigger(bots: Sequence[dict[str, Any]], content: str) -> dict[str, Any] | None:
     enabled = [b for b in bots if b.get("enabled")]
     for bot in enabled:
         if bot.get("triggerType") in ("all", "none"):
@@ -29,7 +32,7 @@ def find_by_trigger(bots: Sequence[dict[str, Any]], content: str) -> dict[str, A
         if content == bot["triggerValue"]:
             return bot
     for bot in by("regex"):
-        if _regex_match(bot["triggerValue"], content):
+        if await _regex_match(bot["triggerValue"], content):
             return bot
     for bot in by("startsWith"):
         if content.startswith(bot["triggerValue"]):
@@ -43,11 +46,16 @@ def find_by_trigger(bots: Sequence[dict[str, Any]], content: str) -> dict[str, A
     return None
 
 
-def _regex_match(pattern: str, content: str) -> bool:
+async def _regex_match(pattern: str, content: str) -> bool:
+    """A tenant's pattern, off the event loop (the `regex` module releases the GIL) with a time limit:
+    a catastrophic pattern costs its own conversation a fraction of a second, not the server."""
     try:
-        return re.search(pattern, content[:REGEX_TIME_LIMIT_CHARS]) is not None
-    except re.error:
-        return False  # upstream throws and answers nothing; a bad pattern matches nothing here
+        found = await asyncio.to_thread(
+            regex.search, pattern, content[:REGEX_MAX_CHARS], concurrent=True, timeout=REGEX_TIMEOUT_SECONDS
+        )
+    except (regex.error, TimeoutError):
+        return False  # upstream throws and answers nothing; a bad or too slow pattern matches nothing
+    return found is not None
 
 
 def _normalize(text: str) -> str:
@@ -123,7 +131,7 @@ def conversation_text(data: dict[str, Any]) -> str | None:
         else None,
         (msg.get("templateButtonReplyMessage") or {}).get("selectedId")
         or (msg.get("buttonsResponseMessage") or {}).get("selectedButtonId"),
-        msg.get("speechToText") or (f"audioMessage|{media_id}" if msg.get("audioMessage") else None),
+        msg.get("speechToText") or (f"audioMessage|{media_id}" if msg.get("audioMessage") is not None else None),
         caption("imageMessage"),
         caption("videoMessage"),
         caption("documentMessage"),

@@ -10,9 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from evolution_py.integrations.chatbots.models import IntegrationSession
+from evolution_py.integrations.chatbots.models import ChatbotTurn, IntegrationSession
 from evolution_py.store.models import utcnow
 from tests.conftest import ServerFactory
 from tests.integrations.chatbots.conversation import PEER, Conversation
@@ -157,3 +157,28 @@ async def test_a_failing_bot_server_is_logged_not_retried(server_factory: Server
         await bot.wait_calls("/bot", 1)
         await asyncio.sleep(1.0)
         assert len(bot.to("/bot")) == 1 and await conv.texts() == []
+
+
+async def test_a_debounced_message_waiting_at_shutdown_is_answered_after_the_restart(
+    server_factory: ServerFactory,
+) -> None:
+    async with fake_server() as bot:
+        bot.on("/bot", echo)
+        async with server_factory() as srv:
+            conv = await Conversation.start(srv)
+            await _bot(conv, bot, triggerType="all", debounceTime=30)
+            await conv.inbound("are you open today?")
+            for _ in range(100):  # until the engine took it and waits for the conversation to go quiet
+                if await _turns(srv, "pending"):
+                    break
+                await asyncio.sleep(0.1)
+        assert bot.calls == []
+        async with server_factory() as srv:
+            conv.srv = srv
+            assert await conv.wait_texts(1) == ["bot: are you open today?"]
+            assert await _turns(srv, "pending") == []
+
+
+async def _turns(srv: Any, status: str) -> list[Any]:
+    async with srv.services.db.session() as session:
+        return list((await session.scalars(select(ChatbotTurn).where(ChatbotTurn.status == status))).all())

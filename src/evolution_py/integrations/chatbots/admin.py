@@ -126,7 +126,7 @@ class ChatbotAdmin:
                 )
             async with self.db.session() as session:
                 fresh = await session.get(self.bots, bot_id)
-        except ApiError as exc:
+        except Exception as exc:  # upstream wraps every failure of an update in one message
             raise plain_error(f"Error updating {kind.name}") from exc
         PRESENCE.forget(instance_id)
         return as_dict(fresh)

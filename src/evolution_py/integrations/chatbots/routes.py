@@ -12,6 +12,7 @@ from litestar.types import AnyCallable
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import decode_body
+from evolution_py.api.openapi import documented_body
 from evolution_py.events import names
 from evolution_py.integrations.chatbots.admin import ChatbotAdmin
 from evolution_py.integrations.chatbots.dto import ChangeStatus, IgnoreJid, bot_struct, given, settings_struct
@@ -93,23 +94,32 @@ def kind_routes(kind: BotKind) -> list[Any]:
             instance_id(services, instanceName), body.remoteJid, body.action
         )
 
-    def route(decorator: Callable[..., Any], path: str, fn: AnyCallable, action: str, status: int | None = None) -> Any:
+    def route(
+        decorator: Callable[..., Any],
+        path: str,
+        fn: AnyCallable,
+        action: str,
+        status: int | None = None,
+        body: type[Any] | None = None,
+    ) -> Any:
         options: dict[str, Any] = {"guards": [instance_guard], "tags": tags, "operation_id": f"{kind.route}_{action}"}
         if status is not None:
             options["status_code"] = status
+        if body is not None:  # documented in OpenAPI; the handler decodes the body itself
+            options["dependencies"] = documented_body(body)
         return decorator(f"{prefix}/{path}", **options)(named(fn, action))
 
     routes = [
-        route(post, "create/{instanceName:str}", create, "create", 201),
+        route(post, "create/{instanceName:str}", create, "create", 201, bot_type),
         route(get, "find/{instanceName:str}", find, "find"),
         route(get, "fetch/{botId:str}/{instanceName:str}", fetch, "fetch"),
-        route(put, "update/{botId:str}/{instanceName:str}", update_bot, "update"),
+        route(put, "update/{botId:str}/{instanceName:str}", update_bot, "update", body=bot_type),
         route(delete, "delete/{botId:str}/{instanceName:str}", delete_bot, "delete", 200),
-        route(post, "settings/{instanceName:str}", settings, "settings", 200),
+        route(post, "settings/{instanceName:str}", settings, "settings", 200, settings_type),
         route(get, "fetchSettings/{instanceName:str}", fetch_settings, "fetchSettings"),
-        route(post, "changeStatus/{instanceName:str}", change_status, "changeStatus", 200),
+        route(post, "changeStatus/{instanceName:str}", change_status, "changeStatus", 200, ChangeStatus),
         route(get, "fetchSessions/{botId:str}/{instanceName:str}", fetch_sessions, "fetchSessions"),
-        route(post, "ignoreJid/{instanceName:str}", ignore_jid, "ignoreJid", 200),
+        route(post, "ignoreJid/{instanceName:str}", ignore_jid, "ignoreJid", 200, IgnoreJid),
     ]
     if kind.extra_routes is not None:
         routes.extend(kind.extra_routes(kind))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import decode_body
+from evolution_py.api.openapi import documented_body
 from evolution_py.errors import BadRequest
 from evolution_py.integrations.chatbots.admin import ChatbotAdmin, plain_error
 from evolution_py.integrations.chatbots.kind import BackendError, BotKind
@@ -34,7 +35,13 @@ def openai_routes(kind: BotKind) -> list[Any]:
         found.check_enabled()
         return found
 
-    @post("/openai/creds/{instanceName:str}", status_code=201, operation_id="openai_creds_create", **options)
+    @post(
+        "/openai/creds/{instanceName:str}",
+        status_code=201,
+        operation_id="openai_creds_create",
+        dependencies=documented_body(CredsBody),
+        **options,
+    )
     async def create_creds(request: Request[Any, Any, Any], services: Services, instanceName: str) -> dict[str, Any]:
         body = decode_body(await request.body(), CredsBody)
         admin(services)

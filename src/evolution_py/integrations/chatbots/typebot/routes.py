@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 
 from evolution_py.api.auth import instance_guard
 from evolution_py.api.errors import decode_body
+from evolution_py.api.openapi import documented_body
 from evolution_py.events import names
 from evolution_py.integrations.chatbots.admin import ChatbotAdmin, plain_error
 from evolution_py.integrations.chatbots.dto import BEHAVIOUR_NAMES
@@ -44,6 +45,7 @@ def typebot_routes(kind: BotKind) -> list[Any]:
         status_code=200,
         tags=[kind.name],
         operation_id="typebot_start",
+        dependencies=documented_body(StartTypebot),
     )
     async def typebot_start(request: Request[Any, Any, Any], services: Services, instanceName: str) -> Any:
         data = decode_body(await request.body(), StartTypebot)

@@ -182,3 +182,15 @@ async def test_a_debounced_message_waiting_at_shutdown_is_answered_after_the_res
 async def _turns(srv: Any, status: str) -> list[Any]:
     async with srv.services.db.session() as session:
         return list((await session.scalars(select(ChatbotTurn).where(ChatbotTurn.status == status))).all())
+
+
+async def test_a_message_without_text_gets_the_unknown_message(server_factory: ServerFactory) -> None:
+    async with fake_server() as bot, server_factory() as srv:
+        bot.on("/bot", echo)
+        conv = await Conversation.start(srv)
+        await _bot(conv, bot, triggerType="all", unknownMessage="Sorry, text only")
+        await conv.inbound("", stickerMessage={"url": "https://x/s.webp"})
+        assert await conv.wait_texts(1) == ["Sorry, text only"]
+        await conv.inbound("hello")
+        assert sorted(await conv.wait_texts(2)) == ["Sorry, text only", "bot: hello"]
+        assert len(bot.to("/bot")) == 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,7 +61,7 @@ class ChatbotEngine(BaseIntegration):
         self.sessions = SessionStore(db)
         self.backend_context = BackendContext(settings=context.settings, outbound=context.outbound, db=db)
         self.backends: dict[str, Backend] = {kind.route: kind.backend(self.backend_context) for kind in kinds}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._timers: dict[tuple[str, str, str], asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -134,7 +135,13 @@ class ChatbotEngine(BaseIntegration):
         return {**data, "message": {**message, "speechToText": f"[audio] {text}"}} if text else data
 
     def _lock(self, instance_id: str, remote_jid: str) -> asyncio.Lock:
-        return self._locks.setdefault((instance_id, remote_jid), asyncio.Lock())
+        """One conversation's lock (kept only while someone holds a reference to it)."""
+        key = (instance_id, remote_jid)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
 
     # --- one kind, one message ----------------------------------------------------------------
 
@@ -233,6 +240,10 @@ class ChatbotEngine(BaseIntegration):
         push_name = str(data.get("pushName") or "")
         settings = selected.settings
         session = selected.session
+        if not content:  # nothing a bot can read (a sticker, a reaction): the unknownMessage, if any
+            replies = [{"type": "text", "text": settings["unknownMessage"]}] if settings.get("unknownMessage") else []
+            await self._answer(kind, runtime, data, turn_ids, replies, settings)
+            return
         new_session = session is None
         if session is None:
             session = await self.sessions.open(runtime.id, remote_jid, push_name, selected.bot["id"], kind.session_type)
@@ -248,10 +259,6 @@ class ChatbotEngine(BaseIntegration):
                     )
                 await self.sessions.set_turns(turn_ids, status="done")
                 return
-        if not content:
-            replies = [{"type": "text", "text": settings["unknownMessage"]}] if settings.get("unknownMessage") else []
-            await self._answer(kind, runtime, data, turn_ids, replies, settings)
-            return
         turn = Turn(
             instance_name=runtime.name,
             instance_id=runtime.id,

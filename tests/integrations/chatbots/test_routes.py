@@ -169,3 +169,18 @@ async def test_errors_are_upstreams(server: RunningServer) -> None:
     assert (await c.get(f"/evolutionBot/fetch/{first.json()['id']}/{other}", headers=other_headers)).json() is None
     cross = await c.get(f"/evolutionBot/find/{name}", headers=other_headers)
     assert cross.status_code == 401
+
+
+async def test_deleting_the_instance_deletes_its_bots_and_sessions(server: RunningServer) -> None:
+    name, headers = await _instance(server)
+    body = {"enabled": True, "triggerType": "all", "apiUrl": "http://bot.example/x"}
+    assert (await server.client.post(f"/evolutionBot/create/{name}", json=body, headers=headers)).status_code == 201
+    deleted = await server.client.delete(f"/instance/delete/{name}", headers=server.headers())
+    assert deleted.status_code == 200, deleted.text
+    from sqlalchemy import func, select
+
+    from evolution_py.integrations.chatbots.models import EvolutionBot, EvolutionBotSetting
+
+    async with server.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(EvolutionBot)) == 0
+        assert await session.scalar(select(func.count()).select_from(EvolutionBotSetting)) == 0

@@ -143,6 +143,14 @@ async def test_errors_are_upstreams(server: RunningServer) -> None:
         headers=headers,
     )  # fmt: skip
     assert bad_enum.status_code == 400
+    bad_operator = await c.post(
+        f"/evolutionBot/create/{name}",
+        json={"enabled": True, "triggerType": "keyword", "triggerOperator": "like", "apiUrl": "http://x"},
+        headers=headers,
+    )
+    assert bad_operator.json()["response"]["message"] == [
+        ["triggerOperator is not one of enum values: equals,contains,startsWith,endsWith,regex"]
+    ]
 
     keyword = await c.post(
         f"/evolutionBot/create/{name}", json={"enabled": True, "triggerType": "keyword", "apiUrl": "http://x"},

@@ -110,3 +110,15 @@ async def test_evoai_json_rpc(server_factory: ServerFactory) -> None:
         assert call.headers["x-api-key"] == "evo-key" and call.json["method"] == "message/send"
         assert call.json["params"]["contextId"] == PEER
         assert call.json["params"]["metadata"]["apiKey"] == conv.token
+
+
+async def test_a_bot_answer_is_made_safe_before_it_is_stored(server_factory: ServerFactory) -> None:
+    async with fake_server() as dify, server_factory(**ON) as srv:
+        dify.on("/v1/chat-messages", lambda call: {"answer": "hi\x00 there", "conversation_id": "c" * 1000})
+        conv = await Conversation.start(srv)
+        bot = await conv.post("/dify/create", {"enabled": True, "botType": "chatBot", "apiUrl": f"{dify.url}/v1",
+                                               "apiKey": "k", **QUIET})  # fmt: skip
+        await conv.inbound("hello")
+        assert await conv.wait_texts(1) == ["hi there"]
+        sessions = await conv.get(f"/dify/fetchSessions/{bot['id']}")
+        assert sessions[0]["sessionId"] == "c" * 255

@@ -38,10 +38,14 @@ from evolution_py.integrations.chatbots.triggers import conversation_text, find_
 from evolution_py.outbound import OutboundError
 from evolution_py.store.db import Database
 from evolution_py.store.models import new_id, utcnow
+from evolution_py.store.safe_text import safe_json, safe_text
 
 log = logging.getLogger(__name__)
 
 RESUME_WAIT_SECONDS = 30.0  # at start, how long a stored turn waits for its instance to be loaded
+MAX_CONTEXT_CHARS = 200_000  # a session's stored context (OpenAI's history) at most
+MAX_JID_CHARS = 100  # IntegrationSession.remoteJid's length
+MAX_MESSAGE_ID_CHARS = 255
 
 
 @dataclass
@@ -92,7 +96,9 @@ class ChatbotEngine(BaseIntegration):
         key = event.data.get("key")
         if not isinstance(key, dict) or not isinstance(key.get("remoteJid"), str) or not key.get("id"):
             return False
-        if key["remoteJid"] == "status@broadcast":
+        if key["remoteJid"] == "status@broadcast" or len(key["remoteJid"]) > MAX_JID_CHARS:
+            return False
+        if len(str(key["id"])) > MAX_MESSAGE_ID_CHARS:
             return False
         known = PRESENCE.get(event.instance_id)
         if known is None:
@@ -280,24 +286,23 @@ class ChatbotEngine(BaseIntegration):
             answer = await self.backends[kind.route].answer(turn)
         except (BackendError, OutboundError) as exc:
             reason = exc.reason if isinstance(exc, OutboundError) else str(exc)
-            log.warning(
-                "%s bot %s gave no answer for %s on %s (session %s): %s",
-                kind.name,
-                selected.bot["id"],
-                remote_jid,
-                runtime.name,
-                session["id"],
-                reason,
-            )
-            await self.sessions.set_turns(turn_ids, status="failed")
+            await self._failed(kind, selected.bot["id"], runtime.name, remote_jid, session["id"], reason, turn_ids)
+            return
+        except Exception as exc:  # noqa: BLE001 - an answer of a shape the backend did not expect
+            reason = f"unexpected answer ({type(exc).__name__})"
+            await self._failed(kind, selected.bot["id"], runtime.name, remote_jid, session["id"], reason, turn_ids)
             return
         values: dict[str, Any] = {"status": "closed" if answer.close else "opened", "awaitUser": True}
+        # What the bot server said is outside text: made safe for both databases and bounded.
         if answer.session_id is not None:
-            values["sessionId"] = answer.session_id
+            values["sessionId"] = safe_text(str(answer.session_id), 255)
         if answer.context is not None:
-            values["context"] = answer.context
+            context = answer.context
+            values["context"] = (
+                safe_text(context, MAX_CONTEXT_CHARS) if isinstance(context, str) else safe_json(context)
+            )
         if answer.parameters is not None:
-            values["parameters"] = answer.parameters
+            values["parameters"] = safe_json(answer.parameters)
         if answer.close and not settings.get("keepOpen"):
             await self.sessions.end(runtime.id, remote_jid, selected.bot["id"], session["id"], False)
         else:
@@ -305,6 +310,16 @@ class ChatbotEngine(BaseIntegration):
         for event_name, payload in answer.events:
             await runtime.emit(event_name, payload)
         await self._answer(kind, runtime, data, turn_ids, answer.replies, settings)
+
+    async def _failed(
+        self, kind: BotKind, bot_id: str, instance: str, remote_jid: str, session_id: str, reason: str, turns: list[str]
+    ) -> None:
+        """The bot server gave nothing usable: logged for this session, the message is not answered (as upstream)."""
+        log.warning(
+            "%s bot %s gave no answer for %s on %s (session %s): %s",
+            kind.name, bot_id, remote_jid, instance, session_id, reason,
+        )  # fmt: skip
+        await self.sessions.set_turns(turns, status="failed")
 
     async def _answer(
         self,
@@ -318,7 +333,10 @@ class ChatbotEngine(BaseIntegration):
         """Stores the replies on the last turn (the others are joined into it), then sends them."""
         last, joined = turn_ids[-1], turn_ids[:-1]
         await self.sessions.set_turns(joined, status="done")
-        stored = {"list": replies, "settings": {k: settings.get(k) for k in ("delayMessage", "timePerChar")}}
+        stored = {
+            "list": safe_json(replies),
+            "settings": {k: settings.get(k) for k in ("delayMessage", "timePerChar")},
+        }
         await self.sessions.set_turns([last], status="answering", replies=stored, sent=0)
         await self._send(kind, runtime, {"id": last, "replies": stored, "sent": 0}, data)
 

@@ -11,6 +11,7 @@ from evolution_py.integrations.chatbots.models import ChatbotTurn, IntegrationSe
 from evolution_py.integrations.chatbots.rows import as_dict
 from evolution_py.store.db import Database
 from evolution_py.store.models import utcnow
+from evolution_py.store.safe_text import safe_json, safe_optional
 
 
 class SessionStore:
@@ -38,7 +39,7 @@ class SessionStore:
         async with self.db.transaction() as session:
             row = IntegrationSession(
                 remoteJid=remote_jid,
-                pushName=push_name or None,
+                pushName=safe_optional(push_name or None, 255),
                 sessionId=remote_jid,
                 status="opened",
                 awaitUser=False,
@@ -87,7 +88,7 @@ class SessionStore:
                     messageId=message_id,
                     remoteJid=remote_jid,
                     status=status,
-                    message=message,
+                    message=safe_json(message),
                     sent=0,
                 )
                 session.add(row)

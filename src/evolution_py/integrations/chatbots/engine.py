@@ -43,6 +43,7 @@ from evolution_py.store.safe_text import safe_json, safe_text
 log = logging.getLogger(__name__)
 
 RESUME_WAIT_SECONDS = 30.0  # at start, how long a stored turn waits for its instance to be loaded
+RESEND_DELAYS_SECONDS = (5.0, 15.0, 60.0, 300.0)
 MAX_CONTEXT_CHARS = 200_000  # a session's stored context (OpenAI's history) at most
 MAX_JID_CHARS = 100  # IntegrationSession.remoteJid's length
 MAX_MESSAGE_ID_CHARS = 255
@@ -406,7 +407,26 @@ class ChatbotEngine(BaseIntegration):
             try:
                 await self._process(kind, runtime, pending[-1]["message"], content, ids)
             except IntegrationFailed as exc:
-                log.warning("%s: %s (resent at the next start)", kind.name, exc)
+                log.warning("%s: %s (sent again later)", kind.name, exc)
+                self._spawn(self._resend(kind, instance_id, remote_jid, ids[-1]))
+
+    async def _resend(self, kind: BotKind, instance_id: str, remote_jid: str, turn_id: str) -> None:
+        """A debounced turn's replies the channel could not take: tried again with backoff (outside
+        the bus, which retries the other turns), then at the next start."""
+        for delay in RESEND_DELAYS_SECONDS:
+            await asyncio.sleep(delay)
+            runtime = self.context.registry.resolve(instance_id)
+            turns = [
+                t for t in await self.sessions.turns(status="answering", instance_id=instance_id) if t["id"] == turn_id
+            ]
+            if runtime is None or not turns:
+                return
+            try:
+                async with self._lock(instance_id, remote_jid):
+                    await self._send(kind, runtime, turns[0], turns[0]["message"] or {})
+                return
+            except IntegrationFailed as exc:
+                log.warning("%s: %s (sent again later)", kind.name, exc)
 
     # --- after a restart ----------------------------------------------------------------------
 

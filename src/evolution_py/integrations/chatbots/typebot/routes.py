@@ -17,6 +17,7 @@ from evolution_py.integrations.chatbots.dto import BEHAVIOUR_NAMES
 from evolution_py.integrations.chatbots.engine import ChatbotEngine
 from evolution_py.integrations.chatbots.kind import BackendContext, BotKind
 from evolution_py.integrations.chatbots.models import IntegrationSession, Typebot
+from evolution_py.integrations.chatbots.presence import PRESENCE
 from evolution_py.integrations.chatbots.replies import send_reply
 from evolution_py.integrations.chatbots.rows import as_dict
 from evolution_py.integrations.chatbots.triggers import ignored
@@ -116,4 +117,5 @@ async def _find_or_create(
                 **{k: v for k, v in settings.items() if k not in ("debounceTime", "ignoreJids")},
             )
             session.add(row)
+    PRESENCE.forget(instance_id)
     return as_dict(row)

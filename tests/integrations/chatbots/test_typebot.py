@@ -135,3 +135,24 @@ async def test_change_status_events_and_typebot_start(server_factory: ServerFact
             events = await hooks.wait_calls("/hook", 3)
             assert events[-1].json["event"] == "typebot.start"
             assert events[-1].json["data"]["remoteJid"] == other
+
+
+async def test_typebot_start_with_a_session(server_factory: ServerFactory) -> None:
+    async with fake_server() as fake:
+        _flow(fake, latest=True)
+        async with server_factory(TYPEBOT_ENABLED="true", TYPEBOT_API_VERSION="latest") as srv:
+            conv = await Conversation.start(srv)
+            start = {"remoteJid": PEER, "url": fake.url, "typebot": "my-flow", "startSession": True,
+                     "variables": [{"name": "plan", "value": "gold"}]}  # fmt: skip
+            started = await conv.post("/typebot/start", start)
+            assert started["typebot"]["typebot"]["prefilledVariables"] == {"plan": "gold"}
+            assert "Hello *Ana*\n_pick one_" in await conv.wait_texts(3)
+            variables = fake.to("/api/v1/typebots/my-flow/startChat")[0].json["prefilledVariables"]
+            assert variables["plan"] == "gold" and variables["apiKey"] == conv.token
+            bots = await conv.get("/typebot/find")
+            assert [(b["url"], b["typebot"]) for b in bots] == [(fake.url, "my-flow")]
+            sessions = await conv.get(f"/typebot/fetchSessions/{bots[0]['id']}")
+            assert sessions[0]["status"] == "opened" and sessions[0]["parameters"]["plan"] == "gold"
+            # The contact's answer continues the started flow (no trigger needed).
+            await conv.inbound("Pizza")
+            assert "Enjoy" in await conv.wait_texts(4)

@@ -171,7 +171,7 @@ class ChatbotEngine(BaseIntegration):
         if debounce > 0:
             self._arm(kind, runtime.id, key["remoteJid"], debounce)
             return
-        await self._process(kind, runtime, data, content, [turn_id])
+        await self._process(kind, runtime, data, content, [turn_id], selected=selected)
 
     async def _select(
         self, kind: BotKind, runtime: Any, data: dict[str, Any], content: str, forced: dict[str, Any] | None = None
@@ -238,8 +238,12 @@ class ChatbotEngine(BaseIntegration):
         turn_ids: list[str],
         forced: dict[str, Any] | None = None,
         prefilled: dict[str, Any] | None = None,
+        selected: Selection | None = None,
     ) -> None:
-        selected = await self._select(kind, runtime, data, content, forced)
+        """Asks the bot and answers; `selected` when the caller just selected (else selected anew:
+        a debounced turn, whose conversation may have changed while it waited)."""
+        if selected is None:
+            selected = await self._select(kind, runtime, data, content, forced)
         if selected is None:
             await self.sessions.set_turns(turn_ids, status="done")
             return
@@ -356,8 +360,9 @@ class ChatbotEngine(BaseIntegration):
                 log.warning("%s reply %s to %s on %s refused: %s", kind.name, index, remote_jid, runtime.name, exc)
             except Exception as exc:  # any other failure: retried from this reply on
                 raise IntegrationFailed(f"{kind.name} reply not sent: {type(exc).__name__}") from exc
-            await self.sessions.set_turns([turn["id"]], sent=index + 1)
-        await self.sessions.set_turns([turn["id"]], status="done")
+            if index + 1 < len(replies):
+                await self.sessions.set_turns([turn["id"]], sent=index + 1)
+        await self.sessions.set_turns([turn["id"]], status="done", sent=len(replies))
 
     async def start_with(
         self, kind: BotKind, runtime: Any, bot: dict[str, Any], remote_jid: str, prefilled: dict[str, Any]

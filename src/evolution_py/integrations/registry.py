@@ -1,7 +1,7 @@
 """Every integration this server runs: one line each in `default_integrations`.
 
-None is built yet (Chatwoot and the chatbots come with issues 12 and 13); the seam is tested end to
-end with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
+The chatbot engine (issue 12, `integrations/chatbots/`); Chatwoot comes with issue 13. The seam itself
+is tested end to end with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
 """
 
 from __future__ import annotations

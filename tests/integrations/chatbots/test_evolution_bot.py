@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy import select, update
 
 from evolution_py.integrations.chatbots.models import ChatbotTurn, IntegrationSession
+from evolution_py.integrations.chatbots.sessions import SessionStore
 from evolution_py.store.models import utcnow
 from tests.conftest import ServerFactory
 from tests.integrations.chatbots.conversation import PEER, Conversation
@@ -194,3 +195,26 @@ async def test_a_message_without_text_gets_the_unknown_message(server_factory: S
         await conv.inbound("hello")
         assert sorted(await conv.wait_texts(2)) == ["Sorry, text only", "bot: hello"]
         assert len(bot.to("/bot")) == 1
+
+
+async def test_finished_turns_are_forgotten_after_some_days(server_factory: ServerFactory) -> None:
+    async with fake_server() as bot, server_factory() as srv:
+        bot.on("/bot", echo)
+        conv = await Conversation.start(srv)
+        await _bot(conv, bot, triggerType="all")
+        await conv.inbound("one")
+        await conv.inbound("two")
+        await conv.wait_texts(2)
+        for _ in range(50):
+            if len(await _turns(srv, "done")) == 2:
+                break
+            await asyncio.sleep(0.1)
+        async with srv.services.db.transaction() as session:
+            await session.execute(update(ChatbotTurn).where(ChatbotTurn.messageId.like("IN-%")).values(
+                createdAt=utcnow() - timedelta(days=4)
+            ).execution_options(synchronize_session=False))  # fmt: skip
+            stored = (await session.scalars(select(ChatbotTurn))).all()
+            await session.execute(update(ChatbotTurn).where(ChatbotTurn.id == stored[0].id).values(createdAt=utcnow()))
+        store = SessionStore(srv.services.db)
+        assert await store.prune_turns(timedelta(days=3)) == 1
+        assert len(await _turns(srv, "done")) == 1

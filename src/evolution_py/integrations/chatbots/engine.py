@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 RESUME_WAIT_SECONDS = 30.0  # at start, how long a stored turn waits for its instance to be loaded
 RESEND_DELAYS_SECONDS = (5.0, 15.0, 60.0, 300.0)
+TURNS_KEPT = timedelta(days=3)
+PRUNE_EVERY_SECONDS = 3600.0
 MAX_CONTEXT_CHARS = 200_000  # a session's stored context (OpenAI's history) at most
 MAX_JID_CHARS = 100  # IntegrationSession.remoteJid's length
 MAX_MESSAGE_ID_CHARS = 255
@@ -74,6 +76,16 @@ class ChatbotEngine(BaseIntegration):
 
     async def start(self) -> None:
         self._spawn(self._resume_stored())
+        self._spawn(self._prune_forever())
+
+    async def _prune_forever(self) -> None:
+        """Finished turns are kept TURNS_KEPT (longer than any redelivery of the bus), then forgotten."""
+        while True:
+            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+            try:
+                await self.sessions.prune_turns(TURNS_KEPT)
+            except Exception:  # the next round tries again (a database away)
+                log.debug("chatbot turns not pruned", exc_info=True)
 
     async def stop(self) -> None:
         for task in [*self._timers.values(), *self._tasks]:

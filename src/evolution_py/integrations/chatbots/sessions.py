@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -126,3 +127,13 @@ class SessionStore:
             await session.execute(
                 update(ChatbotTurn).where(ChatbotTurn.id.in_(turn_ids)).values(**values, updatedAt=utcnow())
             )
+
+    async def prune_turns(self, older_than: timedelta) -> int:
+        """Forgets finished turns once no redelivery can come for them any more."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                delete(ChatbotTurn).where(
+                    ChatbotTurn.status.in_(("done", "failed")), ChatbotTurn.createdAt < utcnow() - older_than
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

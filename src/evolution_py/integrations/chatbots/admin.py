@@ -50,7 +50,7 @@ class ChatbotAdmin:
         creds = data.get("openaiCredsId")
         if creds is not None and not await self.own_creds(instance_id, creds):
             raise plain_error(f"Error creating {kind.name}")  # another instance's credentials
-        stored = await self._settings_row(instance_id)
+        stored = await self.settings_row(instance_id)
         if creds is not None and stored is not None and not stored.get("openaiCredsId"):
             await self.save_settings(instance_id, {"openaiCredsId": creds})
         if any(not data.get(name) for name in BEHAVIOUR_NAMES):
@@ -149,7 +149,7 @@ class ChatbotAdmin:
 
     # --- settings -----------------------------------------------------------------------------
 
-    async def _settings_row(self, instance_id: str) -> dict[str, Any] | None:
+    async def settings_row(self, instance_id: str) -> dict[str, Any] | None:
         async with self.db.session() as session:
             row = await session.scalar(select(self.setting_rows).where(self.setting_rows.instanceId == instance_id))
         return None if row is None else as_dict(row)
@@ -186,7 +186,7 @@ class ChatbotAdmin:
 
     async def fetch_settings(self, instance_id: str) -> dict[str, Any]:
         self.check_enabled()
-        stored = await self._settings_row(instance_id)
+        stored = await self.settings_row(instance_id)
         if stored is None:
             return dict(DEFAULT_SETTINGS)
         fallback_id = stored.get(self.kind.fallback_column)
@@ -196,7 +196,7 @@ class ChatbotAdmin:
 
     async def ignore_jid(self, instance_id: str, remote_jid: str, action: str) -> dict[str, Any]:
         self.check_enabled()
-        stored = await self._settings_row(instance_id)
+        stored = await self.settings_row(instance_id)
         if stored is None:
             raise plain_error("Error setting default settings")
         jids = list(stored.get("ignoreJids") or [])
@@ -247,7 +247,7 @@ class ChatbotAdmin:
         """Sets (or, for `delete` and a `closed` without keepOpen, deletes) the JID's bot sessions;
         the number of sessions changed."""
         self.check_enabled()
-        stored = await self._settings_row(instance_id)
+        stored = await self.settings_row(instance_id)
         where = (
             IntegrationSession.instanceId == instance_id,
             IntegrationSession.remoteJid == remote_jid,

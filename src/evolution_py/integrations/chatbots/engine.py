@@ -192,7 +192,7 @@ class ChatbotEngine(BaseIntegration):
         admin = ChatbotAdmin(self.db, self.context.settings, kind)
         remote_jid = data["key"]["remoteJid"]
         from_me = bool(data["key"].get("fromMe"))
-        stored = await admin._settings_row(runtime.id) or {}
+        stored = await admin.settings_row(runtime.id) or {}
         if ignored(stored.get("ignoreJids"), remote_jid):
             return None
         session = await self.sessions.current(runtime.id, remote_jid)

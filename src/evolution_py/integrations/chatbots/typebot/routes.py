@@ -55,7 +55,7 @@ def typebot_routes(kind: BotKind) -> list[Any]:
         if data.remoteJid == "status@broadcast":
             return None
         runtime = services.registry.require(instanceName)
-        stored = await admin._settings_row(runtime.id)
+        stored = await admin.settings_row(runtime.id)
         if ignored((stored or {}).get("ignoreJids"), data.remoteJid):
             raise plain_error("Jid not allowed")
         settings = {name: (stored or {}).get(name) for name in BEHAVIOUR_NAMES}

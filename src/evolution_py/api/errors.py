@@ -120,7 +120,7 @@ def _field_type(root: Any, path: list[str]) -> Any:
 
 
 def _strip_optional(tp: Any) -> Any:
-    args = [a for a in get_args(tp) if a is not type(None)]
+    args = [a for a in get_args(tp) if a is not type(None) and a is not msgspec.UnsetType]  # UNSET: absent
     if get_origin(tp) in (None,) or not args:
         return tp
     if str(get_origin(tp)) in ("typing.Union", "<class 'types.UnionType'>") and len(args) == 1:

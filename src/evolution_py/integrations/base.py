@@ -30,7 +30,7 @@ class IntegrationContext:
     messaging: MessagingService
     registry: InstanceRegistry
     outbound: OutboundClient  # the guarded client: every request to a tenant-given URL goes through it
-    db: Database | None = None  # for an integration's own records (Chatwoot's mirror ledger)
+    db: Database | None = None  # for an integration's own tables (Chatwoot's mirror ledger, the chatbots')
 
 
 class IntegrationFailed(Exception):

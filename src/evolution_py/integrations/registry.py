@@ -1,7 +1,7 @@
 """Every integration this server runs: one line each in `default_integrations`.
 
-Chatwoot is here (issue 13; the chatbots come with issue 12); the seam itself is tested end to end
-with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
+Chatwoot (issue 13) and the chatbot engine (issue 12, `integrations/chatbots/`). The seam itself is
+tested end to end with an integration defined in the tests (`tests/integrations/test_integration_seam.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 from evolution_py.events.bus import EventBus
 from evolution_py.integrations.base import Integration, IntegrationContext, IntegrationSink
+from evolution_py.integrations.chatbots.registry import chatbot_engine, chatbot_routes
 from evolution_py.integrations.chatwoot import integration as chatwoot
 from evolution_py.integrations.chatwoot import routes as chatwoot_routes
 
@@ -18,12 +19,15 @@ IntegrationFactory = Callable[[IntegrationContext], Integration | None]  # None:
 
 
 def default_integrations() -> list[IntegrationFactory]:
-    return [chatwoot.build]
+    return [
+        chatwoot.build,
+        chatbot_engine,  # issue 12: the seven bot kinds on one engine
+    ]
 
 
 def integration_routes() -> list[Any]:
     """Each integration's HTTP routes (mounted whether or not it is switched on, as upstream does)."""
-    return [*chatwoot_routes.ROUTES]
+    return [*chatwoot_routes.ROUTES, *chatbot_routes()]
 
 
 def install_integrations(

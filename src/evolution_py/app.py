@@ -64,13 +64,15 @@ def build_services(settings: Settings) -> Services:
     logbook = InstanceLogbook(db, settings)
     kinds = default_kinds()
     registry = LocalInstanceRegistry()
-    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook)
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
-    messaging = MessagingService(registry)
     outbound = OutboundClient(
         block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
         user_agent=f"evolution-py/{__version__}",
     )
+    deps = RuntimeDeps(
+        settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, outbound=outbound
+    )
+    sinks = install_sinks(SinkContext(settings, subscriptions, registry), bus)
+    messaging = MessagingService(registry)
     integrations = install_integrations(
         IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound),
         bus,
@@ -104,6 +106,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.bus.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
+        if not services.outbound.block_private_networks and any(r.token for r in services.registry.all()):
+            log.warning(
+                "WEBHOOK_BLOCK_PRIVATE_NETWORKS is off while instances have their own tokens: a tenant can "
+                "point its webhook or a media URL at this server's own network (loopback, private ranges, "
+                "cloud metadata). Set WEBHOOK_BLOCK_PRIVATE_NETWORKS=true on a server shared by several "
+                "tenants (docs/security.md)."
+            )
         if settings.api_key_weak:
             log.warning(
                 "!!! AUTHENTICATION_API_KEY is a known default or shorter than 16 characters, and "

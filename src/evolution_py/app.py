@@ -11,7 +11,6 @@ from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
@@ -31,6 +30,7 @@ from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
+from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
@@ -126,7 +126,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.outbound.close()
         await services.db.dispose()
 
-    routes: list[Any] = [docs_redirect]
+    routes: list[Any] = [docs_redirect, docs_assets()]
     for module in (
         root,
         instance,
@@ -159,7 +159,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             version=__version__,
             description=f"Evolution API v{UPSTREAM_VERSION} compatible server. Authenticate with the `apikey` header.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_ui()],
         ),
         state=State({"services": services}),
         debug=False,
@@ -167,6 +167,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         request_max_body_size=int(settings.env.number("SERVER_MAX_BODY_MB", 100.0) * 1024 * 1024),
         logging_config=None,
     )
+    # Errors' envelopes, required fields and the apikey scheme in the schema (api/openapi.py).
+    finish_schema(app.openapi_schema, integrations=[kind.integration for kind in services.kinds])
     services.app = app
     return app
 

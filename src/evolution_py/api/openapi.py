@@ -42,11 +42,21 @@ def documented_body(data_type: type[Any]) -> dict[str, Provide]:
 
 V2_ERROR = "ErrorResponse"
 GO_ERROR = "GoErrorResponse"
+PLAIN_ERROR = "PlainErrorResponse"
+FLAT_ERROR = "FlatErrorResponse"
 APIKEY = "apikey"
 _GO_TAG = "Instance (Evolution Go)"
 # Shared by both dialects: the body decides (`api/instance.py`), and so does the error's shape.
 _BOTH_DIALECTS = {"/instance/create"}
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Operations where upstream answers some failures in another shape, kept for its clients; every other
+# v2 operation answers only `ErrorResponse`. A new route with such a quirk adds its line here.
+_OTHER_ERROR_SHAPES: dict[tuple[str, str], list[str]] = {
+    ("get", "/chat/findChatByRemoteJid/{instanceName}"): [PLAIN_ERROR],  # no remoteJid
+    ("post", "/chat/whatsappNumbers/{instanceName}"): [FLAT_ERROR],  # its own body validation
+    ("post", "/business/getCatalog/{instanceName}"): [FLAT_ERROR],  # upstream's Meta error body
+    ("post", "/business/getCollections/{instanceName}"): [FLAT_ERROR],
+}
 
 
 def _error_schemas() -> dict[str, Schema]:
@@ -73,6 +83,24 @@ def _error_schemas() -> dict[str, Schema]:
             required=["error"],
             properties={"error": Schema(type=OpenAPIType.STRING)},
             description="Evolution Go's error envelope (the `Instance (Evolution Go)` routes)",
+        ),
+        PLAIN_ERROR: Schema(
+            type=OpenAPIType.OBJECT,
+            required=["error"],
+            properties={"error": Schema(type=OpenAPIType.STRING)},
+            description="upstream's bare `{error}` of a few v2 routes",
+        ),
+        FLAT_ERROR: Schema(
+            type=OpenAPIType.OBJECT,
+            required=["status", "error", "message"],
+            properties={
+                "status": Schema(type=OpenAPIType.INTEGER),
+                "error": Schema(type=OpenAPIType.STRING),
+                "message": message,
+                "details": Schema(type=OpenAPIType.OBJECT, description="the business routes' Meta-style details"),
+                "timestamp": Schema(type=OpenAPIType.STRING),
+            },
+            description="upstream's `{status, error, message}` without `response` (business routes, whatsappNumbers)",
         ),
     }
 
@@ -145,7 +173,7 @@ def finish_schema(openapi: OpenAPI, *, integrations: list[str]) -> None:
             elif _GO_TAG in (operation.tags or []):
                 dialects = [GO_ERROR]
             else:
-                dialects = [V2_ERROR]
+                dialects = [V2_ERROR, *_OTHER_ERROR_SHAPES.get((method, path), [])]
             responses = {
                 status: response
                 for status, response in (operation.responses or {}).items()

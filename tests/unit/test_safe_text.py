@@ -57,3 +57,15 @@ def test_outbox_rows_are_safe_and_the_delivery_sends_what_is_stored() -> None:
     before = plain.event
     new_row(plain, 0.0)
     assert plain.event is before
+
+
+def test_old_dead_letters_show_no_answer_text() -> None:
+    """Rows stored before issue 10 item 3 kept 200 characters of the answer: shown without them."""
+    from evolution_py.events.outbox import shown_error
+
+    assert shown_error("HTTP 500: internal secret hunter2") == "HTTP 500 Internal Server Error"
+    assert shown_error("HTTP 502 (gzip body not shown)") == "HTTP 502 (gzip body not shown)"
+    assert shown_error("ClientResponseError: 400, message='Invalid status line b\"-ERR x\"'") == "ClientResponseError"
+    assert shown_error("no answer from http://h:1 within 2s") == "no answer from http://h:1 within 2s"
+    assert shown_error("HTTP 404 Not Found") == "HTTP 404 Not Found"
+    assert shown_error(None) is None

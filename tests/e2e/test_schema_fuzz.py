@@ -134,6 +134,7 @@ async def test_every_operation_answers_what_the_schema_says(tmp_path: Path) -> N
             *schemathesis_command(srv.base_url, srv.api_key, tmp_path / "report"),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            cwd=tmp_path,  # schemathesis keeps a `.schemathesis/` cache in its working directory
         )
         try:
             output, _ = await asyncio.wait_for(proc.communicate(), TIME_BUDGET_SECONDS)

@@ -11,7 +11,6 @@ from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
@@ -35,6 +34,7 @@ from evolution_py.api import go as go_api
 from evolution_py.api import s3 as s3_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
+from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
@@ -72,13 +72,15 @@ def build_services(settings: Settings) -> Services:
     kinds.check_settings(settings)
     registry = LocalInstanceRegistry()
     media = media_storage(settings, db)  # None unless S3_ENABLED
-    deps = RuntimeDeps(settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, media=media)
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
-    messaging = MessagingService(registry)
     outbound = OutboundClient(
         block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
         user_agent=f"evolution-py/{__version__}",
     )
+    deps = RuntimeDeps(
+        settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, outbound=outbound, media=media
+    )
+    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
+    messaging = MessagingService(registry)
     integrations = install_integrations(
         IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound, db=db),
         bus,
@@ -115,6 +117,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.bus.start()
         await services.instances.loader.load_all()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
+        if not services.outbound.block_private_networks and any(r.token for r in services.registry.all()):
+            log.warning(
+                "WEBHOOK_BLOCK_PRIVATE_NETWORKS is off while instances have their own tokens: a tenant can "
+                "point its webhook or a media URL at this server's own network (loopback, private ranges, "
+                "cloud metadata). Set WEBHOOK_BLOCK_PRIVATE_NETWORKS=true on a server shared by several "
+                "tenants (docs/security.md)."
+            )
         if settings.api_key_weak:
             log.warning(
                 "!!! AUTHENTICATION_API_KEY is a known default or shorter than 16 characters, and "
@@ -130,7 +139,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             await services.media.stop()
         await services.db.dispose()
 
-    routes: list[Any] = [docs_redirect]
+    routes: list[Any] = [docs_redirect, docs_assets()]
     for module in (
         root,
         instance,
@@ -168,7 +177,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             version=__version__,
             description=f"Evolution API v{UPSTREAM_VERSION} compatible server. Authenticate with the `apikey` header.",
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[swagger_ui()],
         ),
         state=State({"services": services}),
         debug=False,
@@ -176,6 +185,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         request_max_body_size=int(settings.env.number("SERVER_MAX_BODY_MB", 100.0) * 1024 * 1024),
         logging_config=None,
     )
+    # Errors' envelopes, required fields and the apikey scheme in the schema (api/openapi.py).
+    finish_schema(app.openapi_schema, integrations=[kind.integration for kind in services.kinds])
     services.app = app
     return app
 

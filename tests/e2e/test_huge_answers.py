@@ -180,17 +180,15 @@ async def test_huge_answers_are_cut_and_memory_stays_flat(tmp_path: Path) -> Non
 
                 # 2xx with a huge body: a success (delivered once, not dead, not pending).
                 assert rx.hits["/huge-ok"] == 1 and await dead("huge-ok") == []
-                # 5xx with a huge body: retried, then dead with a short one-line reason.
+                # 5xx with a huge body: retried, then dead with the status only (no body text).
                 assert rx.hits["/huge-fail"] == 2
                 (record,) = await dead("huge-fail")
-                error = record["lastError"]
-                assert error.startswith("HTTP 500: overloaded") and len(error) <= 220, error
-                assert not any(c in error for c in "\x00\x1b\r\n"), error
+                assert record["lastError"] == "HTTP 500 Internal Server Error", record["lastError"]
                 # Neither answer was read through: the connection was closed early.
                 assert all(sent < 64 * 1024 * 1024 for sent in rx.bytes_sent.values()), rx.bytes_sent
                 # A compressed answer is not inflated, nor shown.
                 (record,) = await dead("gzip-fail")
-                assert record["lastError"] == "HTTP 500 (gzip body not shown)"
+                assert record["lastError"] == "HTTP 500 Internal Server Error"
 
                 # An answer that never ends is cut by the total time limit of each attempt.
                 started = time.monotonic()
@@ -198,7 +196,7 @@ async def test_huge_answers_are_cut_and_memory_stays_flat(tmp_path: Path) -> Non
                 await wait_until(lambda: _has(dead, "drip-fail"), 30, "drip-fail dead-lettered")
                 assert time.monotonic() - started < 2 * TIMEOUT_MS / 1000 + 5
                 (record,) = await dead("drip-fail")
-                assert record["lastError"] == f"no answer within {TIMEOUT_MS / 1000:g}s"
+                assert record["lastError"] == f"no answer from {rx.url} within {TIMEOUT_MS / 1000:g}s"
         finally:
             server.ensure_stopped()
 

@@ -105,10 +105,8 @@ async def test_a_nul_in_a_receiver_answer_stalls_no_one(server_factory: Any) -> 
         assert dead["total"] == 1
         record = dead["records"][0]
         assert record["attempts"] == 3
-        error = record["lastError"]
-        assert error.startswith("HTTP 500: boom")
-        assert "\x00" not in error and "\x1b" not in error and "\r" not in error and "\n" not in error
-        assert len(error) <= 230  # status + a short prefix, not the 5 KB body
+        # The status only: none of the answer's body (with its NUL) is stored at all (issue 10 item 3).
+        assert record["lastError"] == "HTTP 500 Internal Server Error"
 
         # And the writer still works after a restart-free minute of life: a replay goes through it too.
         replay = await srv.client.post(f"/events/replay/{bad}", json={"all": True}, headers=srv.headers())

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
-from evolution_py.outbound import OutboundClient, OutboundError
+from evolution_py.outbound import OutboundClient, OutboundError, status_reason
 from evolution_py.outbound import client as client_module
 
 
@@ -33,7 +33,7 @@ def receiver() -> web.Application:
         return web.json_response({"got": (await request.json()) if request.can_read_body else None})
 
     async def secret(_request: web.Request) -> web.Response:
-        return web.Response(status=500, text="internal secret: hunter2")
+        return web.Response(status=500, reason="hunter2 in the status line", text="internal secret: hunter2")
 
     async def huge(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
@@ -75,7 +75,9 @@ async def test_a_failure_never_quotes_the_answer_body() -> None:
     client = OutboundClient(block_private_networks=False, user_agent="test")
     async with serve(receiver()) as base:
         answer = await client.request("GET", f"{base}/secret")
-        assert answer.failure() == "HTTP 500" and "hunter2" not in answer.failure()
+        # The standard phrase, not the receiver's own reason phrase nor its body.
+        assert answer.failure() == "HTTP 500 Internal Server Error"
+        assert answer.failure() == status_reason(500) and status_reason(799) == "HTTP 799"
     await client.close()
 
 
@@ -158,3 +160,58 @@ def fixed_resolver(address: str, calls: list[str]) -> type:
             return None
 
     return FixedResolver
+
+
+@asynccontextmanager
+async def socks5_proxy(seen: list[tuple[str, int]]) -> AsyncIterator[str]:
+    """A minimal SOCKS5 proxy (no auth, CONNECT only) that records each target and pipes the bytes."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _version, methods = await reader.readexactly(2)
+        await reader.readexactly(methods)
+        writer.write(b"\x05\x00")
+        _ver, _cmd, _rsv, kind = await reader.readexactly(4)
+        if kind == 1:
+            host = socket.inet_ntoa(await reader.readexactly(4))
+        else:
+            host = (await reader.readexactly((await reader.readexactly(1))[0])).decode()
+        port = int.from_bytes(await reader.readexactly(2), "big")
+        seen.append((host, port))
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        writer.write(b"\x05\x00\x00\x01" + socket.inet_aton("127.0.0.1") + port.to_bytes(2, "big"))
+        await writer.drain()
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"socks5://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+
+
+async def test_socks_proxies_are_used_and_guarded() -> None:
+    """Instances may have socks4/socks5 proxies (upstream's choices): media URLs go through them, and
+    with the guard on a proxy inside the server's own network is refused."""
+    seen: list[tuple[str, int]] = []
+    client = OutboundClient(block_private_networks=False, user_agent="test")
+    guarded = OutboundClient(block_private_networks=True, user_agent="test")
+    async with serve(receiver()) as base, socks5_proxy(seen) as proxy:
+        port = int(base.rsplit(":", 1)[1])
+        answer = await client.request("POST", f"{base}/ok", json={"a": 1}, proxy=proxy)
+        assert answer.ok and answer.json() == {"got": {"a": 1}}
+        assert seen == [("127.0.0.1", port)]
+        with pytest.raises(OutboundError, match=r"proxy 127\.0\.0\.1 is 127\.0\.0\.1"):
+            await guarded.request("GET", "http://93.184.216.34/", proxy=proxy)
+        assert len(seen) == 1
+    await client.close()
+    await guarded.close()

@@ -31,6 +31,7 @@ from evolution_py.channels.whatsapp_web.media import MediaFeature
 from evolution_py.channels.whatsapp_web.profile import ProfileFeature
 from evolution_py.channels.whatsapp_web.sender import Sender
 from evolution_py.channels.whatsapp_web.session import Session
+from evolution_py.outbound import OutboundClient
 from evolution_py.store.db import Database
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance
@@ -93,6 +94,9 @@ class FakeContext:
     proxy: ProxyConfig = field(default_factory=ProxyConfig)
     data_dir: str = ""
     events: list[tuple[str, Any]] = field(default_factory=list)
+    outbound: OutboundClient = field(
+        default_factory=lambda: OutboundClient(block_private_networks=False, user_agent="ops-test")
+    )
 
     async def emit(self, event: str, data: Any) -> None:
         self.events.append((event, data))
@@ -181,6 +185,7 @@ async def ops_channel(
     try:
         yield OpsChannel(FakeOpsClient(), ctx, owner=owner, messaging=messaging, call_timeout=call_timeout)
     finally:
+        await ctx.outbound.close()
         await db.dispose()
 
 

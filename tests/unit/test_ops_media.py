@@ -11,6 +11,7 @@ import pytest
 from evolution_py.channels.base import ChannelError
 from evolution_py.channels.whatsapp_web import media_loader
 from evolution_py.channels.whatsapp_web.media_loader import picture_wording
+from evolution_py.outbound import OutboundClient
 from tests.support.server import free_port
 
 
@@ -47,7 +48,11 @@ def http_base() -> Iterator[str]:
 
 
 async def load_picture(value: str, what: str = "media") -> bytes:
-    loaded = await media_loader.load_media(value, wording=picture_wording(what), proxy=None)
+    client = OutboundClient(block_private_networks=False, user_agent="test")
+    try:
+        loaded = await media_loader.load_media(value, wording=picture_wording(what), client=client, proxy=None)
+    finally:
+        await client.close()
     return loaded.data
 
 
@@ -89,13 +94,15 @@ async def test_a_trickling_media_server_is_cut_by_one_time_limit(monkeypatch: py
     server = await asyncio.start_server(trickle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     monkeypatch.setattr(media_loader, "FETCH_TIMEOUT_SECONDS", 0.5)
+    client = OutboundClient(block_private_networks=False, user_agent="test")
     started = time.monotonic()
     try:
         with pytest.raises(ChannelError) as slow:
             await media_loader.load_media(
-                f"http://127.0.0.1:{port}/slow", wording=picture_wording("picture"), proxy=None
+                f"http://127.0.0.1:{port}/slow", wording=picture_wording("picture"), client=client, proxy=None
             )
     finally:
         server.close()
+        await client.close()
     assert time.monotonic() - started < 3
-    assert "0.5 s" in str(slow.value.messages)
+    assert "within 0.5s" in str(slow.value.messages)

@@ -34,9 +34,10 @@ def test_short_reason_is_one_printable_line() -> None:
 
 
 def test_failure_reason() -> None:
-    assert failure_reason(503, b"", None) == "HTTP 503"
-    assert failure_reason(500, b"boom\x00", "identity") == "HTTP 500: boom"
-    assert failure_reason(500, b"\x1f\x8b...", "gzip") == "HTTP 500 (gzip body not shown)"
+    # The status and its standard phrase only: nothing a receiver wrote (see sinks/answers.py).
+    assert failure_reason(503) == "HTTP 503 Service Unavailable"
+    assert failure_reason(500) == "HTTP 500 Internal Server Error"
+    assert failure_reason(599) == "HTTP 599"
 
 
 def test_outbox_rows_are_safe_and_the_delivery_sends_what_is_stored() -> None:
@@ -56,3 +57,15 @@ def test_outbox_rows_are_safe_and_the_delivery_sends_what_is_stored() -> None:
     before = plain.event
     new_row(plain, 0.0)
     assert plain.event is before
+
+
+def test_old_dead_letters_show_no_answer_text() -> None:
+    """Rows stored before issue 10 item 3 kept 200 characters of the answer: shown without them."""
+    from evolution_py.events.outbox import shown_error
+
+    assert shown_error("HTTP 500: internal secret hunter2") == "HTTP 500 Internal Server Error"
+    assert shown_error("HTTP 502 (gzip body not shown)") == "HTTP 502 (gzip body not shown)"
+    assert shown_error("ClientResponseError: 400, message='Invalid status line b\"-ERR x\"'") == "ClientResponseError"
+    assert shown_error("no answer from http://h:1 within 2s") == "no answer from http://h:1 within 2s"
+    assert shown_error("HTTP 404 Not Found") == "HTTP 404 Not Found"
+    assert shown_error(None) is None

@@ -28,6 +28,7 @@ class Context:
     settings = InstanceSettings()
     proxy = ProxyConfig()
     store: Any = None
+    outbound: Any = None  # these handlers fetch no URL
 
     def __init__(self, data_dir: str) -> None:
         self.data_dir = data_dir

@@ -28,6 +28,7 @@ from evolution_py.channels.capabilities import (
 )
 
 if TYPE_CHECKING:
+    from evolution_py.outbound import OutboundClient
     from evolution_py.store.messages import MessageStore
 
 ConnectionState = Literal["open", "connecting", "close"]
@@ -95,6 +96,11 @@ class InstanceContext(Protocol):
 
     @property
     def data_dir(self) -> str: ...
+
+    @property
+    def outbound(self) -> OutboundClient:
+        """The guarded HTTP client for every URL a tenant gives (media URLs, pictures)."""
+        ...
 
     async def emit(self, event: str, data: Any) -> None:
         """Publish an event of this instance on the bus."""

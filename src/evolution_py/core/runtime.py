@@ -19,6 +19,7 @@ from evolution_py.events import names
 from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
 from evolution_py.events.subscriptions import Subscriptions
+from evolution_py.outbound import OutboundClient
 from evolution_py.store.db import Database
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance, utcnow
@@ -41,6 +42,7 @@ class RuntimeDeps:
     bus: EventBus
     subscriptions: Subscriptions
     logbook: InstanceLogbook
+    outbound: OutboundClient  # the guarded client the channels fetch tenant-given URLs with
     media: MediaAttacher | None = None
 
 
@@ -132,6 +134,10 @@ class InstanceRuntime:
     @property
     def store(self) -> MessageStore:
         return self._store
+
+    @property
+    def outbound(self) -> OutboundClient:
+        return self._deps.outbound
 
     @property
     def data_dir(self) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import os
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import Table, delete, func, select, update
 
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
+from evolution_py.outbound import status_reason
 from evolution_py.store.db import Database
 from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
@@ -460,11 +462,29 @@ def dead_letter_view(row: Any) -> dict[str, Any]:
         "sink": row.sink,
         "target": row.target,
         "attempts": row.attempts,
-        "lastError": row.lastError,
+        "lastError": shown_error(row.lastError),
         "createdAt": iso(_from_epoch(row.createdAt)),
         "deadAt": iso(row.deadAt),
         "payload": delivery.event.envelope(),
     }
+
+
+# What rows dead-lettered before issue 10 item 3 may hold after the status or an aiohttp error's name:
+# up to 200 characters of the receiver's answer (`HTTP 500: <body>`, `ClientResponseError: <status
+# line>`), which a tenant could have pointed at an internal service.
+_OLD_ANSWER_TEXT = re.compile(r"^HTTP (\d{3}): ")
+_OLD_CLIENT_ERROR = re.compile(r"^(\w*Error): ")
+
+
+def shown_error(text: str | None) -> str | None:
+    """A stored `lastError` as answers show it: never any of a receiver's words, old rows included."""
+    if text is None:
+        return None
+    if match := _OLD_ANSWER_TEXT.match(text):
+        return status_reason(int(match.group(1)))
+    if match := _OLD_CLIENT_ERROR.match(text):
+        return match.group(1)
+    return text
 
 
 def _from_epoch(value: float) -> Any:

@@ -9,8 +9,12 @@
   when connected (DNS rebinding) cannot get through, and IP literals are checked before each hop.
 - Failures are `OutboundError` with a short reason that never quotes the answer's body.
 
-Through a proxy (an instance's own), the proxy resolves the target: the target's name is checked
-before each hop instead, and the proxy address itself is the tenant's choice.
+Through a proxy (an instance's own: http, https, socks4 or socks5, as upstream allows), the proxy
+resolves the target: the target's name is checked before each hop instead, and the proxy address
+itself is the tenant's choice.
+
+Credentials follow axios (upstream's client): a URL's `user:pass@` wins over an `Authorization`
+header, which is dropped; a redirect to another origin drops `Authorization` and `Cookie`.
 """
 
 from __future__ import annotations
@@ -18,23 +22,30 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
 import msgspec
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
-from multidict import CIMultiDict, CIMultiDictProxy
+from aiohttp_socks import ProxyConnector, ProxyError
+from multidict import CIMultiDictProxy
 
-from evolution_py.outbound.addresses import is_internal, parse_ip
+from evolution_py.outbound.addresses import IpAddress, is_internal, parse_ip
 from evolution_py.store.safe_text import short_reason
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 30.0
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
-_REASON_CHARS = 200
+_SOCKS = ("socks4", "socks5")
+# `request`'s one asyncio.timeout bounds the whole exchange; aiohttp's own (5 min total by default)
+# would arm a second timer per request, which the webhook benchmark showed to cost throughput.
+_NO_TIMERS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
+# Headers a redirect to another origin does not carry (follow-redirects, under axios, does the same).
+_ORIGIN_BOUND_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
 
 class OutboundError(Exception):
@@ -63,8 +74,8 @@ class Answer:
         return 200 <= self.status < 300
 
     def failure(self) -> str:
-        """`HTTP <status>`: what a stored error may say of a receiver's answer (never its body)."""
-        return f"HTTP {self.status}"
+        """What a stored error may say of a receiver's answer (never its body): `status_reason`."""
+        return status_reason(self.status)
 
     def json(self) -> Any:
         """The body decoded as JSON; OutboundError when it is not JSON or was cut."""
@@ -74,6 +85,16 @@ class Answer:
             return msgspec.json.decode(self.body)
         except msgspec.DecodeError:
             raise OutboundError(f"answer from {_origin(self.url)} is not JSON (HTTP {self.status})") from None
+
+
+def status_reason(status: int) -> str:
+    """`HTTP 500 Internal Server Error`: the status and its standard phrase, not the receiver's own
+    reason phrase nor any of its body (both are the receiver's words, which a tenant pointing its URL
+    at an internal service could read back through `lastError`)."""
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 class _GuardedResolver(AbstractResolver):
@@ -105,8 +126,10 @@ class OutboundClient:
     def _direct(self) -> aiohttp.ClientSession:
         if self._session is None:
             resolver = _GuardedResolver() if self.block_private_networks else None
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None if resolver else 300, resolver=resolver)
-            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers())
+            # Only answers the guard let through are cached (a refused name raises), so caching them
+            # is safe; `ttl_dns_cache=None` would mean "forever", never noticing a moved receiver.
+            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, resolver=resolver)
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers(), timeout=_NO_TIMERS)
         return self._session
 
     def _headers(self) -> dict[str, str]:
@@ -142,12 +165,33 @@ class OutboundClient:
         try:
             async with asyncio.timeout(time_limit):
                 if proxy:
-                    async with aiohttp.ClientSession(headers=self._headers()) as session:
+                    # A proxied request is rare (media of an instance with a proxy): its own session.
+                    await self._check_proxy(proxy)
+                    session, http_proxy = _proxied_session(proxy, self._headers(), self.block_private_networks)
+                    async with session:
                         return await self._exchange(
-                            session, method, url, body, sent_headers, params, max_bytes, proxy, follow_redirects
+                            session,
+                            method,
+                            url,
+                            body,
+                            sent_headers,
+                            params,
+                            max_bytes,
+                            http_proxy,
+                            follow_redirects,
+                            proxied=True,
                         )
                 return await self._exchange(
-                    self._direct(), method, url, body, sent_headers, params, max_bytes, None, follow_redirects
+                    self._direct(),
+                    method,
+                    url,
+                    body,
+                    sent_headers,
+                    params,
+                    max_bytes,
+                    None,
+                    follow_redirects,
+                    proxied=False,
                 )
         except TimeoutError:
             raise OutboundError(f"no answer from {_origin(url)} within {time_limit:g}s") from None
@@ -163,9 +207,13 @@ class OutboundClient:
         max_bytes: int,
         proxy: str | None,
         follow_redirects: bool,
+        *,
+        proxied: bool,
     ) -> Answer:
         for _hop in range(MAX_REDIRECTS + 1):
-            await self._check(url, proxied=proxy is not None)
+            parts = await self._check(url, proxied=proxied)
+            if "@" in parts.netloc:
+                headers = _without_authorization(headers)
             try:
                 async with session.request(
                     method,
@@ -180,16 +228,18 @@ class OutboundClient:
                     location = response.headers.get("Location")
                     if follow_redirects and response.status in _REDIRECTS and location:
                         response.close()
-                        url = urljoin(url, location)
+                        previous, url = url, urljoin(url, location)
                         params = None
+                        if _origin(previous) != _origin(url):
+                            headers = {k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
                         if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                             method, body = "GET", None
                             headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
                         continue
                     prefix, truncated = await _read_prefix(response, max_bytes)
-                    return Answer(
-                        response.status, CIMultiDictProxy(CIMultiDict(response.headers)), prefix, truncated, url
-                    )
+                    return Answer(response.status, response.headers, prefix, truncated, url)
+            except ProxyError as exc:
+                raise OutboundError(f"proxy failed: {short_reason(str(exc).encode(), 100)}") from None
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, BlockedAddress):
                     raise OutboundError(
@@ -197,28 +247,40 @@ class OutboundClient:
                     ) from None
                 raise OutboundError(f"cannot connect to {_origin(url)}") from None
             except aiohttp.ClientError as exc:
-                # Parse errors quote what the server sent: kept to one short, safe line.
-                raise OutboundError(short_reason(f"{type(exc).__name__}: {exc}".encode(), _REASON_CHARS)) from None
+                # Only the error's kind: a parse error's text quotes what the server sent (a status
+                # line of Redis or SMTP on an internal port), which is the answer we must not show.
+                raise OutboundError(f"{type(exc).__name__} from {_origin(url)}") from None
             except ValueError as exc:
                 raise OutboundError(f"request refused: {exc}", retryable=False) from None
         raise OutboundError(f"more than {MAX_REDIRECTS} redirects from {_origin(url)}", retryable=False)
 
-    async def _check(self, url: str, *, proxied: bool) -> None:
+    async def _check_proxy(self, proxy: str) -> None:
+        """The proxy is a tenant's choice too: with the guard on, it may not sit in the server's own
+        network (an http proxy is sent the whole request, and the answer comes back to the tenant)."""
+        parts = urlsplit(proxy)
+        if not parts.hostname:
+            raise OutboundError("proxy is not usable: no host", retryable=False)
+        if self.block_private_networks:
+            for address in await _addresses(parts.hostname):
+                if is_internal(address):
+                    raise OutboundError(
+                        f"proxy {parts.hostname} is {address}, a loopback, private or link-local address, "
+                        "which this server refuses (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)",
+                        retryable=False,
+                    )
+
+    async def _check(self, url: str, *, proxied: bool) -> SplitResult:
         """Before each hop: the scheme, and an IP literal (or, through a proxy, the name's
-        addresses), since neither reaches the guarded resolver."""
+        addresses), since neither reaches the guarded resolver. Returns the parsed URL."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OutboundError(f"not an http(s) url: {short_reason(url.encode(), 100)}", retryable=False)
         if not self.block_private_networks:
-            return
+            return parts
         ip = parse_ip(parts.hostname)
         addresses = [ip] if ip is not None else []
         if ip is None and proxied:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, None, type=socket.SOCK_STREAM)
-            except OSError:
-                infos = []  # the proxy may resolve what we cannot
-            addresses = [a for a in (parse_ip(str(info[4][0])) for info in infos) if a is not None]
+            addresses = await _addresses(parts.hostname)
         for address in addresses:
             if is_internal(address):
                 raise OutboundError(
@@ -226,6 +288,42 @@ class OutboundClient:
                     "which this server refuses (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)",
                     retryable=False,
                 )
+        return parts
+
+
+async def _addresses(host: str) -> list[IpAddress]:
+    """`host`'s addresses (itself when it is an IP literal); none when it does not resolve here."""
+    ip = parse_ip(host)
+    if ip is not None:
+        return [ip]
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return []  # a proxy may resolve what we cannot
+    return [a for a in (parse_ip(str(info[4][0])) for info in infos) if a is not None]
+
+
+def _proxied_session(proxy: str, headers: dict[str, str], guarded: bool) -> tuple[aiohttp.ClientSession, str | None]:
+    """A session through `proxy`, and the `proxy=` argument its requests take: socks proxies are a
+    connector (aiohttp-socks), http(s) proxies aiohttp's own argument (reached through the guarded
+    resolver when the guard is on)."""
+    if urlsplit(proxy).scheme.lower() in _SOCKS:
+        try:
+            socks = ProxyConnector.from_url(proxy)
+        except ValueError as exc:
+            raise OutboundError(
+                f"proxy is not usable: {short_reason(str(exc).encode(), 100)}", retryable=False
+            ) from None
+        return aiohttp.ClientSession(connector=socks, headers=headers, timeout=_NO_TIMERS), None
+    connector = aiohttp.TCPConnector(resolver=_GuardedResolver()) if guarded else None
+    return aiohttp.ClientSession(connector=connector, headers=headers, timeout=_NO_TIMERS), proxy
+
+
+def _without_authorization(headers: dict[str, str]) -> dict[str, str]:
+    """axios' rule for a URL with `user:pass@`: its credentials become the Basic `Authorization`, and
+    an `Authorization` header given beside them is dropped (aiohttp would refuse the pair, and
+    nothing would be sent)."""
+    return {k: v for k, v in headers.items() if k.lower() != "authorization"}
 
 
 async def _read_prefix(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:

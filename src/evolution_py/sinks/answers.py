@@ -1,18 +1,22 @@
-"""What a sink reads of an outside receiver's answer: a small prefix, never the whole body.
+"""What a sink reads of an outside receiver's answer: a small prefix, never the whole body, and
+what it may say of a failed answer: its status, never its body.
 
 A receiver answering 1.5 GB once took the server to 3 GB of memory, because the answer was read
-whole only to be dropped. Nothing needs more than a short reason for a failure, so at most
-`ANSWER_PREFIX_BYTES` are read; when more follows, the connection is closed instead of drained.
+whole only to be dropped: at most `ANSWER_PREFIX_BYTES` are read; when more follows, the connection
+is closed instead of drained.
+
+A failure's reason (`lastError`, logs) quotes nothing of the answer: a tenant could point its
+webhook at an internal service and read that service's answer back through `/events/dead`.
 """
 
 from __future__ import annotations
 
 import aiohttp
 
-from evolution_py.store.safe_text import short_reason
+from evolution_py.outbound.client import status_reason
 
 ANSWER_PREFIX_BYTES = 4096
-# Characters of that prefix kept in a failure's reason (what `lastError` and the logs show).
+# The longest reason a failure stores (what `lastError` and the logs show).
 REASON_CHARS = 200
 
 
@@ -32,11 +36,6 @@ async def read_prefix(response: aiohttp.ClientResponse, limit: int = ANSWER_PREF
     return b"".join(chunks)
 
 
-def failure_reason(status: int, prefix: bytes, content_encoding: str | None) -> str:
-    """`HTTP 500: <a short, one-line, printable prefix of the body>`; a compressed body (read raw,
-    never inflated: no zip bomb) is not shown."""
-    if content_encoding and content_encoding.strip().lower() != "identity":
-        encoding = short_reason(content_encoding.encode("utf-8", "replace"), 20)
-        return f"HTTP {status} ({encoding} body not shown)"
-    reason = short_reason(prefix, REASON_CHARS)
-    return f"HTTP {status}: {reason}" if reason else f"HTTP {status}"
+def failure_reason(status: int) -> str:
+    """`HTTP 500 Internal Server Error`, nothing of the answer's body (see the module's note)."""
+    return status_reason(status)

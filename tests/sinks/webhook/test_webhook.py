@@ -470,6 +470,6 @@ async def test_request_timeout_is_retried_then_dead_lettered(server_factory: Any
                 await asyncio.sleep(0.05)
             assert page["total"] == 1
             record = page["records"][0]
-            assert record["attempts"] == 2 and record["lastError"] == "no answer within 0.2s"
+            assert record["attempts"] == 2 and record["lastError"] == f"no answer from {receiver.url} within 0.2s"
             # Each attempt reached the receiver (which answers only after the client gave up).
             await receiver.wait_for(lambda r: len(r.attempts) == 2, within=5)

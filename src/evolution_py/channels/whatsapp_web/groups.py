@@ -204,7 +204,12 @@ class GroupsFeature(Groups):
     async def group_update_picture(self, req: GroupPicture) -> Record:
         self.session.require_open()
         try:
-            loaded = await load_media(req.image, wording=picture_wording("profilePicture"), proxy=self.ctx.proxy.url())
+            loaded = await load_media(
+                req.image,
+                wording=picture_wording("profilePicture"),
+                client=self.ctx.outbound,
+                proxy=self.ctx.proxy.url(),
+            )
             jpeg = await asyncio.to_thread(to_jpeg, loaded.data)
             await self.session.call(lambda client: client.set_group_photo(group_jid(req.groupJid), jpeg))
         except CallTimedOut:

@@ -55,7 +55,9 @@ class MediaFeature(Media):
         self.sender = sender
 
     async def _load(self, value: str | None, upload: UploadedFile | None, not_media: str) -> LoadedMedia:
-        return await load_media(value, upload, wording=send_wording(not_media), proxy=self.ctx.proxy.url())
+        return await load_media(
+            value, upload, wording=send_wording(not_media), client=self.ctx.outbound, proxy=self.ctx.proxy.url()
+        )
 
     async def _upload(self, data: bytes, kind: str) -> Any:
         media_type = getattr(neonize().MediaType, UPLOAD_TYPES[kind])

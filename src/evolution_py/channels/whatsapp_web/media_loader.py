@@ -1,13 +1,13 @@
 """The one media loader: a request's media body is an upload, a URL or base64 (a data URL too).
-URLs are fetched through the instance's proxy, with one time limit and one size cap, whatever the
-route (sendMedia, stickers, statuses, profile and group pictures).
+URLs are fetched through the guarded outbound client (WEBHOOK_BLOCK_PRIVATE_NETWORKS checks every
+hop) and the instance's proxy (http, https, socks4, socks5), with one time limit and one size cap,
+whatever the route (sendMedia, stickers, statuses, profile and group pictures).
 
 Upstream words a failed load differently on its send routes and its picture routes; `Wording`
 keeps each route's text while the loading itself is shared."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 from evolution_py.channels.base import ChannelError
 from evolution_py.dto.message import UploadedFile
+from evolution_py.outbound import OutboundClient, OutboundError
 
 # One media body per request is held in memory, never an unbounded one. WhatsApp's own document
 # limit was 100 MB when upstream's routes were written.
@@ -87,6 +88,7 @@ async def load_media(
     upload: UploadedFile | None = None,
     *,
     wording: Wording,
+    client: OutboundClient,
     proxy: str | None,
     max_bytes: int | None = None,
 ) -> LoadedMedia:
@@ -96,36 +98,27 @@ async def load_media(
     if not value:
         raise ChannelError(wording.not_media)
     if is_url(value):
-        return await fetch(value, wording=wording, proxy=proxy, max_bytes=max_bytes)
+        return await fetch(value, wording=wording, client=client, proxy=proxy, max_bytes=max_bytes)
     data = decode_base64(value)
     if data is None:
         raise ChannelError(wording.not_media)
     return LoadedMedia(data, None, None)
 
 
-async def fetch(url: str, *, wording: Wording, proxy: str | None, max_bytes: int | None = None) -> LoadedMedia:
-    """GET through the instance's proxy (None: direct), following redirects, within the cap and one
-    time limit for the whole fetch (httpx's own timeout is per read: a trickling server would hold it)."""
-    import httpx  # noqa: PLC0415 - loaded on the first media URL, not with every channel
-
+async def fetch(
+    url: str, *, wording: Wording, client: OutboundClient, proxy: str | None, max_bytes: int | None = None
+) -> LoadedMedia:
+    """GET through the instance's proxy (None: direct), following redirects (each hop checked), within
+    the cap and one time limit for the whole fetch (a trickling server cannot hold it)."""
     limit = max_bytes or MAX_MEDIA_BYTES
     try:
-        async with (
-            asyncio.timeout(FETCH_TIMEOUT_SECONDS),
-            httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True, proxy=proxy) as http,
-            http.stream("GET", url) as response,
-        ):
-            if response.status_code >= 400:
-                raise ChannelError(wording.http_status.format(status=response.status_code))
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body.extend(chunk)
-                if len(body) > limit:
-                    raise ChannelError(wording.too_large.format(limit=limit))
-            content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
-    except httpx.HTTPError as exc:
-        raise ChannelError(wording.unreachable.format(error=exc)) from None
-    except TimeoutError:
-        raise ChannelError(wording.unreachable.format(error=f"no answer within {FETCH_TIMEOUT_SECONDS:g} s")) from None
+        answer = await client.request("GET", url, proxy=proxy, time_limit=FETCH_TIMEOUT_SECONDS, max_bytes=limit)
+    except OutboundError as exc:
+        raise ChannelError(wording.unreachable.format(error=exc.reason)) from None
+    if answer.status >= 400:
+        raise ChannelError(wording.http_status.format(status=answer.status))
+    if answer.truncated:
+        raise ChannelError(wording.too_large.format(limit=limit))
+    content_type = answer.headers.get("content-type", "").split(";")[0].strip() or None
     name = Path(urlparse(url).path).name or None
-    return LoadedMedia(bytes(body), name, content_type, from_url=True)
+    return LoadedMedia(answer.body, name, content_type, from_url=True)

@@ -120,7 +120,9 @@ class ProfileFeature(Profile):
     async def update_profile_picture(self, picture: str | None) -> Record:
         self.session.require_open()
         with go_failures("Error updating profile picture", status=500):
-            loaded = await load_media(picture or "", wording=picture_wording("picture"), proxy=self.ctx.proxy.url())
+            loaded = await load_media(
+                picture or "", wording=picture_wording("picture"), client=self.ctx.outbound, proxy=self.ctx.proxy.url()
+            )
             jpeg = await asyncio.to_thread(to_jpeg, loaded.data)
             await self.session.call(lambda client: client.set_profile_photo(jpeg))
         return {"update": "success"}

@@ -145,9 +145,8 @@ class PusherSink:
             async with self._session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
                 if response.status == 200:
                     return
-                reason = failure_reason(
-                    response.status, await read_prefix(response), response.headers.get("Content-Encoding")
-                )
+                await read_prefix(response)  # read (a short answer frees the connection), never kept
+                reason = failure_reason(response.status)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise DeliveryError(f"Pusher unreachable: {type(exc).__name__}", retryable=True, retry_after=1.0) from exc
         retryable = response.status == 429 or response.status >= 500

@@ -2,8 +2,13 @@
 
 Planning (at accept time) decides the URLs: the instance's row (enabled, event key in its list,
 `url` + `/<kebab event>` when `webhookByEvents`) and the global URL (`WEBHOOK_GLOBAL_*`), and
-freezes the headers into the delivery. Sending posts upstream's envelope with aiohttp, which
-stack-facts and bench/events.py measured several times faster than httpx under concurrency.
+freezes the headers into the delivery. Sending posts upstream's envelope through the outbound
+client (aiohttp underneath, which stack-facts and bench/events.py measured several times faster than
+httpx under concurrency; one pooled session per client, never one per request).
+
+A tenant's own URL goes through the guarded client (WEBHOOK_BLOCK_PRIVATE_NETWORKS checks every hop
+against the address connected to); the operator's global URL through an unguarded one, since the
+operator may well point it inside its own network.
 """
 
 from __future__ import annotations
@@ -12,7 +17,6 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
 import msgspec
 
 from evolution_py import __version__
@@ -20,11 +24,10 @@ from evolution_py.events.event import Event
 from evolution_py.events.names import event_key, kebab_suffix
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.answers import REASON_CHARS, failure_reason, read_prefix
+from evolution_py.outbound import OutboundClient, OutboundError
+from evolution_py.sinks.answers import ANSWER_PREFIX_BYTES, failure_reason
 from evolution_py.sinks.webhook.config import HTTP_URL, WebhookConfig
-from evolution_py.sinks.webhook.guard import private_destination
 from evolution_py.sinks.webhook.signing import jwt_hs256, standard_signature
-from evolution_py.store.safe_text import short_reason
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +54,20 @@ class WebhookSink:
         self.subscriptions = subscriptions
         self.retry_policy = config.retry
         self.concurrency_per_target = config.concurrency_per_target
-        self._session: aiohttp.ClientSession | None = None
+        self._tenant: OutboundClient | None = None  # instances' own urls
+        self._operator: OutboundClient | None = None  # the global url (WEBHOOK_GLOBAL_URL)
 
     async def start(self) -> None:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.config.request_timeout),
-                headers={"User-Agent": f"evolution-py/{__version__}", "Accept": "application/json, text/plain, */*"},
-            )
+        if self._tenant is None or self._operator is None:
+            agent = f"evolution-py/{__version__}"
+            self._tenant = OutboundClient(block_private_networks=self.config.block_private_networks, user_agent=agent)
+            self._operator = OutboundClient(block_private_networks=False, user_agent=agent)
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for client in (self._tenant, self._operator):
+            if client is not None:
+                await client.close()
+        self._tenant = self._operator = None
 
     # --- plan ---------------------------------------------------------------------------------
 
@@ -128,43 +130,31 @@ class WebhookSink:
         return body, headers
 
     async def send(self, delivery: Delivery) -> None:
-        if self._session is None:
+        if self._tenant is None or self._operator is None:
             raise DeliveryError("webhook sink is not started")
-        if self.config.block_private_networks and delivery.options.get("scope") == INSTANCE_SCOPE:
-            # Per-instance targets only (the global url is the operator's own); checked at send
-            # time too, since a name can start resolving into the private network after it was set.
-            reason = await private_destination(delivery.target)
-            if reason:
-                raise DeliveryError(reason, retryable=False)
+        client = self._operator if delivery.options.get("scope") == GLOBAL_SCOPE else self._tenant
         body, headers = self.request(delivery, int(time.time()))
+        headers.setdefault("Accept", "application/json, text/plain, */*")
         try:
-            # One total time limit for the whole exchange, answer included: the session's
-            # ClientTimeout(total=...) runs until the response is released. Only a small prefix of
-            # the answer is read, raw (a compressed body is never inflated): see sinks/answers.py.
-            async with self._session.post(
-                delivery.target, data=body, headers=headers, auto_decompress=False
-            ) as response:
-                status = response.status
-                retry_after = response.headers.get("Retry-After")
-                encoding = response.headers.get("Content-Encoding")
-                # Read up to the prefix whatever the status: a short answer read to its end lets the
-                # connection go back to the pool (an unread body would close it: a new TCP connection
-                # per delivery); a long one is cut and its connection closed. A 2xx body is not used.
-                answer = await read_prefix(response)
-        except TimeoutError:
-            raise DeliveryError(f"no answer within {self.config.request_timeout:g}s") from None
-        except aiohttp.ClientError as exc:
-            # Parse errors quote what the receiver sent (a bad status line, a header): one short line.
-            raise DeliveryError(short_reason(f"{type(exc).__name__}: {exc}".encode(), REASON_CHARS)) from None
-        except ValueError as exc:
-            # A request aiohttp refuses to build (a header a row stored before it was validated,
-            # an URL it cannot parse) will never succeed: dead-letter it with the reason.
-            raise DeliveryError(f"request refused: {exc}", retryable=False) from None
-        if 200 <= status < 300:
+            # One total time limit for the whole exchange, redirects and answer included; only a
+            # small prefix of the answer is read, raw (never inflated). A short answer read to its end
+            # lets the connection go back to the pool; a long one is cut and its connection closed.
+            answer = await client.request(
+                "POST",
+                delivery.target,
+                data=body,
+                headers=headers,
+                time_limit=self.config.request_timeout,
+                max_bytes=ANSWER_PREFIX_BYTES,
+            )
+        except OutboundError as exc:
+            raise DeliveryError(exc.reason, retryable=exc.retryable) from None
+        if answer.ok:
             return
-        message = failure_reason(status, answer, encoding)
-        if status in self.config.non_retryable_statuses:
+        message = failure_reason(answer.status)  # never any of the answer's body
+        if answer.status in self.config.non_retryable_statuses:
             raise DeliveryError(message, retryable=False)
+        retry_after = answer.headers.get("Retry-After")
         raise DeliveryError(message, retry_after=self._retry_after(retry_after, delivery.attempt + 1))
 
     def _retry_after(self, header: str | None, failures: int) -> float | None:

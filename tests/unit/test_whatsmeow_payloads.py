@@ -149,13 +149,14 @@ def test_group_message_key_and_push_name_fallbacks() -> None:
     assert own["pushName"] == "Você" and own["status"] == "SERVER_ACK"
 
 
-def test_revoke_gives_the_raw_key() -> None:
+def test_revoke_gives_the_key_of_the_revoke_with_the_revoked_id() -> None:
     protocol = E.ProtocolMessage(
-        key=MessageKey(remoteJID="5511988887777@s.whatsapp.net", fromMe=True, ID="OLD"), type=0
+        key=MessageKey(remoteJID="5511999990000@s.whatsapp.net", fromMe=True, ID="OLD"), type=0
     )
+    # Baileys: {...revokeMessage.key, id: revoked id}: Maria revoked her message in her chat with us
     assert revoked_key(message_event(E.Message(protocolMessage=protocol))) == {
         "remoteJid": "5511988887777@s.whatsapp.net",
-        "fromMe": True,
+        "fromMe": False,
         "id": "OLD",
     }
     edit = E.ProtocolMessage(key=MessageKey(ID="OLD"), type=14, editedMessage=E.Message(conversation="new"))
@@ -217,9 +218,8 @@ def test_group_events() -> None:
         {
             "id": "120363025555555555@g.us",
             "author": "5511999990000@s.whatsapp.net",
-            "participants": ["5511988887777@s.whatsapp.net"],
+            "participants": [{"id": "5511988887777@s.whatsapp.net", "admin": None}],
             "action": "add",
-            "participantsData": [{"jid": "5511988887777@s.whatsapp.net", "phoneNumber": "5511988887777"}],
         }
     ]
     assert group_update(event) == {

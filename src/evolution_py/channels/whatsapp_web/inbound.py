@@ -13,8 +13,9 @@ from typing import Any
 
 from evolution_py.channels.base import InstanceContext
 from evolution_py.channels.whatsapp_web import receive
-from evolution_py.channels.whatsapp_web.jids import jid_str
+from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.message_json import STATUS_NAMES, normalise, proto_to_json, source_of
+from evolution_py.channels.whatsapp_web.pictures import PictureCache
 from evolution_py.channels.whatsapp_web.sender import webhook_wants_base64
 from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.events import names
@@ -49,6 +50,7 @@ class InboundFeature:
         self.session = session
         self.ctx = ctx
         self._seen: OrderedDict[str, float] = OrderedDict()
+        self.pictures = PictureCache(self._fetch_picture)
 
     def handlers(self, ev: Any) -> dict[Any, EventHandler]:
         """neonize event class → handler; `ev` is `neonize.aioze.events`."""
@@ -98,48 +100,68 @@ class InboundFeature:
             return
         if self._duplicate(event.Info.ID):
             return
+        await self._rename_chat(record, event.Info.Pushname)
         if record["messageType"] in MEDIA_TYPES and await webhook_wants_base64(self.ctx):
             media = await self._download(message)
             if media is not None:
                 record["message"]["base64"] = media
         await self.ctx.emit(names.MESSAGES_UPSERT, record)
         await self.ctx.store.save_message(record)
-        await self._touch_contact_and_chat(record)
+        await self._touch_contact_and_chat(record, event.Info.Pushname)
         if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
             self.session.spawn(self._mark_read(event))  # never holds up the next event
 
     async def _on_protocol_message(self, event: Any) -> None:
-        revoked = receive.revoked_key(event)
-        if revoked is not None:
-            await self.ctx.emit(names.MESSAGES_DELETE, revoked)
-            await self.ctx.store.mark_deleted(revoked["id"])
-            return
         payload = receive.protocol_payload(event)
-        # upstream's quirk: every other protocol message goes out as messages.edited, not only edits
+        # upstream's quirk: every protocol message goes out as messages.edited, not only edits (a
+        # revoke too, before its messages.delete); device plumbing is left out.
         if payload is not None and payload.get("type") not in _INTERNAL_PROTOCOL_TYPES:
             await self.ctx.emit(names.MESSAGES_EDITED, payload)
+        revoked = receive.revoked_key(event)
+        if revoked is not None:
+            deleted = await self.ctx.store.mark_deleted(revoked["id"])
+            if deleted is None and self.ctx.store.save_messages:
+                return  # upstream skips updates of messages it never stored
+            await self.ctx.emit(names.MESSAGES_DELETE, revoked)
 
-    async def _touch_contact_and_chat(self, record: dict[str, Any]) -> None:
+    async def _rename_chat(self, record: dict[str, Any], push_name: str) -> None:
+        """A known one-to-one chat whose contact changed its push name → upstream's `chats.upsert
+        [{id, name}]` (the chat row's id) before the message, and the chat renamed."""
+        key = record["key"]
+        remote_jid = key["remoteJid"]
+        if key["fromMe"] or not push_name.strip() or remote_jid.endswith("@g.us") or remote_jid == STATUS_BROADCAST:
+            return
+        chat = await self.ctx.store.find_chat(remote_jid)
+        if chat is None or chat.get("name") == push_name:
+            return
+        await self.ctx.emit(names.CHATS_UPSERT, [{"id": chat["id"], "name": push_name}])
+        await self.ctx.store.upsert_chat(remote_jid, name=push_name)
+
+    async def _touch_contact_and_chat(self, record: dict[str, Any], push_name: str) -> None:
+        """After a message, as upstream: the chat's JID (the group for a group message) is upserted
+        as a contact with its picture (one object, not an array), then `chats.update`."""
         key = record["key"]
         remote_jid = key["remoteJid"]
         if remote_jid == STATUS_BROADCAST:
             return
         from_me = bool(key["fromMe"])
-        contact_jid = key.get("participant") or remote_jid
-        push_name = "" if from_me else (record.get("pushName") or "")
-        if not (from_me and contact_jid != remote_jid):
-            _fields, created = await self.ctx.store.upsert_contact(contact_jid, push_name=push_name or None)
-            contact = {"remoteJid": contact_jid, "pushName": push_name, "profilePicUrl": None}
-            contact["instanceId"] = self.ctx.instance_id
-            await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
-        _chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
-        if created:
-            await self.ctx.emit(
-                names.CHATS_UPSERT,
-                [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id, "name": None, "unreadMessages": 1}],
-            )
-        else:
-            await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
+        contact: dict[str, Any] = {"remoteJid": remote_jid}
+        if from_me:
+            contact["pushName"] = ""
+        elif push_name:
+            contact["pushName"] = push_name  # upstream's `received.pushName`: left out when there is none
+        contact["profilePicUrl"] = await self.pictures.url_of(remote_jid)
+        contact["instanceId"] = self.ctx.instance_id
+        _fields, created = await self.ctx.store.upsert_contact(
+            remote_jid, push_name=contact.get("pushName") or None, profile_pic_url=contact["profilePicUrl"]
+        )
+        await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
+        await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
+        await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
+
+    async def _fetch_picture(self, jid: str) -> str | None:
+        info = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)), limit=10)
+        return (info.URL or None) if info is not None else None
 
     async def _download(self, message: Any) -> str | None:
         for _attempt in range(2):  # upstream retries the download once
@@ -160,6 +182,10 @@ class InboundFeature:
     # --- receipts -----------------------------------------------------------------------------
 
     async def _on_receipt(self, event: Any) -> None:
+        source = event.MessageSource
+        # Baileys raises group and status receipts as `message-receipt.update`, which upstream only
+        # stores: no messages.update per member (one message to a 200-member group would give 400).
+        stored_only = bool(source.IsGroup) or source.Chat.Server == "broadcast"
         for update in receive.receipt_updates(event, self.ctx.instance_id):
             message_id = await self.ctx.store.save_status(
                 key_id=update["keyId"],
@@ -168,13 +194,12 @@ class InboundFeature:
                 status=update["status"],
                 participant=update.get("participant"),
             )
-            if message_id is None and self.ctx.store.save_messages:
+            if stored_only or (message_id is None and self.ctx.store.save_messages):
                 continue  # upstream skips updates of messages it never stored
             if message_id is not None:
                 update["messageId"] = message_id
             await self.ctx.emit(names.MESSAGES_UPDATE, update)
-            chat = await self.ctx.store.find_chat(update["remoteJid"])
-            if chat is not None and update["status"] == "READ" and not update["fromMe"]:
+            if await self.ctx.store.find_chat(update["remoteJid"]) is not None:
                 await self.ctx.store.mark_chat_read(update["remoteJid"])
                 await self.ctx.emit(
                     names.CHATS_UPSERT,
@@ -221,7 +246,29 @@ class InboundFeature:
         if update is not None:
             await self.ctx.emit(names.GROUPS_UPDATE, [update])
         for payload in receive.group_participant_updates(event):
+            for participant in payload["participants"]:
+                await self._add_other_address(participant)
             await self.ctx.emit(names.GROUP_PARTICIPANTS_UPDATE, payload)
+
+    async def _add_other_address(self, participant: dict[str, Any]) -> None:
+        """Baileys 7 gives a participant's phone number beside its LID (or the LID beside its phone
+        number) when WhatsApp sent both; whatsmeow keeps that pairing in its LID map."""
+        jid: str = participant["id"]
+        lid_side = jid.endswith("@lid")
+        try:
+            other = await self.session.call(
+                lambda client: client.get_pn_from_lid(to_jid(jid)) if lid_side else client.get_lid_from_pn(to_jid(jid)),
+                limit=5,
+            )
+        except Exception as exc:  # noqa: BLE001 - logged; the participant goes out with its id only
+            log.debug("instance %s: no other address of %s: %s", self.ctx.name, jid, exc)
+            return
+        other_jid = jid_str(other)
+        if not other_jid or other_jid == jid:
+            return
+        admin = participant.pop("admin")
+        participant["phoneNumber" if lid_side else "lid"] = other_jid
+        participant["admin"] = admin  # Baileys' key order: id, phoneNumber / lid, admin
 
     async def _on_joined_group(self, event: Any) -> None:
         if self.ctx.settings.groupsIgnore:
@@ -256,6 +303,7 @@ class InboundFeature:
                 url = (info.URL or None) if info is not None else None
             except Exception as exc:  # noqa: BLE001 - logged; the contact is stored without picture
                 log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
+        self.pictures.remember(jid, url)
         await self.ctx.store.upsert_contact(jid, profile_pic_url=url)
         await self.ctx.emit(
             names.CONTACTS_UPDATE, [{"remoteJid": jid, "profilePicUrl": url, "instanceId": self.ctx.instance_id}]

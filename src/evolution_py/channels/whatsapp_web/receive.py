@@ -82,22 +82,16 @@ def protocol_payload(ev: Any) -> dict[str, Any] | None:
 
 
 def revoked_key(ev: Any) -> dict[str, Any] | None:
-    """The key of a message revoked for everyone (protocolMessage type REVOKE = 0)."""
+    """The key `messages.delete` carries for a message revoked for everyone (protocolMessage type
+    REVOKE = 0): Baileys' key of the revoke message itself with the revoked message's id, so
+    `fromMe` / `participant` say who revoked it, as upstream sends."""
     message = ev.Message
     if not message.HasField("protocolMessage"):
         return None
     protocol = message.protocolMessage
     if protocol.type != 0 or not protocol.HasField("key"):
         return None
-    target = protocol.key
-    key: dict[str, Any] = {
-        "remoteJid": target.remoteJID or jid_str(ev.Info.MessageSource.Chat),
-        "fromMe": bool(target.fromMe),
-        "id": target.ID,
-    }
-    if target.participant:
-        key["participant"] = target.participant
-    return key
+    return {**message_key(ev.Info), "id": protocol.key.ID}
 
 
 # --- receipts ---------------------------------------------------------------------------------
@@ -203,7 +197,10 @@ _PARTICIPANT_ACTIONS = (("Join", "add"), ("Leave", "remove"), ("Promote", "promo
 
 
 def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
-    """A `GroupInfoEvent` → one `group-participants.update` per kind of change."""
+    """A `GroupInfoEvent` → one `group-participants.update` per kind of change, as upstream really
+    sends it with Baileys 7: `participants` are objects `{id, admin}` (the channel adds
+    `phoneNumber` / `lid` when it knows them) and there is no `participantsData` (upstream's
+    enrichment expects strings, throws on the objects and sends the raw payload)."""
     out = []
     for field, action in _PARTICIPANT_ACTIONS:
         jids = [jid_str(jid) for jid in getattr(ev, field)]
@@ -212,9 +209,8 @@ def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
         payload: dict[str, Any] = {"id": jid_str(ev.JID)}
         if ev.HasField("Sender") and ev.Sender.User:
             payload["author"] = jid_str(ev.Sender)
-        payload["participants"] = jids
+        payload["participants"] = [{"id": jid, "admin": None} for jid in jids]
         payload["action"] = action
-        payload["participantsData"] = [{"jid": jid, "phoneNumber": user_part(jid)} for jid in jids]
         out.append(payload)
     return out
 

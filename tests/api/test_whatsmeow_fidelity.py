@@ -89,7 +89,15 @@ async def test_chat_events_as_upstream(server_factory) -> None:
             {"remoteJid": MARIA_JID, "instanceId": instance_id, "unreadMessages": 0}
         ]
         chats = (await srv.client.post(f"/chat/findChats/{name}", headers=srv.headers(), json={})).json()
-        assert chats[0]["unreadCount"] == 0
+        assert chats[0]["unreadCount"] == 0 and chats[0]["windowActive"] is True
+
+        # a bare number in where.remoteJid is made a JID first (upstream's createJid)
+        by_number = {"where": {"remoteJid": "5511988887777"}}
+        chats = (await srv.client.post(f"/chat/findChats/{name}", headers=srv.headers(), json=by_number)).json()
+        assert [c["remoteJid"] for c in chats] == [MARIA_JID]
+        assert chats[0]["lastMessage"]["pushName"] == "Maria Silva"
+        contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json=by_number)).json()
+        assert [(c["remoteJid"], c["isSaved"], c["type"]) for c in contacts] == [(MARIA_JID, True, "contact")]
 
 
 async def test_group_and_status_receipts_are_stored_only(server_factory) -> None:

@@ -213,3 +213,56 @@ async def test_message_contact_is_the_chat_with_its_picture_fetched_once(server_
         contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
         by_jid = {c["remoteJid"]: c for c in contacts}
         assert by_jid[GROUP_JID]["profilePicUrl"] == "https://pps.whatsapp.net/v/t61/group.jpg"
+
+
+def call_meta(call_id: str, *, alt=None) -> N.BasicCallMeta:
+    meta = N.BasicCallMeta(
+        timestamp=1717000000, callCreator=build_jid("5511988887777", "s.whatsapp.net"), callID=call_id
+    )
+    getattr(meta, "from").CopyFrom(MARIA)
+    if alt is not None:
+        meta.callCreatorAlt.CopyFrom(alt)
+    return meta
+
+
+async def test_call_events_as_baileys_7(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        _instance_id, client = await open_instance(srv, name)
+        base = {"chatId": MARIA_JID, "from": MARIA_JID}
+        date = "2024-05-29T16:26:40.000Z"
+        # a video offer in a group call, then the caller hangs up: the end repeats isVideo / isGroup
+        group_offer = N.Node(Tag="offer", Attrs=[N.NodeAttrs(name="group-jid", jid=GROUP)], Nodes=[N.Node(Tag="video")])
+        await client.push(N.CallOffer(basicCallMeta=call_meta("C1"), data=group_offer))
+        await client.push(N.CallTerminate(basicCallMeta=call_meta("C1"), reason="", data=N.Node(Tag="terminate")))
+        assert sink.of("call", name) == [
+            {**base, "id": "C1", "date": date, "offline": False, "status": "offer", "isVideo": True, "isGroup": True,
+             "groupJid": GROUP_JID},
+            {**base, "id": "C1", "date": date, "offline": False, "status": "terminate", "isVideo": True,
+             "isGroup": True},
+        ]  # fmt: skip
+        # an unanswered voice call: offer (with the caller's phone number), then timeout
+        await client.push(N.CallOffer(basicCallMeta=call_meta("C2", alt=MARIA), data=N.Node(Tag="offer")))
+        await client.push(
+            N.CallTerminate(basicCallMeta=call_meta("C2"), reason="timeout", data=N.Node(Tag="terminate"))
+        )
+        assert sink.of("call", name)[-1] == {
+            **base, "callerPn": MARIA_JID, "id": "C2", "date": date, "offline": False, "status": "timeout",
+            "isVideo": False, "isGroup": False,
+        }  # fmt: skip
+        # accepted on another device; a reject arrives as a raw call stanza
+        await client.push(N.CallOffer(basicCallMeta=call_meta("C3"), data=N.Node(Tag="offer")))
+        await client.push(N.CallAccept(basicCallMeta=call_meta("C3"), data=N.Node(Tag="accept")))
+        assert sink.of("call", name)[-1]["status"] == "accept" and sink.of("call", name)[-1]["isVideo"] is False
+        reject = N.Node(
+            Tag="call",
+            Attrs=[N.NodeAttrs(name="from", jid=MARIA), N.NodeAttrs(name="t", text="1717000000")],
+            Nodes=[N.Node(Tag="reject", Attrs=[N.NodeAttrs(name="call-id", text="C4"),
+                                               N.NodeAttrs(name="call-creator", jid=MARIA)])],
+        )  # fmt: skip
+        await client.push(N.UnknownCallEvent(node=reject))
+        assert sink.of("call", name)[-1] == {**base, "id": "C4", "date": date, "offline": False, "status": "reject"}
+        # a pre-accept is Baileys' "ringing"
+        await client.push(N.CallPreAccept(basicCallMeta=call_meta("C5"), data=N.Node(Tag="preaccept")))
+        assert sink.of("call", name)[-1]["status"] == "ringing"

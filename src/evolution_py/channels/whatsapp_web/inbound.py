@@ -51,6 +51,7 @@ class InboundFeature:
         self.ctx = ctx
         self._seen: OrderedDict[str, float] = OrderedDict()
         self.pictures = PictureCache(self._fetch_picture)
+        self._offers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # call id → offer details
 
     def handlers(self, ev: Any) -> dict[Any, EventHandler]:
         """neonize event class → handler; `ev` is `neonize.aioze.events`."""
@@ -60,7 +61,13 @@ class InboundFeature:
             ev.PresenceEv: self._on_presence,
             ev.ChatPresenceEv: self._on_chat_presence,
             ev.CallOfferEv: self._on_call_offer,
+            ev.CallOfferNoticeEv: self._on_call_offer_notice,
+            ev.CallAcceptEv: self._on_call_step,
+            ev.CallPreAcceptEv: self._on_call_step,
+            ev.CallTransportEv: self._on_call_step,
+            ev.CallRelayLatencyEv: self._on_call_step,
             ev.CallTerminateEv: self._on_call_terminate,
+            ev.UnknownCallEventEv: self._on_unknown_call_event,
             ev.GroupInfoEv: self._on_group_info,
             ev.JoinedGroupEv: self._on_joined_group,
             ev.HistorySyncEv: self._on_history_sync,
@@ -218,7 +225,60 @@ class InboundFeature:
 
     async def _on_call_offer(self, event: Any) -> None:
         meta = event.basicCallMeta
-        await self.ctx.emit(names.CALL, receive.call_payload(meta, "offer"))
+        await self._emit_call(receive.meta_fields(meta), "offer", receive.offer_details(event.data))
+        await self._refuse_call(meta)
+
+    async def _on_call_offer_notice(self, event: Any) -> None:
+        meta = event.basicCallMeta
+        offer = receive.offer_details(event.data, media=event.media, kind=event.type)
+        await self._emit_call(receive.meta_fields(meta), "offer", offer)
+        await self._refuse_call(meta)
+
+    async def _on_call_step(self, event: Any) -> None:
+        """accept, and the stanzas Baileys reports as "ringing" (preaccept, transport, latency)."""
+        tag = event.data.Tag or ("accept" if isinstance(event, neonize().events.CallAcceptEv) else "")
+        await self._emit_call(receive.meta_fields(event.basicCallMeta), receive.call_status(tag))
+
+    async def _on_call_terminate(self, event: Any) -> None:
+        status = receive.call_status("terminate", event.reason)
+        await self._emit_call(receive.meta_fields(event.basicCallMeta), status)
+
+    async def _on_unknown_call_event(self, event: Any) -> None:
+        """Call stanzas neonize has no event for (a reject among them), read from the raw node."""
+        node = event.node
+        if not node.Nodes:
+            return
+        child = node.Nodes[0]
+        stamp = receive.node_attr(node, "t") or ""
+        fields = {
+            "chat_id": receive.node_attr(node, "from") or "",
+            "creator": receive.node_attr(child, "call-creator") or "",
+            "caller_pn": receive.node_attr(child, "caller_pn"),
+            "call_id": receive.node_attr(child, "call-id") or "",
+            "timestamp": int(stamp) if stamp.isdigit() else 0,
+        }
+        await self._emit_call(fields, receive.call_status(child.Tag, receive.node_attr(child, "reason")))
+
+    async def _emit_call(self, fields: dict[str, Any], status: str, offer: dict[str, Any] | None = None) -> None:
+        """Baileys' call event: an offer's details are remembered and repeated on the call's later
+        events (isVideo / isGroup / callerPn), and forgotten when the call ends."""
+        call_id = fields["call_id"]
+        known = self._offers.get(call_id)
+        if offer is None and known is not None and not fields["caller_pn"]:
+            fields = {**fields, "caller_pn": known.get("callerPn")}
+        payload = receive.call_payload(**fields, status=status)
+        if offer is not None:
+            self._offers[call_id] = {**offer, "callerPn": fields["caller_pn"]}
+            while len(self._offers) > 1000:
+                self._offers.popitem(last=False)
+            payload.update(offer)
+        elif known is not None:
+            payload["isVideo"], payload["isGroup"] = known["isVideo"], known["isGroup"]
+        if status in ("reject", "accept", "timeout", "terminate"):
+            self._offers.pop(call_id, None)
+        await self.ctx.emit(names.CALL, payload)
+
+    async def _refuse_call(self, meta: Any) -> None:
         settings = self.ctx.settings
         if not settings.rejectCall:
             return
@@ -233,9 +293,6 @@ class InboundFeature:
                 await self.session.call(lambda client: client.send_message(caller, text))
             except Exception as exc:  # noqa: BLE001 - logged; the call event goes on
                 log.warning("instance %s: msgCall not sent: %s", self.ctx.name, exc)
-
-    async def _on_call_terminate(self, event: Any) -> None:
-        await self.ctx.emit(names.CALL, receive.call_payload(event.basicCallMeta, "terminate"))
 
     # --- groups -------------------------------------------------------------------------------
 

@@ -144,19 +144,67 @@ def chat_presence_payload(ev: Any) -> dict[str, Any]:
 # --- calls ------------------------------------------------------------------------------------
 
 
-def call_payload(meta: Any, status: str, *, is_video: bool = False) -> dict[str, Any]:
-    """`CallOffer`/`CallTerminate`/… `basicCallMeta` → `call` (§3.13)."""
-    caller = jid_str(meta.__getattribute__("from"))
+def node_attr(node: Any, name: str) -> str | None:
+    """An attribute of a whatsmeow binary node (neonize `Node`) as text; JIDs as `user@server`."""
+    for attr in node.Attrs:
+        if attr.name != name:
+            continue
+        if attr.HasField("jid"):
+            return jid_str(attr.jid) or None
+        if attr.text:
+            return str(attr.text)
+        if attr.HasField("integer"):
+            return str(attr.integer)
+        return "true" if attr.boolean else None
+    return None
+
+
+def call_status(tag: str, reason: str | None = None) -> str:
+    """Baileys' getCallStatusFromNode: the call stanza's tag → the `call` event's status."""
+    if tag in ("offer", "offer_notice"):
+        return "offer"
+    if tag == "terminate":
+        return "timeout" if reason == "timeout" else "terminate"
+    if tag in ("reject", "accept"):
+        return tag
+    return "ringing"  # preaccept, transport, relaylatency, …
+
+
+def call_payload(
+    *, chat_id: str, creator: str, caller_pn: str | None, call_id: str, timestamp: int, status: str
+) -> dict[str, Any]:
+    """Baileys' `call` object before the offer details: `{chatId, from, callerPn?, id, date,
+    offline, status}` (`chatId` is the stanza's sender, `from` the call's creator)."""
+    payload: dict[str, Any] = {"chatId": chat_id, "from": creator or chat_id}
+    if caller_pn:
+        payload["callerPn"] = caller_pn
+    payload.update({"id": call_id, "date": iso_utc(timestamp), "offline": False, "status": status})
+    return payload
+
+
+def meta_fields(meta: Any) -> dict[str, Any]:
+    """A whatsmeow `BasicCallMeta` → the arguments of `call_payload` but the status."""
+    caller_alt = jid_str(meta.callCreatorAlt)
     return {
-        "chatId": caller,
-        "from": caller,
-        "id": meta.callID,
-        "date": iso_utc(int(meta.timestamp)),
-        "status": status,
-        "offline": False,
-        "isVideo": is_video,
-        "isGroup": False,
+        "chat_id": jid_str(meta.__getattribute__("from")),
+        "creator": jid_str(meta.callCreator),
+        "caller_pn": caller_alt if caller_alt.endswith("@s.whatsapp.net") else None,
+        "call_id": meta.callID,
+        "timestamp": int(meta.timestamp),
     }
+
+
+def offer_details(data: Any, *, media: str | None = None, kind: str | None = None) -> dict[str, Any]:
+    """What Baileys adds to an offer: `isVideo`, `isGroup`, and `groupJid` when the offer names one
+    (left out otherwise). `data` is the offer stanza; an offer notice says `media` / `type` itself."""
+    group_jid = node_attr(data, "group-jid")
+    details: dict[str, Any] = {
+        "isVideo": media == "video" or any(child.Tag == "video" for child in data.Nodes),
+        "isGroup": (kind or node_attr(data, "type")) == "group" or bool(group_jid),
+    }
+    if group_jid:
+        details["groupJid"] = group_jid
+    return details
 
 
 # --- groups -----------------------------------------------------------------------------------

@@ -266,3 +266,67 @@ async def test_call_events_as_baileys_7(server_factory) -> None:
         # a pre-accept is Baileys' "ringing"
         await client.push(N.CallPreAccept(basicCallMeta=call_meta("C5"), data=N.Node(Tag="preaccept")))
         assert sink.of("call", name)[-1]["status"] == "ringing"
+
+
+async def test_groups_upsert_as_baileys_7_metadata(server_factory) -> None:
+    async with server_factory(**FAKE_ENV) as srv:
+        sink = record(srv)
+        name = unique()
+        instance_id, client = await open_instance(srv, name)
+        parent = build_jid("120363000000000001", "g.us")
+        info = N.GroupInfo(
+            JID=GROUP, OwnerJID=JOAO_LID, OwnerPN=JOAO,
+            GroupName=N.GroupName(Name="Vendas", NameSetAt=1700000000, NameSetBy=JOAO_LID),
+            GroupTopic=N.GroupTopic(Topic="Equipe", TopicID="D1", TopicSetAt=1700000001, TopicSetBy=JOAO_LID),
+            GroupAnnounce=N.GroupAnnounce(IsAnnounce=True),
+            GroupLinkedParent=N.GroupLinkedParent(LinkedParentJID=parent),
+            GroupIsDefaultSub=N.GroupIsDefaultSub(IsDefaultSubGroup=True), GroupCreated=1690000000,
+            GroupEphemeral=N.GroupEphemeral(IsEphemeral=True, DisappearingTimer=86400),
+            Participants=[N.GroupParticipant(JID=JOAO_LID, PhoneNumber=JOAO, IsSuperAdmin=True),
+                          N.GroupParticipant(JID=MARIA)],
+        )  # fmt: skip
+        await client.push(N.JoinedGroup(Reason="", Type="new", GroupInfo=info, Sender=JOAO_LID))
+        assert sink.of("groups.upsert", name) == [
+            [
+                {
+                    "id": GROUP_JID,
+                    "addressingMode": "lid",
+                    "subject": "Vendas",
+                    "subjectOwner": "211111111111111@lid",
+                    "subjectTime": 1700000000,
+                    "size": 2,
+                    "creation": 1690000000,
+                    "owner": "211111111111111@lid",
+                    "ownerPn": "5511977776666@s.whatsapp.net",
+                    "desc": "Equipe",
+                    "descId": "D1",
+                    "descOwner": "211111111111111@lid",
+                    "descTime": 1700000001,
+                    "linkedParent": "120363000000000001@g.us",
+                    "restrict": False,
+                    "announce": True,
+                    "isCommunity": False,
+                    "isCommunityAnnounce": True,
+                    "participants": [
+                        {"id": "211111111111111@lid", "phoneNumber": "5511977776666@s.whatsapp.net",
+                         "admin": "superadmin"},
+                        {"id": MARIA_JID, "admin": None},
+                    ],
+                    "ephemeralDuration": 86400,
+                    "author": "211111111111111@lid",
+                }
+            ]
+        ]  # fmt: skip
+        assert sink.of("chats.upsert", name) == [
+            [{"remoteJid": GROUP_JID, "instanceId": instance_id, "name": "Vendas", "unreadMessages": 0}]
+        ]
+        # a bare group: no description, no parent, no ephemeral timer → those keys are left out;
+        # unknown times are null (Baileys' NaN)
+        bare = N.GroupInfo(JID=build_jid("120363099999999999", "g.us"), GroupName=N.GroupName(Name="X"),
+                           Participants=[N.GroupParticipant(JID=MARIA, IsAdmin=True)])  # fmt: skip
+        await client.push(N.JoinedGroup(GroupInfo=bare))
+        assert sink.of("groups.upsert", name)[-1] == [
+            {"id": "120363099999999999@g.us", "addressingMode": "pn", "subject": "X", "subjectTime": None, "size": 1,
+             "creation": None, "restrict": False, "announce": False, "isCommunity": False,
+             "isCommunityAnnounce": False, "participants": [{"id": MARIA_JID, "admin": "admin"}]}
+        ]  # fmt: skip

@@ -331,6 +331,9 @@ class InboundFeature:
         if self.ctx.settings.groupsIgnore:
             return
         metadata = receive.group_metadata(event.GroupInfo)
+        author = jid_str(event.Sender)
+        if author:
+            metadata["author"] = author  # Baileys adds who created / added us
         await self.ctx.emit(names.GROUPS_UPSERT, [metadata])
         _chat, created = await self.ctx.store.upsert_chat(metadata["id"], name=metadata["subject"])
         if created:

@@ -210,35 +210,64 @@ def offer_details(data: Any, *, media: str | None = None, kind: str | None = Non
 # --- groups -----------------------------------------------------------------------------------
 
 
+def group_participant(participant: Any) -> dict[str, Any]:
+    """A whatsmeow `GroupParticipant` → Baileys 7's `{id, phoneNumber?, lid?, admin}`: the phone
+    number beside a LID id, the LID beside a phone-number id, each only when known."""
+    jid = jid_str(participant.JID)
+    entry: dict[str, Any] = {"id": jid}
+    phone, lid = jid_str(participant.PhoneNumber), jid_str(participant.LID)
+    if jid.endswith("@lid") and phone.endswith("@s.whatsapp.net"):
+        entry["phoneNumber"] = phone
+    if jid.endswith("@s.whatsapp.net") and lid.endswith("@lid"):
+        entry["lid"] = lid
+    entry["admin"] = "superadmin" if participant.IsSuperAdmin else ("admin" if participant.IsAdmin else None)
+    return entry
+
+
 def group_metadata(info: Any) -> dict[str, Any]:
-    """A neonize `GroupInfo` → Baileys `GroupMetadata` (§3.11)."""
-    participants = []
-    for participant in info.Participants:
-        admin = "superadmin" if participant.IsSuperAdmin else ("admin" if participant.IsAdmin else None)
-        entry: dict[str, Any] = {"id": jid_str(participant.JID), "admin": admin}
-        if participant.PhoneNumber.User:
-            entry["phoneNumber"] = jid_str(participant.PhoneNumber)
-        if participant.LID.User:
-            entry["lid"] = jid_str(participant.LID)
-        participants.append(entry)
-    return {
+    """A neonize `GroupInfo` → Baileys 7's `GroupMetadata` (extractGroupMetadata), in its key
+    order; what Baileys leaves undefined is left out, a missing time is null (Baileys' NaN).
+    `memberAddMode` and `joinApprovalMode` are left out: neonize's GroupInfo does not carry them."""
+    participants = [group_participant(p) for p in info.Participants]
+    lid_addressed = any(p["id"].endswith("@lid") for p in participants) or jid_str(info.OwnerJID).endswith("@lid")
+    meta: dict[str, Any] = {
         "id": jid_str(info.JID),
+        "addressingMode": "lid" if lid_addressed else "pn",
         "subject": info.GroupName.Name,
-        "subjectOwner": jid_str(info.GroupName.NameSetBy) or None,
-        "subjectTime": int(info.GroupName.NameSetAt) or None,
-        "owner": jid_str(info.OwnerJID) or None,
-        "creation": int(info.GroupCreated) or None,
-        "desc": info.GroupTopic.Topic or None,
-        "descOwner": jid_str(info.GroupTopic.TopicSetBy) or None,
-        "descId": info.GroupTopic.TopicID or None,
-        "restrict": bool(info.GroupLocked.isLocked),
-        "announce": bool(info.GroupAnnounce.IsAnnounce),
-        "isCommunity": bool(info.GroupParent.IsParent),
-        "size": len(info.Participants),
-        "participants": participants,
-        "ephemeralDuration": int(info.GroupEphemeral.DisappearingTimer) or None,
-        "addressingMode": "pn",
     }
+    optional = (
+        ("subjectOwner", jid_str(info.GroupName.NameSetBy)),
+        ("subjectTime", int(info.GroupName.NameSetAt) or None),
+        ("size", len(participants)),
+        ("creation", int(info.GroupCreated) or None),
+        ("owner", jid_str(info.OwnerJID)),
+        ("ownerPn", jid_str(info.OwnerPN)),
+    )
+    for field, value in optional:
+        if value or field in ("subjectTime", "creation", "size"):
+            meta[field] = value
+    topic = info.GroupTopic
+    if topic.TopicID or topic.Topic:  # Baileys fills the desc fields only when there is a description
+        meta["desc"] = topic.Topic
+        meta["descId"] = topic.TopicID or None
+        if jid_str(topic.TopicSetBy):
+            meta["descOwner"] = jid_str(topic.TopicSetBy)
+        meta["descTime"] = int(topic.TopicSetAt) or None
+    linked_parent = jid_str(info.GroupLinkedParent.LinkedParentJID)
+    if linked_parent:
+        meta["linkedParent"] = linked_parent
+    meta.update(
+        {
+            "restrict": bool(info.GroupLocked.isLocked),
+            "announce": bool(info.GroupAnnounce.IsAnnounce),
+            "isCommunity": bool(info.GroupParent.IsParent),
+            "isCommunityAnnounce": bool(info.GroupIsDefaultSub.IsDefaultSubGroup),
+            "participants": participants,
+        }
+    )
+    if info.GroupEphemeral.IsEphemeral and info.GroupEphemeral.DisappearingTimer:
+        meta["ephemeralDuration"] = int(info.GroupEphemeral.DisappearingTimer)
+    return meta
 
 
 _PARTICIPANT_ACTIONS = (("Join", "add"), ("Leave", "remove"), ("Promote", "promote"), ("Demote", "demote"))

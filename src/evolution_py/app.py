@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
 from evolution_py.api import (
+    baileys,
     business,
     call,
     channel_webhooks,
@@ -121,6 +122,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         label,
         call,
         business,
+        baileys,
         events_api,
     ):
         routes.extend(module.ROUTES)

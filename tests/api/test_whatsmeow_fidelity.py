@@ -176,7 +176,7 @@ async def test_message_contact_is_the_chat_with_its_picture_fetched_once(server_
             await release.wait()
             return N.ProfilePictureInfo(URL="https://pps.whatsapp.net/v/t61/group.jpg", ID="7")
 
-        client.answers["get_profile_picture"] = lambda *_a: slow_picture()
+        client.answers["get_profile_picture"] = lambda *_a, **_k: slow_picture()
         pushes = [
             asyncio.create_task(client.push(text_event(f"msg {i}", f"3EB00000000000000001{i:02d}", chat=GROUP,
                                                        sender=MARIA, group=True)))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import msgspec
 
 from evolution_py.channels.capabilities import (
+    BaileysInternals,
     Business,
     Calls,
     ChannelError,
@@ -183,6 +184,9 @@ class Channel(Lifecycle, Protocol):
     @property
     def inbound(self) -> InboundWebhook: ...
 
+    @property
+    def baileys(self) -> BaileysInternals: ...
+
 
 class BaseChannel:
     """Lifecycle defaults, and every capability "not available" until the channel sets its own."""
@@ -203,6 +207,7 @@ class BaseChannel:
         self.calls: Calls = none
         self.business: Business = none
         self.inbound: InboundWebhook = none
+        self.baileys: BaileysInternals = none
 
     @property
     def state(self) -> ConnectionState:

@@ -14,6 +14,7 @@ import msgspec
 from litestar import Request, Response, Router, post
 
 from evolution_py.api.auth import instance_guard
+from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import json_object
 from evolution_py.channels.jid import create_jid
 from evolution_py.core.registry import InstanceRegistry
@@ -33,6 +34,26 @@ def baileys_only_message(route: str) -> str:
     return f"/baileys/{route} is a Baileys internal with no equivalent on this server: {BAILEYS_ONLY[route]}"
 
 
+class JidBody(msgspec.Struct, kw_only=True):
+    jid: str
+
+
+class PictureBody(msgspec.Struct, kw_only=True):
+    jid: str
+    type: str = "preview"
+    timeoutMs: int | None = None
+
+
+class DevicesBody(msgspec.Struct, kw_only=True):
+    jids: list[str]
+    useCache: bool | None = None
+    ignoreZeroDevices: bool | None = None
+
+
+class AnyBody(msgspec.Struct):
+    """The Baileys-internal routes: whatever upstream would pass to Baileys (refused here)."""
+
+
 def _jid(body: dict[str, Any], field: str = "jid") -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value.strip():
@@ -49,13 +70,13 @@ def _jids(body: dict[str, Any]) -> list[str]:
     return [j if "@" in j else create_jid(j) for j in value]
 
 
-@post("/onWhatsapp/{instanceName:str}", status_code=200)
+@post("/onWhatsapp/{instanceName:str}", status_code=200, dependencies=documented_body(JidBody))
 async def on_whatsapp(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     body = await json_object(request)
     return await registry.require(instanceName).channel.baileys.on_whatsapp(_jid(body))
 
 
-@post("/profilePictureUrl/{instanceName:str}", status_code=200)
+@post("/profilePictureUrl/{instanceName:str}", status_code=200, dependencies=documented_body(PictureBody))
 async def profile_picture_url(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     body = await json_object(request)
     kind = body.get("type", "preview")  # Baileys' default
@@ -66,20 +87,25 @@ async def profile_picture_url(request: Request[Any, Any, Any], registry: Instanc
     return Response(msgspec.json.encode(url), status_code=200, media_type="application/json")
 
 
-@post("/getUSyncDevices/{instanceName:str}", status_code=200)
+@post("/getUSyncDevices/{instanceName:str}", status_code=200, dependencies=documented_body(DevicesBody))
 async def get_usync_devices(request: Request[Any, Any, Any], registry: InstanceRegistry, instanceName: str) -> Any:
     body = await json_object(request)
     ignore_zero = body.get("ignoreZeroDevices") is True
     return await registry.require(instanceName).channel.baileys.usync_devices(_jids(body), ignore_zero)
 
 
-@post("/getAuthState/{instanceName:str}", status_code=200)
+@post("/getAuthState/{instanceName:str}", status_code=200, dependencies=documented_body(AnyBody))
 async def get_auth_state(registry: InstanceRegistry, instanceName: str) -> Any:
     return await registry.require(instanceName).channel.baileys.auth_state()
 
 
 def _refusal(route: str) -> Any:
-    @post(f"/{route}/{{instanceName:str}}", status_code=200, name=f"baileys_{route}")
+    @post(
+        f"/{route}/{{instanceName:str}}",
+        status_code=200,
+        name=f"baileys_{route}",
+        dependencies=documented_body(AnyBody),
+    )
     async def refuse(registry: InstanceRegistry, instanceName: str) -> Any:
         registry.require(instanceName)  # an unknown instance answers its 404 first, as everywhere
         raise BadRequest(baileys_only_message(route))

@@ -213,6 +213,12 @@ async def test_message_contact_is_the_chat_with_its_picture_fetched_once(server_
         contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
         by_jid = {c["remoteJid"]: c for c in contacts}
         assert by_jid[GROUP_JID]["profilePicUrl"] == "https://pps.whatsapp.net/v/t61/group.jpg"
+        assert by_jid[GROUP_JID]["pushName"] is None  # a member's name is not stored on the group
+        await client.push(text_event("com nome", "3EB0000000000000000203"))
+        await client.push(text_event("minha de novo", "3EB0000000000000000204", sender=own, from_me=True))
+        contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
+        by_jid = {c["remoteJid"]: c for c in contacts}
+        assert by_jid[MARIA_JID]["pushName"] == "Maria"  # our own message does not blank it
 
 
 def call_meta(call_id: str, *, alt=None) -> N.BasicCallMeta:

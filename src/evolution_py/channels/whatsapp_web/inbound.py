@@ -159,8 +159,11 @@ class InboundFeature:
             contact["pushName"] = push_name  # upstream's `received.pushName`: left out when there is none
         contact["profilePicUrl"] = await self.pictures.url_of(remote_jid)
         contact["instanceId"] = self.ctx.instance_id
+        # upstream also stores a group sender's push name as the group contact's name; we keep the
+        # event as upstream sends it but never store a member's name on the group.
+        stored_name = None if remote_jid.endswith("@g.us") else contact.get("pushName") or None
         _fields, created = await self.ctx.store.upsert_contact(
-            remote_jid, push_name=contact.get("pushName") or None, profile_pic_url=contact["profilePicUrl"]
+            remote_jid, push_name=stored_name, profile_pic_url=contact["profilePicUrl"]
         )
         await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
         await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)

@@ -175,7 +175,10 @@ async def test_settings_groups_ignore_read_messages_reject_call(server_factory) 
         ((reject_args, _),) = client.calls_of("reject_call")
         assert reject_args[0].User == "5511988887777" and reject_args[1] == "CALL1"
         (_sent_args, _sent_kwargs), *_ = client.calls_of("send_message")
-        assert _sent_args[1] == "Não atendo ligações"
+        assert _sent_args[0].User == "5511988887777" and _sent_args[1].conversation == "Não atendo ligações"
+        # upstream feeds the answer back as messages.upsert (fromMe), and it is stored
+        answer = sink.of("messages.upsert", name)[-1]
+        assert answer["key"]["fromMe"] is True and answer["message"]["conversation"] == "Não atendo ligações"
 
 
 async def test_webhook_base64_puts_media_in_the_payload(server_factory) -> None:

@@ -88,7 +88,7 @@ class WhatsAppWebChannel(BaseChannel):
         self.calls = CallsFeature()
         self.business = BusinessFeature(self.session, ctx)
         self.baileys = BaileysFeature(self.session)
-        self._inbound = InboundFeature(self.session, ctx)  # WhatsApp events; `self.inbound` is the HTTP webhook
+        self._inbound = InboundFeature(self.session, ctx, sender)  # WhatsApp events; `self.inbound` is the HTTP webhook
         self.pairing = Pairing(
             self.session,
             ctx,

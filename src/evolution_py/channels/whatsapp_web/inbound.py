@@ -16,7 +16,7 @@ from evolution_py.channels.whatsapp_web import receive
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.message_json import STATUS_NAMES, normalise, proto_to_json, source_of
 from evolution_py.channels.whatsapp_web.pictures import PictureCache
-from evolution_py.channels.whatsapp_web.sender import webhook_wants_base64
+from evolution_py.channels.whatsapp_web.sender import Sender, webhook_wants_base64
 from evolution_py.channels.whatsapp_web.session import Session, neonize
 from evolution_py.events import names
 
@@ -46,9 +46,10 @@ class InboundFeature:
     The channel registers `handlers()` on each client it opens, wrapped so that failures are logged
     and events of a replaced client are dropped."""
 
-    def __init__(self, session: Session, ctx: InstanceContext) -> None:
+    def __init__(self, session: Session, ctx: InstanceContext, sender: Sender | None = None) -> None:
         self.session = session
         self.ctx = ctx
+        self.sender = sender
         self._seen: OrderedDict[str, float] = OrderedDict()
         self.pictures = PictureCache(self._fetch_picture)
         self._offers: OrderedDict[str, dict[str, Any]] = OrderedDict()  # call id → offer details
@@ -290,12 +291,17 @@ class InboundFeature:
             await self.session.call(lambda client: client.reject_call(caller, meta.callID))
         except Exception as exc:  # noqa: BLE001 - logged; the call event goes on
             log.warning("instance %s: call not rejected: %s", self.ctx.name, exc)
-        if settings.msgCall:
-            text = settings.msgCall
+        if settings.msgCall and settings.msgCall.strip() and self.sender is not None:
+            message = neonize().e2e.Message(conversation=settings.msgCall)
+            jid = jid_str(caller)
             try:
-                await self.session.call(lambda client: client.send_message(caller, text))
+                record = await self.sender.send(jid, message, None, checked_jid=jid)
             except Exception as exc:  # noqa: BLE001 - logged; the call event goes on
                 log.warning("instance %s: msgCall not sent: %s", self.ctx.name, exc)
+                return
+            # upstream feeds the sent answer back into its messages.upsert handler
+            await self.ctx.emit(names.MESSAGES_UPSERT, record)
+            await self.ctx.store.save_message(record)
 
     # --- groups -------------------------------------------------------------------------------
 

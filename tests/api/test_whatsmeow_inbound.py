@@ -146,6 +146,15 @@ async def test_revoke_edit_presence_and_group_events(server_factory) -> None:
         ]  # fmt: skip
         contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
         assert contacts[0]["profilePicUrl"] == "https://pps.whatsapp.net/v/t61/fake.jpg"
+        # a removed picture is removed from the contact too, and the next message does not fetch it
+        await client.push(N.Picture(JID=MARIA, Timestamp=2, Remove=True))
+        assert sink.of("contacts.update", name)[-1] == [
+            {"remoteJid": "5511988887777@s.whatsapp.net", "profilePicUrl": None, "instanceId": _instance_id}
+        ]
+        contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
+        assert contacts[0]["profilePicUrl"] is None
+        await client.push(text_event("ainda aqui", "3EB0EEEEEEEEEEEEEEEEE1"))
+        assert sink.of("contacts.update", name)[-1]["profilePicUrl"] is None
 
 
 async def test_settings_groups_ignore_read_messages_reject_call(server_factory) -> None:

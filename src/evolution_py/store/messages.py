@@ -118,9 +118,15 @@ class MessageStore:
             return message.id
 
     async def upsert_contact(
-        self, remote_jid: str, *, push_name: str | None = None, profile_pic_url: str | None = None
+        self,
+        remote_jid: str,
+        *,
+        push_name: str | None = None,
+        profile_pic_url: str | None = None,
+        picture_known: bool = False,
     ) -> tuple[dict[str, Any], bool]:
-        """Create or update a contact; returns (contact fields, created)."""
+        """Create or update a contact; returns (contact fields, created). A None picture leaves the
+        stored one, unless `picture_known` (WhatsApp said the picture was removed)."""
         fields: dict[str, Any] = {
             "remoteJid": remote_jid,
             "pushName": push_name,
@@ -135,7 +141,7 @@ class MessageStore:
         def update(contact: Contact) -> None:
             if push_name:
                 contact.pushName = push_name
-            if profile_pic_url:
+            if profile_pic_url or picture_known:
                 contact.profilePicUrl = profile_pic_url
 
         created = await self._upsert(

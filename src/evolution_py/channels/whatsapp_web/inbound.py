@@ -373,7 +373,7 @@ class InboundFeature:
             except Exception as exc:  # noqa: BLE001 - logged; the contact is stored without picture
                 log.debug("instance %s: picture of %s not fetched: %s", self.ctx.name, jid, exc)
         self.pictures.remember(jid, url)
-        await self.ctx.store.upsert_contact(jid, profile_pic_url=url)
+        await self.ctx.store.upsert_contact(jid, profile_pic_url=url, picture_known=True)
         await self.ctx.emit(
             names.CONTACTS_UPDATE, [{"remoteJid": jid, "profilePicUrl": url, "instanceId": self.ctx.instance_id}]
         )

@@ -23,9 +23,11 @@ GROUP_JID = "120363025555555555@g.us"
 PICTURE = "https://pps.whatsapp.net/v/t61/fake.jpg"
 
 
-def text_event(text: str, msg_id: str, *, chat=MARIA, sender=MARIA, group=False, from_me=False, push="Maria"):
+def text_event(
+    text: str, msg_id: str, *, chat=MARIA, sender=MARIA, group=False, from_me=False, push="Maria", ts=1717000000
+):
     source = N.MessageSource(Chat=chat, Sender=sender, IsFromMe=from_me, IsGroup=group)
-    info = N.MessageInfo(MessageSource=source, ID=msg_id, Pushname=push, Timestamp=1717000000, Type="text")
+    info = N.MessageInfo(MessageSource=source, ID=msg_id, Pushname=push, Timestamp=ts, Type="text")
     return N.Message(Info=info, Message=E.Message(conversation=text))
 
 
@@ -77,7 +79,7 @@ async def test_chat_events_as_upstream(server_factory) -> None:
         assert isinstance(renamed["id"], str) and renamed["id"]
         assert sink.names(name)[-4:] == ["chats.upsert", "messages.upsert", "contacts.update", "chats.update"]
         # the same name again: no rename
-        await client.push(text_event("de novo", "3EB0000000000000000003", push="Maria Silva"))
+        await client.push(text_event("de novo", "3EB0000000000000000003", push="Maria Silva", ts=1717000009))
         assert len(sink.of("chats.upsert", name)) == 1
 
         # a receipt of a stored message in an existing chat: messages.update, then chats.upsert

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 
 from evolution_py import UPSTREAM_VERSION, __version__
 from evolution_py.api import (
+    baileys,
     business,
     call,
     channel_webhooks,
@@ -152,6 +153,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         label,
         call,
         business,
+        baileys,
         template,
         events_api,
         s3_api,

@@ -39,10 +39,14 @@ async def test_message_upsert_store_and_receipts(server_factory) -> None:
             }
         ]
         assert sink.of("contacts.upsert", name) == [
-            {"remoteJid": "5511988887777@s.whatsapp.net", "pushName": "Maria", "profilePicUrl": None,
-             "instanceId": instance_id}
+            {"remoteJid": "5511988887777@s.whatsapp.net", "pushName": "Maria",
+             "profilePicUrl": "https://pps.whatsapp.net/v/t61/fake.jpg", "instanceId": instance_id}
         ]  # fmt: skip
-        assert sink.of("chats.upsert", name)[0][0]["remoteJid"] == "5511988887777@s.whatsapp.net"
+        # a new one-to-one chat is chats.update, never chats.upsert (upstream 2.3.6)
+        assert sink.of("chats.upsert", name) == []
+        assert sink.of("chats.update", name) == [
+            [{"remoteJid": "5511988887777@s.whatsapp.net", "instanceId": instance_id}]
+        ]
         # the same id again (a redelivery) is not a second message
         await client.push(text_event("Oi, tudo bem?", "3EB0AAAAAAAAAAAAAAAAAA"))
         assert len(sink.of("messages.upsert", name)) == 1
@@ -113,18 +117,19 @@ async def test_revoke_edit_presence_and_group_events(server_factory) -> None:
         )
         await client.push(edit)
         assert sink.of("messages.edited", name) == [
+            {"key": {"remoteJid": "5511988887777@s.whatsapp.net", "id": "3EB0CCCCCCCCCCCCCCCCCC"}, "type": 0},
             {
                 "key": {"remoteJid": "5511988887777@s.whatsapp.net", "id": "3EB0CCCCCCCCCCCCCCCCCC"},
                 "type": 14,
                 "editedMessage": {"conversation": "corrigido"},
                 "timestampMs": {"low": 5, "high": 0, "unsigned": False},
-            }
+            },
         ]
         plumbing = text_event("", "3EB0EEEEEEEEEEEEEEEEEF")
         plumbing.Message.Clear()
         plumbing.Message.protocolMessage.CopyFrom(E.ProtocolMessage(type=5))
         await client.push(plumbing)
-        assert len(sink.of("messages.edited", name)) == 1
+        assert len(sink.of("messages.edited", name)) == 2
 
         await client.push(N.Presence(From=MARIA, Unavailable=False, LastSeen=0))
         assert sink.of("presence.update", name)[-1] == {
@@ -141,6 +146,15 @@ async def test_revoke_edit_presence_and_group_events(server_factory) -> None:
         ]  # fmt: skip
         contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
         assert contacts[0]["profilePicUrl"] == "https://pps.whatsapp.net/v/t61/fake.jpg"
+        # a removed picture is removed from the contact too, and the next message does not fetch it
+        await client.push(N.Picture(JID=MARIA, Timestamp=2, Remove=True))
+        assert sink.of("contacts.update", name)[-1] == [
+            {"remoteJid": "5511988887777@s.whatsapp.net", "profilePicUrl": None, "instanceId": _instance_id}
+        ]
+        contacts = (await srv.client.post(f"/chat/findContacts/{name}", headers=srv.headers(), json={})).json()
+        assert contacts[0]["profilePicUrl"] is None
+        await client.push(text_event("ainda aqui", "3EB0EEEEEEEEEEEEEEEEE1"))
+        assert sink.of("contacts.update", name)[-1]["profilePicUrl"] is None
 
 
 async def test_settings_groups_ignore_read_messages_reject_call(server_factory) -> None:
@@ -170,7 +184,10 @@ async def test_settings_groups_ignore_read_messages_reject_call(server_factory) 
         ((reject_args, _),) = client.calls_of("reject_call")
         assert reject_args[0].User == "5511988887777" and reject_args[1] == "CALL1"
         (_sent_args, _sent_kwargs), *_ = client.calls_of("send_message")
-        assert _sent_args[1] == "Não atendo ligações"
+        assert _sent_args[0].User == "5511988887777" and _sent_args[1].conversation == "Não atendo ligações"
+        # upstream feeds the answer back as messages.upsert (fromMe), and it is stored
+        answer = sink.of("messages.upsert", name)[-1]
+        assert answer["key"]["fromMe"] is True and answer["message"]["conversation"] == "Não atendo ligações"
 
 
 async def test_webhook_base64_puts_media_in_the_payload(server_factory) -> None:

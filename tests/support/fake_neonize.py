@@ -287,7 +287,7 @@ class FakeClient:
         self._record("reject_call", call_from, call_id)
 
     async def get_profile_picture(self, jid: Any, extra: Any = None) -> Any:
-        answer = self._record("get_profile_picture", jid)
+        answer = await _settled(self._record("get_profile_picture", jid, extra=extra))
         if answer is not _NO_ANSWER:
             return answer
         return neonize_proto.ProfilePictureInfo(URL="https://pps.whatsapp.net/v/t61/fake.jpg", ID="1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +77,10 @@ async def test_find_chats_answer_and_constant_queries(store: MessageStore) -> No
     chats = await store.find_chats({}, None, None)
     assert [c["remoteJid"] for c in chats] == ["2@s.whatsapp.net", "1@s.whatsapp.net", "0@s.whatsapp.net"]
     first = chats[0]
-    assert first["pushName"] == "p2" and first["isSaved"] is True and first["unreadCount"] == 0
+    assert first["pushName"] == "p2" and first["isSaved"] is True and first["unreadCount"] is None  # no Chat row
     assert first["lastMessage"]["messageTimestamp"] == 102
     assert chats[1]["isSaved"] is False and chats[1]["id"] is None and chats[1]["pushName"] is None
-    assert chats[2]["unreadCount"] == 0 and chats[2]["updatedAt"] is not None
+    assert chats[2]["unreadCount"] == 0 and chats[2]["updatedAt"] == "1970-01-01T00:01:40.000Z"
     few = len(queries)
 
     await _add_chats(store, 30, offset=3)
@@ -91,3 +92,63 @@ async def test_find_chats_answer_and_constant_queries(store: MessageStore) -> No
     assert [c["remoteJid"] for c in page] == [f"{n}@s.whatsapp.net" for n in (18, 17, 16, 15, 14)]
     one = await store.find_chats({"remoteJid": "7@s.whatsapp.net"}, None, None)
     assert [c["lastMessage"]["key"]["remoteJid"] for c in one] == ["7@s.whatsapp.net"]
+
+
+async def test_find_chats_item_shape_as_upstream(store: MessageStore) -> None:
+    """Window fields from the Chat row, lastMessage with upstream's fields, "Você" for own
+    messages and media trimmed as cleanMessageData; no lastMessage key without a message."""
+    jid = "5511988887777@s.whatsapp.net"
+    image = {"url": "https://mmg.whatsapp.net/x", "mimetype": "image/jpeg", "caption": "foto", "mediaKey": {"0": 1}}
+    async with store.db.transaction() as session:
+        session.add(Chat(remoteJid=jid, instanceId=store.instance_id, unreadMessages=1))
+        session.add(
+            Message(
+                id="m1", key={"id": "A", "remoteJid": jid, "fromMe": True}, keyId="A", remoteJid=jid, fromMe=True,
+                pushName="Loja", messageType="imageMessage",
+                message={"imageMessage": image, "base64": "aGk=", "mediaUrl": "https://s3/x.jpg"},
+                source="web", messageTimestamp=1717000000, instanceId=store.instance_id, status="SERVER_ACK",
+            )
+        )  # fmt: skip
+    (chat,) = await store.find_chats({}, None, None)
+    window_start = chat.pop("windowStart")
+    window_expires = chat.pop("windowExpires")
+    assert isinstance(window_start, str) and window_start.endswith("Z")
+    start = datetime.fromisoformat(window_start.replace("Z", "+00:00"))
+    assert datetime.fromisoformat(window_expires.replace("Z", "+00:00")) - start == timedelta(hours=24)
+    assert chat == {
+        "id": None,
+        "remoteJid": jid,
+        "pushName": None,
+        "profilePicUrl": None,
+        "updatedAt": "2024-05-29T16:26:40.000Z",
+        "windowActive": True,
+        "lastMessage": {
+            "id": "m1",
+            "key": {"id": "A", "remoteJid": jid, "fromMe": True},
+            "pushName": "Você",
+            "participant": None,
+            "messageType": "imageMessage",
+            "message": {"imageMessage": {"caption": "foto"}, "mediaUrl": "https://s3/x.jpg"},
+            "contextInfo": None,
+            "source": "web",
+            "messageTimestamp": 1717000000,
+            "instanceId": store.instance_id,
+            "sessionId": None,
+            "status": "SERVER_ACK",
+        },
+        "unreadCount": 1,
+        "isSaved": False,
+    }
+
+
+async def test_find_contacts_saved_and_type_as_upstream(store: MessageStore) -> None:
+    async with store.db.transaction() as session:
+        session.add(Contact(remoteJid="1@s.whatsapp.net", pushName="Ana", instanceId=store.instance_id))
+        session.add(Contact(remoteJid="2@s.whatsapp.net", instanceId=store.instance_id))
+        session.add(Contact(remoteJid="3@g.us", instanceId=store.instance_id))
+    found = {c["remoteJid"]: (c["isGroup"], c["isSaved"], c["type"]) for c in await store.find_contacts({}, 1, None)}
+    assert found == {
+        "1@s.whatsapp.net": (False, True, "contact"),
+        "2@s.whatsapp.net": (False, False, "group_member"),
+        "3@g.us": (True, False, "group"),
+    }

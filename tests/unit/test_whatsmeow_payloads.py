@@ -10,11 +10,14 @@ from neonize.utils.jid import build_jid
 from evolution_py.channels.whatsapp_web.message_json import bytes_json, long_json, proto_to_json, source_of
 from evolution_py.channels.whatsapp_web.receive import (
     call_payload,
+    call_status,
     chat_presence_payload,
     group_metadata,
     group_participant_updates,
     group_update,
     message_record,
+    meta_fields,
+    offer_details,
     presence_payload,
     receipt_updates,
     revoked_key,
@@ -149,13 +152,14 @@ def test_group_message_key_and_push_name_fallbacks() -> None:
     assert own["pushName"] == "Você" and own["status"] == "SERVER_ACK"
 
 
-def test_revoke_gives_the_raw_key() -> None:
+def test_revoke_gives_the_key_of_the_revoke_with_the_revoked_id() -> None:
     protocol = E.ProtocolMessage(
-        key=MessageKey(remoteJID="5511988887777@s.whatsapp.net", fromMe=True, ID="OLD"), type=0
+        key=MessageKey(remoteJID="5511999990000@s.whatsapp.net", fromMe=True, ID="OLD"), type=0
     )
+    # Baileys: {...revokeMessage.key, id: revoked id}: Maria revoked her message in her chat with us
     assert revoked_key(message_event(E.Message(protocolMessage=protocol))) == {
         "remoteJid": "5511988887777@s.whatsapp.net",
-        "fromMe": True,
+        "fromMe": False,
         "id": "OLD",
     }
     edit = E.ProtocolMessage(key=MessageKey(ID="OLD"), type=14, editedMessage=E.Message(conversation="new"))
@@ -196,19 +200,26 @@ def test_presence_payloads() -> None:
     }
 
 
-def test_call_offer_payload() -> None:
+def test_call_payloads() -> None:
     meta = N.BasicCallMeta(timestamp=1717000000, callCreator=MARIA, callID="CALL1")
     getattr(meta, "from").CopyFrom(MARIA)
-    assert call_payload(meta, "offer") == {
+    assert call_payload(**meta_fields(meta), status="offer") == {
         "chatId": "5511988887777@s.whatsapp.net",
         "from": "5511988887777@s.whatsapp.net",
         "id": "CALL1",
         "date": "2024-05-29T16:26:40.000Z",
-        "status": "offer",
         "offline": False,
-        "isVideo": False,
-        "isGroup": False,
+        "status": "offer",
     }
+    video = N.Node(Tag="offer", Nodes=[N.Node(Tag="audio"), N.Node(Tag="video")])
+    assert offer_details(video) == {"isVideo": True, "isGroup": False}
+    group = N.Node(Tag="offer", Attrs=[N.NodeAttrs(name="group-jid", jid=GROUP)])
+    assert offer_details(group) == {"isVideo": False, "isGroup": True, "groupJid": "120363025555555555@g.us"}
+    assert offer_details(N.Node(Tag="offer_notice"), media="video", kind="group") == {"isVideo": True, "isGroup": True}
+    assert [call_status(tag) for tag in ("offer", "offer_notice", "reject", "accept", "preaccept", "transport")] == [
+        "offer", "offer", "reject", "accept", "ringing", "ringing"
+    ]  # fmt: skip
+    assert call_status("terminate", "timeout") == "timeout" and call_status("terminate") == "terminate"
 
 
 def test_group_events() -> None:
@@ -217,9 +228,8 @@ def test_group_events() -> None:
         {
             "id": "120363025555555555@g.us",
             "author": "5511999990000@s.whatsapp.net",
-            "participants": ["5511988887777@s.whatsapp.net"],
+            "participants": [{"id": "5511988887777@s.whatsapp.net", "admin": None}],
             "action": "add",
-            "participantsData": [{"jid": "5511988887777@s.whatsapp.net", "phoneNumber": "5511988887777"}],
         }
     ]
     assert group_update(event) == {

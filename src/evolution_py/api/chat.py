@@ -12,6 +12,7 @@ from evolution_py.api.errors import SchemaError
 from evolution_py.api.openapi import documented_body
 from evolution_py.api.validation import check_standard, json_body, to_dto
 from evolution_py.channels.base import ChannelError
+from evolution_py.channels.jid import create_jid
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.dto import chat as chat_dto
 from evolution_py.dto.chat import FindChats, FindContacts, FindMessages, FindStatusMessage, where_dict
@@ -41,7 +42,7 @@ async def find_messages(registry: InstanceRegistry, instanceName: str, data: Fin
 async def find_contacts(registry: InstanceRegistry, instanceName: str, data: FindContacts) -> list[dict[str, Any]]:
     offset = _page(data.offset, 0, "offset") if data.offset is not None else None
     page = _page(data.page, 1, "page")
-    return await registry.require(instanceName).store.find_contacts(where_dict(data.where), page, offset)
+    return await registry.require(instanceName).store.find_contacts(jid_where(data.where), page, offset)
 
 
 @post("/findChats/{instanceName:str}", status_code=200)
@@ -50,7 +51,16 @@ async def find_chats(registry: InstanceRegistry, instanceName: str, data: FindCh
         raise BadRequest("take and skip must not be negative")
     if (data.take or 0) > MAX_PAGING or (data.skip or 0) > MAX_PAGING:
         raise BadRequest(f"take and skip must be at most {MAX_PAGING}")
-    return await registry.require(instanceName).store.find_chats(where_dict(data.where), data.take, data.skip)
+    return await registry.require(instanceName).store.find_chats(jid_where(data.where), data.take, data.skip)
+
+
+def jid_where(where: Any) -> dict[str, Any]:
+    """upstream's fetchContacts / fetchChats: a `remoteJid` without `@` is a number, made a JID first."""
+    out = where_dict(where)
+    remote_jid = out.get("remoteJid")
+    if isinstance(remote_jid, str) and remote_jid and "@" not in remote_jid:
+        out["remoteJid"] = create_jid(remote_jid)
+    return out
 
 
 @post("/findStatusMessage/{instanceName:str}", status_code=200)

@@ -27,7 +27,9 @@ from evolution_py.dto.message import (
     SendTemplate,
     SendText,
     UploadedFile,
+    is_reaction,
 )
+from evolution_py.errors import BadRequest
 
 # Form fields that carry JSON or numbers when a media route is called as multipart.
 _FORM_JSON_FIELDS = {"quoted", "mentioned", "statusJidList"}
@@ -154,6 +156,9 @@ async def send_contact(messaging: MessagingService, instanceName: str, data: Sen
 
 @post(_route("sendReaction"), status_code=201)
 async def send_reaction(messaging: MessagingService, instanceName: str, data: SendReaction) -> dict[str, Any]:
+    # upstream's controller checks the emoji before any channel sees the request
+    if not is_reaction(data.reaction):
+        raise BadRequest("Reaction must be a single emoji or empty string")
     return await messaging.send(instanceName, lambda channel: channel.messaging.send_reaction(data))
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import msgspec
 
 from evolution_py.channels.capabilities import (
+    BaileysInternals,
     Business,
     Calls,
     ChannelError,
@@ -193,6 +194,9 @@ class Channel(Lifecycle, Protocol):
     @property
     def inbound(self) -> InboundWebhook: ...
 
+    @property
+    def baileys(self) -> BaileysInternals: ...
+
 
 class BaseChannel:
     """Lifecycle defaults, and every capability "not available" until the channel sets its own."""
@@ -214,6 +218,7 @@ class BaseChannel:
         self.business: Business = none
         self.templates: Templates = none
         self.inbound: InboundWebhook = none
+        self.baileys: BaileysInternals = none
 
     @property
     def state(self) -> ConnectionState:

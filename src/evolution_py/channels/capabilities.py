@@ -293,6 +293,22 @@ class Templates(Protocol):
         raise not_available(self)
 
 
+class BaileysInternals(Protocol):
+    """`/baileys/*`: the few Baileys socket calls upstream exposes that another library can answer."""
+
+    async def on_whatsapp(self, jid: str) -> list[Record]:
+        raise not_available(self)
+
+    async def profile_picture_url(self, jid: str, preview: bool) -> str | None:
+        raise not_available(self)
+
+    async def usync_devices(self, jids: list[str], ignore_zero_devices: bool) -> list[Record]:
+        raise not_available(self)
+
+    async def auth_state(self) -> Record:
+        raise not_available(self)
+
+
 class InboundWebhook(Protocol):
     """Channels fed by an HTTP webhook of ours (`POST /webhook/evolution`) take the posted body here."""
 
@@ -300,7 +316,9 @@ class InboundWebhook(Protocol):
         raise not_available(self)
 
 
-class NotAvailable(Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, Templates, InboundWebhook):
+class NotAvailable(
+    Messaging, Media, Chats, Profile, Groups, Labels, Calls, Business, Templates, BaileysInternals, InboundWebhook
+):
     """Every capability, each operation answering "Method not available on <label>" (a 400)."""
 
     def __init__(self, label: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal
 
 import msgspec
@@ -178,3 +179,18 @@ def validate_buttons(buttons: list[Button]) -> None:
             raise ValueError("Only one PIX button is allowed")
         if len(kinds) > 1:
             raise ValueError("PIX button cannot be mixed with other button types")
+
+
+def is_reaction(text: str) -> bool:
+    """upstream's isEmoji: empty, or one emoji grapheme (modifiers, ZWJ sequences and variation selectors allowed)."""
+    if text == "":
+        return True
+    base = [ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf", "Sk") and ch not in "\u200d\ufe0f"]
+    if not base:
+        return False
+    if any(unicodedata.category(ch) != "So" and not 0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in base):
+        return False
+    flags = [ch for ch in base if 0x1F1E6 <= ord(ch) <= 0x1F1FF]
+    if flags:
+        return len(base) == 2 and len(flags) == 2
+    return len(base) == 1 or "\u200d" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
@@ -118,9 +118,15 @@ class MessageStore:
             return message.id
 
     async def upsert_contact(
-        self, remote_jid: str, *, push_name: str | None = None, profile_pic_url: str | None = None
+        self,
+        remote_jid: str,
+        *,
+        push_name: str | None = None,
+        profile_pic_url: str | None = None,
+        picture_known: bool = False,
     ) -> tuple[dict[str, Any], bool]:
-        """Create or update a contact; returns (contact fields, created)."""
+        """Create or update a contact; returns (contact fields, created). A None picture leaves the
+        stored one, unless `picture_known` (WhatsApp said the picture was removed)."""
         fields: dict[str, Any] = {
             "remoteJid": remote_jid,
             "pushName": push_name,
@@ -135,7 +141,7 @@ class MessageStore:
         def update(contact: Contact) -> None:
             if push_name:
                 contact.pushName = push_name
-            if profile_pic_url:
+            if profile_pic_url or picture_known:
                 contact.profilePicUrl = profile_pic_url
 
         created = await self._upsert(
@@ -298,9 +304,10 @@ class MessageStore:
         for row in rows:
             item = row_dict(row)
             is_group = row.remoteJid.endswith("@g.us")
+            is_saved = bool(row.pushName) or bool(row.profilePicUrl)
             item["isGroup"] = is_group
-            item["isSaved"] = True
-            item["type"] = "group" if is_group else "contact"
+            item["isSaved"] = is_saved
+            item["type"] = "group" if is_group else "contact" if is_saved else "group_member"
             out.append(item)
         return out
 
@@ -440,22 +447,74 @@ class MessageStore:
                 await session.execute(delete(table).where(table.instanceId == self.instance_id))
 
 
+_WINDOW = timedelta(hours=24)  # WhatsApp's customer-service window, counted from the chat's creation
+
+
 def _chat_entry(
     remote_jid: str | None, last: Message | None, contact: Contact | None, chat: Chat | None
 ) -> dict[str, Any]:
-    return {
+    """One `/chat/findChats` item as upstream's fetchChats builds it."""
+    updated = datetime.fromtimestamp(last.messageTimestamp, UTC) if last else None
+    window_start = chat.createdAt if chat else None
+    window_expires = window_start + _WINDOW if window_start else None
+    entry: dict[str, Any] = {
         "id": contact.id if contact else None,
         "remoteJid": remote_jid,
         "pushName": contact.pushName if contact else None,
         "profilePicUrl": contact.profilePicUrl if contact else None,
-        "updatedAt": iso(chat.updatedAt if chat else (contact.updatedAt if contact else None)),
-        "windowStart": None,
-        "windowExpires": None,
-        "windowActive": False,
-        "lastMessage": message_dict(last) if last else None,
-        "unreadCount": chat.unreadMessages if chat else 0,
-        "isSaved": contact is not None,
+        "updatedAt": iso(updated or (contact.updatedAt if contact else None)),
+        "windowStart": iso(window_start),
+        "windowExpires": iso(window_expires),
+        "windowActive": window_expires is not None and window_expires > utcnow(),
     }
+    if last is not None:  # upstream's `undefined`: the key is left out
+        entry["lastMessage"] = last_message_dict(last)
+    entry["unreadCount"] = chat.unreadMessages if chat else None
+    entry["isSaved"] = contact is not None
+    return entry
+
+
+def last_message_dict(row: Message) -> dict[str, Any]:
+    """A chat's last message as upstream's fetchChats answers it: its own field list, `pushName`
+    "Você" for own messages, and media trimmed by cleanMessageData."""
+    return {
+        "id": row.id,
+        "key": row.key,
+        "pushName": "Você" if (row.key or {}).get("fromMe") is True else row.pushName,
+        "participant": row.participant,
+        "messageType": row.messageType,
+        "message": clean_message_data(row.message),
+        "contextInfo": row.contextInfo,
+        "source": row.source,
+        "messageTimestamp": row.messageTimestamp,
+        "instanceId": row.instanceId,
+        "sessionId": row.sessionId,
+        "status": row.status,
+    }
+
+
+# upstream's cleanMessageData: the media fields it keeps (a missing one stays missing)
+_MEDIA_KEPT = {
+    "imageMessage": ("caption",),
+    "videoMessage": ("caption",),
+    "audioMessage": ("seconds",),
+    "stickerMessage": (),
+    "documentMessage": ("caption", "name"),
+    "documentWithCaptionMessage": ("caption", "name"),
+}
+
+
+def clean_message_data(message: Any) -> Any:
+    """Drop `base64` and every media field but a caption / name / seconds (`mediaUrl` stays)."""
+    if not isinstance(message, dict):
+        return message
+    cleaned = {key: value for key, value in message.items() if key != "base64"}
+    for kind, kept in _MEDIA_KEPT.items():
+        media = cleaned.get(kind)
+        if media:
+            source = media if isinstance(media, dict) else {}
+            cleaned[kind] = {field: source[field] for field in kept if source.get(field) is not None}
+    return cleaned
 
 
 def _to_epoch(value: Any) -> int:

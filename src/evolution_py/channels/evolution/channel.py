@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
-from evolution_py.channels.capabilities import Chats, InboundWebhook, Media, Messaging, Profile
+from evolution_py.channels.capabilities import Calls, Chats, InboundWebhook, Media, Messaging, NotAvailable, Profile
 from evolution_py.channels.jid import create_jid
 from evolution_py.dto.message import (
     SendAudio,
@@ -56,6 +56,8 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
         self._state: ConnectionState = "open"
         # What this channel does itself; the other operations of these capabilities are "not available".
         self.messaging = self.media = self.chats = self.profile = self.inbound = self
+        # upstream's EVOLUTION channel copied its offerCall from the Cloud API one, label included
+        self.calls: Calls = NotAvailable("WhatsApp Business API")
 
     @property
     def state(self) -> ConnectionState:
@@ -85,36 +87,54 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
     # --- inbound ------------------------------------------------------------------------------
 
     async def receive(self, payload: dict[str, Any]) -> None:
-        """One inbound `POST /webhook/evolution` body for this instance."""
+        """One inbound `POST /webhook/evolution` body for this instance, handled as upstream's
+        eventHandler: the message record keeps what the sender gave (`pushName`, `fromMe` left out
+        when absent), then the contact and the chat."""
         if not payload.get("message"):
             return
-        key_in = payload.get("key") or {}
+        key_in = payload.get("key")
+        if not isinstance(key_in, dict):
+            return  # upstream fails on `received.key.id`, logs it and still answers success
         remote_jid = key_in.get("remoteJid")
-        if not isinstance(remote_jid, str) or not remote_jid:
-            raise ChannelError("key.remoteJid is required")
-        key: dict[str, Any] = {
-            "id": key_in.get("id") or str(uuid.uuid4()),
-            "remoteJid": remote_jid,
-            "fromMe": bool(key_in.get("fromMe")),
-        }
+        key: dict[str, Any] = {"id": key_in.get("id") or str(uuid.uuid4())}
+        if isinstance(remote_jid, str) and remote_jid:
+            key["remoteJid"] = remote_jid
+        if key_in.get("fromMe") is not None:
+            key["fromMe"] = bool(key_in["fromMe"])
         if payload.get("profilePicUrl") is not None:
             key["profilePicUrl"] = payload.get("profilePicUrl")
-        record = {
-            "key": key,
-            "pushName": payload.get("pushName"),
-            "message": payload["message"],
-            "messageType": payload.get("messageType") or _content_type(payload["message"]),
-            "messageTimestamp": int(time.time()),
-            "source": "unknown",
-            "instanceId": self.ctx.instance_id,
-        }
+        record: dict[str, Any] = {"key": key}
+        if payload.get("pushName") is not None:
+            record["pushName"] = payload["pushName"]
+        record.update(
+            {
+                "message": payload["message"],
+                "messageType": payload.get("messageType") or _content_type(payload["message"]),
+                "messageTimestamp": int(time.time()),
+                "source": "unknown",
+                "instanceId": self.ctx.instance_id,
+            }
+        )
         await self.ctx.emit(names.MESSAGES_UPSERT, record)
         await self.ctx.store.save_message(record)
-        contact, _created = await self.ctx.store.upsert_contact(
+        if not isinstance(remote_jid, str) or not remote_jid:
+            # upstream's contact write fails on the missing JID (after its `findFirst` without a
+            # JID matched, and could overwrite, any contact of the instance): no contact, no chat.
+            return
+        await self._touch_contact_and_chat(remote_jid, payload, from_me=bool(key.get("fromMe")))
+
+    async def _touch_contact_and_chat(self, remote_jid: str, payload: dict[str, Any], *, from_me: bool) -> None:
+        contact: dict[str, Any] = {"remoteJid": remote_jid}
+        if payload.get("pushName") is not None:
+            contact["pushName"] = payload["pushName"]
+        contact["instanceId"] = self.ctx.instance_id
+        if payload.get("profilePicUrl") is not None:
+            contact["profilePicUrl"] = payload["profilePicUrl"]
+        await self.ctx.store.upsert_contact(
             remote_jid, push_name=payload.get("pushName"), profile_pic_url=payload.get("profilePicUrl")
         )
         await self.ctx.emit(names.CONTACTS_UPSERT, contact)
-        chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if key["fromMe"] else 1)
+        chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
         if not created:
             await self.ctx.emit(names.CHATS_UPDATE, chat)
         await self.ctx.emit(names.CHATS_UPSERT, chat)
@@ -158,40 +178,35 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
             raise ChannelError("Owned media must be a url or base64")
         if req.mediatype == "document" and not is_url and not (req.fileName or file):
             raise ChannelError("For base64 the file name must be informed.")
-        message: dict[str, Any] = {
-            "base64": None if is_url else media,
-            "mediaUrl": media if is_url else None,
-        }
-        for field, value in (
-            ("caption", req.caption),
-            ("fileName", req.fileName or (file.filename if file else None)),
-            ("mimetype", req.mimetype or (file.content_type if file else None)),
-        ):
-            if value:
-                message[field] = value
-        return await self._send(req.number, message, _MEDIA_TYPES[req.mediatype], req)
+        # upstream's record of a media send is only `{mediaUrl}` (null for an upload / base64): the
+        # base64 is dropped and caption, file name and mimetype are not carried.
+        return await self._send(req.number, {"mediaUrl": media if is_url else None}, _MEDIA_TYPES[req.mediatype], req)
 
     async def send_whatsapp_audio(self, req: SendAudio, file: UploadedFile | None = None) -> dict[str, Any]:
         audio = base64.b64encode(file.data).decode() if file is not None else (req.audio or "")
         is_url = bool(_URL.match(audio))
         if not audio or (not is_url and not _is_base64(audio)):
             raise ChannelError("Owned media must be a url, base64, or valid file with buffer")
-        message = {"base64": None if is_url else audio, "mediaUrl": audio if is_url else None, "mimetype": "audio/mpeg"}
-        return await self._send(req.number, message, "audioMessage", req)
+        return await self._send(req.number, {"mediaUrl": audio if is_url else None}, "audioMessage", req)
 
     async def send_buttons(self, req: SendButtons) -> dict[str, Any]:
         try:
             validate_buttons(req.buttons)
         except ValueError as exc:
             raise ChannelError(str(exc)) from None
-
-        message = {
-            "title": req.title,
-            "description": req.description,
-            "footer": req.footer,
-            "buttons": [msgspec.to_builtins(button) for button in req.buttons],
+        # upstream spreads the request's own fields: absent ones stay absent, buttons go as given
+        message: dict[str, Any] = {
+            field: value
+            for field, value in (("title", req.title), ("description", req.description), ("footer", req.footer))
+            if value is not None
         }
+        message["buttons"] = [_as_given(button) for button in req.buttons]
         return await self._send(req.number, message, "buttonMessage", req)
+
+
+def _as_given(button: Any) -> dict[str, Any]:
+    """A button as the client wrote it: the fields it did not send are not added as nulls."""
+    return {field: value for field, value in msgspec.to_builtins(button).items() if value is not None}
 
 
 def _content_type(message: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 from evolution_py.channels.base import BaseChannel, ConnectionState, InstanceContext, QrCode
 from evolution_py.channels.whatsapp_web import device_store, threads
+from evolution_py.channels.whatsapp_web.baileys_calls import BaileysFeature
 from evolution_py.channels.whatsapp_web.business import BusinessFeature
 from evolution_py.channels.whatsapp_web.calls import CallsFeature
 from evolution_py.channels.whatsapp_web.chats import ChatsFeature
@@ -86,7 +87,8 @@ class WhatsAppWebChannel(BaseChannel):
         self.labels = LabelsFeature(self.session, ctx)
         self.calls = CallsFeature()
         self.business = BusinessFeature(self.session, ctx)
-        self._inbound = InboundFeature(self.session, ctx)  # WhatsApp events; `self.inbound` is the HTTP webhook
+        self.baileys = BaileysFeature(self.session)
+        self._inbound = InboundFeature(self.session, ctx, sender)  # WhatsApp events; `self.inbound` is the HTTP webhook
         self.pairing = Pairing(
             self.session,
             ctx,

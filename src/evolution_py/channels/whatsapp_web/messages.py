@@ -7,7 +7,6 @@ import json
 import os
 import re
 import time
-import unicodedata
 from typing import Any
 
 from evolution_py.channels.base import ChannelError
@@ -25,6 +24,7 @@ from evolution_py.dto.message import (
     SendReaction,
     SendTemplate,
     SendText,
+    is_reaction,
     validate_buttons,
 )
 
@@ -68,7 +68,7 @@ class MessagesFeature(Messaging):
         return await self.sender.send(req.number, message, req)
 
     async def send_reaction(self, req: SendReaction) -> Record:
-        if not _is_reaction(req.reaction):
+        if not is_reaction(req.reaction):
             raise ChannelError("Reaction must be a single emoji or empty string")
         if not req.key.remoteJid:
             raise ChannelError('key requires property "remoteJid"')
@@ -162,21 +162,6 @@ def _vcard(card: Any) -> str:
     lines.append("item1.X-ABLabel:Celular")
     lines.append("END:VCARD")
     return "\n".join(lines)
-
-
-def _is_reaction(text: str) -> bool:
-    """Empty, or one emoji grapheme (modifiers, ZWJ sequences and variation selectors allowed)."""
-    if text == "":
-        return True
-    base = [ch for ch in text if unicodedata.category(ch) not in ("Mn", "Cf", "Sk") and ch not in "\u200d\ufe0f"]
-    if not base:
-        return False
-    if any(unicodedata.category(ch) != "So" and not 0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in base):
-        return False
-    flags = [ch for ch in base if 0x1F1E6 <= ord(ch) <= 0x1F1FF]
-    if flags:
-        return len(base) == 2 and len(flags) == 2
-    return len(base) == 1 or "\u200d" in text
 
 
 def _native_button(button: Any) -> tuple[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from google.protobuf import json_format
 from neonize._binder import ProxySettings
 from neonize.aioze import events
 from neonize.aioze.client import NewAClient
-from neonize.proto.Neonize_pb2 import JID
+from neonize.proto.Neonize_pb2 import JID, GetProfilePictureParams
 from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
@@ -37,6 +37,7 @@ __all__ = [
     "BlocklistAction",
     "ClientName",
     "DeviceProps",
+    "GetProfilePictureParams",
     "MediaType",
     "MessageKey",
     "NewAClient",

@@ -82,22 +82,16 @@ def protocol_payload(ev: Any) -> dict[str, Any] | None:
 
 
 def revoked_key(ev: Any) -> dict[str, Any] | None:
-    """The key of a message revoked for everyone (protocolMessage type REVOKE = 0)."""
+    """The key `messages.delete` carries for a message revoked for everyone (protocolMessage type
+    REVOKE = 0): Baileys' key of the revoke message itself with the revoked message's id, so
+    `fromMe` / `participant` say who revoked it, as upstream sends."""
     message = ev.Message
     if not message.HasField("protocolMessage"):
         return None
     protocol = message.protocolMessage
     if protocol.type != 0 or not protocol.HasField("key"):
         return None
-    target = protocol.key
-    key: dict[str, Any] = {
-        "remoteJid": target.remoteJID or jid_str(ev.Info.MessageSource.Chat),
-        "fromMe": bool(target.fromMe),
-        "id": target.ID,
-    }
-    if target.participant:
-        key["participant"] = target.participant
-    return key
+    return {**message_key(ev.Info), "id": protocol.key.ID}
 
 
 # --- receipts ---------------------------------------------------------------------------------
@@ -150,60 +144,140 @@ def chat_presence_payload(ev: Any) -> dict[str, Any]:
 # --- calls ------------------------------------------------------------------------------------
 
 
-def call_payload(meta: Any, status: str, *, is_video: bool = False) -> dict[str, Any]:
-    """`CallOffer`/`CallTerminate`/… `basicCallMeta` → `call` (§3.13)."""
-    caller = jid_str(meta.__getattribute__("from"))
+def node_attr(node: Any, name: str) -> str | None:
+    """An attribute of a whatsmeow binary node (neonize `Node`) as text; JIDs as `user@server`."""
+    for attr in node.Attrs:
+        if attr.name != name:
+            continue
+        if attr.HasField("jid"):
+            return jid_str(attr.jid) or None
+        if attr.text:
+            return str(attr.text)
+        if attr.HasField("integer"):
+            return str(attr.integer)
+        return "true" if attr.boolean else None
+    return None
+
+
+def call_status(tag: str, reason: str | None = None) -> str:
+    """Baileys' getCallStatusFromNode: the call stanza's tag → the `call` event's status."""
+    if tag in ("offer", "offer_notice"):
+        return "offer"
+    if tag == "terminate":
+        return "timeout" if reason == "timeout" else "terminate"
+    if tag in ("reject", "accept"):
+        return tag
+    return "ringing"  # preaccept, transport, relaylatency, …
+
+
+def call_payload(
+    *, chat_id: str, creator: str, caller_pn: str | None, call_id: str, timestamp: int, status: str
+) -> dict[str, Any]:
+    """Baileys' `call` object before the offer details: `{chatId, from, callerPn?, id, date,
+    offline, status}` (`chatId` is the stanza's sender, `from` the call's creator)."""
+    payload: dict[str, Any] = {"chatId": chat_id, "from": creator or chat_id}
+    if caller_pn:
+        payload["callerPn"] = caller_pn
+    payload.update({"id": call_id, "date": iso_utc(timestamp), "offline": False, "status": status})
+    return payload
+
+
+def meta_fields(meta: Any) -> dict[str, Any]:
+    """A whatsmeow `BasicCallMeta` → the arguments of `call_payload` but the status."""
+    caller_alt = jid_str(meta.callCreatorAlt)
     return {
-        "chatId": caller,
-        "from": caller,
-        "id": meta.callID,
-        "date": iso_utc(int(meta.timestamp)),
-        "status": status,
-        "offline": False,
-        "isVideo": is_video,
-        "isGroup": False,
+        "chat_id": jid_str(meta.__getattribute__("from")),
+        "creator": jid_str(meta.callCreator),
+        "caller_pn": caller_alt if caller_alt.endswith("@s.whatsapp.net") else None,
+        "call_id": meta.callID,
+        "timestamp": int(meta.timestamp),
     }
+
+
+def offer_details(data: Any, *, media: str | None = None, kind: str | None = None) -> dict[str, Any]:
+    """What Baileys adds to an offer: `isVideo`, `isGroup`, and `groupJid` when the offer names one
+    (left out otherwise). `data` is the offer stanza; an offer notice says `media` / `type` itself."""
+    group_jid = node_attr(data, "group-jid")
+    details: dict[str, Any] = {
+        "isVideo": media == "video" or any(child.Tag == "video" for child in data.Nodes),
+        "isGroup": (kind or node_attr(data, "type")) == "group" or bool(group_jid),
+    }
+    if group_jid:
+        details["groupJid"] = group_jid
+    return details
 
 
 # --- groups -----------------------------------------------------------------------------------
 
 
+def group_participant(participant: Any) -> dict[str, Any]:
+    """A whatsmeow `GroupParticipant` → Baileys 7's `{id, phoneNumber?, lid?, admin}`: the phone
+    number beside a LID id, the LID beside a phone-number id, each only when known."""
+    jid = jid_str(participant.JID)
+    entry: dict[str, Any] = {"id": jid}
+    phone, lid = jid_str(participant.PhoneNumber), jid_str(participant.LID)
+    if jid.endswith("@lid") and phone.endswith("@s.whatsapp.net"):
+        entry["phoneNumber"] = phone
+    if jid.endswith("@s.whatsapp.net") and lid.endswith("@lid"):
+        entry["lid"] = lid
+    entry["admin"] = "superadmin" if participant.IsSuperAdmin else ("admin" if participant.IsAdmin else None)
+    return entry
+
+
 def group_metadata(info: Any) -> dict[str, Any]:
-    """A neonize `GroupInfo` → Baileys `GroupMetadata` (§3.11)."""
-    participants = []
-    for participant in info.Participants:
-        admin = "superadmin" if participant.IsSuperAdmin else ("admin" if participant.IsAdmin else None)
-        entry: dict[str, Any] = {"id": jid_str(participant.JID), "admin": admin}
-        if participant.PhoneNumber.User:
-            entry["phoneNumber"] = jid_str(participant.PhoneNumber)
-        if participant.LID.User:
-            entry["lid"] = jid_str(participant.LID)
-        participants.append(entry)
-    return {
+    """A neonize `GroupInfo` → Baileys 7's `GroupMetadata` (extractGroupMetadata), in its key
+    order; what Baileys leaves undefined is left out, a missing time is null (Baileys' NaN).
+    `memberAddMode` and `joinApprovalMode` are left out: neonize's GroupInfo does not carry them."""
+    participants = [group_participant(p) for p in info.Participants]
+    lid_addressed = any(p["id"].endswith("@lid") for p in participants) or jid_str(info.OwnerJID).endswith("@lid")
+    meta: dict[str, Any] = {
         "id": jid_str(info.JID),
+        "addressingMode": "lid" if lid_addressed else "pn",
         "subject": info.GroupName.Name,
-        "subjectOwner": jid_str(info.GroupName.NameSetBy) or None,
-        "subjectTime": int(info.GroupName.NameSetAt) or None,
-        "owner": jid_str(info.OwnerJID) or None,
-        "creation": int(info.GroupCreated) or None,
-        "desc": info.GroupTopic.Topic or None,
-        "descOwner": jid_str(info.GroupTopic.TopicSetBy) or None,
-        "descId": info.GroupTopic.TopicID or None,
-        "restrict": bool(info.GroupLocked.isLocked),
-        "announce": bool(info.GroupAnnounce.IsAnnounce),
-        "isCommunity": bool(info.GroupParent.IsParent),
-        "size": len(info.Participants),
-        "participants": participants,
-        "ephemeralDuration": int(info.GroupEphemeral.DisappearingTimer) or None,
-        "addressingMode": "pn",
     }
+    optional = (
+        ("subjectOwner", jid_str(info.GroupName.NameSetBy)),
+        ("subjectTime", int(info.GroupName.NameSetAt) or None),
+        ("size", len(participants)),
+        ("creation", int(info.GroupCreated) or None),
+        ("owner", jid_str(info.OwnerJID)),
+        ("ownerPn", jid_str(info.OwnerPN)),
+    )
+    for field, value in optional:
+        if value or field in ("subjectTime", "creation", "size"):
+            meta[field] = value
+    topic = info.GroupTopic
+    if topic.TopicID or topic.Topic:  # Baileys fills the desc fields only when there is a description
+        meta["desc"] = topic.Topic
+        meta["descId"] = topic.TopicID or None
+        if jid_str(topic.TopicSetBy):
+            meta["descOwner"] = jid_str(topic.TopicSetBy)
+        meta["descTime"] = int(topic.TopicSetAt) or None
+    linked_parent = jid_str(info.GroupLinkedParent.LinkedParentJID)
+    if linked_parent:
+        meta["linkedParent"] = linked_parent
+    meta.update(
+        {
+            "restrict": bool(info.GroupLocked.isLocked),
+            "announce": bool(info.GroupAnnounce.IsAnnounce),
+            "isCommunity": bool(info.GroupParent.IsParent),
+            "isCommunityAnnounce": bool(info.GroupIsDefaultSub.IsDefaultSubGroup),
+            "participants": participants,
+        }
+    )
+    if info.GroupEphemeral.IsEphemeral and info.GroupEphemeral.DisappearingTimer:
+        meta["ephemeralDuration"] = int(info.GroupEphemeral.DisappearingTimer)
+    return meta
 
 
 _PARTICIPANT_ACTIONS = (("Join", "add"), ("Leave", "remove"), ("Promote", "promote"), ("Demote", "demote"))
 
 
 def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
-    """A `GroupInfoEvent` → one `group-participants.update` per kind of change."""
+    """A `GroupInfoEvent` → one `group-participants.update` per kind of change, as upstream really
+    sends it with Baileys 7: `participants` are objects `{id, admin}` (the channel adds
+    `phoneNumber` / `lid` when it knows them) and there is no `participantsData` (upstream's
+    enrichment expects strings, throws on the objects and sends the raw payload)."""
     out = []
     for field, action in _PARTICIPANT_ACTIONS:
         jids = [jid_str(jid) for jid in getattr(ev, field)]
@@ -212,9 +286,8 @@ def group_participant_updates(ev: Any) -> list[dict[str, Any]]:
         payload: dict[str, Any] = {"id": jid_str(ev.JID)}
         if ev.HasField("Sender") and ev.Sender.User:
             payload["author"] = jid_str(ev.Sender)
-        payload["participants"] = jids
+        payload["participants"] = [{"id": jid, "admin": None} for jid in jids]
         payload["action"] = action
-        payload["participantsData"] = [{"jid": jid, "phoneNumber": user_part(jid)} for jid in jids]
         out.append(payload)
     return out
 

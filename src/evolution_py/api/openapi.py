@@ -56,6 +56,11 @@ _OTHER_ERROR_SHAPES: dict[tuple[str, str], list[str]] = {
     ("post", "/chat/whatsappNumbers/{instanceName}"): [FLAT_ERROR],  # its own body validation
     ("post", "/business/getCatalog/{instanceName}"): [FLAT_ERROR],  # upstream's Meta error body
     ("post", "/business/getCollections/{instanceName}"): [FLAT_ERROR],
+    # The Cloud API's template routes answer a channel's refusal in the same Meta error body.
+    ("post", "/template/create/{instanceName}"): [FLAT_ERROR],
+    ("get", "/template/find/{instanceName}"): [FLAT_ERROR],
+    ("post", "/template/edit/{instanceName}"): [FLAT_ERROR],
+    ("delete", "/template/delete/{instanceName}"): [FLAT_ERROR],
 }
 
 

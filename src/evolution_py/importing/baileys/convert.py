@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from evolution_py.importing.baileys import addresses, bufferjson
+from evolution_py.importing.baileys import addresses, bufferjson, whatsmeow
 from evolution_py.importing.baileys.signal_records import RecordError, convert_sender_key, convert_session
 
 
@@ -106,15 +106,14 @@ def _device(creds: dict[str, Any]) -> Device:
 
 def _fingerprint(value: dict[str, Any] | None) -> bytes:
     """AppStateSyncKeyFingerprint, marshalled as whatsmeow stores it (proto.Marshal of the message)."""
-    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import AppStateSyncKeyFingerprint
-
     value = value or {}
-    message = AppStateSyncKeyFingerprint(deviceIndexes=[int(i) for i in value.get("deviceIndexes") or []])
+    message = whatsmeow.fingerprint_message()(deviceIndexes=[int(i) for i in value.get("deviceIndexes") or []])
     if value.get("rawId") is not None:
         message.rawID = int(value["rawId"])
     if value.get("currentIndex") is not None:
         message.currentIndex = int(value["currentIndex"])
-    return message.SerializeToString()
+    serialized: bytes = message.SerializeToString()
+    return serialized
 
 
 def _own_identity(creds: dict[str, Any], conversion: Conversion) -> None:
@@ -168,21 +167,26 @@ def convert_baileys(files: Mapping[str, str]) -> Conversion:
                 conversion.sender_keys.append((group, sender, convert_sender_key(bufferjson.loads(inner))))
             elif name.startswith("app-state-sync-key-"):
                 data = bufferjson.loads(text)
-                conversion.app_state_keys.append(AppStateKey(
-                    key_id=addresses.app_state_key_id(name.removeprefix("app-state-sync-key-")),
-                    key_data=bufferjson.as_bytes(data["keyData"], "keyData"),
-                    timestamp=int(data.get("timestamp") or 0),
-                    fingerprint=_fingerprint(data.get("fingerprint")),
-                ))
+                conversion.app_state_keys.append(
+                    AppStateKey(
+                        key_id=addresses.app_state_key_id(name.removeprefix("app-state-sync-key-")),
+                        key_data=bufferjson.as_bytes(data["keyData"], "keyData"),
+                        timestamp=int(data.get("timestamp") or 0),
+                        fingerprint=_fingerprint(data.get("fingerprint")),
+                    )
+                )
             elif name.startswith("app-state-sync-version-"):
                 data = bufferjson.loads(text)
-                macs = [(bufferjson.as_bytes(index, "index MAC"), bufferjson.as_bytes(value["valueMac"], "value MAC"))
-                        for index, value in (data.get("indexValueMap") or {}).items()]
+                macs = [
+                    (bufferjson.as_bytes(index, "index MAC"), bufferjson.as_bytes(value["valueMac"], "value MAC"))
+                    for index, value in (data.get("indexValueMap") or {}).items()
+                ]
                 hash_ = bufferjson.as_bytes(data["hash"], "hash")
                 if len(hash_) != 128:
                     raise RecordError("the LT hash is not 128 bytes")
-                conversion.app_state_versions.append(AppStateVersion(
-                    name.removeprefix("app-state-sync-version-"), int(data["version"]), hash_, macs))
+                conversion.app_state_versions.append(
+                    AppStateVersion(name.removeprefix("app-state-sync-version-"), int(data["version"]), hash_, macs)
+                )
             elif name.startswith("lid-mapping-") and not name.endswith("_reverse"):
                 lid = json.loads(text)
                 if isinstance(lid, str) and lid:
@@ -195,8 +199,14 @@ def convert_baileys(files: Mapping[str, str]) -> Conversion:
     return conversion
 
 
-_KINDS = (("session-", "session"), ("sender-key-", "sender"), ("pre-key-", "pre-key"),
-          ("identity-key-", "identity"), ("app-state-", "app-state"), ("lid-mapping-", "lid"))
+_KINDS = (
+    ("session-", "session"),
+    ("sender-key-", "sender"),
+    ("pre-key-", "pre-key"),
+    ("identity-key-", "identity"),
+    ("app-state-", "app-state"),
+    ("lid-mapping-", "lid"),
+)
 
 
 def _kind(name: str) -> str:
@@ -205,10 +215,10 @@ def _kind(name: str) -> str:
 
 _CONSEQUENCE = {
     "session": "those contacts' next message to this number costs one retry receipt (WhatsApp resends it "
-               "after a new session); our next message to them starts a new session",
+    "after a new session); our next message to them starts a new session",
     "sender": "those group senders' next group message costs one retry receipt before it can be read",
     "pre-key": "the phone's server may still hand these out; a contact starting a session with one gets a "
-               "retry receipt and a fresh bundle",
+    "retry receipt and a fresh bundle",
     "identity": "whatsmeow learns these contacts' identity again on their next message",
     "app-state": "the chat list settings (archive, pin, mute, labels) resync in full from the phone",
     "lid": "whatsmeow learns these LID/phone pairs again from the server",
@@ -218,7 +228,11 @@ _CONSEQUENCE = {
 def _explain(failed: dict[str, list[str]]) -> list[str]:
     lines = []
     for kind, names in sorted(failed.items()):
-        label = {"session": "Signal sessions", "sender": "group sender keys", "pre-key": "pre-keys"}.get(kind, kind + " records")
-        lines.append(f"{len(names)} {label} not converted: {_CONSEQUENCE.get(kind, 'they are rebuilt when needed')}. "
-                     f"Left out: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}")
+        label = {"session": "Signal sessions", "sender": "group sender keys", "pre-key": "pre-keys"}.get(
+            kind, kind + " records"
+        )
+        lines.append(
+            f"{len(names)} {label} not converted: {_CONSEQUENCE.get(kind, 'they are rebuilt when needed')}. "
+            f"Left out: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}"
+        )
     return lines

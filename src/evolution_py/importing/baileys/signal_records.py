@@ -68,7 +68,14 @@ def _message_keys(seeds: dict[str, str]) -> list[dict[str, Any]]:
     keys = []
     for counter, seed in sorted(seeds.items(), key=lambda item: int(item[0])):
         derived = hkdf(_key(seed, "a message key", 32), b"WhisperMessageKeys", 80)
-        keys.append({"CipherKey": b64(derived[:32]), "MacKey": b64(derived[32:64]), "IV": b64(derived[64:80]), "Index": int(counter)})
+        keys.append(
+            {
+                "CipherKey": b64(derived[:32]),
+                "MacKey": b64(derived[32:64]),
+                "IV": b64(derived[64:80]),
+                "Index": int(counter),
+            }
+        )
     return keys
 
 
@@ -80,23 +87,27 @@ def _chain_key(chain: dict[str, Any]) -> dict[str, Any]:
 def _state(entry: dict[str, Any], our_identity: bytes, our_registration_id: int) -> dict[str, Any]:
     ratchet, info, chains = entry["currentRatchet"], entry["indexInfo"], entry["_chains"]
     our_ratchet_public = _public(ratchet["ephemeralKeyPair"]["pubKey"], "the ratchet key")
-    sender_chain = None
+    sender_chain: dict[str, Any] | None = None
     receiver_chains = []
     for chain_id, chain in chains.items():
         if chain["chainType"] == SENDING and _public(chain_id, "a chain id") == our_ratchet_public:
             sender_chain = {
                 "SenderRatchetKeyPublic": b64(our_ratchet_public),
-                "SenderRatchetKeyPrivate": b64(_key(ratchet["ephemeralKeyPair"]["privKey"], "the ratchet private key", 32)),
+                "SenderRatchetKeyPrivate": b64(
+                    _key(ratchet["ephemeralKeyPair"]["privKey"], "the ratchet private key", 32)
+                ),
                 "ChainKey": _chain_key(chain),
                 "MessageKeys": [],
             }
         elif chain["chainType"] == RECEIVING:
-            receiver_chains.append({
-                "SenderRatchetKeyPublic": b64(_public(chain_id, "a chain id")),
-                "SenderRatchetKeyPrivate": None,
-                "ChainKey": _chain_key(chain),
-                "MessageKeys": _message_keys(chain.get("messageKeys") or {}),
-            })
+            receiver_chains.append(
+                {
+                    "SenderRatchetKeyPublic": b64(_public(chain_id, "a chain id")),
+                    "SenderRatchetKeyPrivate": None,
+                    "ChainKey": _chain_key(chain),
+                    "MessageKeys": _message_keys(chain.get("messageKeys") or {}),
+                }
+            )
     if sender_chain is None:
         # only a responder that never decrypted the first message is in this state (Go's would hold
         # a sending chain derived from the first root key, which libsignal-node does not keep)
@@ -162,13 +173,25 @@ def convert_sender_key(states: list[dict[str, Any]]) -> bytes:
         for message_key in state.get("senderMessageKeys") or []:
             seed = as_bytes(message_key["seed"], "a sender message key")
             derived = hkdf(seed, b"WhisperGroup", 48)
-            keys.append({"Iteration": int(message_key["iteration"]), "IV": b64(derived[:16]), "CipherKey": b64(derived[16:48]), "Seed": b64(seed)})
+            keys.append(
+                {
+                    "Iteration": int(message_key["iteration"]),
+                    "IV": b64(derived[:16]),
+                    "CipherKey": b64(derived[16:48]),
+                    "Seed": b64(seed),
+                }
+            )
         private = as_bytes(signing.get("private") or b"", "the signing private key")
-        out.append({
-            "Keys": keys,
-            "KeyID": int(state["senderKeyId"]),
-            "SenderChainKey": {"Iteration": int(chain["iteration"]), "ChainKey": b64(_key(as_bytes(chain["seed"], "the chain seed"), "the sender chain key", 32))},
-            "SigningKeyPrivate": b64(private) if len(private) == 32 else None,
-            "SigningKeyPublic": b64(_public(as_bytes(signing["public"], "the signing key"), "the signing key")),
-        })
+        out.append(
+            {
+                "Keys": keys,
+                "KeyID": int(state["senderKeyId"]),
+                "SenderChainKey": {
+                    "Iteration": int(chain["iteration"]),
+                    "ChainKey": b64(_key(as_bytes(chain["seed"], "the chain seed"), "the sender chain key", 32)),
+                },
+                "SigningKeyPrivate": b64(private) if len(private) == 32 else None,
+                "SigningKeyPublic": b64(_public(as_bytes(signing["public"], "the signing key"), "the signing key")),
+            }
+        )
     return json.dumps({"SenderKeyStates": out}, separators=(",", ":")).encode()

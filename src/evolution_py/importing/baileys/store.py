@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from evolution_py.importing.baileys import whatsmeow
 from evolution_py.importing.baileys.convert import Conversion
 
 
@@ -18,10 +19,8 @@ class StoreNotEmpty(RuntimeError):
 
 
 def create_schema(path: Path) -> None:
-    from neonize.client import ClientFactory
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    ClientFactory.get_all_devices_from_db(str(path))
+    whatsmeow.create_store(str(path))
     with sqlite3.connect(path) as conn:
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name='whatsmeow_device'").fetchone():
             raise RuntimeError(f"whatsmeow did not create its schema in {path}")
@@ -51,9 +50,24 @@ def _write(conn: sqlite3.Connection, c: Conversion) -> None:
                adv_account_sig, adv_account_sig_key, adv_device_sig, platform, business_name, push_name,
                facebook_uuid, lid_migration_ts, companion_meta_nonce)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,0,'')""",
-        (jid, d.lid, d.registration_id, d.noise_key, d.identity_key, d.signed_pre_key, d.signed_pre_key_id,
-         d.signed_pre_key_sig, d.adv_key, d.adv_details, d.adv_account_sig, d.adv_account_sig_key,
-         d.adv_device_sig, d.platform, d.business_name, d.push_name),
+        (
+            jid,
+            d.lid,
+            d.registration_id,
+            d.noise_key,
+            d.identity_key,
+            d.signed_pre_key,
+            d.signed_pre_key_id,
+            d.signed_pre_key_sig,
+            d.adv_key,
+            d.adv_details,
+            d.adv_account_sig,
+            d.adv_account_sig_key,
+            d.adv_device_sig,
+            d.platform,
+            d.business_name,
+            d.push_name,
+        ),
     )
     conn.executemany(
         "INSERT INTO whatsmeow_pre_keys (jid, key_id, key, uploaded) VALUES (?,?,?,?)",
@@ -81,10 +95,14 @@ def _write(conn: sqlite3.Connection, c: Conversion) -> None:
             (jid, version.name, version.version, version.hash),
         )
         conn.executemany(
-            "INSERT INTO whatsmeow_app_state_mutation_macs (jid, name, version, index_mac, value_mac) VALUES (?,?,?,?,?)",
+            "INSERT INTO whatsmeow_app_state_mutation_macs (jid, name, version, index_mac, value_mac)"
+            " VALUES (?,?,?,?,?)",
             [(jid, version.name, version.version, index, value) for index, value in version.macs],
         )
     for lid, pn in c.lid_map.items():
         # the LID map is shared by every device of the file: the same pair keeps one row
         conn.execute("DELETE FROM whatsmeow_lid_map WHERE pn=? AND lid<>?", (pn, lid))
-        conn.execute("INSERT INTO whatsmeow_lid_map (lid, pn) VALUES (?,?) ON CONFLICT (lid) DO UPDATE SET pn=excluded.pn", (lid, pn))
+        conn.execute(
+            "INSERT INTO whatsmeow_lid_map (lid, pn) VALUES (?,?) ON CONFLICT (lid) DO UPDATE SET pn=excluded.pn",
+            (lid, pn),
+        )

@@ -180,3 +180,29 @@ def test_writing_twice_changes_nothing(store: Path) -> None:
     write_session(convert_baileys(auth_state()), store)
     assert rows(store, "SELECT their_id, session FROM whatsmeow_sessions ORDER BY their_id") == before
     assert len(rows(store, "SELECT * FROM whatsmeow_pre_keys")) == 28
+
+
+def test_names_from_files_and_from_a_database_map_to_the_same_addresses() -> None:
+    from evolution_py.importing.baileys import addresses
+
+    assert addresses.signal_address("5511988887777.0") == "5511988887777:0"
+    assert addresses.signal_address("987654321098765_1.12") == "987654321098765_1:12"
+    # Baileys' multi-file store writes ":" as "-" (fixFileName); a database or Redis keeps "::"
+    for name in ("120363000000000001@g.us::5511966665555::3", "120363000000000001@g.us--5511966665555--3"):
+        assert addresses.sender_key_parts(name) == ("120363000000000001@g.us", "5511966665555:3")
+    assert addresses.sender_key_parts("5511999-1600000000@g.us--5511966665555--0")[0] == "5511999-1600000000@g.us"
+    assert addresses.app_state_key_id("AA__B") == addresses.app_state_key_id("AA/B")
+    with pytest.raises(ValueError):
+        addresses.signal_address("no-device")
+
+
+def test_a_closed_session_that_cannot_convert_is_reported_and_the_open_one_kept() -> None:
+    state = auth_state()
+    record = json.loads(state["session-5511988887777.0"])
+    broken = {"indexInfo": {"closed": 1764806400000, "baseKey": "AA=="}, "currentRatchet": {}, "_chains": {}}
+    record["_sessions"]["old"] = broken
+    state["session-5511988887777.0"] = json.dumps(record)
+    conversion = convert_baileys(state)
+    assert "5511988887777:0" in conversion.sessions
+    assert json.loads(conversion.sessions["5511988887777:0"])["PreviousStates"] == []
+    assert len(conversion.skipped) == 1 and conversion.skipped[0].startswith("1 contacts' closed Signal sessions")

@@ -152,8 +152,12 @@ def convert_baileys(files: Mapping[str, str]) -> Conversion:
                 conversion.pre_keys.append(PreKey(key_id, _fixed(pair["private"], name, 32), key_id < uploaded_below))
             elif name.startswith("session-"):
                 address = addresses.signal_address(name.removeprefix("session-"))
-                record, identity = convert_session(bufferjson.loads(text), our_identity, device.registration_id)
+                record, identity, dropped = convert_session(
+                    bufferjson.loads(text), our_identity, device.registration_id
+                )
                 conversion.sessions[address] = record
+                if dropped:
+                    fail("old-session", name, f"{dropped} closed session(s)")
                 conversion.identities.setdefault(address, identity)
             elif name.startswith("identity-key-"):
                 address = addresses.signal_address(name.removeprefix("identity-key-"))
@@ -222,15 +226,20 @@ _CONSEQUENCE = {
     "identity": "whatsmeow learns these contacts' identity again on their next message",
     "app-state": "the chat list settings (archive, pin, mute, labels) resync in full from the phone",
     "lid": "whatsmeow learns these LID/phone pairs again from the server",
+    "old-session": "a message the contact sent on an old, already replaced session and that is still in flight "
+    "costs one retry receipt; the current session is converted",
 }
 
 
 def _explain(failed: dict[str, list[str]]) -> list[str]:
     lines = []
     for kind, names in sorted(failed.items()):
-        label = {"session": "Signal sessions", "sender": "group sender keys", "pre-key": "pre-keys"}.get(
-            kind, kind + " records"
-        )
+        label = {
+            "session": "Signal sessions",
+            "sender": "group sender keys",
+            "pre-key": "pre-keys",
+            "old-session": "contacts' closed Signal sessions",
+        }.get(kind, kind + " records")
         lines.append(
             f"{len(names)} {label} not converted: {_CONSEQUENCE.get(kind, 'they are rebuilt when needed')}. "
             f"Left out: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}"

@@ -138,8 +138,9 @@ def _state(entry: dict[str, Any], our_identity: bytes, our_registration_id: int)
     }
 
 
-def convert_session(record: dict[str, Any], our_identity: bytes, our_registration_id: int) -> tuple[bytes, bytes]:
-    """A libsignal-node SessionRecord → (whatsmeow session bytes, the contact's 32-byte identity key)."""
+def convert_session(record: dict[str, Any], our_identity: bytes, our_registration_id: int) -> tuple[bytes, bytes, int]:
+    """A libsignal-node SessionRecord → (whatsmeow session bytes, the contact's 32-byte identity key,
+    how many closed sessions could not be kept as previous states)."""
     sessions = list((record.get("_sessions") or {}).values())
     open_ = [s for s in sessions if s["indexInfo"].get("closed") == -1]
     if not open_:
@@ -147,18 +148,19 @@ def convert_session(record: dict[str, Any], our_identity: bytes, our_registratio
     current = max(open_, key=lambda s: s["indexInfo"].get("used") or 0)
     closed = sorted((s for s in sessions if s is not current), key=lambda s: -(s["indexInfo"].get("closed") or 0))
     previous = []
+    dropped = max(len(closed) - MAX_PREVIOUS_STATES, 0)
     for entry in closed[:MAX_PREVIOUS_STATES]:
         try:
             previous.append(_state(entry, our_identity, our_registration_id))
         except (RecordError, KeyError, TypeError, ValueError):
-            continue  # an old session that cannot convert only loses its late messages
+            dropped += 1  # an old session that cannot convert only loses its late messages
     try:
         state = _state(current, our_identity, our_registration_id)
     except KeyError as missing:
         raise RecordError(f"the session lacks {missing}") from None
     structure = {"SessionState": state, "PreviousStates": previous}
     identity = base64.b64decode(state["RemoteIdentityPublic"])[1:]
-    return json.dumps(structure, separators=(",", ":")).encode(), identity
+    return json.dumps(structure, separators=(",", ":")).encode(), identity, dropped
 
 
 def convert_sender_key(states: list[dict[str, Any]]) -> bytes:

@@ -3,8 +3,8 @@
 It decrypts a contact's message the way libsignal does on the receiving side (WhisperMessage:
 receiver chain by ratchet key, stored message key or chain derivation, truncated HMAC over both
 identities, AES-256-CBC; SenderKeyMessage: state by key id, chain derivation, AES-256-CBC) reading
-ONLY the converted record. It does not step the DH ratchet (the fixtures' messages do not need it)
-and does not check a sender key message's XEdDSA signature.
+ONLY the converted record, including the receiving DH ratchet step (a new chain from the record's
+root key and our ratchet private key). It does not check a sender key message's XEdDSA signature.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import json
 from typing import Any
 
 from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 
-def _hkdf(ikm: bytes, info: bytes, length: int) -> bytes:
-    prk = hmac.new(b"\0" * 32, ikm, hashlib.sha256).digest()
+def _hkdf(ikm: bytes, info: bytes, length: int, salt: bytes = b"\0" * 32) -> bytes:
+    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
     out, block, i = b"", b"", 1
     while len(out) < length:
         block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
@@ -76,7 +77,7 @@ def decrypt_whisper(record: bytes, message: bytes) -> bytes:
     ratchet_key, counter, ciphertext = fields[1], fields.get(2, 0), fields[4]
     chain = next((c for c in state["ReceiverChains"] if _b(c["SenderRatchetKeyPublic"]) == ratchet_key), None)
     if chain is None:
-        raise LookupError("no receiver chain for this ratchet key (a DH ratchet step is not implemented here)")
+        chain = _ratchet_step(state, ratchet_key)
     stored = next((k for k in chain["MessageKeys"] if k["Index"] == counter), None)
     if stored is not None:
         cipher_key, mac_key, iv = _b(stored["CipherKey"]), _b(stored["MacKey"]), _b(stored["IV"])
@@ -92,6 +93,16 @@ def decrypt_whisper(record: bytes, message: bytes) -> bytes:
     if not hmac.compare_digest(hmac.new(mac_key, mac_input, hashlib.sha256).digest()[:8], mac):
         raise ValueError("MAC mismatch: the converted session does not match the sender's")
     return _aes_cbc(cipher_key, iv, ciphertext)
+
+
+def _ratchet_step(state: dict[str, Any], their_ratchet_key: bytes) -> dict[str, Any]:
+    """A new receiving chain: DH(our sender ratchet private key, their new ratchet key), HKDF keyed
+    by the root key ("WhisperRatchet"): 32 bytes of new root key, 32 of chain key at index 0."""
+    ours = X25519PrivateKey.from_private_bytes(_b(state["SenderChain"]["SenderRatchetKeyPrivate"]))
+    shared = ours.exchange(X25519PublicKey.from_public_bytes(their_ratchet_key[1:]))
+    derived = _hkdf(shared, b"WhisperRatchet", 64, salt=_b(state["RootKey"]))
+    key = base64.b64encode(derived[32:]).decode()
+    return {"ChainKey": {"Index": 0, "Key": key}, "MessageKeys": []}
 
 
 def decrypt_prekey_whisper(record: bytes, message: bytes) -> bytes:

@@ -123,6 +123,9 @@ console.log('bob 1:', await receive(BOB, await bobCipher.encrypt(text('hello fro
 await replyTo(BOB, bobCipher, 'hi bob, device here')
 const skipped = await bobCipher.encrypt(text('bob: this one arrives late'))
 console.log('bob 3:', await receive(BOB, await bobCipher.encrypt(text('bob: second after reply'))))
+// our second reply leaves before the snapshot but reaches Bob after it: his answer then turns the
+// DH ratchet, which the converted record must do from its root key and ratchet private key
+const undelivered = await repo.encryptMessage({ jid: BOB, data: text('device: second reply') })
 
 // Carol: a session by LID, still unacknowledged on her side (she never got a reply).
 const carol = party(5151)
@@ -167,6 +170,9 @@ async function after(from, address, enc, plaintext) {
 await after(BOB, '5511988887777:0', skipped, 'bob: this one arrives late')
 const bobNext = 'bob: written after the snapshot'
 await after(BOB, '5511988887777:0', await bobCipher.encrypt(text(bobNext)), bobNext)
+if ((await bobCipher.decryptWhisperMessage(undelivered.ciphertext)).toString() !== 'device: second reply') throw new Error('reply lost')
+const bobRatchet = 'bob: answering the reply, on a new ratchet key'
+await after(BOB, '5511988887777:0', await bobCipher.encrypt(text(bobRatchet)), bobRatchet)
 const carolNext = 'carol: after the snapshot'
 await after(CAROL_LID, '987654321098765_1:0', await carolCipher.encrypt(text(carolNext)), carolNext)
 const daveNext = 'dave: group message after the snapshot'

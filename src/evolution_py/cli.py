@@ -205,6 +205,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
         instances_dir=Path(args.instances_dir) if args.instances_dir else None,
         redis_url=args.redis_url,
         redis_prefix=args.redis_prefix,
+        client_name=settings.client_name,
     )
     options.limits.batch_size = args.batch_size
     try:

@@ -6,37 +6,40 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import unquote, urlparse
 
+TIMEOUT_SECONDS = 10.0
 
-async def hgetall(url: str, key: str, timeout: float = 10.0) -> dict[bytes, bytes]:
+
+async def hgetall(url: str, key: str) -> dict[bytes, bytes]:
     parsed = urlparse(url)
     if parsed.scheme not in ("redis", "rediss"):
         raise ValueError("--redis-url: expected redis://[user:password@]host:port[/db]")
     ssl = parsed.scheme == "rediss"
     reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 6379, ssl=ssl or None), timeout
+        asyncio.open_connection(parsed.hostname or "127.0.0.1", parsed.port or 6379, ssl=ssl or None),
+        TIMEOUT_SECONDS,
     )
     try:
         if parsed.password:
             auth = [unquote(parsed.username or "default"), unquote(parsed.password)]
-            await _call(reader, writer, ["AUTH", *auth], timeout)
+            await _call(reader, writer, ["AUTH", *auth])
         db = (parsed.path or "/").strip("/")
         if db:
-            await _call(reader, writer, ["SELECT", db], timeout)
-        flat = await _call(reader, writer, ["HGETALL", key], timeout)
+            await _call(reader, writer, ["SELECT", db])
+        flat = await _call(reader, writer, ["HGETALL", key])
     finally:
         writer.close()
     assert isinstance(flat, list)
     return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
-async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, args: list[str], timeout: float) -> object:
+async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, args: list[str]) -> object:
     parts = [f"*{len(args)}\r\n".encode()]
     for arg in args:
         data = arg.encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     writer.write(b"".join(parts))
     await writer.drain()
-    return await asyncio.wait_for(_read(reader), timeout)
+    return await asyncio.wait_for(_read(reader))
 
 
 async def _read(reader: asyncio.StreamReader) -> object:

@@ -32,6 +32,7 @@ class ImportOptions:
     redis_prefix: str = "evolution"
     limits: Limits = field(default_factory=Limits)
     converter: Converter | None = None
+    client_name: str | None = None  # ours (DATABASE_CONNECTION_CLIENT_NAME): instances of another are not loaded
 
 
 async def run_import(
@@ -98,6 +99,12 @@ async def _run(
             await evolution_api.import_instance(job, row, report, session)
         else:
             await evolution_go.import_instance(job, row, report, auth, data_dir)
+        owner = row.get("clientName") if api else row.get("client_name")
+        if options.client_name and owner and owner != options.client_name and not report.skipped:
+            report.notes.append(
+                f"clientName is {owner!r}: set DATABASE_CONNECTION_CLIENT_NAME={owner} here (as on the old server), "
+                f"or this server ({options.client_name!r}) will not load the instance"
+            )
         moved = sum(c.inserted for c in report.tables.values())
         out(
             f"[{number}/{len(rows)}] {report.name}: {moved} rows imported in {time.monotonic() - started:.1f} s"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +46,7 @@ class SessionOptions:
     redis_url: str | None = None
     redis_prefix: str = "evolution"
     converter: Converter | None = None  # tests inject one; else the baileys package, if present
+    load: Callable[[], Converter | None] = field(default=lambda: load_converter())
 
 
 class _PackageConverter:
@@ -135,7 +136,7 @@ async def import_baileys_session(source: SourceDb, instance_id: str, options: Se
     files = await gather(source, instance_id, options)
     if "creds" not in files:
         return ["session: no Baileys credentials found: the instance will need a new QR"]
-    converter = options.converter or load_converter()
+    converter = options.converter or options.load()
     if converter is None:
         return [NOT_AVAILABLE]
     try:

@@ -228,7 +228,7 @@ def _import_parser(commands: Any) -> None:
     cmd.add_argument("--instances-dir", default=None, help="evolution-api: its instances/ folder (Baileys keys)")
     cmd.add_argument("--redis-url", default=None, help="evolution-api: its Redis (CACHE_REDIS_URI), for Baileys keys")
     cmd.add_argument("--redis-prefix", default="evolution", help="evolution-api: CACHE_REDIS_PREFIX_KEY")
-    cmd.add_argument("--batch-size", type=int, default=1000, help="rows per transaction")
+    cmd.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -97,5 +97,5 @@ class FakeConverter:
         path.write_text(conversion.jid)
 
 
-def limits(stop_after: int | None = None, batch: int = 1000) -> Limits:
+def limits(stop_after: int | None = None, batch: int = 2000) -> Limits:
     return Limits(batch_size=batch, stop_after_batches=stop_after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,14 +39,24 @@ async def copy_table(
         report.count(target)  # listed in the summary as nothing to do
         return
     count = report.count(target)
-    async for page in job.source.pages(table, key, where, after, job.limits.batch_size):
-        rows = [job.destination.shape(target, transform(r) if transform else r) for r in page]
-        inserted, present = await job.destination.insert_absent(target, rows)
-        count.read += len(page)
-        count.inserted += inserted
-        count.present += present
-        job.checkpoint.set(report.id, target, page[-1][key])
-        job.limits.tick()
+    pages = job.source.pages(table, key, where, after, job.limits.batch_size)
+    # The next page is read from the old server while this one is written to ours (two pages in memory).
+    upcoming = asyncio.ensure_future(anext(pages, None))
+    try:
+        while (page := await upcoming) is not None:
+            upcoming = asyncio.ensure_future(anext(pages, None))
+            rows = [job.destination.shape(target, transform(r) if transform else r) for r in page]
+            inserted, present = await job.destination.insert_absent(target, rows)
+            count.read += len(page)
+            count.inserted += inserted
+            count.present += present
+            job.checkpoint.set(report.id, target, page[-1][key])
+            job.limits.tick()
+    finally:
+        if not upcoming.done():
+            upcoming.cancel()
+            await asyncio.gather(upcoming, return_exceptions=True)
+        await pages.aclose()
     job.checkpoint.set(report.id, target, DONE)
 
 

@@ -78,19 +78,22 @@ class Destination:
         return mysql.insert(table).prefix_with("IGNORE")
 
     async def insert_absent(self, name: str, rows: list[dict[str, Any]]) -> tuple[int, int]:
-        """Insert rows whose id (and other unique keys) are not there yet, in one transaction.
-        Returns (inserted, already present)."""
+        """Insert the rows not there yet (same id, or same other unique key), in one transaction; never
+        update one. Returns (inserted, already present)."""
         if not rows:
             return 0, 0
         table = self.tables[name]
-        ids = [r["id"] for r in rows]
         async with self.db.transaction() as session:
-            present = {r for (r,) in (await session.execute(select(table.c.id).where(table.c.id.in_(ids)))).all()}
-            fresh = [r for r in rows if r["id"] not in present]
-            if fresh:
-                await session.execute(self._insert(table), fresh)
-            after = await session.scalar(select(func.count()).select_from(table).where(table.c.id.in_(ids)))
-        inserted = int(after or 0) - len(present)
+            if self.dialect in ("postgresql", "sqlite"):
+                # RETURNING lists only the rows the insert wrote (a conflict returns nothing).
+                result = await session.execute(self._insert(table).returning(table.c.id), rows)
+                inserted = len(result.all())
+            else:
+                ids = [r["id"] for r in rows]
+                count = select(func.count()).select_from(table).where(table.c.id.in_(ids))
+                before = int(await session.scalar(count) or 0)
+                await session.execute(self._insert(table), rows)
+                inserted = int(await session.scalar(count) or 0) - before
         return inserted, len(rows) - inserted
 
     async def exists(self, name: str, where: Callable[[Table], Any]) -> dict[str, Any] | None:

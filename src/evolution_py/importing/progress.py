@@ -67,7 +67,7 @@ class Interrupted(RuntimeError):
 
 @dataclass
 class Limits:
-    batch_size: int = 1000
+    batch_size: int = 2000
     stop_after_batches: int | None = None  # test hook: stop as a killed run would
     batches: int = 0
 

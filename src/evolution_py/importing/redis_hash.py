@@ -39,7 +39,7 @@ async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, args
         parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
     writer.write(b"".join(parts))
     await writer.drain()
-    return await asyncio.wait_for(_read(reader))
+    return await asyncio.wait_for(_read(reader), TIMEOUT_SECONDS)
 
 
 async def _read(reader: asyncio.StreamReader) -> object:

@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from evolution_py.api.go.events import DEFAULT_KEYS, UnknownEvents, to_event_keys
+from evolution_py.api.go.events import UnknownEvents, to_event_keys
 from evolution_py.channels.whatsapp_web.device_store import has_session, session_path
 from evolution_py.importing.copier import Job
 from evolution_py.importing.progress import InstanceReport
@@ -36,7 +36,8 @@ def _flag(value: Any) -> bool:
 def event_keys(value: Any) -> tuple[list[str], str | None]:
     names = [v for v in str(value or "").split(",") if v.strip()]
     if not names:
-        return list(DEFAULT_KEYS), None
+        # Evolution Go stores "" after a disconnect or an all-invalid subscription: nothing is delivered.
+        return [], None
     try:
         return to_event_keys(names, "events"), None
     except UnknownEvents as exc:
@@ -46,7 +47,7 @@ def event_keys(value: Any) -> tuple[list[str], str | None]:
                 known += [k for k in to_event_keys([name], "events") if k not in known]
             except UnknownEvents:
                 pass
-        return known or list(DEFAULT_KEYS), str(exc)
+        return known, str(exc)
 
 
 def owner_of(device_jid: str) -> tuple[str | None, str | None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,7 @@ class SourceDb:
 
     async def pages(
         self, name: str, key: str, where: dict[str, Any], after: Any, size: int
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Rows ordered by `key`, `size` at a time, starting past `after`: memory stays one page, and a
         resumed run starts exactly where the last committed page ended."""
         t = self.table(name)

@@ -51,12 +51,9 @@ async def copy_device(auth: SourceDb, device_jid: str, target: Path) -> dict[str
     names = sorted(n for n in auth.columns if n.startswith("whatsmeow_"))
     if "whatsmeow_device" not in names:
         raise LookupError("no whatsmeow_device table in the session store")
+    device = auth.table("whatsmeow_device")
     async with auth.connect() as conn:
-        found = (
-            await conn.execute(
-                select(auth.table("whatsmeow_device").c.jid).where(auth.table("whatsmeow_device").c.jid == device_jid)
-            )
-        ).first()
+        found = (await conn.execute(select(device.c.jid).where(device.c.jid == device_jid))).first()
         if found is None:
             raise LookupError(f"device {device_jid} is not in the session store")
         ddl = await conn.run_sync(_ddl, names)

@@ -194,7 +194,8 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
     from evolution_py.importing.source import SourceError  # noqa: PLC0415 - each command loads only what it runs
 
     configure_logging(settings.log_level, settings.api_key)
-    check_database(settings)
+    if not args.dry_run:  # a dry run does not open (nor create) our database
+        check_database(settings)
     options = ImportOptions(
         kind=args.kind,
         source_url=args.source_url,

@@ -36,6 +36,7 @@ TABLES = (
     "Chat",
     "Message",
     "MessageUpdate",
+    "ChatwootMirror",
 )
 
 

@@ -62,6 +62,7 @@ async def test_evolution_api_postgres_import(tmp_path: Path) -> None:
         assert first["Message"][0] == 100_000
         assert first["Instance"][0] == 3 and first["Contact"][0] == 490
         assert first["Chat"][0] == 350  # upstream's duplicate chat rows collapse into one per JID
+        assert first["ChatwootMirror"][0] == 1000  # the Chatwoot ledger, from the messages' Chatwoot ids
         assert first["MessageUpdate"][0] == 150 and first["Label"][0] == 3 and first["Template"][0] == 1
         by_name = {r.name: r for r in reports}
         beta_chats = by_name["beta"].count("Chat")  # beta's chats moved in the resumed run

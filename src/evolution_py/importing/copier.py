@@ -12,6 +12,8 @@ from evolution_py.importing.progress import DONE, Checkpoint, InstanceReport, Li
 from evolution_py.importing.source import SourceDb
 
 Transform = Callable[[dict[str, Any]], dict[str, Any]]
+# Rows of another of our tables that a page implies (e.g. the Chatwoot ledger from Message rows).
+Derived = Callable[[list[dict[str, Any]]], tuple[str, list[dict[str, Any]]]]
 
 
 @dataclass
@@ -31,6 +33,7 @@ async def copy_table(
     key: str = "id",
     transform: Transform | None = None,
     target: str | None = None,
+    derived: Derived | None = None,
 ) -> None:
     """`table` rows matching `where` into our `target` (same name by default), ordered by `key`."""
     target = target or table
@@ -50,6 +53,17 @@ async def copy_table(
             count.read += len(page)
             count.inserted += inserted
             count.present += present
+            if derived is not None:
+                other, other_rows = derived(rows)
+                if other_rows:
+                    shaped = [job.destination.shape(other, r) for r in other_rows]
+                    done, there = await job.destination.insert_absent(other, shaped)
+                    extra = report.count(other)
+                    extra.read, extra.inserted, extra.present = (
+                        extra.read + len(shaped),
+                        extra.inserted + done,
+                        extra.present + there,
+                    )
             job.checkpoint.set(report.id, target, page[-1][key])
             job.limits.tick()
     finally:

@@ -4,7 +4,9 @@ is converted by `session_source`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from evolution_py.importing.copier import Job, copy_table, dropped_columns
@@ -78,6 +80,36 @@ def _short(value: Any) -> str | None:
 TRANSFORMS = {"Message": message_row}
 
 
+def chatwoot_ledger(rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Upstream keeps the Chatwoot ids on the message; our Chatwoot integration looks them up in its
+    ledger (ChatwootMirror): one "sent" row per mirrored message, so an agent's reply or a read
+    receipt on an old conversation still finds its WhatsApp message."""
+    out = []
+    for row in rows:
+        if row.get("chatwootMessageId") is None or not row.get("keyId"):
+            continue
+        out.append(
+            {
+                "id": hashlib.sha256(f"ledger/{row['id']}".encode()).hexdigest()[:32],
+                "instanceId": row["instanceId"],
+                "waMessageId": str(row["keyId"])[:128],
+                "remoteJid": str(row.get("remoteJid") or "")[:128],
+                "fromMe": bool(row.get("fromMe")),
+                "state": "sent",
+                "chatwootMessageId": row["chatwootMessageId"],
+                "chatwootConversationId": row.get("chatwootConversationId"),
+                "chatwootSourceId": row.get("chatwootContactInboxSourceId"),
+                "read": bool(row.get("chatwootIsRead")),
+                "claimedAt": _RELEASED,
+            }
+        )
+    return "ChatwootMirror", out
+
+
+_RELEASED = datetime(1970, 1, 1)  # an old claim: never mistaken for a send still running
+DERIVED = {"Message": chatwoot_ledger}
+
+
 async def instances(job: Job, wanted: set[str] | None) -> list[dict[str, Any]]:
     rows = await job.source.all("Instance")
     return [r for r in rows if not wanted or r["name"] in wanted or r["id"] in wanted]
@@ -101,7 +133,14 @@ async def import_instance(job: Job, instance: dict[str, Any], report: InstanceRe
     await copy_table(job, report, "Instance", {"id": instance["id"]})
     for table in TABLES:
         if job.source.has(table) and table in job.destination.tables:
-            await copy_table(job, report, table, {"instanceId": instance["id"]}, transform=TRANSFORMS.get(table))
+            await copy_table(
+                job,
+                report,
+                table,
+                {"instanceId": instance["id"]},
+                transform=TRANSFORMS.get(table),
+                derived=DERIVED.get(table),
+            )
     if (instance.get("integration") or "WHATSAPP-BAILEYS") == "WHATSAPP-BAILEYS":
         report.notes.extend(await import_baileys_session(job.source, instance["id"], session))
 

@@ -78,6 +78,9 @@ async def test_evolution_go_import(tmp_path: Path, store: str) -> None:
         async with database_env("sqlite", data_dir) as env:
             dry = await run(env, data_dir, "evolution-go", users, auth_url=auth, dry_run=True)
             assert dry == [] and not session_path(str(data_dir), go_data.VENDAS).exists()
+            plan = run.last_output.splitlines()  # type: ignore[attr-defined]
+            assert ["vendas", "whatsmeow", "device", "1"] in [ln.split() for ln in plan]
+            assert ["vendas", "Label", "3"] in [ln.split() for ln in plan]
 
             reports = await run(env, data_dir, "evolution-go", users, auth_url=auth, limits=limits())
             notes = {r.name: r.notes for r in reports}

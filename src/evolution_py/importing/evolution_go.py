@@ -167,6 +167,17 @@ async def instances(job: Job, wanted: set[str] | None) -> list[dict[str, Any]]:
     return [r for r in rows if not wanted or r["name"] in wanted or str(r["id"]) in wanted]
 
 
+async def dry_run_counts(job: Job, go: dict[str, Any], auth: SourceDb | None) -> dict[str, int]:
+    rows, _ = rows_for(go)
+    counts = {table: len(table_rows) for table, table_rows in rows.items()}
+    if job.source.has("labels"):
+        counts["Label"] = await job.source.count("labels", {"instance_id": go["id"]})
+    jid = str(go.get("jid") or "")
+    if auth is not None and jid and auth.has("whatsmeow_device"):
+        counts["whatsmeow device"] = await auth.count("whatsmeow_device", {"jid": jid})
+    return counts
+
+
 async def import_instance(
     job: Job, go: dict[str, Any], report: InstanceReport, auth: SourceDb | None, data_dir: str
 ) -> None:

@@ -79,7 +79,11 @@ async def _run(
     if options.dry_run:
         counts = {}
         for row in rows:
-            counts[row["name"]] = await evolution_api.dry_run_counts(job, row) if api else {"Instance": 1}
+            counts[row["name"]] = (
+                await evolution_api.dry_run_counts(job, row)
+                if api
+                else await evolution_go.dry_run_counts(job, row, auth)
+            )
         out(dry_run_table(counts))
         return []
     session = SessionOptions(

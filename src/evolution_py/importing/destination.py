@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, Table, func, select
@@ -39,6 +39,8 @@ def _coerce(value: Any, kind: Any) -> Any:
         return str(value).lower() in ("1", "true", "t", "yes")
     if isinstance(kind, DateTime) and isinstance(value, str):
         return _parse_time(value)
+    if isinstance(kind, DateTime) and isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)  # upstream's Media.createdAt is a DATE
     if isinstance(kind, DateTime) and isinstance(value, datetime) and value.tzinfo is not None:
         return _naive_utc(value)
     if isinstance(kind, Integer) and not isinstance(value, int):

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from evolution_py import UPSTREAM_VERSION, __version__, logsafe
 from evolution_py.config import ConfigError, Settings, load_settings
@@ -187,6 +188,50 @@ def migrate(settings: Settings) -> None:
     print(f"evolution-py: database is at the latest schema ({settings.database_provider})")
 
 
+def import_command(settings: Settings, args: argparse.Namespace) -> None:
+    """`evolution-py import evolution-api|evolution-go --source-url ...` (importing/, docs/migrate.md)."""
+    from evolution_py.importing.runner import ImportOptions, run_import  # noqa: PLC0415 - each command loads only what it runs
+    from evolution_py.importing.source import SourceError  # noqa: PLC0415 - each command loads only what it runs
+
+    configure_logging(settings.log_level, settings.api_key)
+    if not args.dry_run:  # a dry run does not open (nor create) our database
+        check_database(settings)
+    options = ImportOptions(
+        kind=args.kind,
+        source_url=args.source_url,
+        auth_url=args.auth_url,
+        instances={n.strip() for n in args.instances.split(",") if n.strip()} if args.instances else None,
+        dry_run=args.dry_run,
+        restart=args.restart,
+        instances_dir=Path(args.instances_dir) if args.instances_dir else None,
+        redis_url=args.redis_url,
+        redis_prefix=args.redis_prefix,
+        client_name=settings.client_name,
+    )
+    options.limits.batch_size = args.batch_size
+    try:
+        asyncio.run(run_import(settings.database_url, settings.data_dir, options))
+    except SourceError as exc:
+        print(f"evolution-py import: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _import_parser(commands: Any) -> None:
+    cmd = commands.add_parser("import", help="move an Evolution API / Evolution Go server's data here")
+    cmd.add_argument("kind", choices=("evolution-api", "evolution-go"), help="what the old server is")
+    cmd.add_argument("--source-url", required=True, help="the old server's database URL (read only)")
+    cmd.add_argument(
+        "--auth-url", default=None, help="evolution-go: its whatsmeow store (POSTGRES_AUTH_DB or a SQLite path)"
+    )
+    cmd.add_argument("--instances", default=None, help="comma-separated instance names (or ids); default all")
+    cmd.add_argument("--dry-run", action="store_true", help="print what would move; write nothing")
+    cmd.add_argument("--restart", action="store_true", help="forget the checkpoint and check every row again")
+    cmd.add_argument("--instances-dir", default=None, help="evolution-api: its instances/ folder (Baileys keys)")
+    cmd.add_argument("--redis-url", default=None, help="evolution-api: its Redis (CACHE_REDIS_URI), for Baileys keys")
+    cmd.add_argument("--redis-prefix", default="evolution", help="evolution-api: CACHE_REDIS_PREFIX_KEY")
+    cmd.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="evolution-py", description="Evolution API compatible server")
     parser.add_argument("--env-file", default=".env", help="optional .env file read under the environment")
@@ -196,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
     commands.add_parser("key", help="print the global API key (generated into DATA_DIR/api-key when unset)")
+    _import_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "version":
         print(f"evolution-py {__version__} (Evolution API {UPSTREAM_VERSION} compatible)")
@@ -208,6 +254,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "migrate":
         migrate(_settings(args.env_file))
+        return
+    if args.command == "import":
+        import_command(_settings(args.env_file), args)
         return
     if args.command in (None, "serve"):
         serve(_settings(args.env_file), getattr(args, "host", None))

@@ -4,6 +4,10 @@ One writer task owns every write. Publishes, acks, retries and dead-letter marks
 and applied in one transaction per batch (group commit), so a burst of events costs a handful of
 commits instead of one each. `insert` returns only once its rows are committed: that is the
 moment an event counts as accepted.
+
+The same writer stores the hot path's message rows (`insert_messages`, reached through
+`Database.group_writer` from store/messages.py): concurrent sends and inbound messages share its
+transactions with each other and with the events, one commit per batch instead of one per row.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ _T: Table = EventDelivery.__table__  # type: ignore[assignment]
 class _Insert(msgspec.Struct):
     rows: list[tuple[Any, ...]]
     future: asyncio.Future[None]
+    messages: list[tuple[Any, ...]] = []  # `Message` rows (OutboxSql.message_tuple), id first
 
 
 class _Ack(msgspec.Struct):
@@ -176,9 +181,12 @@ class Outbox:
     def start(self) -> None:
         if self._writer is None:
             self._writer = asyncio.create_task(self._run(), name="outbox-writer")
+            self.db.group_writer = self
 
     async def stop(self) -> None:
         """Apply everything queued so far, then stop the writer."""
+        if self.db.group_writer is self:
+            self.db.group_writer = None  # writes from now on go to the database directly
         if self._writer is None:
             return
         await self.flush()
@@ -218,6 +226,16 @@ class Outbox:
         self._urgent.set()
         return now, future
 
+    async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Store `Message` rows (store/messages.py `message_values`) in the writer's next
+        transaction; returns once committed, raises what the database said otherwise."""
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("the outbox writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Insert([], future, [OutboxSql.message_tuple(row) for row in rows]))
+        self._urgent.set()
+        await future
+
     def ack(self, row_id: str) -> None:
         self._queue.put_nowait(_Ack(row_id))
 
@@ -251,6 +269,7 @@ class Outbox:
         deads = [op for op in batch if isinstance(op, _Dead)]
         flushes = [op for op in batch if isinstance(op, _Flush)]
         rows = [row for op in inserts for row in op.rows]
+        messages = [row for op in inserts for row in op.messages]
         if acks and rows:
             # A delivery sent and acknowledged before its row was written (the bus starts sending
             # while the insert is queued) needs neither the insert nor the delete.
@@ -261,14 +280,14 @@ class Outbox:
                 retries = [op for op in retries if op.id not in done]
                 deads = [op for op in deads if op.id not in done]
         dead_at = utcnow()
-        owners = {row[0]: op for op in inserts for row in op.rows}
+        owners = {row[0]: op for op in inserts for row in (*op.rows, *op.messages)}
         retry_rows = [(r.attempts, r.available_at, r.error, r.id) for r in retries]
         dead_rows = [(d.attempts, d.error, dead_at, d.id) for d in deads]
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
         # so the worst case after a crash is a duplicate delivery, never a lost one).
         for attempt in itertools.count():
             try:
-                await self._sql.write(rows, retry_rows, dead_rows, acks)
+                await self._sql.write(rows, retry_rows, dead_rows, acks, messages)
                 break
             except asyncio.CancelledError:
                 raise
@@ -277,14 +296,20 @@ class Outbox:
             if await self._refused(failure):
                 # The database works but refuses something in this batch: one piece at a time, so
                 # that a poisoned row costs only itself, never the writer (and every tenant) a stall.
+                messages = await self._write_messages_each(owners, messages)
                 rows, retry_rows, dead_rows, acks = await self._write_each(owners, rows, retry_rows, dead_rows, acks)
-                if not (rows or retry_rows or dead_rows or acks):
+                if not (messages or rows or retry_rows or dead_rows or acks):
                     break
-            if rows:
-                # A publish that cannot be stored is not accepted: its caller gets the error.
-                _fail(owners, rows, failure)
-                log.error("outbox: could not store %d deliveries: %s", len(rows), _describe(failure))
-                rows = []
+            if rows or messages:
+                # A publish or a message that cannot be stored is not accepted: its caller gets the error.
+                _fail(owners, [*messages, *rows], failure)
+                log.error(
+                    "outbox: could not store %d messages, %d deliveries: %s",
+                    len(messages),
+                    len(rows),
+                    _describe(failure),
+                )
+                rows, messages = [], []
                 continue
             log.warning("outbox: write failed (attempt %d), retrying: %s", attempt + 1, _describe(failure))
             await asyncio.sleep(min(0.2 * (attempt + 1), 5.0))
@@ -299,16 +324,29 @@ class Outbox:
         """Whether the database itself works and refused what was written (not out of reach)."""
         return not self._sql.is_outage(exc) and await self._sql.alive()
 
+    async def _write_messages_each(
+        self, owners: dict[str, _Insert], messages: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Each message row alone; one the database refuses fails only its own request. Returns
+        what is left if the database stops answering midway."""
+        for index, row in enumerate(messages):
+            if (failure := await self._try(messages=[row])) is not None:
+                if not await self._refused(failure):
+                    return messages[index:]
+                _fail(owners, [row], failure)
+        return []
+
     async def _try(
         self,
         rows: list[tuple[Any, ...]] | None = None,
         retries: list[RetryRow] | None = None,
         deads: list[DeadRow] | None = None,
         acks: list[str] | None = None,
+        messages: list[tuple[Any, ...]] | None = None,
     ) -> Exception | None:
         """One transaction; None when written, else why not."""
         try:
-            await self._sql.write(rows or [], retries or [], deads or [], acks or [])
+            await self._sql.write(rows or [], retries or [], deads or [], acks or [], messages)
             return None
         except asyncio.CancelledError:
             raise

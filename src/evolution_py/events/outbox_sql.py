@@ -15,6 +15,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evolution_py.store import mysql
@@ -41,6 +42,27 @@ COLUMNS = (
     "scope",
 )
 
+# The `Message` columns the hot path writes (store/messages.py `message_values`); JSON ones encoded here.
+MESSAGE_COLUMNS = (
+    "id",
+    "key",
+    "keyId",
+    "remoteJid",
+    "fromMe",
+    "pushName",
+    "participant",
+    "messageType",
+    "message",
+    "contextInfo",
+    "source",
+    "messageTimestamp",
+    "instanceId",
+    "webhookUrl",
+    "status",
+)
+_JSON_COLUMNS = frozenset({"key", "message", "contextInfo"})
+_json = msgspec.json.Encoder()
+
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id
 DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 
@@ -48,8 +70,11 @@ DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 def _statements(mark: Any, quote: str = '"') -> dict[str, str]:
     cols = ", ".join(f"{quote}{c}{quote}" for c in COLUMNS)
     marks = ", ".join(mark(i + 1) for i in range(len(COLUMNS)))
+    message_cols = ", ".join(f"{quote}{c}{quote}" for c in MESSAGE_COLUMNS)
+    message_marks = ", ".join(mark(i + 1) for i in range(len(MESSAGE_COLUMNS)))
     sql = {
         "insert": f'INSERT INTO "EventDelivery" ({cols}) VALUES ({marks})',
+        "message": f'INSERT INTO "Message" ({message_cols}) VALUES ({message_marks})',
         "retry": (
             f'UPDATE "EventDelivery" SET "attempts" = {mark(1)}, "availableAt" = {mark(2)}, '
             f'"lastError" = {mark(3)} WHERE "id" = {mark(4)}'
@@ -132,6 +157,14 @@ class OutboxSql:
             await self.close()
             return False
 
+    @staticmethod
+    def message_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
+        """A `message_values` row as the driver takes it (JSON columns as JSON text, NULL for None)."""
+        return tuple(
+            (None if row[c] is None else _json.encode(row[c]).decode()) if c in _JSON_COLUMNS else row[c]
+            for c in MESSAGE_COLUMNS
+        )
+
     def is_outage(self, exc: BaseException) -> bool:
         """Whether `exc` says the database is out of reach or busy (worth waiting for), rather than
         that it refused what was written (a value it cannot store, a constraint)."""
@@ -151,26 +184,40 @@ class OutboxSql:
         return isinstance(exc, asyncpg.InterfaceError) and not isinstance(exc, ValueError)
 
     async def write(
-        self, rows: list[tuple[Any, ...]], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        rows: list[tuple[Any, ...]],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
+        messages: list[tuple[Any, ...]] | None = None,
     ) -> None:
-        """All of it in one transaction, or none of it."""
+        """All of it in one transaction, or none of it. `messages` (`message_tuple`s) go first: an
+        event about a message is never committed without it."""
         if self._driver is None:
             self._driver = await self._connect()
         try:
             if self.sqlite:
-                await self._sqlite(self._driver, rows, retries, deads, acks)
+                await self._sqlite(self._driver, messages or [], rows, retries, deads, acks)
             elif self.mysql:
-                await self._mysql(self._driver, rows, retries, deads, acks)
+                await self._mysql(self._driver, messages or [], rows, retries, deads, acks)
             else:
-                await self._postgres(self._driver, rows, retries, deads, acks)
+                await self._postgres(self._driver, messages or [], rows, retries, deads, acks)
         except Exception:
             await self.close()  # reconnect on the next write: the connection may be what failed
             raise
 
     async def _sqlite(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         try:
+            if messages:
+                await db.executemany(self.sql["message"], messages)
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:
@@ -185,10 +232,18 @@ class OutboxSql:
             raise
 
     async def _mysql(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         try:
             async with db.cursor() as cursor:
+                if messages:
+                    await cursor.executemany(self.sql["message"], messages)
                 if rows:  # the driver sends one multi-row INSERT
                     await cursor.executemany(self.sql["insert"], rows)
                 if retries:
@@ -205,9 +260,17 @@ class OutboxSql:
             raise
 
     async def _postgres(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         async with db.transaction():
+            if messages:
+                await db.executemany(self.sql["message"], messages)
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:

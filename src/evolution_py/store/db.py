@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -132,9 +133,20 @@ def _from_database(e: BaseException) -> bool:
     return any(module.startswith(_DB_MODULES) for module in modules)
 
 
+class GroupWriter(Protocol):
+    """The one writer task that group-commits the hot rows (events/outbox.py): message rows share
+    a transaction with the event deliveries and with other requests' rows."""
+
+    async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Returns once the rows are committed (raises what the database said otherwise)."""
+        ...
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # Set while the event bus's outbox writer runs; hot-path writes go through it then.
+        self.group_writer: GroupWriter | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.is_mysql = url.startswith(mysql.DIALECTS)
         if self.is_sqlite:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -36,6 +36,32 @@ def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 _MESSAGE_HIDDEN = ("keyId", "remoteJid", "fromMe")
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_UPDATES: Table = MessageUpdate.__table__  # type: ignore[assignment]
+
+
+def message_values(record: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    """The `Message` row of a message record (the `messages.upsert` / `send.message` shape), built
+    once: the writer inserts it as it is. Text from outside (WhatsApp, an inbound webhook) is made
+    safe for every database here."""
+    key = safe_json(record.get("key") or {})
+    return {
+        "id": new_id(),
+        "key": key,
+        "keyId": safe_optional(key.get("id"), 100),
+        "remoteJid": safe_optional(key.get("remoteJid"), 100),
+        "fromMe": bool(key.get("fromMe")),
+        "pushName": safe_optional(record.get("pushName"), 100),
+        "participant": safe_optional(key.get("participant"), 100),
+        "messageType": safe_text(record.get("messageType") or "unknown", 100),
+        "message": safe_json(record.get("message") or {}),
+        "contextInfo": safe_json(record.get("contextInfo")),
+        "source": safe_text(record.get("source") or "unknown", 20),
+        "messageTimestamp": int(record.get("messageTimestamp") or 0),
+        "instanceId": instance_id,
+        "webhookUrl": safe_url(record.get("webhookUrl"), 500),
+        "status": safe_optional(record.get("status"), 30),
+    }
 
 
 def message_dict(row: Message) -> dict[str, Any]:
@@ -61,61 +87,53 @@ class MessageStore:
     # --- writes -------------------------------------------------------------------------------
 
     async def save_message(self, record: dict[str, Any]) -> str | None:
-        """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id."""
+        """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id
+        once it is committed. While the event bus runs, the row joins the outbox writer's next
+        transaction (group commit with other requests and their events); no ORM unit of work."""
         if not self.save_messages:
             return None
-        # Text from outside (WhatsApp, an inbound webhook) is made safe for both databases first.
-        key = safe_json(record.get("key") or {})
-        row = Message(
-            id=new_id(),
-            key=key,
-            keyId=safe_optional(key.get("id"), 100),
-            remoteJid=safe_optional(key.get("remoteJid"), 100),
-            fromMe=bool(key.get("fromMe")),
-            pushName=safe_optional(record.get("pushName"), 100),
-            participant=safe_optional(key.get("participant"), 100),
-            messageType=safe_text(record.get("messageType") or "unknown", 100),
-            message=safe_json(record.get("message") or {}),
-            contextInfo=safe_json(record.get("contextInfo")),
-            source=safe_text(record.get("source") or "unknown", 20),
-            messageTimestamp=int(record.get("messageTimestamp") or 0),
-            instanceId=self.instance_id,
-            webhookUrl=safe_url(record.get("webhookUrl"), 500),
-            status=safe_optional(record.get("status"), 30),
-        )
-        async with self.db.transaction() as session:
-            session.add(row)
-        return row.id
+        row = message_values(record, self.instance_id)
+        await self.insert_rows([row])
+        return str(row["id"])
+
+    async def insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert `message_values` rows, committed when this returns."""
+        writer = self.db.group_writer
+        if writer is not None:
+            await writer.insert_messages(rows)
+            return
+        async with self.db.engine.begin() as connection:
+            await connection.execute(insert(_MESSAGES), rows)
 
     async def save_status(
         self, *, key_id: str, remote_jid: str, from_me: bool, status: str, participant: str | None = None
     ) -> str | None:
-        """Record a receipt for a stored message; returns the message row id (None if unknown)."""
-        async with self.db.transaction() as session:
-            message = (
-                (
-                    await session.execute(
-                        select(Message).where(Message.instanceId == self.instance_id, Message.keyId == key_id)
-                    )
+        """Record a receipt for a stored message; returns the message row id (None if unknown).
+        Core statements in one transaction: find the message, set its status, add the update row."""
+        async with self.db.engine.begin() as connection:
+            message_id = (
+                await connection.execute(
+                    select(_MESSAGES.c.id)
+                    .where(_MESSAGES.c.instanceId == self.instance_id, _MESSAGES.c.keyId == key_id)
+                    .limit(1)
                 )
-                .scalars()
-                .first()
-            )
-            if message is None:
+            ).scalar()
+            if message_id is None:
                 return None
-            message.status = status
-            session.add(
-                MessageUpdate(
+            await connection.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(status=status))
+            await connection.execute(
+                insert(_UPDATES).values(
+                    id=new_id(),
                     keyId=key_id,
                     remoteJid=remote_jid,
                     fromMe=from_me,
                     participant=participant,
                     status=status,
-                    messageId=message.id,
+                    messageId=message_id,
                     instanceId=self.instance_id,
                 )
             )
-            return message.id
+            return str(message_id)
 
     async def upsert_contact(
         self,

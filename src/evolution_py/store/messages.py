@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -38,6 +37,8 @@ def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 _MESSAGE_HIDDEN = ("keyId", "remoteJid", "fromMe")
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _UPDATES: Table = MessageUpdate.__table__  # type: ignore[assignment]
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_CHATS: Table = Chat.__table__  # type: ignore[assignment]
 
 
 def message_values(record: dict[str, Any], instance_id: str) -> dict[str, Any]:
@@ -155,20 +156,16 @@ class MessageStore:
             return fields, False
         remote_jid, push_name = safe_text(remote_jid, 100), safe_optional(push_name, 100)
         profile_pic_url = safe_url(profile_pic_url, 500)
-
-        def update(contact: Contact) -> None:
-            if push_name:
-                contact.pushName = push_name
-            if profile_pic_url or picture_known:
-                contact.profilePicUrl = profile_pic_url
-
+        changes: dict[str, Any] = {}
+        if push_name:
+            changes["pushName"] = push_name
+        if profile_pic_url or picture_known:
+            changes["profilePicUrl"] = profile_pic_url
         created = await self._upsert(
-            Contact,
+            _CONTACTS,
             remote_jid,
-            lambda: Contact(
-                remoteJid=remote_jid, pushName=push_name, profilePicUrl=profile_pic_url, instanceId=self.instance_id
-            ),
-            update,
+            {"remoteJid": remote_jid, "pushName": push_name, "profilePicUrl": profile_pic_url},
+            changes,
         )
         return fields, created
 
@@ -179,37 +176,40 @@ class MessageStore:
         if not self.save_chats:
             return fields, False
         remote_jid, name = safe_text(remote_jid, 100), safe_optional(name, 100)
-
-        def update(chat: Chat) -> None:
-            if name:
-                chat.name = name
-            chat.unreadMessages = max(0, chat.unreadMessages + unread_delta)
-
+        changes: dict[str, Any] = {}
+        if name:
+            changes["name"] = name
+        if unread_delta:
+            unread = _CHATS.c.unreadMessages + unread_delta
+            changes["unreadMessages"] = case((unread < 0, 0), else_=unread)
         created = await self._upsert(
-            Chat,
+            _CHATS,
             remote_jid,
-            lambda: Chat(
-                remoteJid=remote_jid, name=name, instanceId=self.instance_id, unreadMessages=max(unread_delta, 0)
-            ),
-            update,
+            {"remoteJid": remote_jid, "name": name, "unreadMessages": max(unread_delta, 0)},
+            changes,
         )
         return fields, created
 
-    async def _upsert(
-        self, model: Any, remote_jid: str, create: Callable[[], Any], update: Callable[[Any], None]
-    ) -> bool:
-        """Update the instance's row of `model` for the chat, or create it; True when created."""
+    async def _upsert(self, table: Table, remote_jid: str, new: dict[str, Any], changes: dict[str, Any]) -> bool:
+        """Update the instance's row of `table` for the chat, or create it; True when created.
+        Core statements: one UPDATE in the common case (the row exists), an INSERT otherwise."""
+        now = utcnow()
         for _attempt in range(2):
             try:
-                async with self.db.transaction() as session:
-                    query = select(model).where(model.instanceId == self.instance_id, model.remoteJid == remote_jid)
-                    existing = (await session.execute(query)).scalars().first()
-                    if existing is None:
-                        session.add(create())
-                        return True
-                    update(existing)
-                    existing.updatedAt = utcnow()
-                    return False
+                async with self.db.engine.begin() as connection:
+                    updated = await connection.execute(
+                        update(table)
+                        .where(table.c.instanceId == self.instance_id, table.c.remoteJid == remote_jid)
+                        .values(**changes, updatedAt=now)
+                    )
+                    if updated.rowcount:
+                        return False
+                    await connection.execute(
+                        insert(table).values(
+                            id=new_id(), instanceId=self.instance_id, createdAt=now, updatedAt=now, **new
+                        )
+                    )
+                    return True
             except IntegrityError:
                 continue  # a concurrent insert won the race: update it instead
         return False

@@ -22,14 +22,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from api import start, uvicorn_cmd
 from benchlib import free_port
 from wrklib import load_average, post_script, wrk
+
+from api import start, uvicorn_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "bench-key-0123456789-abcdef"
 PG_ADMIN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 BODY = json.dumps({"number": "5511999999999", "text": "hello from wrk " + "x" * 64}).encode()
+NUMBERS = {"plain": "5511900000001", "hooked": "5511900000002"}
+
+
+def inbound_body(number: str) -> bytes:
+    """A `POST /webhook/evolution` message from one contact (the same chat each time: its contact and
+    chat rows are updated, as for a busy conversation)."""
+    return json.dumps({
+        "numberId": number,
+        "key": {"remoteJid": "5511988887777@s.whatsapp.net", "fromMe": False, "id": "3EB0BENCH"},
+        "pushName": "Bench Sender",
+        "message": {"conversation": "hello from wrk " + "x" * 64},
+    }).encode()  # fmt: skip
 
 
 async def fresh_pg(name: str) -> str:
@@ -44,25 +57,26 @@ async def fresh_pg(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
-def setup_instances(base: str, hook_url: str) -> None:
-    for name in ("plain", "hooked"):
+def setup_instances(base: str, hook_url: str, event: str) -> None:
+    for name, number in NUMBERS.items():
         answer = httpx.post(
             f"{base}/instance/create",
             headers={"apikey": KEY},
-            json={"instanceName": name, "integration": "EVOLUTION"},
+            json={"instanceName": name, "integration": "EVOLUTION", "number": number},
             timeout=30,
         )
         assert answer.status_code == 201, answer.text
     answer = httpx.post(
         f"{base}/webhook/set/hooked",
         headers={"apikey": KEY},
-        json={"webhook": {"enabled": True, "url": hook_url, "events": ["SEND_MESSAGE"]}},
+        json={"webhook": {"enabled": True, "url": hook_url, "events": [event]}},
         timeout=30,
     )
     assert answer.status_code in (200, 201), answer.text
 
 
-def main() -> None:
+def main(inbound: bool = False) -> None:
+    """sendText, or (`inbound`) messages arriving on `POST /webhook/evolution` (bench/inbound.py)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seconds", type=float, default=3)
@@ -92,22 +106,29 @@ def main() -> None:
     assert receiver.stdout is not None and receiver.stdout.readline().strip() == b"ready"
     ours = start(uvicorn_cmd("evolution_py.asgi:app", ours_port), env, f"http://127.0.0.1:{ours_port}/")
     raw = start(uvicorn_cmd("raw_send_app:app", raw_port), env, f"http://127.0.0.1:{raw_port}/")
-    script = post_script(BODY, {"apikey": KEY, "Content-Type": "application/json"})
+    headers = {"apikey": KEY, "Content-Type": "application/json"}
+    if inbound:
+        scripts = {name: post_script(inbound_body(number), headers) for name, number in NUMBERS.items()}
+        paths = {name: "/webhook/evolution" for name in NUMBERS}
+    else:
+        scripts = {name: post_script(BODY, headers) for name in NUMBERS}
+        paths = {name: f"/message/sendText/{name}" for name in NUMBERS}
     try:
-        setup_instances(f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{hook_port}/hook")
-        runs: dict[str, tuple[str, int]] = {
-            "raw": (f"http://127.0.0.1:{raw_port}/message/sendText/plain", raw.pid),
-            "ours": (f"http://127.0.0.1:{ours_port}/message/sendText/plain", ours.pid),
-            "ours_webhook": (f"http://127.0.0.1:{ours_port}/message/sendText/hooked", ours.pid),
+        event = "MESSAGES_UPSERT" if inbound else "SEND_MESSAGE"
+        setup_instances(f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{hook_port}/hook", event)
+        runs: dict[str, tuple[str, Path, int]] = {
+            "raw": (f"http://127.0.0.1:{raw_port}{paths['plain']}", scripts["plain"], raw.pid),
+            "ours": (f"http://127.0.0.1:{ours_port}{paths['plain']}", scripts["plain"], ours.pid),
+            "ours_webhook": (f"http://127.0.0.1:{ours_port}{paths['hooked']}", scripts["hooked"], ours.pid),
         }
-        for url, pid in runs.values():  # warm up
+        for url, script, pid in runs.values():  # warm up
             wrk(url, script, 1, args.connections, pid)
         slices: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
         load_before = load_average()
         for index in range(args.rounds):
             order = list(runs) if index % 2 == 0 else list(reversed(runs))
             for name in order:
-                url, pid = runs[name]
+                url, script, pid = runs[name]
                 slices[name].append(wrk(url, script, args.seconds, args.connections, pid))
                 time.sleep(0.5)
         summary: dict[str, Any] = {}
@@ -123,6 +144,7 @@ def main() -> None:
                 "server_cpu": round(sum(r["server_cpu"] for r in results) / len(results), 2),
             }
         print(json.dumps({
+            "what": "inbound /webhook/evolution" if inbound else "sendText",
             "db": args.db,
             **summary,
             "ours/raw": round(summary["ours"]["rps"] / summary["raw"]["rps"], 3),
@@ -136,7 +158,8 @@ def main() -> None:
         for proc in (ours, raw, receiver):
             proc.terminate()
             proc.wait(timeout=30)
-        script.unlink()
+        for script in scripts.values():
+            script.unlink()
 
 
 if __name__ == "__main__":

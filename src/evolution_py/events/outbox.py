@@ -27,7 +27,7 @@ from sqlalchemy import Table, delete, func, select, update
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
 from evolution_py.outbound import status_reason
-from evolution_py.store.db import Database
+from evolution_py.store.db import Database, Upsert
 from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
 from evolution_py.store.safe_text import safe_json, safe_text
@@ -76,7 +76,12 @@ class _Flush(msgspec.Struct):
     future: asyncio.Future[None]
 
 
-_Op = _Insert | _Ack | _Retry | _Dead | _Flush
+class _Upsert(msgspec.Struct):
+    upsert: Upsert
+    future: asyncio.Future[bool]
+
+
+_Op = _Insert | _Ack | _Retry | _Dead | _Flush | _Upsert
 
 
 def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
@@ -236,6 +241,16 @@ class Outbox:
         self._urgent.set()
         await future
 
+    async def upsert(self, upsert: Upsert) -> bool:
+        """Update a contact or chat row, or create it, in the writer's next transaction; returns
+        once committed, whether it was created."""
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("the outbox writer is not running")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Upsert(upsert, future))
+        self._urgent.set()
+        return await future
+
     def ack(self, row_id: str) -> None:
         self._queue.put_nowait(_Ack(row_id))
 
@@ -268,6 +283,7 @@ class Outbox:
         retries = [op for op in batch if isinstance(op, _Retry)]
         deads = [op for op in batch if isinstance(op, _Dead)]
         flushes = [op for op in batch if isinstance(op, _Flush)]
+        upserts = [op for op in batch if isinstance(op, _Upsert)]
         rows = [row for op in inserts for row in op.rows]
         messages = [row for op in inserts for row in op.messages]
         if acks and rows:
@@ -287,7 +303,13 @@ class Outbox:
         # so the worst case after a crash is a duplicate delivery, never a lost one).
         for attempt in itertools.count():
             try:
-                await self._sql.write(rows, retry_rows, dead_rows, acks, messages)
+                created = await self._sql.write(
+                    rows, retry_rows, dead_rows, acks, messages, [u.upsert for u in upserts]
+                )
+                for pending, was_created in zip(upserts, created, strict=True):
+                    if not pending.future.done():  # its caller may have been cancelled
+                        pending.future.set_result(was_created)
+                upserts = []
                 break
             except asyncio.CancelledError:
                 raise
@@ -297,9 +319,14 @@ class Outbox:
                 # The database works but refuses something in this batch: one piece at a time, so
                 # that a poisoned row costs only itself, never the writer (and every tenant) a stall.
                 messages = await self._write_messages_each(owners, messages)
+                upserts = await self._upsert_each(upserts)
                 rows, retry_rows, dead_rows, acks = await self._write_each(owners, rows, retry_rows, dead_rows, acks)
-                if not (messages or rows or retry_rows or dead_rows or acks):
+                if not (messages or upserts or rows or retry_rows or dead_rows or acks):
                     break
+            for pending in upserts:  # not stored: the caller gets the error (as a failed publish does)
+                if not pending.future.done():
+                    pending.future.set_exception(failure)
+            upserts = []
             if rows or messages:
                 # A publish or a message that cannot be stored is not accepted: its caller gets the error.
                 _fail(owners, [*messages, *rows], failure)
@@ -334,6 +361,24 @@ class Outbox:
                 if not await self._refused(failure):
                     return messages[index:]
                 _fail(owners, [row], failure)
+        return []
+
+    async def _upsert_each(self, upserts: list[_Upsert]) -> list[_Upsert]:
+        """Each upsert alone; one the database refuses fails only its own request. Returns what is
+        left if the database stops answering midway."""
+        for index, pending in enumerate(upserts):
+            try:
+                (created,) = await self._sql.write([], [], [], [], None, [pending.upsert])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - classified: an outage stops, a refusal fails the caller
+                if not await self._refused(exc):
+                    return upserts[index:]
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+                continue
+            if not pending.future.done():
+                pending.future.set_result(created)
         return []
 
     async def _try(

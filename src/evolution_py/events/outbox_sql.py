@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evolution_py.store import mysql
-from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS
+from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS, Upsert
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ MESSAGE_COLUMNS = (
 )
 _JSON_COLUMNS = frozenset({"key", "message", "contextInfo"})
 _json = msgspec.json.Encoder()
+
 
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id
 DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
@@ -157,6 +158,73 @@ class OutboxSql:
             await self.close()
             return False
 
+    def _stamp(self, moment: datetime) -> Any:
+        # SQLAlchemy's SQLite DATETIME text, microseconds always written (it reads both anyway)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+    def _upsert_sql(self, upsert: Upsert, now: datetime) -> tuple[str, list[Any], str, list[Any]]:
+        """The UPDATE and the INSERT of one upsert, with their arguments, in this driver's dialect."""
+        quote = "`" if self.mysql else '"'
+        count = 0
+
+        def mark() -> str:
+            nonlocal count
+            count += 1
+            return "%s" if self.mysql else "?" if self.sqlite else f"${count}"
+
+        def q(name: str) -> str:
+            return f"{quote}{name}{quote}"
+
+        sets, args = [], []
+        for column, value in upsert.changes.items():
+            sets.append(f"{q(column)} = {mark()}")
+            args.append(value)
+        if upsert.unread_delta:
+            unread = q("unreadMessages")
+            sets.append(f"{unread} = CASE WHEN {unread} + {mark()} < 0 THEN 0 ELSE {unread} + {mark()} END")
+            args += [upsert.unread_delta, upsert.unread_delta]
+        sets.append(f"{q('updatedAt')} = {mark()}")
+        args.append(self._stamp(now))
+        where = f"{q('instanceId')} = {mark()} AND {q('remoteJid')} = {mark()}"
+        args += [upsert.instance_id, upsert.remote_jid]
+        update_sql = f"UPDATE {q(upsert.table)} SET {', '.join(sets)} WHERE {where}"
+        row = {
+            "id": upsert.row_id,
+            "instanceId": upsert.instance_id,
+            "remoteJid": upsert.remote_jid,
+            "createdAt": self._stamp(now),
+            "updatedAt": self._stamp(now),
+            **upsert.new,
+        }
+        count = 0
+        marks = ", ".join(mark() for _ in row)
+        insert_sql = f"INSERT INTO {q(upsert.table)} ({', '.join(q(c) for c in row)}) VALUES ({marks})"
+        return update_sql, args, insert_sql, list(row.values())
+
+    async def _upserts(self, db: Any, upserts: list[Upsert]) -> list[bool]:
+        """Each upsert in turn inside the open transaction; whether each created its row."""
+        created = []
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for upsert in upserts:
+            update_sql, update_args, insert_sql, insert_args = self._upsert_sql(upsert, now)
+            if self.sqlite:
+                cursor = await db.execute(update_sql, update_args)
+                found = cursor.rowcount
+                await cursor.close()
+                if not found:
+                    await (await db.execute(insert_sql, insert_args)).close()
+            elif self.mysql:
+                async with db.cursor() as cursor:
+                    found = await cursor.execute(update_sql, update_args)
+                    if not found:
+                        await cursor.execute(insert_sql, insert_args)
+            else:
+                found = int((await db.execute(update_sql, *update_args)).rsplit(" ", 1)[-1])
+                if not found:
+                    await db.execute(insert_sql, *insert_args)
+            created.append(not found)
+        return created
+
     @staticmethod
     def message_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
         """A `message_values` row as the driver takes it (JSON columns as JSON text, NULL for None)."""
@@ -190,26 +258,32 @@ class OutboxSql:
         deads: list[DeadRow],
         acks: list[str],
         messages: list[tuple[Any, ...]] | None = None,
-    ) -> None:
-        """All of it in one transaction, or none of it. `messages` (`message_tuple`s) go first: an
-        event about a message is never committed without it."""
+        upserts: list[Upsert] | None = None,
+    ) -> list[bool]:
+        """All of it in one transaction, or none of it. `messages` (`message_tuple`s) and contact /
+        chat `upserts` go first: an event about a message is never committed without it. Returns
+        whether each upsert created its row."""
         if self._driver is None:
             self._driver = await self._connect()
+        created: list[bool] = []
         try:
             if self.sqlite:
-                await self._sqlite(self._driver, messages or [], rows, retries, deads, acks)
+                await self._sqlite(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
             elif self.mysql:
-                await self._mysql(self._driver, messages or [], rows, retries, deads, acks)
+                await self._mysql(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
             else:
-                await self._postgres(self._driver, messages or [], rows, retries, deads, acks)
+                await self._postgres(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
         except Exception:
             await self.close()  # reconnect on the next write: the connection may be what failed
             raise
+        return created
 
     async def _sqlite(
         self,
         db: Any,
         messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
         rows: list[Any],
         retries: list[RetryRow],
         deads: list[DeadRow],
@@ -218,6 +292,8 @@ class OutboxSql:
         try:
             if messages:
                 await db.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:
@@ -235,6 +311,8 @@ class OutboxSql:
         self,
         db: Any,
         messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
         rows: list[Any],
         retries: list[RetryRow],
         deads: list[DeadRow],
@@ -244,6 +322,9 @@ class OutboxSql:
             async with db.cursor() as cursor:
                 if messages:
                     await cursor.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
+            async with db.cursor() as cursor:
                 if rows:  # the driver sends one multi-row INSERT
                     await cursor.executemany(self.sql["insert"], rows)
                 if retries:
@@ -263,6 +344,8 @@ class OutboxSql:
         self,
         db: Any,
         messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
         rows: list[Any],
         retries: list[RetryRow],
         deads: list[DeadRow],
@@ -271,6 +354,8 @@ class OutboxSql:
         async with db.transaction():
             if messages:
                 await db.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:

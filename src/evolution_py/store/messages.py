@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from evolution_py.isotime import iso_ms
-from evolution_py.store.db import INT64_MAX, INT64_MIN, Database, OutOfRange
+from evolution_py.store.db import INT64_MAX, INT64_MIN, Database, OutOfRange, Upsert
 from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
 from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url
 
@@ -103,7 +103,7 @@ class MessageStore:
         if writer is not None:
             await writer.insert_messages(rows)
             return
-        async with self.db.engine.begin() as connection:
+        async with self.db.writers_turn(), self.db.engine.begin() as connection:
             await connection.execute(insert(_MESSAGES), rows)
 
     async def save_status(
@@ -111,7 +111,7 @@ class MessageStore:
     ) -> str | None:
         """Record a receipt for a stored message; returns the message row id (None if unknown).
         Core statements in one transaction: find the message, set its status, add the update row."""
-        async with self.db.engine.begin() as connection:
+        async with self.db.writers_turn(), self.db.engine.begin() as connection:
             message_id = (
                 await connection.execute(
                     select(_MESSAGES.c.id)
@@ -162,10 +162,7 @@ class MessageStore:
         if profile_pic_url or picture_known:
             changes["profilePicUrl"] = profile_pic_url
         created = await self._upsert(
-            _CONTACTS,
-            remote_jid,
-            {"remoteJid": remote_jid, "pushName": push_name, "profilePicUrl": profile_pic_url},
-            changes,
+            _CONTACTS, remote_jid, {"pushName": push_name, "profilePicUrl": profile_pic_url}, changes
         )
         return fields, created
 
@@ -176,27 +173,30 @@ class MessageStore:
         if not self.save_chats:
             return fields, False
         remote_jid, name = safe_text(remote_jid, 100), safe_optional(name, 100)
-        changes: dict[str, Any] = {}
-        if name:
-            changes["name"] = name
-        if unread_delta:
-            unread = _CHATS.c.unreadMessages + unread_delta
-            changes["unreadMessages"] = case((unread < 0, 0), else_=unread)
+        changes: dict[str, Any] = {"name": name} if name else {}
         created = await self._upsert(
-            _CHATS,
-            remote_jid,
-            {"remoteJid": remote_jid, "name": name, "unreadMessages": max(unread_delta, 0)},
-            changes,
+            _CHATS, remote_jid, {"name": name, "unreadMessages": max(unread_delta, 0)}, changes, unread_delta
         )
         return fields, created
 
-    async def _upsert(self, table: Table, remote_jid: str, new: dict[str, Any], changes: dict[str, Any]) -> bool:
+    async def _upsert(
+        self, table: Table, remote_jid: str, new: dict[str, Any], changes: dict[str, Any], unread_delta: int = 0
+    ) -> bool:
         """Update the instance's row of `table` for the chat, or create it; True when created.
-        Core statements: one UPDATE in the common case (the row exists), an INSERT otherwise."""
+        While the event bus runs, in the outbox writer's next transaction (group commit);
+        otherwise Core statements: one UPDATE when the row exists, an INSERT when not."""
+        writer = self.db.group_writer
+        if writer is not None:
+            upsert = Upsert(table.name, self.instance_id, remote_jid, new, changes, unread_delta, new_id())
+            return await writer.upsert(upsert)
+        if unread_delta:
+            unread = table.c.unreadMessages + unread_delta
+            changes = {**changes, "unreadMessages": case((unread < 0, 0), else_=unread)}
+        new = {"remoteJid": remote_jid, **new}
         now = utcnow()
         for _attempt in range(2):
             try:
-                async with self.db.engine.begin() as connection:
+                async with self.db.writers_turn(), self.db.engine.begin() as connection:
                     updated = await connection.execute(
                         update(table)
                         .where(table.c.instanceId == self.instance_id, table.c.remoteJid == remote_jid)

@@ -35,6 +35,8 @@ def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 _MESSAGE_HIDDEN = ("keyId", "remoteJid", "fromMe")
+# Message rows per batch of a bulk store (history sync): bounds a transaction and its memory.
+BATCH_ROWS = 500
 _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _UPDATES: Table = MessageUpdate.__table__  # type: ignore[assignment]
 _CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
@@ -96,6 +98,14 @@ class MessageStore:
         row = message_values(record, self.instance_id)
         await self.insert_rows([row])
         return str(row["id"])
+
+    async def save_message_batch(self, records: list[dict[str, Any]]) -> None:
+        """Store many message records in their order (a history sync's chat), up to `BATCH_ROWS`
+        rows per statement batch instead of one transaction each."""
+        if not self.save_messages:
+            return
+        for start in range(0, len(records), BATCH_ROWS):
+            await self.insert_rows([message_values(r, self.instance_id) for r in records[start : start + BATCH_ROWS]])
 
     async def insert_rows(self, rows: list[dict[str, Any]]) -> None:
         """Insert `message_values` rows, committed when this returns."""

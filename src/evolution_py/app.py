@@ -174,7 +174,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         # inside CORS: a refused request's 503 carries the CORS headers (ops/backpressure.py)
         middleware=backpressure.middleware(
             backpressure.Gate(
-                settings.server_max_inflight, settings.instance_max_inflight, settings.backpressure_retry_after
+                settings.server_max_inflight,
+                settings.instance_max_inflight,
+                settings.backpressure_retry_after,
+                settings.server_max_wait_ms / 1000,
             )
         ),
         dependencies=route_dependencies(services),

@@ -10,6 +10,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from evolution_py.ops.backpressure import BUSY, INTERVAL, Gate
 from tests.support.server import unique
 
 ORIGIN = "https://app.example"
@@ -82,3 +83,24 @@ async def test_the_process_bound_refuses_past_it(server_factory: Any) -> None:
             *(srv.client.post(f"/message/sendText/{name}", json=body, headers=srv.headers()) for name in names)
         )
         assert sorted(a.status_code for a in answers) == [201, 201, 503, 503]
+
+
+def test_a_standing_queue_is_refused_and_a_few_slow_requests_are_not() -> None:
+    gate = Gate(0, 0, max_wait=0.5)
+    gate.inflight = 40
+    now = 100.0
+    for _ in range(BUSY - 1):  # a few slow ones (sends with a long delay): no verdict
+        gate.finished(2.0, now)
+    gate.finished(2.0, now + INTERVAL)
+    assert not gate.queue_standing(now + INTERVAL)
+    for _ in range(BUSY):  # a busy interval whose fastest request waited 0.6 s: a standing queue
+        gate.finished(0.6, now + 0.15)
+    gate.finished(0.6, now + 0.21)
+    assert gate.queue_standing(now + 0.21)
+    gate.inflight = 0  # drained: requests are let in to measure again
+    assert not gate.queue_standing(now + 0.25)
+    gate.inflight = 40
+    for _ in range(BUSY):  # busy, but one request was quick: no queue
+        gate.finished(0.6, now + 0.3)
+    gate.finished(0.01, now + 0.35)
+    assert not gate.queue_standing(now + 0.35)

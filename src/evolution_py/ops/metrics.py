@@ -100,7 +100,7 @@ HTTP_SECONDS = Timings(
 )
 HTTP_REFUSED = Tally(
     "evolution_http_refused",
-    "Requests refused 503 by backpressure: reason server (SERVER_MAX_INFLIGHT) or instance (INSTANCE_MAX_INFLIGHT)",
+    "Requests refused 503 by backpressure: reason server, instance (MAX_INFLIGHT) or latency (SERVER_MAX_WAIT_MS)",
     ("reason",),
 )
 RECONNECTS = Tally(

@@ -20,13 +20,43 @@ end
 """
 
 
-def post_script(body: bytes, headers: dict[str, str]) -> Path:
-    """A wrk Lua script that POSTs `body` with `headers` and prints a JSON summary line."""
+# Counts answers by status, and 503s without Retry-After (one thread: `-t1`).
+_COUNTING = r"""
+local thread_ref
+setup = function(thread) thread_ref = thread end
+counts = {}
+no_retry_after = 0
+response = function(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+  if status == 503 and headers["Retry-After"] == nil and headers["retry-after"] == nil then
+    no_retry_after = no_retry_after + 1
+  end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  local parts = {}
+  for status, n in pairs(thread_ref:get("counts")) do parts[#parts + 1] = string.format('"%d":%d', status, n) end
+  io.write(string.format('{"requests":%d,"seconds":%f,"non2xx":%d,"errors":%d,"p50_ms":%f,"p99_ms":%f,'
+    .. '"max_ms":%f,"no_retry_after":%d,"statuses":{%s}}\n',
+    summary.requests, summary.duration / 1e6, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    thread_ref:get("no_retry_after"), table.concat(parts, ",")))
+end
+"""
+
+
+def post_script(body: bytes, headers: dict[str, str], *, count_statuses: bool = False, delay_ms: float = 0) -> Path:
+    """A wrk Lua script that POSTs `body` with `headers` and prints a JSON summary line
+    (`count_statuses`: with the answers counted by status, at some cost in wrk's CPU; `delay_ms`:
+    each connection waits that long before its next request, which paces the offered rate at about
+    connections / (delay + latency))."""
     lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+    if delay_ms:
+        lines.append(f"delay = function() return {delay_ms:.3f} end")
     lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
     fd, path = tempfile.mkstemp(suffix=".lua", prefix="bench-")
     with os.fdopen(fd, "w") as out:
-        out.write("\n".join(lines) + "\n" + _DONE)
+        out.write("\n".join(lines) + "\n" + (_COUNTING if count_statuses else _DONE))
     return Path(path)
 
 

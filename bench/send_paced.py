@@ -117,6 +117,10 @@ async def stored_count(session: aiohttp.ClientSession, base: str) -> int:
         return int((await answer.json())["messages"]["total"])
 
 
+async def settled(session: aiohttp.ClientSession, base: str) -> bool:
+    return await delivered_count(session, base) >= await stored_count(session, base)
+
+
 async def run(base: str, args: argparse.Namespace) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, float]]:
     results = []
     async with aiohttp.ClientSession() as session:
@@ -143,10 +147,8 @@ async def run(base: str, args: argparse.Namespace) -> tuple[list[tuple[str, dict
                 await asyncio.sleep(0.5)
             # Requests in flight when wrk stopped were stored (and are delivered) without wrk seeing
             # their 201: settle until everything stored was delivered.
-            while (
-                await delivered_count(session, base) < await stored_count(session, base) and time.monotonic() < deadline
-            ):
-                await asyncio.sleep(0.5)  # noqa: ASYNC110 - polls another process
+            while not await settled(session, base) and time.monotonic() < deadline:  # noqa: ASYNC110 - polls another process
+                await asyncio.sleep(0.5)
             result["delivered_total_after"] = await delivered_count(session, base)
             result["stored_total_after"] = await stored_count(session, base)
             results.append((name, result))

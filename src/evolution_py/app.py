@@ -49,6 +49,7 @@ from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations, integration_routes
 from evolution_py.media_store import media_storage
+from evolution_py.ops import backpressure
 from evolution_py.ops.metrics import HttpMetrics
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
@@ -170,6 +171,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=EXCEPTION_HANDLERS,
+        # inside CORS: a refused request's 503 carries the CORS headers (ops/backpressure.py)
+        middleware=backpressure.middleware(
+            backpressure.Gate(
+                settings.server_max_inflight,
+                settings.instance_max_inflight,
+                settings.backpressure_retry_after,
+                settings.server_max_wait_ms / 1000,
+            )
+        ),
         dependencies=route_dependencies(services),
         cors_config=CORSConfig(
             allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["*"]

@@ -135,6 +135,10 @@ class Settings(msgspec.Struct, kw_only=True):
     executor_threads: int = 64
     # `POST /webhook/evolution` asks for the instance's token (or the global key) unless false.
     evolution_webhook_require_apikey: bool = True
+    server_max_inflight: int = 512
+    instance_max_inflight: int = 256
+    backpressure_retry_after: int = 1
+    server_max_wait_ms: int = 500
     env: Env = msgspec.field(default_factory=lambda: Env({}))
 
 
@@ -331,5 +335,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         data_dir=str(data_dir),
         executor_threads=env.integer("EXECUTOR_THREADS", 64, minimum=8),
         evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", True),
+        # ops/backpressure.py: requests in flight past which a request is answered 503 (0: no bound)
+        server_max_inflight=env.integer("SERVER_MAX_INFLIGHT", 512, minimum=0),
+        instance_max_inflight=env.integer("INSTANCE_MAX_INFLIGHT", 256, minimum=0),
+        backpressure_retry_after=env.integer("SERVER_BUSY_RETRY_AFTER", 1, minimum=1),
+        server_max_wait_ms=env.integer("SERVER_MAX_WAIT_MS", 500, minimum=0),
         env=env,
     )

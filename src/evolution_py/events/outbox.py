@@ -4,6 +4,10 @@ One writer task owns every write. Publishes, acks, retries and dead-letter marks
 and applied in one transaction per batch (group commit), so a burst of events costs a handful of
 commits instead of one each. `insert` returns only once its rows are committed: that is the
 moment an event counts as accepted.
+
+The same writer stores the hot path's message rows (`insert_messages`, reached through
+`Database.group_writer` from store/messages.py): concurrent sends and inbound messages share its
+transactions with each other and with the events, one commit per batch instead of one per row.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from sqlalchemy import Table, delete, func, select, update
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
 from evolution_py.outbound import status_reason
-from evolution_py.store.db import Database
+from evolution_py.store.db import Database, Upsert
 from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
 from evolution_py.store.safe_text import safe_json, safe_text
@@ -48,6 +52,7 @@ _T: Table = EventDelivery.__table__  # type: ignore[assignment]
 class _Insert(msgspec.Struct):
     rows: list[tuple[Any, ...]]
     future: asyncio.Future[None]
+    messages: list[tuple[Any, ...]] = []  # `Message` rows (OutboxSql.message_tuple), id first
 
 
 class _Ack(msgspec.Struct):
@@ -71,7 +76,12 @@ class _Flush(msgspec.Struct):
     future: asyncio.Future[None]
 
 
-_Op = _Insert | _Ack | _Retry | _Dead | _Flush
+class _Upsert(msgspec.Struct):
+    upsert: Upsert
+    future: asyncio.Future[bool]
+
+
+_Op = _Insert | _Ack | _Retry | _Dead | _Flush | _Upsert
 
 
 def new_row(delivery: Delivery, now: float) -> tuple[Any, ...]:
@@ -176,9 +186,12 @@ class Outbox:
     def start(self) -> None:
         if self._writer is None:
             self._writer = asyncio.create_task(self._run(), name="outbox-writer")
+            self.db.group_writer = self
 
     async def stop(self) -> None:
         """Apply everything queued so far, then stop the writer."""
+        if self.db.group_writer is self:
+            self.db.group_writer = None  # writes from now on go to the database directly
         if self._writer is None:
             return
         await self.flush()
@@ -218,6 +231,26 @@ class Outbox:
         self._urgent.set()
         return now, future
 
+    async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Store `Message` rows (store/messages.py `message_values`) in the writer's next
+        transaction; returns once committed, raises what the database said otherwise."""
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("the outbox writer is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Insert([], future, [OutboxSql.message_tuple(row) for row in rows]))
+        self._urgent.set()
+        await future
+
+    async def upsert(self, upsert: Upsert) -> bool:
+        """Update a contact or chat row, or create it, in the writer's next transaction; returns
+        once committed, whether it was created."""
+        if self._writer is None or self._writer.done():
+            raise RuntimeError("the outbox writer is not running")
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Upsert(upsert, future))
+        self._urgent.set()
+        return await future
+
     def ack(self, row_id: str) -> None:
         self._queue.put_nowait(_Ack(row_id))
 
@@ -250,7 +283,9 @@ class Outbox:
         retries = [op for op in batch if isinstance(op, _Retry)]
         deads = [op for op in batch if isinstance(op, _Dead)]
         flushes = [op for op in batch if isinstance(op, _Flush)]
+        upserts = [op for op in batch if isinstance(op, _Upsert)]
         rows = [row for op in inserts for row in op.rows]
+        messages = [row for op in inserts for row in op.messages]
         if acks and rows:
             # A delivery sent and acknowledged before its row was written (the bus starts sending
             # while the insert is queued) needs neither the insert nor the delete.
@@ -261,14 +296,20 @@ class Outbox:
                 retries = [op for op in retries if op.id not in done]
                 deads = [op for op in deads if op.id not in done]
         dead_at = utcnow()
-        owners = {row[0]: op for op in inserts for row in op.rows}
+        owners = {row[0]: op for op in inserts for row in (*op.rows, *op.messages)}
         retry_rows = [(r.attempts, r.available_at, r.error, r.id) for r in retries]
         dead_rows = [(d.attempts, d.error, dead_at, d.id) for d in deads]
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
         # so the worst case after a crash is a duplicate delivery, never a lost one).
         for attempt in itertools.count():
             try:
-                await self._sql.write(rows, retry_rows, dead_rows, acks)
+                created = await self._sql.write(
+                    rows, retry_rows, dead_rows, acks, messages, [u.upsert for u in upserts]
+                )
+                for pending, was_created in zip(upserts, created, strict=True):
+                    if not pending.future.done():  # its caller may have been cancelled
+                        pending.future.set_result(was_created)
+                upserts = []
                 break
             except asyncio.CancelledError:
                 raise
@@ -277,14 +318,25 @@ class Outbox:
             if await self._refused(failure):
                 # The database works but refuses something in this batch: one piece at a time, so
                 # that a poisoned row costs only itself, never the writer (and every tenant) a stall.
+                messages = await self._write_messages_each(owners, messages)
+                upserts = await self._upsert_each(upserts)
                 rows, retry_rows, dead_rows, acks = await self._write_each(owners, rows, retry_rows, dead_rows, acks)
-                if not (rows or retry_rows or dead_rows or acks):
+                if not (messages or upserts or rows or retry_rows or dead_rows or acks):
                     break
-            if rows:
-                # A publish that cannot be stored is not accepted: its caller gets the error.
-                _fail(owners, rows, failure)
-                log.error("outbox: could not store %d deliveries: %s", len(rows), _describe(failure))
-                rows = []
+            for pending in upserts:  # not stored: the caller gets the error (as a failed publish does)
+                if not pending.future.done():
+                    pending.future.set_exception(failure)
+            upserts = []
+            if rows or messages:
+                # A publish or a message that cannot be stored is not accepted: its caller gets the error.
+                _fail(owners, [*messages, *rows], failure)
+                log.error(
+                    "outbox: could not store %d messages, %d deliveries: %s",
+                    len(messages),
+                    len(rows),
+                    _describe(failure),
+                )
+                rows, messages = [], []
                 continue
             log.warning("outbox: write failed (attempt %d), retrying: %s", attempt + 1, _describe(failure))
             await asyncio.sleep(min(0.2 * (attempt + 1), 5.0))
@@ -299,16 +351,47 @@ class Outbox:
         """Whether the database itself works and refused what was written (not out of reach)."""
         return not self._sql.is_outage(exc) and await self._sql.alive()
 
+    async def _write_messages_each(
+        self, owners: dict[str, _Insert], messages: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Each message row alone; one the database refuses fails only its own request. Returns
+        what is left if the database stops answering midway."""
+        for index, row in enumerate(messages):
+            if (failure := await self._try(messages=[row])) is not None:
+                if not await self._refused(failure):
+                    return messages[index:]
+                _fail(owners, [row], failure)
+        return []
+
+    async def _upsert_each(self, upserts: list[_Upsert]) -> list[_Upsert]:
+        """Each upsert alone; one the database refuses fails only its own request. Returns what is
+        left if the database stops answering midway."""
+        for index, pending in enumerate(upserts):
+            try:
+                (created,) = await self._sql.write([], [], [], [], None, [pending.upsert])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - classified: an outage stops, a refusal fails the caller
+                if not await self._refused(exc):
+                    return upserts[index:]
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+                continue
+            if not pending.future.done():
+                pending.future.set_result(created)
+        return []
+
     async def _try(
         self,
         rows: list[tuple[Any, ...]] | None = None,
         retries: list[RetryRow] | None = None,
         deads: list[DeadRow] | None = None,
         acks: list[str] | None = None,
+        messages: list[tuple[Any, ...]] | None = None,
     ) -> Exception | None:
         """One transaction; None when written, else why not."""
         try:
-            await self._sql.write(rows or [], retries or [], deads or [], acks or [])
+            await self._sql.write(rows or [], retries or [], deads or [], acks or [], messages)
             return None
         except asyncio.CancelledError:
             raise

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evolution_py.store import mysql
-from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS
+from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS, Upsert
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,28 @@ COLUMNS = (
     "scope",
 )
 
+# The `Message` columns the hot path writes (store/messages.py `message_values`); JSON ones encoded here.
+MESSAGE_COLUMNS = (
+    "id",
+    "key",
+    "keyId",
+    "remoteJid",
+    "fromMe",
+    "pushName",
+    "participant",
+    "messageType",
+    "message",
+    "contextInfo",
+    "source",
+    "messageTimestamp",
+    "instanceId",
+    "webhookUrl",
+    "status",
+)
+_JSON_COLUMNS = frozenset({"key", "message", "contextInfo"})
+_json = msgspec.json.Encoder()
+
+
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id
 DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 
@@ -48,8 +71,11 @@ DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 def _statements(mark: Any, quote: str = '"') -> dict[str, str]:
     cols = ", ".join(f"{quote}{c}{quote}" for c in COLUMNS)
     marks = ", ".join(mark(i + 1) for i in range(len(COLUMNS)))
+    message_cols = ", ".join(f"{quote}{c}{quote}" for c in MESSAGE_COLUMNS)
+    message_marks = ", ".join(mark(i + 1) for i in range(len(MESSAGE_COLUMNS)))
     sql = {
         "insert": f'INSERT INTO "EventDelivery" ({cols}) VALUES ({marks})',
+        "message": f'INSERT INTO "Message" ({message_cols}) VALUES ({message_marks})',
         "retry": (
             f'UPDATE "EventDelivery" SET "attempts" = {mark(1)}, "availableAt" = {mark(2)}, '
             f'"lastError" = {mark(3)} WHERE "id" = {mark(4)}'
@@ -132,6 +158,81 @@ class OutboxSql:
             await self.close()
             return False
 
+    def _stamp(self, moment: datetime) -> Any:
+        # SQLAlchemy's SQLite DATETIME text, microseconds always written (it reads both anyway)
+        return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
+
+    def _upsert_sql(self, upsert: Upsert, now: datetime) -> tuple[str, list[Any], str, list[Any]]:
+        """The UPDATE and the INSERT of one upsert, with their arguments, in this driver's dialect."""
+        quote = "`" if self.mysql else '"'
+        count = 0
+
+        def mark() -> str:
+            nonlocal count
+            count += 1
+            return "%s" if self.mysql else "?" if self.sqlite else f"${count}"
+
+        def q(name: str) -> str:
+            return f"{quote}{name}{quote}"
+
+        sets, args = [], []
+        for column, value in upsert.changes.items():
+            sets.append(f"{q(column)} = {mark()}")
+            args.append(value)
+        if upsert.unread_delta:
+            unread = q("unreadMessages")
+            sets.append(f"{unread} = CASE WHEN {unread} + {mark()} < 0 THEN 0 ELSE {unread} + {mark()} END")
+            args += [upsert.unread_delta, upsert.unread_delta]
+        sets.append(f"{q('updatedAt')} = {mark()}")
+        args.append(self._stamp(now))
+        where = f"{q('instanceId')} = {mark()} AND {q('remoteJid')} = {mark()}"
+        args += [upsert.instance_id, upsert.remote_jid]
+        update_sql = f"UPDATE {q(upsert.table)} SET {', '.join(sets)} WHERE {where}"
+        row = {
+            "id": upsert.row_id,
+            "instanceId": upsert.instance_id,
+            "remoteJid": upsert.remote_jid,
+            "createdAt": self._stamp(now),
+            "updatedAt": self._stamp(now),
+            **upsert.new,
+        }
+        count = 0
+        marks = ", ".join(mark() for _ in row)
+        insert_sql = f"INSERT INTO {q(upsert.table)} ({', '.join(q(c) for c in row)}) VALUES ({marks})"
+        return update_sql, args, insert_sql, list(row.values())
+
+    async def _upserts(self, db: Any, upserts: list[Upsert]) -> list[bool]:
+        """Each upsert in turn inside the open transaction; whether each created its row."""
+        created = []
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for upsert in upserts:
+            update_sql, update_args, insert_sql, insert_args = self._upsert_sql(upsert, now)
+            if self.sqlite:
+                cursor = await db.execute(update_sql, update_args)
+                found = cursor.rowcount
+                await cursor.close()
+                if not found:
+                    await (await db.execute(insert_sql, insert_args)).close()
+            elif self.mysql:
+                async with db.cursor() as cursor:
+                    found = await cursor.execute(update_sql, update_args)
+                    if not found:
+                        await cursor.execute(insert_sql, insert_args)
+            else:
+                found = int((await db.execute(update_sql, *update_args)).rsplit(" ", 1)[-1])
+                if not found:
+                    await db.execute(insert_sql, *insert_args)
+            created.append(not found)
+        return created
+
+    @staticmethod
+    def message_tuple(row: dict[str, Any]) -> tuple[Any, ...]:
+        """A `message_values` row as the driver takes it (JSON columns as JSON text, NULL for None)."""
+        return tuple(
+            (None if row[c] is None else _json.encode(row[c]).decode()) if c in _JSON_COLUMNS else row[c]
+            for c in MESSAGE_COLUMNS
+        )
+
     def is_outage(self, exc: BaseException) -> bool:
         """Whether `exc` says the database is out of reach or busy (worth waiting for), rather than
         that it refused what was written (a value it cannot store, a constraint)."""
@@ -151,26 +252,48 @@ class OutboxSql:
         return isinstance(exc, asyncpg.InterfaceError) and not isinstance(exc, ValueError)
 
     async def write(
-        self, rows: list[tuple[Any, ...]], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
-    ) -> None:
-        """All of it in one transaction, or none of it."""
+        self,
+        rows: list[tuple[Any, ...]],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
+        messages: list[tuple[Any, ...]] | None = None,
+        upserts: list[Upsert] | None = None,
+    ) -> list[bool]:
+        """All of it in one transaction, or none of it. `messages` (`message_tuple`s) and contact /
+        chat `upserts` go first: an event about a message is never committed without it. Returns
+        whether each upsert created its row."""
         if self._driver is None:
             self._driver = await self._connect()
+        created: list[bool] = []
         try:
             if self.sqlite:
-                await self._sqlite(self._driver, rows, retries, deads, acks)
+                await self._sqlite(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
             elif self.mysql:
-                await self._mysql(self._driver, rows, retries, deads, acks)
+                await self._mysql(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
             else:
-                await self._postgres(self._driver, rows, retries, deads, acks)
+                await self._postgres(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
         except Exception:
             await self.close()  # reconnect on the next write: the connection may be what failed
             raise
+        return created
 
     async def _sqlite(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         try:
+            if messages:
+                await db.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:
@@ -185,9 +308,22 @@ class OutboxSql:
             raise
 
     async def _mysql(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         try:
+            async with db.cursor() as cursor:
+                if messages:
+                    await cursor.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
             async with db.cursor() as cursor:
                 if rows:  # the driver sends one multi-row INSERT
                     await cursor.executemany(self.sql["insert"], rows)
@@ -205,9 +341,21 @@ class OutboxSql:
             raise
 
     async def _postgres(
-        self, db: Any, rows: list[Any], retries: list[RetryRow], deads: list[DeadRow], acks: list[str]
+        self,
+        db: Any,
+        messages: list[Any],
+        upserts: list[Upsert],
+        created: list[bool],
+        rows: list[Any],
+        retries: list[RetryRow],
+        deads: list[DeadRow],
+        acks: list[str],
     ) -> None:
         async with db.transaction():
+            if messages:
+                await db.executemany(self.sql["message"], messages)
+            if upserts:
+                created.extend(await self._upserts(db, upserts))
             if rows:
                 await db.executemany(self.sql["insert"], rows)
             if retries:

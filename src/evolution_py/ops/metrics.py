@@ -98,6 +98,11 @@ HTTP_SECONDS = Timings(
     ("method", "route"),
     _LATENCY_BUCKETS[:12],
 )
+HTTP_REFUSED = Tally(
+    "evolution_http_refused",
+    "Requests refused 503 by backpressure: reason server, instance (MAX_INFLIGHT) or latency (SERVER_MAX_WAIT_MS)",
+    ("reason",),
+)
 RECONNECTS = Tally(
     "evolution_channel_reconnects", "An instance back to open after it had been open in this process", ("integration",)
 )
@@ -111,6 +116,7 @@ _FAMILIES = (
     DELIVERY_SECONDS,
     HTTP_REQUESTS,
     HTTP_SECONDS,
+    HTTP_REFUSED,
 )
 OUTBOX_PENDING = Gauge("evolution_outbox_pending", "Deliveries waiting in the outbox", registry=REGISTRY)
 OUTBOX_DEAD = Gauge("evolution_outbox_dead", "Dead letters kept in the outbox", registry=REGISTRY)

@@ -8,6 +8,7 @@ the database cannot hold (a NUL in text on PostgreSQL, a number beyond 64 bits: 
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import sqlite3
 import traceback
@@ -15,7 +16,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -132,9 +135,36 @@ def _from_database(e: BaseException) -> bool:
     return any(module.startswith(_DB_MODULES) for module in modules)
 
 
+class Upsert(msgspec.Struct, frozen=True):
+    """A contact or chat row of one chat, updated if it exists, else created (store/messages.py)."""
+
+    table: str  # "Contact" or "Chat"
+    instance_id: str
+    remote_jid: str
+    new: dict[str, Any]  # the other columns of a created row
+    changes: dict[str, Any]  # the columns an existing row takes
+    unread_delta: int = 0  # Chat: added to unreadMessages, never below 0
+    row_id: str = ""  # the id a created row gets
+
+
+class GroupWriter(Protocol):
+    """The one writer task that group-commits the hot rows (events/outbox.py): message rows share
+    a transaction with the event deliveries and with other requests' rows."""
+
+    async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
+        """Returns once the rows are committed (raises what the database said otherwise)."""
+        ...
+
+    async def upsert(self, upsert: Upsert) -> bool:
+        """Returns once committed: whether the row was created."""
+        ...
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # Set while the event bus's outbox writer runs; hot-path writes go through it then.
+        self.group_writer: GroupWriter | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.is_mysql = url.startswith(mysql.DIALECTS)
         if self.is_sqlite:
@@ -174,6 +204,19 @@ class Database:
                 connect_args=connect_args,
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; pooled connections that race for it sleep in its busy
+        # handler (1, 2, 5 ... 100 ms). The hot path's writes take turns here instead.
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def writers_turn(self) -> AsyncIterator[None]:
+        """Around a short write transaction of the hot path: on SQLite one at a time in this process
+        (no busy-handler sleeps), elsewhere nothing. Never nest it."""
+        if self._sqlite_writer is None:
+            yield
+            return
+        async with self._sqlite_writer:
+            yield
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

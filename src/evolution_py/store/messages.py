@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from evolution_py.isotime import iso_ms
-from evolution_py.store.db import INT64_MAX, INT64_MIN, Database, OutOfRange
+from evolution_py.store.db import INT64_MAX, INT64_MIN, Database, OutOfRange, Upsert
 from evolution_py.store.models import Chat, Contact, Label, Message, MessageUpdate, new_id, utcnow
 from evolution_py.store.safe_text import safe_json, safe_optional, safe_text, safe_url
 
@@ -36,6 +35,36 @@ def row_dict(row: Any, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 _MESSAGE_HIDDEN = ("keyId", "remoteJid", "fromMe")
+# Message rows per batch of a bulk store (history sync): bounds a transaction and its memory.
+BATCH_ROWS = 500
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_UPDATES: Table = MessageUpdate.__table__  # type: ignore[assignment]
+_CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
+_CHATS: Table = Chat.__table__  # type: ignore[assignment]
+
+
+def message_values(record: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    """The `Message` row of a message record (the `messages.upsert` / `send.message` shape), built
+    once: the writer inserts it as it is. Text from outside (WhatsApp, an inbound webhook) is made
+    safe for every database here."""
+    key = safe_json(record.get("key") or {})
+    return {
+        "id": new_id(),
+        "key": key,
+        "keyId": safe_optional(key.get("id"), 100),
+        "remoteJid": safe_optional(key.get("remoteJid"), 100),
+        "fromMe": bool(key.get("fromMe")),
+        "pushName": safe_optional(record.get("pushName"), 100),
+        "participant": safe_optional(key.get("participant"), 100),
+        "messageType": safe_text(record.get("messageType") or "unknown", 100),
+        "message": safe_json(record.get("message") or {}),
+        "contextInfo": safe_json(record.get("contextInfo")),
+        "source": safe_text(record.get("source") or "unknown", 20),
+        "messageTimestamp": int(record.get("messageTimestamp") or 0),
+        "instanceId": instance_id,
+        "webhookUrl": safe_url(record.get("webhookUrl"), 500),
+        "status": safe_optional(record.get("status"), 30),
+    }
 
 
 def message_dict(row: Message) -> dict[str, Any]:
@@ -61,61 +90,61 @@ class MessageStore:
     # --- writes -------------------------------------------------------------------------------
 
     async def save_message(self, record: dict[str, Any]) -> str | None:
-        """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id."""
+        """Store a message record (the `messages.upsert` / `send.message` shape); returns its row id
+        once it is committed. While the event bus runs, the row joins the outbox writer's next
+        transaction (group commit with other requests and their events); no ORM unit of work."""
         if not self.save_messages:
             return None
-        # Text from outside (WhatsApp, an inbound webhook) is made safe for both databases first.
-        key = safe_json(record.get("key") or {})
-        row = Message(
-            id=new_id(),
-            key=key,
-            keyId=safe_optional(key.get("id"), 100),
-            remoteJid=safe_optional(key.get("remoteJid"), 100),
-            fromMe=bool(key.get("fromMe")),
-            pushName=safe_optional(record.get("pushName"), 100),
-            participant=safe_optional(key.get("participant"), 100),
-            messageType=safe_text(record.get("messageType") or "unknown", 100),
-            message=safe_json(record.get("message") or {}),
-            contextInfo=safe_json(record.get("contextInfo")),
-            source=safe_text(record.get("source") or "unknown", 20),
-            messageTimestamp=int(record.get("messageTimestamp") or 0),
-            instanceId=self.instance_id,
-            webhookUrl=safe_url(record.get("webhookUrl"), 500),
-            status=safe_optional(record.get("status"), 30),
-        )
-        async with self.db.transaction() as session:
-            session.add(row)
-        return row.id
+        row = message_values(record, self.instance_id)
+        await self.insert_rows([row])
+        return str(row["id"])
+
+    async def save_message_batch(self, records: list[dict[str, Any]]) -> None:
+        """Store many message records in their order (a history sync's chat), up to `BATCH_ROWS`
+        rows per statement batch instead of one transaction each."""
+        if not self.save_messages:
+            return
+        for start in range(0, len(records), BATCH_ROWS):
+            await self.insert_rows([message_values(r, self.instance_id) for r in records[start : start + BATCH_ROWS]])
+
+    async def insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert `message_values` rows, committed when this returns."""
+        writer = self.db.group_writer
+        if writer is not None:
+            await writer.insert_messages(rows)
+            return
+        async with self.db.writers_turn(), self.db.engine.begin() as connection:
+            await connection.execute(insert(_MESSAGES), rows)
 
     async def save_status(
         self, *, key_id: str, remote_jid: str, from_me: bool, status: str, participant: str | None = None
     ) -> str | None:
-        """Record a receipt for a stored message; returns the message row id (None if unknown)."""
-        async with self.db.transaction() as session:
-            message = (
-                (
-                    await session.execute(
-                        select(Message).where(Message.instanceId == self.instance_id, Message.keyId == key_id)
-                    )
+        """Record a receipt for a stored message; returns the message row id (None if unknown).
+        Core statements in one transaction: find the message, set its status, add the update row."""
+        async with self.db.writers_turn(), self.db.engine.begin() as connection:
+            message_id = (
+                await connection.execute(
+                    select(_MESSAGES.c.id)
+                    .where(_MESSAGES.c.instanceId == self.instance_id, _MESSAGES.c.keyId == key_id)
+                    .limit(1)
                 )
-                .scalars()
-                .first()
-            )
-            if message is None:
+            ).scalar()
+            if message_id is None:
                 return None
-            message.status = status
-            session.add(
-                MessageUpdate(
+            await connection.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_id).values(status=status))
+            await connection.execute(
+                insert(_UPDATES).values(
+                    id=new_id(),
                     keyId=key_id,
                     remoteJid=remote_jid,
                     fromMe=from_me,
                     participant=participant,
                     status=status,
-                    messageId=message.id,
+                    messageId=message_id,
                     instanceId=self.instance_id,
                 )
             )
-            return message.id
+            return str(message_id)
 
     async def upsert_contact(
         self,
@@ -137,20 +166,13 @@ class MessageStore:
             return fields, False
         remote_jid, push_name = safe_text(remote_jid, 100), safe_optional(push_name, 100)
         profile_pic_url = safe_url(profile_pic_url, 500)
-
-        def update(contact: Contact) -> None:
-            if push_name:
-                contact.pushName = push_name
-            if profile_pic_url or picture_known:
-                contact.profilePicUrl = profile_pic_url
-
+        changes: dict[str, Any] = {}
+        if push_name:
+            changes["pushName"] = push_name
+        if profile_pic_url or picture_known:
+            changes["profilePicUrl"] = profile_pic_url
         created = await self._upsert(
-            Contact,
-            remote_jid,
-            lambda: Contact(
-                remoteJid=remote_jid, pushName=push_name, profilePicUrl=profile_pic_url, instanceId=self.instance_id
-            ),
-            update,
+            _CONTACTS, remote_jid, {"pushName": push_name, "profilePicUrl": profile_pic_url}, changes
         )
         return fields, created
 
@@ -161,37 +183,43 @@ class MessageStore:
         if not self.save_chats:
             return fields, False
         remote_jid, name = safe_text(remote_jid, 100), safe_optional(name, 100)
-
-        def update(chat: Chat) -> None:
-            if name:
-                chat.name = name
-            chat.unreadMessages = max(0, chat.unreadMessages + unread_delta)
-
+        changes: dict[str, Any] = {"name": name} if name else {}
         created = await self._upsert(
-            Chat,
-            remote_jid,
-            lambda: Chat(
-                remoteJid=remote_jid, name=name, instanceId=self.instance_id, unreadMessages=max(unread_delta, 0)
-            ),
-            update,
+            _CHATS, remote_jid, {"name": name, "unreadMessages": max(unread_delta, 0)}, changes, unread_delta
         )
         return fields, created
 
     async def _upsert(
-        self, model: Any, remote_jid: str, create: Callable[[], Any], update: Callable[[Any], None]
+        self, table: Table, remote_jid: str, new: dict[str, Any], changes: dict[str, Any], unread_delta: int = 0
     ) -> bool:
-        """Update the instance's row of `model` for the chat, or create it; True when created."""
+        """Update the instance's row of `table` for the chat, or create it; True when created.
+        While the event bus runs, in the outbox writer's next transaction (group commit);
+        otherwise Core statements: one UPDATE when the row exists, an INSERT when not."""
+        writer = self.db.group_writer
+        if writer is not None:
+            upsert = Upsert(table.name, self.instance_id, remote_jid, new, changes, unread_delta, new_id())
+            return await writer.upsert(upsert)
+        if unread_delta:
+            unread = table.c.unreadMessages + unread_delta
+            changes = {**changes, "unreadMessages": case((unread < 0, 0), else_=unread)}
+        new = {"remoteJid": remote_jid, **new}
+        now = utcnow()
         for _attempt in range(2):
             try:
-                async with self.db.transaction() as session:
-                    query = select(model).where(model.instanceId == self.instance_id, model.remoteJid == remote_jid)
-                    existing = (await session.execute(query)).scalars().first()
-                    if existing is None:
-                        session.add(create())
-                        return True
-                    update(existing)
-                    existing.updatedAt = utcnow()
-                    return False
+                async with self.db.writers_turn(), self.db.engine.begin() as connection:
+                    updated = await connection.execute(
+                        update(table)
+                        .where(table.c.instanceId == self.instance_id, table.c.remoteJid == remote_jid)
+                        .values(**changes, updatedAt=now)
+                    )
+                    if updated.rowcount:
+                        return False
+                    await connection.execute(
+                        insert(table).values(
+                            id=new_id(), instanceId=self.instance_id, createdAt=now, updatedAt=now, **new
+                        )
+                    )
+                    return True
             except IntegrityError:
                 continue  # a concurrent insert won the race: update it instead
         return False

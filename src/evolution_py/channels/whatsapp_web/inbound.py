@@ -394,12 +394,11 @@ class InboundFeature:
             name = conversation.name or conversation.displayName or None
             await self.ctx.store.upsert_chat(remote_jid, name=name)
             chats.append({"remoteJid": remote_jid, "instanceId": self.ctx.instance_id, "name": name})
-            for item in conversation.messages:
-                record = history_record(item.message, self.ctx.instance_id)
-                if record is None:
-                    continue
-                messages.append(record)
-                await self.ctx.store.save_message(record)
+            records = [history_record(item.message, self.ctx.instance_id) for item in conversation.messages]
+            stored = [record for record in records if record is not None]
+            messages.extend(stored)
+            # in the chat's order, a bounded batch per transaction (store/messages.py)
+            await self.ctx.store.save_message_batch(stored)
             await asyncio.sleep(0)  # a large sync must not starve the loop
         contacts: list[dict[str, Any]] = []
         for entry in data.pushnames:

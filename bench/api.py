@@ -169,6 +169,20 @@ def main() -> None:
                 return round(result[ours_case]["rps"] / result[base]["rps"], 3)
             return None
 
+        def cpu_ratio(ours_case: str, base: str) -> float | None:
+            if ours_case in result and base in result and result[ours_case]["server_cpu_us_per_req_median"]:
+                base_cpu = result[base]["server_cpu_us_per_req_median"]
+                return round(base_cpu / result[ours_case]["server_cpu_us_per_req_median"], 3)
+            return None
+
+        # CPU per answer, bare / ours: the capacity ratio when both servers get a whole core.
+        result["cpu_ratios"] = {
+            "state global / bare": cpu_ratio("ours state, global key", "bare state"),
+            "state token / bare": cpu_ratio("ours state, instance token", "bare state"),
+            "sendText / bare": cpu_ratio("ours sendText, instance token", "bare sendText"),
+            "state global / express": cpu_ratio("ours state, global key", "express state"),
+            "sendText / express": cpu_ratio("ours sendText, instance token", "express sendText"),
+        }
         result["ratios"] = {
             "state global / bare": ratio("ours state, global key", "bare state"),
             "state token / bare": ratio("ours state, instance token", "bare state"),

@@ -57,7 +57,7 @@ def parse(output: str) -> dict[str, float]:
     if rps is None:
         raise ValueError(f"no Requests/sec in wrk output:\n{output}")
     row: dict[str, float] = {"rps": float(rps.group(1))}
-    for percent, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.MULTILINE):
+    for percent, value in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.MULTILINE):
         row[f"p{percent}_ms"] = round(_ms(value), 3)
     total = re.search(r"(\d+) requests in", output)
     row["requests"] = float(total.group(1)) if total else 0.0
@@ -121,7 +121,11 @@ def run_wrk(
     row: dict[str, Any] = parse(out)
     row["generator_cpu_pct"] = round(100 * generator_cpu / wall, 1)
     if server_pid:
-        row["server_cpu_pct"] = round(100 * (cpu_seconds(server_pid) - server_before) / wall, 1)
+        server_cpu = cpu_seconds(server_pid) - server_before
+        row["server_cpu_pct"] = round(100 * server_cpu / wall, 1)
+        # CPU per answer: steadier than req/s on a shared box (a starved server answers fewer, each
+        # for the same CPU).
+        row["server_cpu_us_per_req"] = round(1e6 * server_cpu / row["requests"], 1) if row["requests"] else 0.0
     row["loadavg"] = loadavg
     return row
 
@@ -154,6 +158,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "errors": int(sum(r["non_2xx"] + r["socket_errors"] for r in rows)),
         "generator_cpu_pct_max": max(r["generator_cpu_pct"] for r in rows),
         "server_cpu_pct_median": round(median([r.get("server_cpu_pct", 0.0) for r in rows]), 1),
+        "server_cpu_us_per_req_median": round(median([r.get("server_cpu_us_per_req", 0.0) for r in rows]), 1),
         "loadavg": [r["loadavg"] for r in rows],
         "rps_runs": [r["rps"] for r in rows],
     }

@@ -166,13 +166,13 @@ def main() -> None:
 
         def ratio(ours_case: str, base: str) -> float | None:
             if ours_case in result and base in result and result[base]["rps"]:
-                return round(result[ours_case]["rps"] / result[base]["rps"], 3)
+                return round(float(result[ours_case]["rps"]) / float(result[base]["rps"]), 3)
             return None
 
         def cpu_ratio(ours_case: str, base: str) -> float | None:
             if ours_case in result and base in result and result[ours_case]["server_cpu_us_per_req_median"]:
                 base_cpu = result[base]["server_cpu_us_per_req_median"]
-                return round(base_cpu / result[ours_case]["server_cpu_us_per_req_median"], 3)
+                return round(float(base_cpu) / float(result[ours_case]["server_cpu_us_per_req_median"]), 3)
             return None
 
         # CPU per answer, bare / ours: the capacity ratio when both servers get a whole core.

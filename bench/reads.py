@@ -77,7 +77,9 @@ async def measure(store: MessageStore, repeat: int) -> dict[str, dict[str, float
         "findChats take 50": lambda: store.find_chats({}, 50, None),
         "findMessages page 1 of 50": lambda: store.find_messages({}, 1, 50),
         "findMessages page 20 of 50": lambda: store.find_messages({}, 20, 50),
-        "findMessages one chat": lambda: store.find_messages({"key": {"remoteJid": "55000000007@s.whatsapp.net"}}, 1, 50),
+        "findMessages one chat": lambda: store.find_messages(
+            {"key": {"remoteJid": "55000000007@s.whatsapp.net"}}, 1, 50
+        ),
         "findContacts page of 50": lambda: store.find_contacts({}, 1, 50),
     }
     out: dict[str, dict[str, float]] = {}
@@ -142,7 +144,11 @@ async def main() -> None:
         }
         for name in small
     }
-    print(json.dumps({"db": args.db, "loadavg_start": loadavg, "loadavg_end": round(os.getloadavg()[0], 2), **rows}, indent=1))
+    print(
+        json.dumps(
+            {"db": args.db, "loadavg_start": loadavg, "loadavg_end": round(os.getloadavg()[0], 2), **rows}, indent=1
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@
 
 One call = one wrk run (default 1 thread, 32 connections, 5 s, `--latency`). The row carries req/s,
 p50/p99 latency, the non-2xx and socket-error counts, the 1-minute load average at the start, and the
-CPU that wrk itself and (when given) the server process used during the run, in percent of one core,
-from the reaped child's rusage and the server's /proc/<pid>/stat: the generator must stay well below 100 % for the row to measure the server, and
-a server near 100 % is the one that saturates. Linux only (wrk and /proc).
+CPU that wrk itself and (when given) the server process used during the run, in percent of one core
+(wrk's from its rusage once reaped, the server's from /proc/<pid>/stat): the generator must stay well
+below 100 % for the row to measure the server, and a server near 100 % is the one that saturates.
+Linux only (wrk and /proc).
 """
 
 from __future__ import annotations

@@ -91,9 +91,7 @@ class _Guard:
         # showed in py-spy profiles of keep-alive load, issue 18).
         self._guard_deadline = self.loop.time() + self.limits.head_timeout
         if getattr(self, "_guard_timer", None) is None:
-            self._guard_timer: asyncio.TimerHandle | None = self.loop.call_at(
-                self._guard_deadline, self._guard_expire
-            )
+            self._guard_timer: asyncio.TimerHandle | None = self.loop.call_at(self._guard_deadline, self._guard_expire)
 
     def _guard_cancel(self) -> None:
         timer = getattr(self, "_guard_timer", None)

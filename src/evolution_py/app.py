@@ -34,6 +34,8 @@ from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import s3 as s3_api
 from evolution_py.api import settings as settings_api
+from evolution_py.api.auth import skip_guard_copies
+from evolution_py.api.cors import skip_cors_without_origin
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.channels.registry import default_kinds
@@ -199,6 +201,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     )
     # Errors' envelopes, required fields and the apikey scheme in the schema (api/openapi.py).
     finish_schema(app.openapi_schema, integrations=[kind.integration for kind in services.kinds])
+    skip_guard_copies(app)  # every guarded route: no per-request copy of its handler (api/auth.py)
+    skip_cors_without_origin(app)  # requests without Origin skip the CORS middleware (api/cors.py)
     services.app = app
     return app
 

@@ -152,3 +152,44 @@ async def test_find_contacts_saved_and_type_as_upstream(store: MessageStore) -> 
         "2@s.whatsapp.net": (False, False, "group_member"),
         "3@g.us": (True, False, "group"),
     }
+
+
+async def test_find_messages_and_contacts_constant_queries(store: MessageStore) -> None:
+    """A page of messages (with their updates) and the contact list cost the same number of queries
+    for 3 chats as for 33: no query per message or per contact."""
+    await _add_chats(store, 3)
+    queries = _count_queries(store)
+    page = await store.find_messages({}, 1, 50)
+    contacts = await store.find_contacts({}, 1, None)
+    assert page["messages"]["total"] == 6 and len(contacts) == 2
+    few = len(queries)
+    await _add_chats(store, 30, offset=3)
+    queries.clear()
+    page = await store.find_messages({}, 1, 50)
+    contacts = await store.find_contacts({}, 1, None)
+    assert page["messages"]["total"] == 66 and len(page["messages"]["records"]) == 50
+    assert len(contacts) == 17 and len(queries) == few
+
+
+async def test_find_messages_page_is_read_in_index_order(store: MessageStore, db_kind: str) -> None:
+    """The newest-first page of an instance's messages walks Message_instanceId_ts_idx (migration
+    0010) instead of sorting every message of the instance (SQLite's plan says which)."""
+    if db_kind != "sqlite":
+        pytest.skip("reads SQLite's EXPLAIN QUERY PLAN")
+    await _add_chats(store, 20)
+    queries = _count_queries(store)
+    captured: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if "ORDER BY" in statement and "LIMIT" in statement:
+            captured.append((statement, parameters))
+
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", keep)
+    await store.find_messages({}, 2, 10)
+    assert queries and captured
+    statement, parameters = captured[0]
+    async with store.db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        cursor = await raw.driver_connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)  # type: ignore[union-attr]
+        plan = " / ".join(str(row[-1]) for row in await cursor.fetchall())
+    assert "Message_instanceId_ts_idx" in plan and "TEMP B-TREE" not in plan, plan

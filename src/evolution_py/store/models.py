@@ -198,6 +198,7 @@ class Contact(Base):
     __table_args__ = (
         UniqueConstraint("remoteJid", "instanceId", name="Contact_remoteJid_instanceId_key"),
         Index("Contact_instanceId_idx", "instanceId"),
+        Index("Contact_instanceId_updatedAt_idx", "instanceId", "updatedAt"),  # findContacts' order (0010)
     )
 
 
@@ -250,6 +251,7 @@ class Message(Base):
         Index("Message_instanceId_idx", "instanceId"),
         Index("Message_instanceId_keyId_idx", "instanceId", "keyId"),
         Index("Message_instanceId_remoteJid_ts_idx", "instanceId", "remoteJid", "messageTimestamp"),
+        Index("Message_instanceId_ts_idx", "instanceId", "messageTimestamp", "id"),  # findMessages' page (0010)
     )
 
 

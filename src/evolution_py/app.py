@@ -36,6 +36,7 @@ from evolution_py.api import s3 as s3_api
 from evolution_py.api import settings as settings_api
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
+from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
@@ -77,8 +78,16 @@ def build_services(settings: Settings) -> Services:
         block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
         user_agent=f"evolution-py/{__version__}",
     )
+    cache = Cache(cache_settings(settings.env))  # CACHE_REDIS_* / CACHE_LOCAL_* (cache/)
     deps = RuntimeDeps(
-        settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, outbound=outbound, media=media
+        settings=settings,
+        db=db,
+        bus=bus,
+        subscriptions=subscriptions,
+        logbook=logbook,
+        outbound=outbound,
+        media=media,
+        cache=cache,
     )
     sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
     messaging = MessagingService(registry)
@@ -102,6 +111,7 @@ def build_services(settings: Settings) -> Services:
         sinks=sinks,
         integrations=integrations,
         media=media,
+        cache=cache,
     )
     return services
 
@@ -136,6 +146,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         await services.instances.loader.shutdown()
         await services.bus.stop()
         await services.outbound.close()
+        await services.cache.close()
         if services.media is not None:
             await services.media.stop()
         await services.db.dispose()

@@ -30,6 +30,7 @@ from evolution_py.api import (
     root,
     template,
 )
+from evolution_py.api import cluster as cluster_api
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import s3 as s3_api
@@ -38,6 +39,7 @@ from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
+from evolution_py.cluster.wiring import cluster_node
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
 from evolution_py.core.instances import InstanceService
@@ -113,6 +115,7 @@ def build_services(settings: Settings) -> Services:
         media=media,
         cache=cache,
     )
+    services.cluster = cluster_node(settings, cache, services.instances.loader)  # None unless CLUSTER_ENABLED
     return services
 
 
@@ -126,7 +129,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         if services.media is not None:  # before the bus: sinks may put files (SQS's big bodies)
             await services.media.start()
         await services.bus.start()
-        await services.instances.loader.load_all()
+        if services.cluster is None:
+            await services.instances.loader.load_all()
+        else:  # only the instances this node owns (cluster/node.py)
+            await services.cluster.start()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
         if not services.outbound.block_private_networks and any(r.token for r in services.registry.all()):
             log.warning(
@@ -143,6 +149,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             )
 
     async def on_shutdown(_app: Litestar) -> None:
+        if services.cluster is not None:  # hand this node's instances over at once
+            await services.cluster.stop()
         await services.instances.loader.shutdown()
         await services.bus.stop()
         await services.outbound.close()
@@ -175,6 +183,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     routes.extend(manager.routes(settings))  # /manager, unless SERVER_DISABLE_MANAGER
     routes.extend(integration_routes())
     routes.append(go_api.build_router())
+    if services.cluster is not None:
+        routes.extend(cluster_api.ROUTES)  # GET /cluster/nodes
 
     app = Litestar(
         route_handlers=routes,

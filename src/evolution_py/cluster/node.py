@@ -1,0 +1,203 @@
+"""One node of the cluster: its heartbeat, the instances it owns, and the moves between nodes.
+
+Every `lease_seconds / 3` the node (1) writes its heartbeat, (2) renews the leases it holds with
+their fencing tokens and stops at once every instance whose renew failed (another node took it
+over: this one paused or was cut off), (3) computes the placement over the live nodes by
+rendezvous hashing, (4) hands over, at most `move_batch` per tick, the instances another live node
+should own (a joining node takes its share in steps), and (5) claims the instances it should own
+whose lease is free or expired (a dead node's instances: all at once; their channels then start
+staggered). If the node cannot reach the database for a whole lease period it stops every channel
+itself, before anyone else may claim them: an owner never runs past its lease.
+
+At SIGTERM (`stop`) it closes its channels, releases its leases and deletes its heartbeat: the
+other nodes claim its instances at their next tick instead of waiting for the leases to expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from evolution_py.cluster.config import ClusterSettings
+from evolution_py.cluster.leases import LeaseStore, NodeRow
+from evolution_py.cluster.placement import owner_of
+from evolution_py.core.loader import RuntimeLoader, close_quietly
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.store.models import Instance, Proxy, Setting
+
+log = logging.getLogger(__name__)
+
+# A channel stopped because the lease was lost (tests and metrics count them).
+LeaseLost = Callable[[str], Awaitable[None]]
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        settings: ClusterSettings,
+        store: LeaseStore,
+        loader: RuntimeLoader,
+        registry: InstanceRegistry,
+        client_name: str,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.loader = loader
+        self.registry = registry
+        self.client_name = client_name
+        self.held: dict[str, int] = {}  # instance id → fencing token of the lease this node holds
+        self.live: list[NodeRow] = []
+        self._renewed_at = 0.0  # monotonic time of the last successful renew
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._starts = 0  # channel starts so far (their stagger)
+
+    @property
+    def node_id(self) -> str:
+        return self.settings.node_id
+
+    @property
+    def interval(self) -> float:
+        return self.settings.lease_seconds / 3
+
+    async def start(self) -> None:
+        await self.tick()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("cluster tick failed")
+                await self._fence_if_stale()
+
+    async def _fence_if_stale(self) -> None:
+        """No renew for a whole lease (a pause, a lost database): the leases may be another node's
+        by now, so every channel stops before anything else runs."""
+        if self.held and time.monotonic() - self._renewed_at >= self.settings.lease_seconds:
+            log.warning("cluster: no lease renewed for %.1f s: stopping %d instance(s)", self.lease, len(self.held))
+            stale = list(self.held)
+            self.held.clear()
+            await asyncio.gather(*(self._unload(i) for i in stale))
+
+    @property
+    def lease(self) -> float:
+        return self.settings.lease_seconds
+
+    async def tick(self) -> None:
+        await self._fence_if_stale()
+        started = time.monotonic()
+        await self.store.heartbeat()
+        renewed = await self.store.renew(self.held)
+        if time.monotonic() - started < self.settings.lease_seconds:
+            self._renewed_at = started
+        for instance_id in [i for i in self.held if i not in renewed]:
+            log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
+            self.held.pop(instance_id)
+            await self._unload(instance_id)
+
+        self.live = await self.store.live_nodes()
+        live_ids = [n.id for n in self.live]
+        if self.node_id not in live_ids:
+            live_ids.append(self.node_id)
+        instances = await self.store.instances(self.client_name)
+        leases = await self.store.leases()
+
+        for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile
+            self.held.pop(instance_id)
+            await self._unload(instance_id)
+
+        # Instances created through this node's API: claimed here first (moved later if need be).
+        for runtime in self.registry.all():
+            if runtime.id not in self.held and not self._stopping:
+                token = await self.store.claim(runtime.id)
+                if token is None:
+                    await self._unload(runtime.id)  # another node owns it
+                else:
+                    self.held[runtime.id] = token
+
+        moved = 0
+        for instance_id in list(self.held):
+            if moved >= self.settings.move_batch:
+                break
+            if owner_of(instance_id, live_ids) != self.node_id:
+                token = self.held.pop(instance_id)
+                await self._unload(instance_id)
+                await self.store.release(instance_id, token)
+                moved += 1
+
+        claimed = 0
+        for instance_id in instances:
+            if instance_id in self.held or owner_of(instance_id, live_ids) != self.node_id:
+                continue
+            lease = leases.get(instance_id)
+            orphan = lease is not None and lease.expired and lease.node_id is not None
+            if lease is not None and not lease.expired and lease.node_id is not None:
+                continue  # still held by its previous owner: it hands it over at its own pace
+            if not orphan and claimed >= self.settings.move_batch:
+                continue
+            token = await self.store.claim(instance_id)
+            if token is not None:
+                self.held[instance_id] = token
+                claimed += 1
+                await self._load(instance_id)
+
+    async def _load(self, instance_id: str) -> None:
+        db = self.loader.deps.db
+        async with db.session() as s:
+            row = (await s.execute(select(Instance).where(Instance.id == instance_id))).scalar_one_or_none()
+            if row is None:
+                return
+            setting = (await s.execute(select(Setting).where(Setting.instanceId == instance_id))).scalar_one_or_none()
+            proxy = (await s.execute(select(Proxy).where(Proxy.instanceId == instance_id))).scalar_one_or_none()
+        try:
+            runtime = self.loader.build(row, setting, proxy)
+        except Exception:
+            log.exception("instance %s: could not be loaded", row.name)
+            return
+        self.registry.add(runtime)
+        delay = min(self._starts * 0.05, 5.0)
+        self._starts += 1
+        runtime.spawn(_start_channel(runtime, delay))
+
+    async def _unload(self, instance_id: str) -> None:
+        runtime = next((r for r in self.registry.all() if r.id == instance_id), None)
+        if runtime is None:
+            return
+        self.registry.remove(runtime.name)
+        await close_quietly(runtime)
+
+    def owned_names(self) -> list[str]:
+        return sorted(r.name for r in self.registry.all() if r.id in self.held)
+
+    async def stop(self) -> None:
+        """SIGTERM: close every channel, give every lease back, leave the live list."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+        held = dict(self.held)
+        self.held.clear()
+        await asyncio.gather(*(self._unload(i) for i in held))
+        try:
+            for instance_id, token in held.items():
+                await self.store.release(instance_id, token)
+            await self.store.leave()
+        except Exception:  # noqa: BLE001 - the leases then expire on their own
+            log.warning("cluster: could not hand %d instance(s) over at stop", len(held))
+
+
+async def _start_channel(runtime: InstanceRuntime, delay: float) -> None:
+    if delay:
+        await asyncio.sleep(delay)
+    try:
+        await runtime.channel.start()
+    except Exception as exc:
+        log.exception("instance %s: channel start failed", runtime.name)
+        await runtime.log("ERROR", "Channel start failed", error=str(exc))

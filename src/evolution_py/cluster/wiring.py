@@ -1,0 +1,22 @@
+"""Building this node's `ClusterNode` from the settings (None when CLUSTER_ENABLED is off: the
+single-node path then has no cluster code on it at all)."""
+
+from __future__ import annotations
+
+from evolution_py.cache import Cache
+from evolution_py.cluster import models as _tables  # noqa: F401 - the cluster tables on Base.metadata
+from evolution_py.cluster.config import cluster_settings
+from evolution_py.cluster.leases import LeaseStore
+from evolution_py.cluster.node import ClusterNode
+from evolution_py.config import Settings
+from evolution_py.core.loader import RuntimeLoader
+
+
+def cluster_node(settings: Settings, cache: Cache, loader: RuntimeLoader) -> ClusterNode | None:
+    config = cluster_settings(
+        settings.env, database_provider=settings.database_provider, cache=cache.settings, port=settings.server_port
+    )
+    if not config.enabled:
+        return None
+    store = LeaseStore(loader.deps.db, config.node_id, config.advertise_url, config.lease_seconds)
+    return ClusterNode(config, store, loader, loader.registry, settings.client_name)

@@ -1,0 +1,106 @@
+"""issue 17's Done-when, scaled down: three nodes on loopback ports sharing PostgreSQL and Redis,
+EVOLUTION instances spread over them, `kill -9` of the busiest node, its instances owned again
+within 3 lease periods with no instance ever owned twice (fencing tokens), and the node back
+taking its share."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.support.databases import postgres_database
+from tests.support.server import TEST_API_KEY
+
+pytestmark = pytest.mark.slow
+
+INSTANCES = 30
+T = TypeVar("T")
+
+
+async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{what} not within {within}s; last: {last}")
+
+
+async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
+    async with postgres_database() as uri:
+        cluster = Cluster(tmp_path, uri, 3)
+        try:
+            await cluster.start()
+            names = [f"cl-{n:02d}" for n in range(INSTANCES)]
+            async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
+                for name in names:
+                    answer = await client.post(
+                        "/instance/create",
+                        json={"instanceName": name, "integration": "EVOLUTION"},
+                        headers={"apikey": TEST_API_KEY},
+                    )
+                    assert answer.status_code == 201, answer.text
+
+            async def spread() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(1)
+                owned = [n for names_ in owners.values() for n in names_]
+                if len(owners) == 3 and sorted(owned) == names and all(owners.values()):
+                    return owners
+                return None
+
+            owners = await _wait_for(spread, 20, "30 instances spread over 3 nodes, each owned once")
+            busiest = max(owners, key=lambda node: len(owners[node]))
+            victim = int(busiest.removeprefix("node"))
+            moved = set(owners[busiest])
+
+            cluster.nodes[victim].kill()
+            killed_at = time.monotonic()
+            survivor = (victim + 1) % 3
+
+            async def taken_over() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(survivor)
+                owned = [n for names_ in owners.values() for n in names_]
+                if busiest not in owners and sorted(owned) == names:
+                    return owners
+                return None
+
+            await _wait_for(taken_over, 3 * LEASE_SECONDS + 4, "the killed node's instances owned again")
+            takeover = time.monotonic() - killed_at
+            print(f"takeover after kill -9: {takeover:.1f} s (lease {LEASE_SECONDS} s)")
+            assert takeover <= 3 * LEASE_SECONDS + 1.0, takeover
+
+            # Fencing: every claim has its own token, and the tokens of one instance only grow with time.
+            claims = await cluster.sql('SELECT "instanceId", "nodeId", token FROM "ClusterClaim" ORDER BY id')
+            per_instance: dict[str, list[int]] = {}
+            for row in claims:
+                per_instance.setdefault(row["instanceId"], []).append(row["token"])
+            assert all(tokens == sorted(set(tokens)) for tokens in per_instance.values())
+            leases = await cluster.sql('SELECT "instanceId", token FROM "ClusterLease"')
+            assert {r["instanceId"]: r["token"] for r in leases} == {i: t[-1] for i, t in per_instance.items()}
+            moved_ids = {
+                r["id"] for r in await cluster.sql('SELECT id FROM "Instance" WHERE name = ANY($1)', list(moved))
+            }
+            assert all(len(per_instance[i]) >= 2 for i in moved_ids)  # taken over with a new token
+
+            await cluster.nodes[victim].start()
+
+            async def back() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(victim)
+                owned = [n for names_ in owners.values() for n in names_]
+                if len(owners) == 3 and all(owners.values()) and Counter(owned) == Counter(names):
+                    return owners
+                return None
+
+            await _wait_for(back, 20, "the node back with its share")
+        finally:
+            cluster.stop()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy import select
 
@@ -56,6 +56,10 @@ class ClusterNode:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._starts = 0  # channel starts so far (their stagger)
+        # Placement memo: 10k instances x 50 nodes is ~0.5 s of hashing, so it is redone only for
+        # a new set of live nodes, and for instances not seen before.
+        self._placed_over: tuple[str, ...] = ()
+        self._placed: dict[str, str] = {}
 
     @property
     def node_id(self) -> str:
@@ -109,6 +113,7 @@ class ClusterNode:
             live_ids.append(self.node_id)
         instances = await self.store.instances(self.client_name)
         leases = await self.store.leases()
+        desired = self._desired(instances, live_ids)
 
         for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile
             self.held.pop(instance_id)
@@ -127,7 +132,7 @@ class ClusterNode:
         for instance_id in list(self.held):
             if moved >= self.settings.move_batch:
                 break
-            if owner_of(instance_id, live_ids) != self.node_id:
+            if desired.get(instance_id, self.node_id) != self.node_id:
                 token = self.held.pop(instance_id)
                 await self._unload(instance_id)
                 await self.store.release(instance_id, token)
@@ -135,7 +140,7 @@ class ClusterNode:
 
         claimed = 0
         for instance_id in instances:
-            if instance_id in self.held or owner_of(instance_id, live_ids) != self.node_id:
+            if instance_id in self.held or desired[instance_id] != self.node_id:
                 continue
             lease = leases.get(instance_id)
             orphan = lease is not None and lease.expired and lease.node_id is not None
@@ -148,6 +153,19 @@ class ClusterNode:
                 self.held[instance_id] = token
                 claimed += 1
                 await self._load(instance_id)
+
+    def _desired(self, instance_ids: Iterable[str], live_ids: list[str]) -> dict[str, str]:
+        over = tuple(sorted(live_ids))
+        if over != self._placed_over:
+            self._placed_over, self._placed = over, {}
+        placed = {}
+        for instance_id in instance_ids:
+            owner = self._placed.get(instance_id)
+            if owner is None:
+                owner = self._placed[instance_id] = owner_of(instance_id, over) or self.node_id
+            placed[instance_id] = owner
+        self._placed = placed  # forgets deleted instances
+        return placed
 
     async def _load(self, instance_id: str) -> None:
         db = self.loader.deps.db

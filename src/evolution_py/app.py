@@ -39,7 +39,7 @@ from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
-from evolution_py.cluster.wiring import cluster_node
+from evolution_py.cluster.wiring import cluster_node, cluster_router
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
 from evolution_py.core.instances import InstanceService
@@ -218,4 +218,7 @@ def build_asgi(settings: Settings, services: Services | None = None) -> Any:
     """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
     /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    return in_front(services.sinks, HttpMetrics(create_app(settings, services)))
+    served = in_front(services.sinks, HttpMetrics(create_app(settings, services)))
+    if services.cluster is not None:  # forwards what another node owns (cluster/routing.py)
+        served = cluster_router(served, services)
+    return served

@@ -6,6 +6,7 @@ taking its share."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
         try:
             await cluster.start()
             names = [f"cl-{n:02d}" for n in range(INSTANCES)]
+            tokens: dict[str, str] = {}
             async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
                 for name in names:
                     answer = await client.post(
@@ -50,6 +52,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                         headers={"apikey": TEST_API_KEY},
                     )
                     assert answer.status_code == 201, answer.text
+                    tokens[name] = answer.json()["hash"]
 
             async def spread() -> dict[str, list[str]] | None:
                 owners = await cluster.owners(1)
@@ -59,6 +62,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 return None
 
             owners = await _wait_for(spread, 20, "30 instances spread over 3 nodes, each owned once")
+            await _every_node_answers_for_every_instance(cluster, names, tokens, [0, 1, 2])
             busiest = max(owners, key=lambda node: len(owners[node]))
             victim = int(busiest.removeprefix("node"))
             moved = set(owners[busiest])
@@ -78,6 +82,8 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             takeover = time.monotonic() - killed_at
             print(f"takeover after kill -9: {takeover:.1f} s (lease {LEASE_SECONDS} s)")
             assert takeover <= 3 * LEASE_SECONDS + 1.0, takeover
+
+            await _every_node_answers_for_every_instance(cluster, names, tokens, [n for n in range(3) if n != victim])
 
             # Fencing: every claim has its own token, and the tokens of one instance only grow with time.
             claims = await cluster.sql('SELECT "instanceId", "nodeId", token FROM "ClusterClaim" ORDER BY id')
@@ -104,3 +110,22 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             await _wait_for(back, 20, "the node back with its share")
         finally:
             cluster.stop()
+
+
+async def _every_node_answers_for_every_instance(
+    cluster: Cluster, names: list[str], tokens: dict[str, str], nodes: list[int]
+) -> None:
+    """v2 by name and the Go dialect by token, each instance asked of a random node: all answered."""
+    rng = random.Random(7)
+    started = time.monotonic()
+    for name in names:
+        node = cluster.nodes[rng.choice(nodes)]
+        async with httpx.AsyncClient(base_url=node.base_url, timeout=15) as client:
+            v2 = await client.get(f"/instance/connectionState/{name}", headers={"apikey": TEST_API_KEY})
+            assert v2.status_code == 200, (name, v2.text)
+            assert v2.json()["instance"]["instanceName"] == name
+            go = await client.get("/instance/status", headers={"apikey": tokens[name]})
+            assert go.status_code == 200, (name, go.text)
+        bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
+        assert bad.status_code == 404
+    print(f"{len(names) * 3} requests to random nodes in {time.monotonic() - started:.1f} s")

@@ -3,13 +3,19 @@ single-node path then has no cluster code on it at all)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from evolution_py.cache import Cache
 from evolution_py.cluster import models as _tables  # noqa: F401 - the cluster tables on Base.metadata
 from evolution_py.cluster.config import cluster_settings
 from evolution_py.cluster.leases import LeaseStore
 from evolution_py.cluster.node import ClusterNode
+from evolution_py.cluster.routing import ClusterRouter, OwnerLookup
 from evolution_py.config import Settings
 from evolution_py.core.loader import RuntimeLoader
+
+if TYPE_CHECKING:
+    from evolution_py.services import Services
 
 
 def cluster_node(settings: Settings, cache: Cache, loader: RuntimeLoader) -> ClusterNode | None:
@@ -20,3 +26,10 @@ def cluster_node(settings: Settings, cache: Cache, loader: RuntimeLoader) -> Clu
         return None
     store = LeaseStore(loader.deps.db, config.node_id, config.advertise_url, config.lease_seconds)
     return ClusterNode(config, store, loader, loader.registry, settings.client_name)
+
+
+def cluster_router(app: Any, services: Services) -> Any:
+    """The served app behind the cluster's forwarding layer."""
+    assert services.cluster is not None
+    lookup = OwnerLookup(services.db, services.settings.client_name)
+    return ClusterRouter(app, services.cluster, services.registry, lookup, services.settings.api_key)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.receiver import Receiver
 from tests.support.databases import postgres_database
 from tests.support.server import TEST_API_KEY
 
@@ -38,17 +40,24 @@ async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, wha
 
 
 async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
-    async with postgres_database() as uri:
+    async with postgres_database() as uri, Receiver() as receiver:
         cluster = Cluster(tmp_path, uri, 3)
         try:
             await cluster.start()
             names = [f"cl-{n:02d}" for n in range(INSTANCES)]
             tokens: dict[str, str] = {}
+            sent: set[str] = set()
+            stop = asyncio.Event()
             async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
                 for name in names:
                     answer = await client.post(
                         "/instance/create",
-                        json={"instanceName": name, "integration": "EVOLUTION"},
+                        json={
+                            "instanceName": name,
+                            "integration": "EVOLUTION",
+                            "number": number_of(name),
+                            "webhook": {"url": receiver.url, "enabled": True, "events": ["MESSAGES_UPSERT"]},
+                        },
                         headers={"apikey": TEST_API_KEY},
                     )
                     assert answer.status_code == 201, answer.text
@@ -67,6 +76,10 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             victim = int(busiest.removeprefix("node"))
             moved = set(owners[busiest])
 
+            live = [0, 1, 2]
+            stream = asyncio.create_task(_inbound_stream(cluster, names, tokens, live, sent, stop))
+            await asyncio.sleep(1.0)  # mid-stream
+            live.remove(victim)
             cluster.nodes[victim].kill()
             killed_at = time.monotonic()
             survivor = (victim + 1) % 3
@@ -97,6 +110,12 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 r["id"] for r in await cluster.sql('SELECT id FROM "Instance" WHERE name = ANY($1)', list(moved))
             }
             assert all(len(per_instance[i]) >= 2 for i in moved_ids)  # taken over with a new token
+
+            stop.set()
+            await stream
+            assert len(sent) > 50
+            await _wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
+            print(f"{len(sent)} inbound messages accepted, all delivered ({receiver.duplicates} duplicates)")
 
             await cluster.nodes[victim].start()
 
@@ -129,3 +148,43 @@ async def _every_node_answers_for_every_instance(
         bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
         assert bad.status_code == 404
     print(f"{len(names) * 3} requests to random nodes in {time.monotonic() - started:.1f} s")
+
+
+def number_of(name: str) -> str:
+    return "5511900" + name.removeprefix("cl-").zfill(6)
+
+
+async def _all_received(receiver: Receiver, sent: set[str]) -> bool:
+    return sent <= receiver.ids
+
+
+async def _inbound_stream(
+    cluster: Cluster, names: list[str], tokens: dict[str, str], live: list[int], sent: set[str], stop: asyncio.Event
+) -> None:
+    """Inbound EVOLUTION messages to random live nodes until `stop`; one that fails (its node killed,
+    its owner gone) is sent again, same id, to another node until accepted."""
+    rng = random.Random(3)
+    async with httpx.AsyncClient(timeout=10) as client:
+        while not stop.is_set():
+            name = rng.choice(names)
+            message_id = uuid.uuid4().hex.upper()
+            body = {
+                "numberId": number_of(name),
+                "key": {"remoteJid": "5511888887777@s.whatsapp.net", "fromMe": False, "id": message_id},
+                "pushName": "Ana",
+                "message": {"conversation": f"hello {message_id}"},
+            }
+            for _attempt in range(100):
+                node = cluster.nodes[rng.choice(live)]
+                try:
+                    answer = await client.post(
+                        node.base_url + "/webhook/evolution", json=body, headers={"apikey": tokens[name]}
+                    )
+                    if answer.status_code == 200:
+                        sent.add(message_id)
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(f"inbound message for {name} never accepted")

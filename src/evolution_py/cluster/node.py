@@ -22,13 +22,15 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from sqlalchemy import select
 
+from evolution_py.cluster.broadcast import SubscriptionBroadcast
 from evolution_py.cluster.config import ClusterSettings
 from evolution_py.cluster.leases import LeaseStore, NodeRow
 from evolution_py.cluster.placement import owner_of
 from evolution_py.core.loader import RuntimeLoader, close_quietly
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.core.runtime import InstanceRuntime
-from evolution_py.store.models import Instance, Proxy, Setting
+from evolution_py.events.outbox import delivery_of
+from evolution_py.store.models import EventDelivery, Instance, Proxy, Setting
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class ClusterNode:
         # a new set of live nodes, and for instances not seen before.
         self._placed_over: tuple[str, ...] = ()
         self._placed: dict[str, str] = {}
+        self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
 
     @property
     def node_id(self) -> str:
@@ -70,6 +73,8 @@ class ClusterNode:
         return self.settings.lease_seconds / 3
 
     async def start(self) -> None:
+        if self.broadcast is not None:
+            self.broadcast.start()
         await self.tick()
         self._task = asyncio.create_task(self._run())
 
@@ -139,6 +144,7 @@ class ClusterNode:
                 moved += 1
 
         claimed = 0
+        taken_over: list[str] = []
         for instance_id in instances:
             if instance_id in self.held or desired[instance_id] != self.node_id:
                 continue
@@ -153,6 +159,26 @@ class ClusterNode:
                 self.held[instance_id] = token
                 claimed += 1
                 await self._load(instance_id)
+                if orphan:
+                    taken_over.append(instance_id)
+        if taken_over:
+            await self._pick_up_deliveries(taken_over)
+
+    async def _pick_up_deliveries(self, instance_ids: list[str]) -> None:
+        """A dead node's instances: the outbox rows it left pending are this node's to send now (an
+        in-flight one may have reached its target already: duplicates only after a kill)."""
+        bus = self.loader.deps.bus
+        async with self.loader.deps.db.session() as s:
+            rows = (
+                await s.execute(
+                    select(EventDelivery.payload, EventDelivery.id, EventDelivery.attempts).where(
+                        EventDelivery.status == "pending", EventDelivery.instanceId.in_(instance_ids)
+                    )
+                )
+            ).all()
+        if rows:
+            log.info("cluster: %d pending deliveries of %d instance(s) taken over", len(rows), len(instance_ids))
+            await bus.redeliver([delivery_of(row) for row in rows])
 
     def _desired(self, instance_ids: Iterable[str], live_ids: list[str]) -> dict[str, str]:
         over = tuple(sorted(live_ids))
@@ -200,6 +226,8 @@ class ClusterNode:
         self._stopping = True
         if self._task is not None:
             self._task.cancel()
+        if self.broadcast is not None:
+            await self.broadcast.stop()
         held = dict(self.held)
         self.held.clear()
         await asyncio.gather(*(self._unload(i) for i in held))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from evolution_py.cache import Cache
 from evolution_py.cluster import models as _tables  # noqa: F401 - the cluster tables on Base.metadata
+from evolution_py.cluster.broadcast import SubscriptionBroadcast
 from evolution_py.cluster.config import cluster_settings
 from evolution_py.cluster.leases import LeaseStore
 from evolution_py.cluster.node import ClusterNode
@@ -25,7 +26,11 @@ def cluster_node(settings: Settings, cache: Cache, loader: RuntimeLoader) -> Clu
     if not config.enabled:
         return None
     store = LeaseStore(loader.deps.db, config.node_id, config.advertise_url, config.lease_seconds)
-    return ClusterNode(config, store, loader, loader.registry, settings.client_name)
+    node = ClusterNode(config, store, loader, loader.registry, settings.client_name)
+    if cache.redis is not None:
+        channel = f"{cache.settings.prefix_key}:cluster:sink-rows"
+        node.broadcast = SubscriptionBroadcast(cache.redis, channel, config.node_id, loader.deps.subscriptions)
+    return node
 
 
 def cluster_router(app: Any, services: Services) -> Any:

@@ -39,7 +39,7 @@ from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
 from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
-from evolution_py.cluster.wiring import cluster_node, cluster_router
+from evolution_py.cluster.wiring import cluster_directory, cluster_node, cluster_router
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
 from evolution_py.core.instances import InstanceService
@@ -91,7 +91,8 @@ def build_services(settings: Settings) -> Services:
         media=media,
         cache=cache,
     )
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
+    directory = cluster_directory(settings, registry)  # the registry itself unless CLUSTER_ENABLED
+    sinks = install_sinks(SinkContext(settings, subscriptions, directory, media), bus)
     messaging = MessagingService(registry)
     integrations = install_integrations(
         IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound, db=db),
@@ -115,7 +116,9 @@ def build_services(settings: Settings) -> Services:
         media=media,
         cache=cache,
     )
-    services.cluster = cluster_node(settings, cache, services.instances.loader)  # None unless CLUSTER_ENABLED
+    services.cluster = cluster_node(
+        settings, cache, services.instances.loader, directory
+    )  # None unless CLUSTER_ENABLED
     return services
 
 

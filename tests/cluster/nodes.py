@@ -36,6 +36,7 @@ class Cluster:
                 "CLUSTER_NODE_ID": f"node{index}",
                 "CLUSTER_ADVERTISE_URL": f"http://127.0.0.1:{port}",
                 "CLUSTER_LEASE_SECONDS": str(LEASE_SECONDS),
+                "WEBSOCKET_ENABLED": "true",
             }
             self.nodes.append(ServerProcess(data, env, port=port))
 

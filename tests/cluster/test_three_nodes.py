@@ -17,6 +17,7 @@ from typing import TypeVar
 import httpx
 import pytest
 
+from evolution_py.sinks.socketio.testing import sio_listener
 from tests.cluster.nodes import LEASE_SECONDS, Cluster
 from tests.cluster.receiver import Receiver
 from tests.support.databases import postgres_database
@@ -57,6 +58,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                             "integration": "EVOLUTION",
                             "number": number_of(name),
                             "webhook": {"url": receiver.url, "enabled": True, "events": ["MESSAGES_UPSERT"]},
+                            "websocket": {"enabled": True, "events": ["MESSAGES_UPSERT"]},
                         },
                         headers={"apikey": TEST_API_KEY},
                     )
@@ -117,6 +119,22 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             await _wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
             print(f"{len(sent)} inbound messages accepted, all delivered ({receiver.duplicates} duplicates)")
 
+            # socket.io: a client on a node that does not own a moved instance sees its events.
+            owners = await cluster.owners(survivor)
+            moved_name = sorted(moved)[0]
+            owner_now = next(node for node, held in owners.items() if moved_name in held)
+            elsewhere = next(n for n in range(3) if n != victim and f"node{n}" != owner_now)
+            base = cluster.nodes[elsewhere].base_url
+            async with (
+                sio_listener(base, f"/{moved_name}", auth={"apikey": TEST_API_KEY}) as operator,
+                sio_listener(base, f"/{moved_name}", auth={"apikey": tokens[moved_name]}) as tenant,
+            ):
+                before = set(sent)
+                await _inbound_stream(cluster, [moved_name], tokens, [elsewhere], sent, asyncio.Event(), count=2)
+                for listener in (operator, tenant):
+                    got = await listener.wait_for(2, within=10)
+                    assert {data["data"]["key"]["id"] for _event, data in got} == sent - before
+
             await cluster.nodes[victim].start()
 
             async def back() -> dict[str, list[str]] | None:
@@ -127,6 +145,8 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 return None
 
             await _wait_for(back, 20, "the node back with its share")
+            for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
+                assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
         finally:
             cluster.stop()
 
@@ -159,13 +179,21 @@ async def _all_received(receiver: Receiver, sent: set[str]) -> bool:
 
 
 async def _inbound_stream(
-    cluster: Cluster, names: list[str], tokens: dict[str, str], live: list[int], sent: set[str], stop: asyncio.Event
+    cluster: Cluster,
+    names: list[str],
+    tokens: dict[str, str],
+    live: list[int],
+    sent: set[str],
+    stop: asyncio.Event,
+    count: int | None = None,
 ) -> None:
     """Inbound EVOLUTION messages to random live nodes until `stop`; one that fails (its node killed,
     its owner gone) is sent again, same id, to another node until accepted."""
     rng = random.Random(3)
     async with httpx.AsyncClient(timeout=10) as client:
-        while not stop.is_set():
+        sent_here = 0
+        while not stop.is_set() and (count is None or sent_here < count):
+            sent_here += 1
             name = rng.choice(names)
             message_id = uuid.uuid4().hex.upper()
             body = {

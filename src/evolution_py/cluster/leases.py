@@ -63,11 +63,13 @@ class LeaseStore:
             )
             return [NodeRow(r[0], r[1], r[2]) for r in rows]
 
-    async def instances(self, client_name: str) -> dict[str, str]:
-        """Every instance of this client: id → name."""
+    async def instances(self, client_name: str) -> dict[str, tuple[str, str | None]]:
+        """Every instance of this client: id → (name, token)."""
         async with self.db.session() as s:
-            rows = await s.execute(text('SELECT id, name FROM "Instance" WHERE "clientName" = :c'), {"c": client_name})
-            return {r[0]: r[1] for r in rows}
+            rows = await s.execute(
+                text('SELECT id, name, token FROM "Instance" WHERE "clientName" = :c'), {"c": client_name}
+            )
+            return {r[0]: (r[1], r[2]) for r in rows}
 
     async def leases(self) -> dict[str, LeaseRow]:
         async with self.db.session() as s:
@@ -104,7 +106,7 @@ class LeaseStore:
         ids = list(held)
         statement = text(
             f'UPDATE "ClusterLease" AS l SET "expiresAt" = {NOW} + make_interval(secs => :lease) '
-            f"FROM unnest(:ids, :tokens) AS h(id, tok) "
+            f"FROM unnest(CAST(:ids AS text[]), CAST(:tokens AS bigint[])) AS h(id, tok) "
             f'WHERE l."instanceId" = h.id AND l.token = h.tok AND l."nodeId" = :n RETURNING l."instanceId"'
         ).bindparams(bindparam("ids"), bindparam("tokens"))
         async with self.db.transaction() as s:

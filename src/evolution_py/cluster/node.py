@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from evolution_py.cluster.broadcast import SubscriptionBroadcast
 from evolution_py.cluster.config import ClusterSettings
+from evolution_py.cluster.directory import ClusterDirectory, KnownInstance
 from evolution_py.cluster.leases import LeaseStore, NodeRow
 from evolution_py.cluster.placement import owner_of
 from evolution_py.core.loader import RuntimeLoader, close_quietly
@@ -63,6 +64,7 @@ class ClusterNode:
         self._placed_over: tuple[str, ...] = ()
         self._placed: dict[str, str] = {}
         self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
+        self.directory: ClusterDirectory | None = None  # every instance by name (socket.io's check)
 
     @property
     def node_id(self) -> str:
@@ -118,6 +120,8 @@ class ClusterNode:
             live_ids.append(self.node_id)
         instances = await self.store.instances(self.client_name)
         leases = await self.store.leases()
+        if self.directory is not None:
+            self.directory.known = {name: KnownInstance(name, token) for name, token in instances.values()}
         desired = self._desired(instances, live_ids)
 
         for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile

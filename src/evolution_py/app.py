@@ -30,6 +30,7 @@ from evolution_py.api import (
     root,
     template,
 )
+from evolution_py.api import cluster as cluster_api
 from evolution_py.api import events as events_api
 from evolution_py.api import go as go_api
 from evolution_py.api import s3 as s3_api
@@ -38,7 +39,9 @@ from evolution_py.api.auth import skip_guard_copies
 from evolution_py.api.cors import skip_cors_without_origin
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
+from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
+from evolution_py.cluster.wiring import cluster_directory, cluster_node, cluster_router
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
 from evolution_py.core.instances import InstanceService
@@ -80,10 +83,19 @@ def build_services(settings: Settings) -> Services:
         block_private_networks=settings.env.flag("WEBHOOK_BLOCK_PRIVATE_NETWORKS", False),
         user_agent=f"evolution-py/{__version__}",
     )
+    cache = Cache(cache_settings(settings.env))  # CACHE_REDIS_* / CACHE_LOCAL_* (cache/)
     deps = RuntimeDeps(
-        settings=settings, db=db, bus=bus, subscriptions=subscriptions, logbook=logbook, outbound=outbound, media=media
+        settings=settings,
+        db=db,
+        bus=bus,
+        subscriptions=subscriptions,
+        logbook=logbook,
+        outbound=outbound,
+        media=media,
+        cache=cache,
     )
-    sinks = install_sinks(SinkContext(settings, subscriptions, registry, media), bus)
+    directory = cluster_directory(settings, registry)  # the registry itself unless CLUSTER_ENABLED
+    sinks = install_sinks(SinkContext(settings, subscriptions, directory, media), bus)
     messaging = MessagingService(registry)
     integrations = install_integrations(
         IntegrationContext(settings=settings, messaging=messaging, registry=registry, outbound=outbound, db=db),
@@ -105,7 +117,11 @@ def build_services(settings: Settings) -> Services:
         sinks=sinks,
         integrations=integrations,
         media=media,
+        cache=cache,
     )
+    services.cluster = cluster_node(
+        settings, cache, services.instances.loader, directory
+    )  # None unless CLUSTER_ENABLED
     return services
 
 
@@ -119,7 +135,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
         if services.media is not None:  # before the bus: sinks may put files (SQS's big bodies)
             await services.media.start()
         await services.bus.start()
-        await services.instances.loader.load_all()
+        if services.cluster is None:
+            await services.instances.loader.load_all()
+        else:  # only the instances this node owns (cluster/node.py)
+            await services.cluster.start()
         log.info("evolution-py %s ready: %d instance(s) loaded", __version__, len(services.registry))
         if not services.outbound.block_private_networks and any(r.token for r in services.registry.all()):
             log.warning(
@@ -136,9 +155,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
             )
 
     async def on_shutdown(_app: Litestar) -> None:
+        if services.cluster is not None:  # hand this node's instances over at once
+            await services.cluster.stop()
         await services.instances.loader.shutdown()
         await services.bus.stop()
         await services.outbound.close()
+        await services.cache.close()
         if services.media is not None:
             await services.media.stop()
         await services.db.dispose()
@@ -167,6 +189,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     routes.extend(manager.routes(settings))  # /manager, unless SERVER_DISABLE_MANAGER
     routes.extend(integration_routes())
     routes.append(go_api.build_router())
+    if services.cluster is not None:
+        routes.extend(cluster_api.ROUTES)  # GET /cluster/nodes
 
     app = Litestar(
         route_handlers=routes,
@@ -211,4 +235,7 @@ def build_asgi(settings: Settings, services: Services | None = None) -> Any:
     """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
     /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    return in_front(services.sinks, HttpMetrics(create_app(settings, services)))
+    served = in_front(services.sinks, HttpMetrics(create_app(settings, services)))
+    if services.cluster is not None:  # forwards what another node owns (cluster/routing.py)
+        served = cluster_router(served, services)
+    return served

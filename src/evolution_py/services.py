@@ -14,7 +14,9 @@ from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 
+from evolution_py.cache import Cache, CacheSettings
 from evolution_py.channels.registry import ChannelKinds
+from evolution_py.cluster.node import ClusterNode
 from evolution_py.config import Settings
 from evolution_py.core.instance_report import InstanceReport
 from evolution_py.core.instances import InstanceService
@@ -47,6 +49,8 @@ class Services:
     integrations: list[Integration] = field(default_factory=list)  # on the bus too
     app: Litestar | None = None  # the Litestar app serving these services, once built
     media: MediaStorage | None = None  # S3 / MinIO media storage (media_store/), when S3_ENABLED
+    cluster: ClusterNode | None = None  # CLUSTER_ENABLED (cluster/): this node's leases and heartbeat
+    cache: Cache = field(default_factory=lambda: Cache(CacheSettings()))  # CACHE_* (cache/)
 
 
 def _constant(value: object) -> Provide:

@@ -20,6 +20,7 @@ from typing import Any
 from neonize.aioze.client import NewAClient
 from neonize.proto.Neonize_pb2 import JID
 
+from evolution_py.cache import Cache
 from evolution_py.channels.base import InstanceSettings, ProxyConfig
 from evolution_py.channels.capabilities import Messaging
 from evolution_py.channels.whatsapp_web.business import BusinessFeature
@@ -97,6 +98,7 @@ class FakeContext:
     outbound: OutboundClient = field(
         default_factory=lambda: OutboundClient(block_private_networks=False, user_agent="ops-test")
     )
+    cache: Cache | None = None  # no CACHE_* here: group metadata asked of the fake each time
 
     async def emit(self, event: str, data: Any) -> None:
         self.events.append((event, data))

@@ -29,6 +29,7 @@ class Context:
     proxy = ProxyConfig()
     store: Any = None
     outbound: Any = None  # these handlers fetch no URL
+    cache: Any = None
 
     def __init__(self, data_dir: str) -> None:
         self.data_dir = data_dir

@@ -29,6 +29,7 @@ from evolution_py.channels.capabilities import (
 )
 
 if TYPE_CHECKING:
+    from evolution_py.cache import Cache
     from evolution_py.outbound import OutboundClient
     from evolution_py.store.messages import MessageStore
 
@@ -101,6 +102,11 @@ class InstanceContext(Protocol):
     @property
     def outbound(self) -> OutboundClient:
         """The guarded HTTP client for every URL a tenant gives (media URLs, pictures)."""
+        ...
+
+    @property
+    def cache(self) -> Cache | None:
+        """Upstream's cache (CACHE_REDIS_* / CACHE_LOCAL_*), None when neither is on."""
         ...
 
     async def emit(self, event: str, data: Any) -> None:

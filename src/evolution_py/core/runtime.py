@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import update
 
+from evolution_py.cache import Cache
 from evolution_py.channels.base import Channel, ConnectionState, InstanceSettings, ProxyConfig
 from evolution_py.config import Settings
 from evolution_py.core.logbook import InstanceLogbook
@@ -44,6 +45,7 @@ class RuntimeDeps:
     logbook: InstanceLogbook
     outbound: OutboundClient  # the guarded client the channels fetch tenant-given URLs with
     media: MediaAttacher | None = None
+    cache: Cache | None = None  # CACHE_REDIS_* / CACHE_LOCAL_* (cache/): group metadata, instance lookups
 
 
 class InstanceRuntime:
@@ -102,6 +104,10 @@ class InstanceRuntime:
     @property
     def instance_id(self) -> str:
         return self.id
+
+    @property
+    def cache(self) -> Cache | None:
+        return self._deps.cache
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ hook is how every reader learns of the change (today: this process's cache; late
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -71,6 +72,8 @@ class Subscriptions:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache: dict[tuple[str, str], dict[str, Any] | None] = {}
+        # Called with the instance id after `rows_changed` (cluster/broadcast.py tells the other nodes).
+        self.listeners: list[Callable[[str], None]] = []
 
     async def find(self, kind: str, instance_id: str) -> dict[str, Any] | None:
         key = (kind, instance_id)
@@ -93,8 +96,18 @@ class Subscriptions:
 
     def rows_changed(self, instance_id: str) -> None:
         """The instance's sink rows changed (saved, created with the instance, deleted with it): the
-        one invalidation hook. Drops this process's cached rows; with several servers, this is where
-        the change would be announced to the others."""
+        one invalidation hook. Drops this process's cached rows and tells the listeners (with
+        CLUSTER_ENABLED, the other nodes, over Redis pub/sub)."""
+        self.drop_cached(instance_id)
+        for listener in self.listeners:
+            listener(instance_id)
+
+    def drop_all_cached(self) -> None:
+        """Forget every cached row (changes may have been missed: cluster/broadcast.py)."""
+        self._cache.clear()
+
+    def drop_cached(self, instance_id: str) -> None:
+        """Forget this process's cached rows of the instance (another node changed them)."""
         for key in [k for k in self._cache if k[1] == instance_id]:
             del self._cache[key]
 

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import Any
 
+from evolution_py.cache.layered import GROUP_METADATA
 from evolution_py.channels.base import ChannelError, InstanceContext
 from evolution_py.channels.capabilities import Record
 from evolution_py.channels.jid import create_jid, user_part
@@ -107,8 +108,7 @@ class Sender:
         mentioned = [create_jid(number) for number in options.mentioned or []]
         if options.mentionsEveryOne and jid.endswith("@g.us"):
             try:
-                group = await self.session.call(lambda client: client.get_group_info(to_jid(jid)))
-                mentioned = [jid_str(p.JID) for p in group.Participants]
+                mentioned = await self._group_participants(jid)
             except ChannelError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any neonize/Go error becomes upstream's error answer
@@ -117,6 +117,21 @@ class Sender:
             context.mentionedJID.extend(mentioned)
             used = True
         return context if used else None
+
+    async def _group_participants(self, jid: str) -> list[str]:
+        """The group's participant JIDs, through upstream's group-metadata cache (`groupCache`)
+        when CACHE_* switches one on: a mention of everyone does not ask WhatsApp each time."""
+
+        async def fetch() -> dict[str, Any]:
+            group = await self.session.call(lambda client: client.get_group_info(to_jid(jid)))
+            return {"participants": [jid_str(p.JID) for p in group.Participants]}
+
+        cache = self.ctx.cache
+        if cache is None:
+            meta = await fetch()
+        else:
+            meta = await cache.remember(GROUP_METADATA, f"{self.ctx.instance_id}:{jid}", fetch)
+        return list(meta["participants"])
 
     async def _quoted_message(self, key_id: str, given: dict[str, Any] | None) -> Any:
         pb = neonize().e2e

@@ -17,8 +17,16 @@ def build_socketio_server(settings: WebsocketSettings, access: NamespaceAccess) 
     origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
     # namespaces="*": a client may connect to `/<instance>` before that instance's first event
     # (upstream creates the namespace lazily on first emit and refuses earlier connects).
+    manager: Any = None  # python-socketio's in-process manager
+    if settings.cluster_redis_url:
+        manager = socketio.AsyncRedisManager(settings.cluster_redis_url, channel=settings.cluster_channel)
     sio = socketio.AsyncServer(
-        async_mode="asgi", cors_allowed_origins=origins, namespaces="*", logger=False, engineio_logger=False
+        async_mode="asgi",
+        cors_allowed_origins=origins,
+        namespaces="*",
+        logger=False,
+        engineio_logger=False,
+        client_manager=manager,
     )
 
     @sio.on("connect", namespace="*")  # type: ignore[untyped-decorator]

@@ -1,0 +1,253 @@
+"""One node of the cluster: its heartbeat, the instances it owns, and the moves between nodes.
+
+Every `lease_seconds / 3` the node (1) writes its heartbeat, (2) renews the leases it holds with
+their fencing tokens and stops at once every instance whose renew failed (another node took it
+over: this one paused or was cut off), (3) computes the placement over the live nodes by
+rendezvous hashing, (4) hands over, at most `move_batch` per tick, the instances another live node
+should own (a joining node takes its share in steps), and (5) claims the instances it should own
+whose lease is free or expired (a dead node's instances: all at once; their channels then start
+staggered). If the node cannot reach the database for a whole lease period it stops every channel
+itself, before anyone else may claim them: an owner never runs past its lease.
+
+At SIGTERM (`stop`) it closes its channels, releases its leases and deletes its heartbeat: the
+other nodes claim its instances at their next tick instead of waiting for the leases to expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from sqlalchemy import select
+
+from evolution_py.cluster.broadcast import SubscriptionBroadcast
+from evolution_py.cluster.config import ClusterSettings
+from evolution_py.cluster.directory import ClusterDirectory, KnownInstance
+from evolution_py.cluster.leases import LeaseStore, NodeRow
+from evolution_py.cluster.placement import owner_of
+from evolution_py.core.loader import RuntimeLoader, close_quietly
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.events.outbox import delivery_of
+from evolution_py.store.models import EventDelivery, Instance, Proxy, Setting
+
+log = logging.getLogger(__name__)
+
+# A channel stopped because the lease was lost (tests and metrics count them).
+LeaseLost = Callable[[str], Awaitable[None]]
+
+
+class ClusterNode:
+    def __init__(
+        self,
+        settings: ClusterSettings,
+        store: LeaseStore,
+        loader: RuntimeLoader,
+        registry: InstanceRegistry,
+        client_name: str,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.loader = loader
+        self.registry = registry
+        self.client_name = client_name
+        self.held: dict[str, int] = {}  # instance id → fencing token of the lease this node holds
+        self.live: list[NodeRow] = []
+        self._renewed_at = 0.0  # monotonic time of the last successful renew
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._starts = 0  # channel starts so far (their stagger)
+        # Placement memo: 10k instances x 50 nodes is ~0.5 s of hashing, so it is redone only for
+        # a new set of live nodes, and for instances not seen before.
+        self._placed_over: tuple[str, ...] = ()
+        self._placed: dict[str, str] = {}
+        self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
+        self.directory: ClusterDirectory | None = None  # every instance by name (socket.io's check)
+
+    @property
+    def node_id(self) -> str:
+        return self.settings.node_id
+
+    @property
+    def interval(self) -> float:
+        return self.settings.lease_seconds / 3
+
+    async def start(self) -> None:
+        if self.broadcast is not None:
+            self.broadcast.start()
+        await self.tick()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("cluster tick failed")
+                await self._fence_if_stale()
+
+    async def _fence_if_stale(self) -> None:
+        """No renew for a whole lease (a pause, a lost database): the leases may be another node's
+        by now, so every channel stops before anything else runs."""
+        if self.held and time.monotonic() - self._renewed_at >= self.settings.lease_seconds:
+            log.warning("cluster: no lease renewed for %.1f s: stopping %d instance(s)", self.lease, len(self.held))
+            stale = list(self.held)
+            self.held.clear()
+            await asyncio.gather(*(self._unload(i) for i in stale))
+
+    @property
+    def lease(self) -> float:
+        return self.settings.lease_seconds
+
+    async def tick(self) -> None:
+        await self._fence_if_stale()
+        started = time.monotonic()
+        await self.store.heartbeat()
+        renewed = await self.store.renew(self.held)
+        if time.monotonic() - started < self.settings.lease_seconds:
+            self._renewed_at = started
+        for instance_id in [i for i in self.held if i not in renewed]:
+            log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
+            self.held.pop(instance_id)
+            await self._unload(instance_id)
+
+        self.live = await self.store.live_nodes()
+        live_ids = [n.id for n in self.live]
+        if self.node_id not in live_ids:
+            live_ids.append(self.node_id)
+        instances = await self.store.instances(self.client_name)
+        leases = await self.store.leases()
+        if self.directory is not None:
+            self.directory.known = {name: KnownInstance(name, token) for name, token in instances.values()}
+        desired = self._desired(instances, live_ids)
+
+        for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile
+            self.held.pop(instance_id)
+            await self._unload(instance_id)
+
+        # Instances created through this node's API: claimed here first (moved later if need be).
+        for runtime in self.registry.all():
+            if runtime.id not in self.held and not self._stopping:
+                token = await self.store.claim(runtime.id)
+                if token is None:
+                    await self._unload(runtime.id)  # another node owns it
+                else:
+                    self.held[runtime.id] = token
+
+        moved = 0
+        for instance_id in list(self.held):
+            if moved >= self.settings.move_batch:
+                break
+            if desired.get(instance_id, self.node_id) != self.node_id:
+                token = self.held.pop(instance_id)
+                await self._unload(instance_id)
+                await self.store.release(instance_id, token)
+                moved += 1
+
+        claimed = 0
+        taken_over: list[str] = []
+        for instance_id in instances:
+            if instance_id in self.held or desired[instance_id] != self.node_id:
+                continue
+            lease = leases.get(instance_id)
+            orphan = lease is not None and lease.expired and lease.node_id is not None
+            if lease is not None and not lease.expired and lease.node_id is not None:
+                continue  # still held by its previous owner: it hands it over at its own pace
+            if not orphan and claimed >= self.settings.move_batch:
+                continue
+            token = await self.store.claim(instance_id)
+            if token is not None:
+                self.held[instance_id] = token
+                claimed += 1
+                await self._load(instance_id)
+                if orphan:
+                    taken_over.append(instance_id)
+        if taken_over:
+            await self._pick_up_deliveries(taken_over)
+
+    async def _pick_up_deliveries(self, instance_ids: list[str]) -> None:
+        """A dead node's instances: the outbox rows it left pending are this node's to send now (an
+        in-flight one may have reached its target already: duplicates only after a kill)."""
+        bus = self.loader.deps.bus
+        async with self.loader.deps.db.session() as s:
+            rows = (
+                await s.execute(
+                    select(EventDelivery.payload, EventDelivery.id, EventDelivery.attempts).where(
+                        EventDelivery.status == "pending", EventDelivery.instanceId.in_(instance_ids)
+                    )
+                )
+            ).all()
+        if rows:
+            log.info("cluster: %d pending deliveries of %d instance(s) taken over", len(rows), len(instance_ids))
+            await bus.redeliver([delivery_of(row) for row in rows])
+
+    def _desired(self, instance_ids: Iterable[str], live_ids: list[str]) -> dict[str, str]:
+        over = tuple(sorted(live_ids))
+        if over != self._placed_over:
+            self._placed_over, self._placed = over, {}
+        placed = {}
+        for instance_id in instance_ids:
+            owner = self._placed.get(instance_id)
+            if owner is None:
+                owner = self._placed[instance_id] = owner_of(instance_id, over) or self.node_id
+            placed[instance_id] = owner
+        self._placed = placed  # forgets deleted instances
+        return placed
+
+    async def _load(self, instance_id: str) -> None:
+        db = self.loader.deps.db
+        async with db.session() as s:
+            row = (await s.execute(select(Instance).where(Instance.id == instance_id))).scalar_one_or_none()
+            if row is None:
+                return
+            setting = (await s.execute(select(Setting).where(Setting.instanceId == instance_id))).scalar_one_or_none()
+            proxy = (await s.execute(select(Proxy).where(Proxy.instanceId == instance_id))).scalar_one_or_none()
+        try:
+            runtime = self.loader.build(row, setting, proxy)
+        except Exception:
+            log.exception("instance %s: could not be loaded", row.name)
+            return
+        self.registry.add(runtime)
+        delay = min(self._starts * 0.05, 5.0)
+        self._starts += 1
+        runtime.spawn(_start_channel(runtime, delay))
+
+    async def _unload(self, instance_id: str) -> None:
+        runtime = next((r for r in self.registry.all() if r.id == instance_id), None)
+        if runtime is None:
+            return
+        self.registry.remove(runtime.name)
+        await close_quietly(runtime)
+
+    def owned_names(self) -> list[str]:
+        return sorted(r.name for r in self.registry.all() if r.id in self.held)
+
+    async def stop(self) -> None:
+        """SIGTERM: close every channel, give every lease back, leave the live list."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+        if self.broadcast is not None:
+            await self.broadcast.stop()
+        held = dict(self.held)
+        self.held.clear()
+        await asyncio.gather(*(self._unload(i) for i in held))
+        try:
+            for instance_id, token in held.items():
+                await self.store.release(instance_id, token)
+            await self.store.leave()
+        except Exception:  # noqa: BLE001 - the leases then expire on their own
+            log.warning("cluster: could not hand %d instance(s) over at stop", len(held))
+
+
+async def _start_channel(runtime: InstanceRuntime, delay: float) -> None:
+    if delay:
+        await asyncio.sleep(delay)
+    try:
+        await runtime.channel.start()
+    except Exception as exc:
+        log.exception("instance %s: channel start failed", runtime.name)
+        await runtime.log("ERROR", "Channel start failed", error=str(exc))

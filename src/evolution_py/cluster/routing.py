@@ -1,0 +1,208 @@
+"""Any node answers any route for any instance: an ASGI layer in front of the app (only with
+CLUSTER_ENABLED) that forwards a request for an instance this node does not own to its owner's
+CLUSTER_ADVERTISE_URL over HTTP, and passes everything else through untouched.
+
+Which instance a request is for: a path segment that names an instance (v2's
+`/message/sendText/{instanceName}`, Go's `/instance/info/{instanceId}`), else the `apikey` when it
+is an instance's token (Go's token routes, `POST /webhook/evolution`). A segment or token known to
+this node's registry costs no query; an unknown one is looked up in PostgreSQL (instance name/id/
+token → the unexpired lease's node and its URL), remembered for a second. A forwarded request
+carries `x-evolution-cluster-hop`, so it is never forwarded twice. While an instance is between
+owners (handed over, not yet claimed) the request waits up to one lease period for the new owner;
+then, or when the owner does not answer, it gets upstream's error envelope with 503.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from typing import Any
+
+import httpx
+import msgspec
+from sqlalchemy import text
+
+from evolution_py.cluster.leases import NOW
+from evolution_py.cluster.node import ClusterNode
+from evolution_py.core.registry import InstanceRegistry
+from evolution_py.store.db import Database
+
+log = logging.getLogger(__name__)
+
+HOP = b"x-evolution-cluster-hop"
+_HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"host", b"content-length"}
+_SKIP_SEGMENTS = {"", "instance", "message", "chat", "group", "settings", "webhook", "manager", "socket.io"}
+# What a lookup found: (instance name, owner node id or None, owner URL or None).
+Owner = tuple[str, str | None, str | None]
+
+
+class OwnerLookup:
+    """Instance (by path segments or token) → its owner, from PostgreSQL, memoized for `ttl` s."""
+
+    def __init__(self, db: Database, client_name: str, ttl: float = 1.0) -> None:
+        self.db = db
+        self.client_name = client_name
+        self.ttl = ttl
+        self._memo: dict[Any, tuple[float, Owner | None]] = {}
+
+    async def by_segments(self, segments: tuple[str, ...]) -> Owner | None:
+        return await self._memoized(
+            ("s", segments),
+            "i.name = ANY(:keys) OR i.id = ANY(:keys)",
+            {"keys": list(segments)},
+        )
+
+    async def by_token(self, token: str) -> Owner | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()  # the memo holds no token
+        return await self._memoized(("t", digest), "i.token = :token", {"token": token})
+
+    async def _memoized(self, key: Any, where: str, params: dict[str, Any]) -> Owner | None:
+        now = time.monotonic()
+        held = self._memo.get(key)
+        if held is not None and held[0] > now:
+            return held[1]
+        async with self.db.session() as s:
+            row = (
+                await s.execute(
+                    text(
+                        'SELECT i.name, l."nodeId", n.url FROM "Instance" i '
+                        'LEFT JOIN "ClusterLease" l ON l."instanceId" = i.id '
+                        f'AND l."nodeId" IS NOT NULL AND l."expiresAt" > {NOW} '
+                        'LEFT JOIN "ClusterNode" n ON n.id = l."nodeId" '
+                        f'WHERE i."clientName" = :client AND ({where}) LIMIT 1'
+                    ),
+                    {"client": self.client_name, **params},
+                )
+            ).first()
+        found: Owner | None = None if row is None else (row[0], row[1], row[2])
+        if len(self._memo) > 10000:
+            self._memo.clear()
+        # An instance between owners is not remembered: the next look should see the new one.
+        if found is None or found[1] is not None:
+            self._memo[key] = (now + self.ttl, found)
+        return found
+
+    def forget(self) -> None:
+        self._memo.clear()
+
+
+def _envelope(status: int, message: str) -> bytes:
+    error = {503: "Service Unavailable", 504: "Gateway Timeout"}.get(status, "Bad Gateway")
+    return msgspec.json.encode({"status": status, "error": error, "response": {"message": [message]}})
+
+
+class ClusterRouter:
+    def __init__(
+        self,
+        app: Any,
+        node: ClusterNode,
+        registry: InstanceRegistry,
+        lookup: OwnerLookup,
+        global_key: str,
+        timeout: float = 60.0,
+    ) -> None:
+        self.app = app
+        self.node = node
+        self.registry = registry
+        self.lookup = lookup
+        self.global_key = global_key
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=2.0))
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or any(name == HOP for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
+        target = await self._owner_elsewhere(scope)
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        await self._forward(scope, receive, send, target)
+
+    async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
+        segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)
+        if any(self.registry.resolve(s) is not None for s in segments):
+            return None  # ours: the single-node path
+        key = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"apikey"), "")
+        if key and key != self.global_key and self.registry.find_by_token(key):
+            return None
+        found = await self.lookup.by_segments(segments) if segments else None
+        if found is None and key and key != self.global_key:
+            found = await self.lookup.by_token(key)
+        if found is None or found[1] == self.node.node_id:
+            return None  # no such instance (the app answers 404), or ours though not loaded yet
+        return found
+
+    async def _await_owner(self, found: Owner) -> Owner:
+        """Between owners: wait up to one lease period for the new one."""
+        deadline = time.monotonic() + self.node.settings.lease_seconds
+        while found[1] is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            again = await self.lookup.by_segments((found[0],))
+            if again is None:
+                break
+            found = again
+        return found
+
+    async def _forward(self, scope: dict[str, Any], receive: Any, send: Any, found: Owner) -> None:
+        body = bytearray()
+        while True:
+            message = await receive()
+            body.extend(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        if found[1] is None:
+            found = await self._await_owner(found)
+        if found[1] == self.node.node_id:  # it became ours meanwhile
+            await self.app(scope, _replay(bytes(body)), send)
+            return
+        if found[1] is None or found[2] is None:
+            await _answer(send, 503, _envelope(503, f"The instance {found[0]} has no live owner in the cluster"))
+            return
+        headers = [(n, v) for n, v in scope["headers"] if n.lower() not in _HOP_BY_HOP]
+        headers.append((HOP, self.node.node_id.encode()))
+        url = found[2] + scope["path"] + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
+        try:
+            answer = await self._client.request(
+                scope["method"],
+                url,
+                headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers],
+                content=bytes(body),
+            )
+        except httpx.TimeoutException:
+            self.lookup.forget()
+            await _answer(send, 504, _envelope(504, f"The node owning {found[0]} did not answer in time"))
+            return
+        except httpx.TransportError:
+            self.lookup.forget()
+            await _answer(send, 503, _envelope(503, f"The node owning {found[0]} does not answer"))
+            return
+        out = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in answer.headers.multi_items()
+            if k.lower().encode() not in _HOP_BY_HOP and k.lower() != "content-encoding"
+        ]
+        await send({"type": "http.response.start", "status": answer.status_code, "headers": out})
+        await send({"type": "http.response.body", "body": answer.content})
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _replay(body: bytes) -> Any:
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # the client stays connected until the answer is sent
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _answer(send: Any, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})

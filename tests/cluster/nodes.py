@@ -1,0 +1,67 @@
+"""Three (or N) evolution-py node subprocesses sharing one fresh PostgreSQL database and a Redis
+prefix of their own: what the cluster tests start, inspect and kill."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from tests.support.process import ServerProcess
+from tests.support.server import TEST_API_KEY, free_port
+
+LEASE_SECONDS = 2.0
+
+
+class Cluster:
+    def __init__(self, tmp: Path, database_uri: str, count: int) -> None:
+        self.database_uri = database_uri
+        self.prefix = f"cluster-t-{uuid.uuid4().hex[:8]}"
+        self.nodes: list[ServerProcess] = []
+        for index in range(count):
+            port = free_port()
+            data = tmp / f"node{index}"
+            data.mkdir()
+            env = {
+                "DATABASE_PROVIDER": "postgresql",
+                "DATABASE_CONNECTION_URI": database_uri,
+                "CACHE_REDIS_ENABLED": "true",
+                "CACHE_REDIS_URI": "redis://127.0.0.1:6379/0",
+                "CACHE_REDIS_PREFIX_KEY": self.prefix,
+                "CLUSTER_ENABLED": "true",
+                "CLUSTER_NODE_ID": f"node{index}",
+                "CLUSTER_ADVERTISE_URL": f"http://127.0.0.1:{port}",
+                "CLUSTER_LEASE_SECONDS": str(LEASE_SECONDS),
+                "WEBSOCKET_ENABLED": "true",
+            }
+            self.nodes.append(ServerProcess(data, env, port=port))
+
+    async def start(self) -> None:
+        await self.nodes[0].start()  # the first one migrates the fresh database alone
+        await asyncio.gather(*(node.start() for node in self.nodes[1:]))
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.proc is not None and node.proc.poll() is None:
+                node.kill()
+
+    async def get(self, node: int, path: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.nodes[node].base_url, timeout=10) as client:
+            return await client.get(path, headers={"apikey": TEST_API_KEY})
+
+    async def owners(self, via: int) -> dict[str, list[str]]:
+        """Node id → instances, as `GET /cluster/nodes` on node `via` answers."""
+        answer = await self.get(via, "/cluster/nodes")
+        assert answer.status_code == 200, answer.text
+        return {node["id"]: node["instances"] for node in answer.json()["nodes"]}
+
+    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(self.database_uri)
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()

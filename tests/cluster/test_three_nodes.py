@@ -1,0 +1,218 @@
+"""issue 17's Done-when, scaled down: three nodes on loopback ports sharing PostgreSQL and Redis,
+EVOLUTION instances spread over them, `kill -9` of the busiest node, its instances owned again
+within 3 lease periods with no instance ever owned twice (fencing tokens), and the node back
+taking its share."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+
+from evolution_py.sinks.socketio.testing import sio_listener
+from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.receiver import Receiver
+from tests.support.databases import postgres_database
+from tests.support.server import TEST_API_KEY
+
+pytestmark = pytest.mark.slow
+
+INSTANCES = 30
+T = TypeVar("T")
+
+
+async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{what} not within {within}s; last: {last}")
+
+
+async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
+    async with postgres_database() as uri, Receiver() as receiver:
+        cluster = Cluster(tmp_path, uri, 3)
+        try:
+            await cluster.start()
+            names = [f"cl-{n:02d}" for n in range(INSTANCES)]
+            tokens: dict[str, str] = {}
+            sent: set[str] = set()
+            stop = asyncio.Event()
+            async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
+                for name in names:
+                    answer = await client.post(
+                        "/instance/create",
+                        json={
+                            "instanceName": name,
+                            "integration": "EVOLUTION",
+                            "number": number_of(name),
+                            "webhook": {"url": receiver.url, "enabled": True, "events": ["MESSAGES_UPSERT"]},
+                            "websocket": {"enabled": True, "events": ["MESSAGES_UPSERT"]},
+                        },
+                        headers={"apikey": TEST_API_KEY},
+                    )
+                    assert answer.status_code == 201, answer.text
+                    tokens[name] = answer.json()["hash"]
+
+            async def spread() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(1)
+                owned = [n for names_ in owners.values() for n in names_]
+                if len(owners) == 3 and sorted(owned) == names and all(owners.values()):
+                    return owners
+                return None
+
+            owners = await _wait_for(spread, 20, "30 instances spread over 3 nodes, each owned once")
+            await _every_node_answers_for_every_instance(cluster, names, tokens, [0, 1, 2])
+            busiest = max(owners, key=lambda node: len(owners[node]))
+            victim = int(busiest.removeprefix("node"))
+            moved = set(owners[busiest])
+
+            live = [0, 1, 2]
+            stream = asyncio.create_task(_inbound_stream(cluster, names, tokens, live, sent, stop))
+            await asyncio.sleep(1.0)  # mid-stream
+            live.remove(victim)
+            cluster.nodes[victim].kill()
+            killed_at = time.monotonic()
+            survivor = (victim + 1) % 3
+
+            async def taken_over() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(survivor)
+                owned = [n for names_ in owners.values() for n in names_]
+                if busiest not in owners and sorted(owned) == names:
+                    return owners
+                return None
+
+            await _wait_for(taken_over, 3 * LEASE_SECONDS + 4, "the killed node's instances owned again")
+            takeover = time.monotonic() - killed_at
+            print(f"takeover after kill -9: {takeover:.1f} s (lease {LEASE_SECONDS} s)")
+            assert takeover <= 3 * LEASE_SECONDS + 1.0, takeover
+
+            await _every_node_answers_for_every_instance(cluster, names, tokens, [n for n in range(3) if n != victim])
+
+            # Fencing: every claim has its own token, and the tokens of one instance only grow with time.
+            claims = await cluster.sql('SELECT "instanceId", "nodeId", token FROM "ClusterClaim" ORDER BY id')
+            per_instance: dict[str, list[int]] = {}
+            for row in claims:
+                per_instance.setdefault(row["instanceId"], []).append(row["token"])
+            assert all(tokens == sorted(set(tokens)) for tokens in per_instance.values())
+            leases = await cluster.sql('SELECT "instanceId", token FROM "ClusterLease"')
+            assert {r["instanceId"]: r["token"] for r in leases} == {i: t[-1] for i, t in per_instance.items()}
+            moved_ids = {
+                r["id"] for r in await cluster.sql('SELECT id FROM "Instance" WHERE name = ANY($1)', list(moved))
+            }
+            assert all(len(per_instance[i]) >= 2 for i in moved_ids)  # taken over with a new token
+
+            stop.set()
+            await stream
+            assert len(sent) > 50
+            await _wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
+            print(f"{len(sent)} inbound messages accepted, all delivered ({receiver.duplicates} duplicates)")
+
+            # socket.io: a client on a node that does not own a moved instance sees its events.
+            owners = await cluster.owners(survivor)
+            moved_name = sorted(moved)[0]
+            owner_now = next(node for node, held in owners.items() if moved_name in held)
+            elsewhere = next(n for n in range(3) if n != victim and f"node{n}" != owner_now)
+            base = cluster.nodes[elsewhere].base_url
+            async with (
+                sio_listener(base, f"/{moved_name}", auth={"apikey": TEST_API_KEY}) as operator,
+                sio_listener(base, f"/{moved_name}", auth={"apikey": tokens[moved_name]}) as tenant,
+            ):
+                before = set(sent)
+                await _inbound_stream(cluster, [moved_name], tokens, [elsewhere], sent, asyncio.Event(), count=2)
+                for listener in (operator, tenant):
+                    got = await listener.wait_for(2, within=10)
+                    assert {data["data"]["key"]["id"] for _event, data in got} == sent - before
+
+            await cluster.nodes[victim].start()
+
+            async def back() -> dict[str, list[str]] | None:
+                owners = await cluster.owners(victim)
+                owned = [n for names_ in owners.values() for n in names_]
+                if len(owners) == 3 and all(owners.values()) and Counter(owned) == Counter(names):
+                    return owners
+                return None
+
+            await _wait_for(back, 20, "the node back with its share")
+            for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
+                assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
+        finally:
+            cluster.stop()
+
+
+async def _every_node_answers_for_every_instance(
+    cluster: Cluster, names: list[str], tokens: dict[str, str], nodes: list[int]
+) -> None:
+    """v2 by name and the Go dialect by token, each instance asked of a random node: all answered."""
+    rng = random.Random(7)
+    started = time.monotonic()
+    for name in names:
+        node = cluster.nodes[rng.choice(nodes)]
+        async with httpx.AsyncClient(base_url=node.base_url, timeout=15) as client:
+            v2 = await client.get(f"/instance/connectionState/{name}", headers={"apikey": TEST_API_KEY})
+            assert v2.status_code == 200, (name, v2.text)
+            assert v2.json()["instance"]["instanceName"] == name
+            go = await client.get("/instance/status", headers={"apikey": tokens[name]})
+            assert go.status_code == 200, (name, go.text)
+        bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
+        assert bad.status_code == 404
+    print(f"{len(names) * 3} requests to random nodes in {time.monotonic() - started:.1f} s")
+
+
+def number_of(name: str) -> str:
+    return "5511900" + name.removeprefix("cl-").zfill(6)
+
+
+async def _all_received(receiver: Receiver, sent: set[str]) -> bool:
+    return sent <= receiver.ids
+
+
+async def _inbound_stream(
+    cluster: Cluster,
+    names: list[str],
+    tokens: dict[str, str],
+    live: list[int],
+    sent: set[str],
+    stop: asyncio.Event,
+    count: int | None = None,
+) -> None:
+    """Inbound EVOLUTION messages to random live nodes until `stop`; one that fails (its node killed,
+    its owner gone) is sent again, same id, to another node until accepted."""
+    rng = random.Random(3)
+    async with httpx.AsyncClient(timeout=10) as client:
+        sent_here = 0
+        while not stop.is_set() and (count is None or sent_here < count):
+            sent_here += 1
+            name = rng.choice(names)
+            message_id = uuid.uuid4().hex.upper()
+            body = {
+                "numberId": number_of(name),
+                "key": {"remoteJid": "5511888887777@s.whatsapp.net", "fromMe": False, "id": message_id},
+                "pushName": "Ana",
+                "message": {"conversation": f"hello {message_id}"},
+            }
+            for _attempt in range(100):
+                node = cluster.nodes[rng.choice(live)]
+                try:
+                    answer = await client.post(
+                        node.base_url + "/webhook/evolution", json=body, headers={"apikey": tokens[name]}
+                    )
+                    if answer.status_code == 200:
+                        sent.add(message_id)
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(f"inbound message for {name} never accepted")

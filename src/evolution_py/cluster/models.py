@@ -1,4 +1,4 @@
-"""The cluster's tables (migration 0010_cluster) on the shared metadata; cluster/leases.py writes
+"""The cluster's tables (migration 0011_cluster) on the shared metadata; cluster/leases.py writes
 them with PostgreSQL's own SQL (ON CONFLICT ... WHERE, unnest), these classes only declare them."""
 
 from __future__ import annotations

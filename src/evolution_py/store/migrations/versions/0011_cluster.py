@@ -1,8 +1,8 @@
 """Cluster tables (CLUSTER_ENABLED, cluster/): live nodes, instance leases with fencing tokens, and
 every claim ever made (how a test proves no instance was owned twice)
 
-Revision ID: 0010_cluster
-Revises: 0009_chatbots
+Revision ID: 0011_cluster
+Revises: 0010_perf_indexes
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 from evolution_py.store.columns import KeyText, Stamp
 
-revision: str = "0010_cluster"
-down_revision: str | None = "0009_chatbots"
+revision: str = "0011_cluster"
+down_revision: str | None = "0010_perf_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,10 @@ Baileys converter."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +61,14 @@ async def run(env: dict[str, str], data_dir: Path, kind: str, source: str, **opt
     return reports
 
 
+async def fingerprint_or_none(env: dict[str, str], data_dir: Path) -> dict[str, tuple[int, str]] | None:
+    """None while our database has no schema yet (nothing was written)."""
+    try:
+        return await fingerprint(env, data_dir)
+    except Exception:  # noqa: BLE001 - "relation does not exist" from whichever driver
+        return None
+
+
 async def fingerprint(env: dict[str, str], data_dir: Path) -> dict[str, tuple[int, str]]:
     """Per table: row count and a digest of every (id, updatedAt): any insert or update shows."""
     tables = our_tables()
@@ -100,3 +111,39 @@ class FakeConverter:
 
 def limits(stop_after: int | None = None, batch: int = 2000) -> Limits:
     return Limits(batch_size=batch, stop_after_batches=stop_after)
+
+
+def rss_mb() -> float:
+    """The process's resident size now (not its high-water mark, which earlier tests may have set)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+@dataclass
+class RssSampler:
+    """Samples the resident size every 20 ms while a run goes on (the run awaits its databases often)."""
+
+    start: float = 0.0
+    peak: float = 0.0
+    task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> RssSampler:
+        gc.collect()
+        self.start = self.peak = rss_mb()
+        self.task = asyncio.create_task(self._sample())
+        return self
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_mb())
+            await asyncio.sleep(0.02)
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        self.peak = max(self.peak, rss_mb())
+
+    @property
+    def grown(self) -> float:
+        return self.peak - self.start

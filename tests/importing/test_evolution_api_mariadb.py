@@ -1,4 +1,4 @@
-"""Evolution API 2.3.6 on MariaDB (its MySQL schema) into our SQLite: the same rows readable, reruns
+"""Evolution API 2.3.6 on MariaDB (its MySQL schema) into our SQLite and MariaDB: the same rows readable, reruns
 change nothing, an interrupted run resumes and ends identical to an uninterrupted one."""
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ async def test_evolution_api_mariadb_import(tmp_path: Path) -> None:
     async with mariadb_source() as source:
         await fill_mariadb(source, SPECS)
         straight_dir, resumed_dir = tmp_path / "straight", tmp_path / "resumed"
-        async with database_env("sqlite", straight_dir) as straight, database_env("sqlite", resumed_dir) as resumed:
+        # Straight into SQLite; interrupted and resumed into MariaDB (our MySQL path: INSERT IGNORE).
+        async with database_env("sqlite", straight_dir) as straight, database_env("mariadb", resumed_dir) as resumed:
             await run(
                 straight, straight_dir, "evolution-api", source, limits=limits(batch=500), converter=FakeConverter()
             )

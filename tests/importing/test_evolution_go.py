@@ -65,8 +65,8 @@ async def _pg_store(uri: str) -> None:
         await conn.close()
 
 
-@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
-async def test_evolution_go_import(tmp_path: Path, store: str) -> None:
+@pytest.mark.parametrize(("store", "ours"), [("sqlite", "sqlite"), ("postgresql", "postgresql"), ("sqlite", "mariadb")])
+async def test_evolution_go_import(tmp_path: Path, store: str, ours: str) -> None:
     async with postgres_source(ddl=None) as users, postgres_source(ddl=None) as pg_auth:
         await _fill_users(users)
         if store == "sqlite":
@@ -75,7 +75,7 @@ async def test_evolution_go_import(tmp_path: Path, store: str) -> None:
             await _pg_store(pg_auth)
             auth = pg_auth
         data_dir = tmp_path / "data"
-        async with database_env("sqlite", data_dir) as env:
+        async with database_env(ours, data_dir) as env:
             dry = await run(env, data_dir, "evolution-go", users, auth_url=auth, dry_run=True)
             assert dry == [] and not session_path(str(data_dir), go_data.VENDAS).exists()
             plan = run.last_output.splitlines()  # type: ignore[attr-defined]

@@ -23,6 +23,8 @@ def summary_table(reports: list[InstanceReport], unmoved: list[str]) -> str:
             rows.append([report.name, "-", "-", "-", "-"])
             continue
         for table, count in report.tables.items():
+            if not count.read:  # nothing there (or finished by an earlier run): not worth a line
+                continue
             rows.append([report.name, table, str(count.read), str(count.inserted), str(count.present)])
     parts = ["", "Summary:", _grid(["instance", "table", "read", "imported", "already here"], rows)]
     notes = [f"  {r.name}: skipped: {r.skipped}" for r in reports if r.skipped]

@@ -110,6 +110,7 @@ class OutboxSql:
             return driver
         if self.mysql:
             import asyncmy  # noqa: PLC0415 - the configured database's driver only
+            from asyncmy.constants.CLIENT import FOUND_ROWS  # noqa: PLC0415 - as above
 
             return await asyncmy.connect(
                 host=url.host or "127.0.0.1",
@@ -121,6 +122,8 @@ class OutboxSql:
                 autocommit=False,
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
                 init_command=mysql.INIT_COMMAND,
+                # an upsert's UPDATE counts the rows it matched, not only those it changed
+                client_flag=FOUND_ROWS,
             )
         import asyncpg  # noqa: PLC0415 - the configured database's driver only
 

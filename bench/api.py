@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["state", "send"])
     parser.add_argument("--express", action="store_true", help="also bench/express/server.js (node)")
     parser.add_argument("--python-loadgen", action="store_true", help="fallback generator, GET cases only")
+    parser.add_argument("--before", help="another tree's src/ (e.g. main's): its server too, same run, state cases")
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="evo-bench-")
@@ -100,6 +101,13 @@ def main() -> None:
         "ours": start([sys.executable, "-m", "evolution_py", "serve"], env, ours + "/", data_dir),
         "bare": start(uvicorn_cmd("bare_app:app", bare_port), env, bare + "/", data_dir),
     }
+    if args.before:
+        before_port = free_port()
+        before = f"http://127.0.0.1:{before_port}"
+        before_env = {**env, "PYTHONPATH": f"{args.before}:{ROOT / 'bench'}", "SERVER_PORT": str(before_port)}
+        before_dir = tempfile.mkdtemp(prefix="evo-bench-before-")
+        before_env["DATA_DIR"] = before_dir
+        procs["before"] = start([sys.executable, "-m", "evolution_py", "serve"], before_env, before + "/", before_dir)
     if args.express:
         server_js = ROOT / "bench" / "express" / "server.js"
         procs["express"] = start(["node", str(server_js)], env, express + "/", str(server_js.parent))
@@ -110,6 +118,13 @@ def main() -> None:
             json={"instanceName": "bench", "integration": "EVOLUTION", "token": TOKEN},
         )
         assert created.status_code == 201, created.text
+        if args.before:
+            created = httpx.post(
+                before + "/instance/create",
+                headers={"apikey": KEY},
+                json={"instanceName": "bench", "integration": "EVOLUTION", "token": TOKEN},
+            )
+            assert created.status_code == 201, created.text
         state = "/instance/connectionState/bench"
         send = "/message/sendText/bench"
         json_post = {"method": "POST", "body": SEND_BODY}
@@ -126,6 +141,12 @@ def main() -> None:
                 "headers": {"apikey": TOKEN},
                 "server_pid": procs["ours"].pid,
             }
+            if args.before:
+                cases["before state, instance token"] = {
+                    "url": before + state,
+                    "headers": {"apikey": TOKEN},
+                    "server_pid": procs["before"].pid,
+                }
             if args.express:
                 cases["express state"] = {"url": express + state, "server_pid": procs["express"].pid}
         if args.only in (None, "send") and not args.python_loadgen:
@@ -179,6 +200,7 @@ def main() -> None:
         result["cpu_ratios"] = {
             "state global / bare": cpu_ratio("ours state, global key", "bare state"),
             "state token / bare": cpu_ratio("ours state, instance token", "bare state"),
+            "before state token / bare": cpu_ratio("before state, instance token", "bare state"),
             "sendText / bare": cpu_ratio("ours sendText, instance token", "bare sendText"),
             "state global / express": cpu_ratio("ours state, global key", "express state"),
             "sendText / express": cpu_ratio("ours sendText, instance token", "express sendText"),
@@ -186,6 +208,7 @@ def main() -> None:
         result["ratios"] = {
             "state global / bare": ratio("ours state, global key", "bare state"),
             "state token / bare": ratio("ours state, instance token", "bare state"),
+            "before state token / bare": ratio("before state, instance token", "bare state"),
             "sendText / bare": ratio("ours sendText, instance token", "bare sendText"),
             "state global / express": ratio("ours state, global key", "express state"),
             "sendText / express": ratio("ours sendText, instance token", "express sendText"),

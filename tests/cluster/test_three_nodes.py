@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 import uuid
 from collections import Counter
@@ -145,6 +146,21 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 return None
 
             await _wait_for(back, 20, "the node back with its share")
+            # SIGTERM hands over at once: no lease left to expire, out of the live list, and owned again
+            # well before a lease would have run out.
+            assert await cluster.nodes[victim].signal(signal.SIGTERM) in (0, -15, 143)
+            stopped_at = time.monotonic()
+            held = await cluster.sql('SELECT 1 FROM "ClusterLease" WHERE "nodeId" = $1', busiest)
+            assert held == []
+            assert busiest not in await cluster.owners(survivor)
+
+            async def handed_over() -> bool:
+                owners = await cluster.owners(survivor)
+                return sorted(n for names_ in owners.values() for n in names_) == names
+
+            await _wait_for(handed_over, 3 * LEASE_SECONDS, "the stopped node's instances owned again")
+            print(f"owned again {time.monotonic() - stopped_at:.1f} s after SIGTERM")
+
             for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
                 assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
         finally:

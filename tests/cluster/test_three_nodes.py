@@ -173,6 +173,10 @@ async def _every_node_answers_for_every_instance(
     """v2 by name and the Go dialect by token, each instance asked of a random node: all answered."""
     rng = random.Random(7)
     started = time.monotonic()
+    key = {"apikey": TEST_API_KEY}
+    for index in nodes:  # the database answers the whole list on any node, without forwarding
+        every = await cluster.get(index, "/instance/fetchInstances")
+        assert sorted(i["name"] for i in every.json()) == names
     for name in names:
         node = cluster.nodes[rng.choice(nodes)]
         async with httpx.AsyncClient(base_url=node.base_url, timeout=15) as client:
@@ -181,9 +185,11 @@ async def _every_node_answers_for_every_instance(
             assert v2.json()["instance"]["instanceName"] == name
             go = await client.get("/instance/status", headers={"apikey": tokens[name]})
             assert go.status_code == 200, (name, go.text)
+            one = await client.get("/instance/fetchInstances", params={"instanceName": name}, headers=key)
+            assert one.status_code == 200 and [i["name"] for i in one.json()] == [name], one.text
         bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
         assert bad.status_code == 404
-    print(f"{len(names) * 3} requests to random nodes in {time.monotonic() - started:.1f} s")
+    print(f"{len(names) * 4} requests to random nodes in {time.monotonic() - started:.1f} s")
 
 
 def number_of(name: str) -> str:

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 import msgspec
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 HOP = b"x-evolution-cluster-hop"
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"host", b"content-length"}
 _SKIP_SEGMENTS = {"", "instance", "message", "chat", "group", "settings", "webhook", "manager", "socket.io"}
+_QUERY_NAMES = {"instanceName", "instanceId"}
 # What a lookup found: (instance name, owner node id or None, owner URL or None).
 Owner = tuple[str, str | None, str | None]
 
@@ -135,6 +137,9 @@ class ClusterRouter:
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)
+        if scope["query_string"]:  # `fetchInstances?instanceName=` names its instance in the query
+            named = [v for k, v in parse_qsl(scope["query_string"].decode("latin-1")) if k in _QUERY_NAMES]
+            segments += tuple(named)
         if any(self.registry.resolve(s) is not None for s in segments):
             return None  # ours: the single-node path
         key = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"apikey"), "")

@@ -237,5 +237,5 @@ def build_asgi(settings: Settings, services: Services | None = None) -> Any:
     services = services or build_services(settings)
     served = in_front(services.sinks, HttpMetrics(create_app(settings, services)))
     if services.cluster is not None:  # forwards what another node owns (cluster/routing.py)
-        served = cluster_router(served, services)
+        served = cluster_router(served, services.cluster, services.registry, settings)
     return served

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import time
 import uuid
 from collections import Counter
@@ -145,6 +146,21 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 return None
 
             await _wait_for(back, 20, "the node back with its share")
+            # SIGTERM hands over at once: no lease left to expire, out of the live list, and owned again
+            # well before a lease would have run out.
+            assert await cluster.nodes[victim].signal(signal.SIGTERM) in (0, -15, 143)
+            stopped_at = time.monotonic()
+            held = await cluster.sql('SELECT 1 FROM "ClusterLease" WHERE "nodeId" = $1', busiest)
+            assert held == []
+            assert busiest not in await cluster.owners(survivor)
+
+            async def handed_over() -> bool:
+                owners = await cluster.owners(survivor)
+                return sorted(n for names_ in owners.values() for n in names_) == names
+
+            await _wait_for(handed_over, 3 * LEASE_SECONDS, "the stopped node's instances owned again")
+            print(f"owned again {time.monotonic() - stopped_at:.1f} s after SIGTERM")
+
             for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
                 assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
         finally:
@@ -157,6 +173,10 @@ async def _every_node_answers_for_every_instance(
     """v2 by name and the Go dialect by token, each instance asked of a random node: all answered."""
     rng = random.Random(7)
     started = time.monotonic()
+    key = {"apikey": TEST_API_KEY}
+    for index in nodes:  # the database answers the whole list on any node, without forwarding
+        every = await cluster.get(index, "/instance/fetchInstances")
+        assert sorted(i["name"] for i in every.json()) == names
     for name in names:
         node = cluster.nodes[rng.choice(nodes)]
         async with httpx.AsyncClient(base_url=node.base_url, timeout=15) as client:
@@ -165,9 +185,11 @@ async def _every_node_answers_for_every_instance(
             assert v2.json()["instance"]["instanceName"] == name
             go = await client.get("/instance/status", headers={"apikey": tokens[name]})
             assert go.status_code == 200, (name, go.text)
+            one = await client.get("/instance/fetchInstances", params={"instanceName": name}, headers=key)
+            assert one.status_code == 200 and [i["name"] for i in one.json()] == [name], one.text
         bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
         assert bad.status_code == 404
-    print(f"{len(names) * 3} requests to random nodes in {time.monotonic() - started:.1f} s")
+    print(f"{len(names) * 4} requests to random nodes in {time.monotonic() - started:.1f} s")
 
 
 def number_of(name: str) -> str:

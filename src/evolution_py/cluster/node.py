@@ -65,6 +65,7 @@ class ClusterNode:
         self._placed: dict[str, str] = {}
         self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
         self.directory: ClusterDirectory | None = None  # every instance by name (socket.io's check)
+        self.closers: list[Callable[[], Awaitable[None]]] = []  # the router's HTTP client, at stop
 
     @property
     def node_id(self) -> str:
@@ -241,6 +242,8 @@ class ClusterNode:
             await self.store.leave()
         except Exception:  # noqa: BLE001 - the leases then expire on their own
             log.warning("cluster: could not hand %d instance(s) over at stop", len(held))
+        for close in self.closers:
+            await close()
 
 
 async def _start_channel(runtime: InstanceRuntime, delay: float) -> None:

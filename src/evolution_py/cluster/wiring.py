@@ -3,7 +3,7 @@ single-node path then has no cluster code on it at all)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evolution_py.cache import Cache
 from evolution_py.cluster import models as _tables  # noqa: F401 - the cluster tables on Base.metadata
@@ -17,9 +17,6 @@ from evolution_py.config import Settings
 from evolution_py.core.loader import RuntimeLoader
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.sinks.kind import InstanceDirectory
-
-if TYPE_CHECKING:
-    from evolution_py.services import Services
 
 
 def cluster_directory(settings: Settings, registry: InstanceRegistry) -> InstanceDirectory:
@@ -46,8 +43,9 @@ def cluster_node(
     return node
 
 
-def cluster_router(app: Any, services: Services) -> Any:
+def cluster_router(app: Any, node: ClusterNode, registry: InstanceRegistry, settings: Settings) -> Any:
     """The served app behind the cluster's forwarding layer."""
-    assert services.cluster is not None
-    lookup = OwnerLookup(services.db, services.settings.client_name)
-    return ClusterRouter(app, services.cluster, services.registry, lookup, services.settings.api_key)
+    lookup = OwnerLookup(node.loader.deps.db, settings.client_name)
+    router = ClusterRouter(app, node, registry, lookup, settings.api_key)
+    node.closers.append(router.close)
+    return router

@@ -53,7 +53,7 @@ def uvicorn_cmd(target: str, port: int) -> list[str]:
     ]
 
 
-def start(cmd: list[str], env: dict[str, str], root_url: str, cwd: str) -> subprocess.Popen[bytes]:
+def start(cmd: list[str], env: dict[str, str], root_url: str, cwd: str | None = None) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(cmd, env=env, cwd=cwd)
     wait_up(root_url)
     return proc

@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "evolution_py"
 
 # Top to bottom; a layer may import any layer after it in this list.
 LAYERS = [
-    {"app", "cli", "asgi", "__main__", "serving"},
+    {"app", "cli", "asgi", "__main__", "serving", "importing"},
     {"api"},
     {"services"},
     {"integrations", "cluster"},
@@ -21,7 +21,7 @@ LAYERS = [
     {"events"},
     {"ops"},
     {"outbound", "cache"},
-    {"store"},
+    {"store", "cache"},
     {"dto", "config", "errors", "isotime", "logsafe", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
@@ -185,18 +185,26 @@ class ClusterNode:
             log.info("cluster: %d pending deliveries of %d instance(s) taken over", len(rows), len(instance_ids))
             await bus.redeliver([delivery_of(row) for row in rows])
 
-    def _desired(self, instance_ids: Iterable[str], live_ids: list[str]) -> dict[str, str]:
+    def _desired(self, instances: dict[str, tuple[str, str | None]], live_ids: list[str]) -> dict[str, str]:
+        """Instance id → the node that should own it. The hash is over the instance *name* (unique per
+        client), so the router can send `POST /instance/create` to the future owner before any id exists."""
         over = tuple(sorted(live_ids))
         if over != self._placed_over:
             self._placed_over, self._placed = over, {}
         placed = {}
-        for instance_id in instance_ids:
+        for instance_id, (name, _token) in instances.items():
             owner = self._placed.get(instance_id)
             if owner is None:
-                owner = self._placed[instance_id] = owner_of(instance_id, over) or self.node_id
+                owner = self._placed[instance_id] = owner_of(name, over) or self.node_id
             placed[instance_id] = owner
         self._placed = placed  # forgets deleted instances
         return placed
+
+    def owner_for_name(self, name: str) -> NodeRow | None:
+        """The live node that will own an instance of this name (None: this node, or none known)."""
+        live = {n.id: n for n in self.live}
+        owner = owner_of(name, sorted({*live, self.node_id}))
+        return None if owner == self.node_id else live.get(owner or "")
 
     async def _load(self, instance_id: str) -> None:
         db = self.loader.deps.db

@@ -50,6 +50,12 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             tokens: dict[str, str] = {}
             sent: set[str] = set()
             stop = asyncio.Event()
+
+            async def all_live() -> bool:
+                return len(await cluster.owners(0)) == 3
+
+            await _wait_for(all_live, 10, "3 live nodes")
+            await asyncio.sleep(LEASE_SECONDS)  # past one tick of every node: each sees the other two
             async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
                 for name in names:
                     answer = await client.post(
@@ -74,6 +80,16 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 return None
 
             owners = await _wait_for(spread, 20, "30 instances spread over 3 nodes, each owned once")
+            # All created through node0, yet each one was created on its owner: one claim each, no move.
+            first_claims = await cluster.sql('SELECT "instanceId", count(*) AS n FROM "ClusterClaim" GROUP BY 1')
+            every_claim = await cluster.sql(
+                'SELECT "instanceId", "nodeId", token, "claimedAt" FROM "ClusterClaim" ORDER BY id'
+            )
+            assert len(first_claims) == INSTANCES and all(r["n"] == 1 for r in first_claims), [
+                (r["instanceId"][:4], r["nodeId"], r["token"], r["claimedAt"].strftime("%S.%f"))
+                for r in every_claim
+                if any(f["instanceId"] == r["instanceId"] and f["n"] > 1 for f in first_claims)
+            ]
             await _every_node_answers_for_every_instance(cluster, names, tokens, [0, 1, 2])
             busiest = max(owners, key=lambda node: len(owners[node]))
             victim = int(busiest.removeprefix("node"))
@@ -150,7 +166,10 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             # well before a lease would have run out.
             assert await cluster.nodes[victim].signal(signal.SIGTERM) in (0, -15, 143)
             stopped_at = time.monotonic()
-            held = await cluster.sql('SELECT 1 FROM "ClusterLease" WHERE "nodeId" = $1', busiest)
+            held = await cluster.sql(
+                'SELECT 1 FROM "ClusterLease" WHERE "nodeId" = $1 AND "expiresAt" > now() AT TIME ZONE \'UTC\'',
+                busiest,
+            )
             assert held == []
             assert busiest not in await cluster.owners(survivor)
 

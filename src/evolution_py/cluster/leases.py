@@ -116,11 +116,12 @@ class LeaseStore:
             return {r[0] for r in rows}
 
     async def release(self, instance_id: str, token: int) -> None:
-        """Give the lease up at once (the token stays: the next claim takes token + 1)."""
+        """Give the lease up at once: expired now. The token stays (the next claim takes token + 1), and so
+        does the node id, so the next owner knows whose pending deliveries it may have to send."""
         async with self.db.transaction() as s:
             await s.execute(
                 text(
-                    'UPDATE "ClusterLease" SET "nodeId" = NULL, "expiresAt" = \'1970-01-01\' '
+                    'UPDATE "ClusterLease" SET "expiresAt" = \'1970-01-01\' '
                     'WHERE "instanceId" = :i AND token = :t AND "nodeId" = :n'
                 ),
                 {"i": instance_id, "t": token, "n": self.node_id},

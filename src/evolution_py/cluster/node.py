@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
@@ -30,6 +30,7 @@ from evolution_py.cluster.placement import owner_of
 from evolution_py.core.loader import RuntimeLoader, close_quietly
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.core.runtime import InstanceRuntime
+from evolution_py.events.bus import STOP_GRACE_SECONDS
 from evolution_py.events.outbox import delivery_of
 from evolution_py.store.models import EventDelivery, Instance, Proxy, Setting
 
@@ -66,6 +67,7 @@ class ClusterNode:
         self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
         self.directory: ClusterDirectory | None = None  # every instance by name (socket.io's check)
         self.closers: list[Callable[[], Awaitable[None]]] = []  # the router's HTTP client, at stop
+        self._pickups: set[asyncio.Task[None]] = set()  # deliveries of taken-over instances, due soon
 
     @property
     def node_id(self) -> str:
@@ -154,7 +156,9 @@ class ClusterNode:
             if instance_id in self.held or desired[instance_id] != self.node_id:
                 continue
             lease = leases.get(instance_id)
-            orphan = lease is not None and lease.expired and lease.node_id is not None
+            # Left behind by a node no longer live (killed, or stopped with SIGTERM): claimed at once,
+            # its pending deliveries with it. A hand-over from a live node is paced by `move_batch`.
+            orphan = lease is not None and lease.expired and lease.node_id not in (None, *live_ids)
             if lease is not None and not lease.expired and lease.node_id is not None:
                 continue  # still held by its previous owner: it hands it over at its own pace
             if not orphan and claimed >= self.settings.move_batch:
@@ -167,11 +171,19 @@ class ClusterNode:
                 if orphan:
                     taken_over.append(instance_id)
         if taken_over:
-            await self._pick_up_deliveries(taken_over)
+            # After the old node's stop grace: a node stopped with SIGTERM finishes its in-flight sends
+            # and stores their acks first, so only what it really left undone is sent again.
+            task = asyncio.create_task(self._pick_up_deliveries(taken_over, after=STOP_GRACE_SECONDS + 1.0))
+            self._pickups.add(task)
+            task.add_done_callback(self._pickups.discard)
 
-    async def _pick_up_deliveries(self, instance_ids: list[str]) -> None:
+    async def _pick_up_deliveries(self, instance_ids: list[str], after: float = 0.0) -> None:
         """A dead node's instances: the outbox rows it left pending are this node's to send now (an
         in-flight one may have reached its target already: duplicates only after a kill)."""
+        await asyncio.sleep(after)
+        instance_ids = [i for i in instance_ids if i in self.held]  # still ours
+        if not instance_ids:
+            return
         bus = self.loader.deps.bus
         async with self.loader.deps.db.session() as s:
             rows = (
@@ -183,20 +195,31 @@ class ClusterNode:
             ).all()
         if rows:
             log.info("cluster: %d pending deliveries of %d instance(s) taken over", len(rows), len(instance_ids))
-            await bus.redeliver([delivery_of(row) for row in rows])
+            try:
+                await bus.redeliver([delivery_of(row) for row in rows])
+            except Exception:  # left pending: the next start of any node sends them
+                log.exception("cluster: taken-over deliveries not handed to the sinks")
 
-    def _desired(self, instance_ids: Iterable[str], live_ids: list[str]) -> dict[str, str]:
+    def _desired(self, instances: dict[str, tuple[str, str | None]], live_ids: list[str]) -> dict[str, str]:
+        """Instance id → the node that should own it. The hash is over the instance *name* (unique per
+        client), so the router can send `POST /instance/create` to the future owner before any id exists."""
         over = tuple(sorted(live_ids))
         if over != self._placed_over:
             self._placed_over, self._placed = over, {}
         placed = {}
-        for instance_id in instance_ids:
+        for instance_id, (name, _token) in instances.items():
             owner = self._placed.get(instance_id)
             if owner is None:
-                owner = self._placed[instance_id] = owner_of(instance_id, over) or self.node_id
+                owner = self._placed[instance_id] = owner_of(name, over) or self.node_id
             placed[instance_id] = owner
         self._placed = placed  # forgets deleted instances
         return placed
+
+    def owner_for_name(self, name: str) -> NodeRow | None:
+        """The live node that will own an instance of this name (None: this node, or none known)."""
+        live = {n.id: n for n in self.live}
+        owner = owner_of(name, sorted({*live, self.node_id}))
+        return None if owner == self.node_id else live.get(owner or "")
 
     async def _load(self, instance_id: str) -> None:
         db = self.loader.deps.db
@@ -233,6 +256,8 @@ class ClusterNode:
             self._task.cancel()
         if self.broadcast is not None:
             await self.broadcast.stop()
+        for task in list(self._pickups):
+            task.cancel()
         held = dict(self.held)
         self.held.clear()
         await asyncio.gather(*(self._unload(i) for i in held))

@@ -129,11 +129,28 @@ class ClusterRouter:
         if scope["type"] != "http" or any(name == HOP for name, _ in scope["headers"]):
             await self.app(scope, receive, send)
             return
+        if scope["path"] == "/instance/create" and scope["method"] == "POST":
+            await self._create_elsewhere(scope, receive, send)
+            return
         target = await self._owner_elsewhere(scope)
         if target is None:
             await self.app(scope, receive, send)
             return
         await self._forward(scope, receive, send, target)
+
+    async def _create_elsewhere(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """`POST /instance/create` goes to the node the placement names for its `instanceName`, so a
+        new instance starts on its owner (its QR code included) and never moves right after."""
+        body = await _read_body(receive)
+        try:
+            name = msgspec.json.decode(body).get("instanceName") if body else None
+        except (msgspec.DecodeError, AttributeError):
+            name = None
+        owner = self.node.owner_for_name(name) if isinstance(name, str) and name else None
+        if owner is None:
+            await self.app(scope, _replay(body), send)
+        else:
+            await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)
@@ -164,20 +181,19 @@ class ClusterRouter:
         return found
 
     async def _forward(self, scope: dict[str, Any], receive: Any, send: Any, found: Owner) -> None:
-        body = bytearray()
-        while True:
-            message = await receive()
-            body.extend(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await _read_body(receive)
         if found[1] is None:
             found = await self._await_owner(found)
         if found[1] == self.node.node_id:  # it became ours meanwhile
-            await self.app(scope, _replay(bytes(body)), send)
+            await self.app(scope, _replay(body), send)
             return
         if found[1] is None or found[2] is None:
             await _answer(send, 503, _envelope(503, f"The instance {found[0]} has no live owner in the cluster"))
             return
+        await self._send_to(scope, send, body, found)
+
+    async def _send_to(self, scope: dict[str, Any], send: Any, body: bytes, found: Owner) -> None:
+        assert found[2] is not None
         headers = [(n, v) for n, v in scope["headers"] if n.lower() not in _HOP_BY_HOP]
         headers.append((HOP, self.node.node_id.encode()))
         url = found[2] + scope["path"] + ("?" + scope["query_string"].decode() if scope["query_string"] else "")
@@ -186,7 +202,7 @@ class ClusterRouter:
                 scope["method"],
                 url,
                 headers=[(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers],
-                data=bytes(body),
+                data=body,
                 allow_redirects=False,
             ) as answer:
                 content = await answer.read()
@@ -206,6 +222,15 @@ class ClusterRouter:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def _read_body(receive: Any) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        body.extend(message.get("body", b""))
+        if not message.get("more_body"):
+            return bytes(body)
 
 
 def _replay(body: bytes) -> Any:

@@ -21,7 +21,7 @@ LAYERS = [
     {"events"},
     {"ops"},
     {"outbound", "cache"},
-    {"store", "cache"},
+    {"store"},
     {"dto", "config", "errors", "isotime", "logsafe", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

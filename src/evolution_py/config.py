@@ -138,7 +138,7 @@ class Settings(msgspec.Struct, kw_only=True):
     server_max_inflight: int = 512
     instance_max_inflight: int = 256
     backpressure_retry_after: int = 1
-    server_max_wait_ms: int = 500
+    server_max_wait_ms: int = 0
     env: Env = msgspec.field(default_factory=lambda: Env({}))
 
 
@@ -339,6 +339,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         server_max_inflight=env.integer("SERVER_MAX_INFLIGHT", 512, minimum=0),
         instance_max_inflight=env.integer("INSTANCE_MAX_INFLIGHT", 256, minimum=0),
         backpressure_retry_after=env.integer("SERVER_BUSY_RETRY_AFTER", 1, minimum=1),
-        server_max_wait_ms=env.integer("SERVER_MAX_WAIT_MS", 500, minimum=0),
+        server_max_wait_ms=env.integer("SERVER_MAX_WAIT_MS", 0, minimum=0),
         env=env,
     )

@@ -173,7 +173,7 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "BENCH_CWD": data_dir,
         "PROMETHEUS_METRICS": "true",
-        "SERVER_MAX_WAIT_MS": os.environ.get("SERVER_MAX_WAIT_MS", "500"),  # off by default; the overload phase needs it
+        "SERVER_MAX_WAIT_MS": os.environ.get("SERVER_MAX_WAIT_MS", "500"),  # off by default; overload needs it
     }
     if args.db == "postgres":
         env["DATABASE_PROVIDER"] = "postgresql"

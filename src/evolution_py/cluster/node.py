@@ -6,8 +6,11 @@ over: this one paused or was cut off), (3) computes the placement over the live 
 rendezvous hashing, (4) hands over, at most `move_batch` per tick, the instances another live node
 should own (a joining node takes its share in steps), and (5) claims the instances it should own
 whose lease is free or expired (a dead node's instances: all at once; their channels then start
-staggered). If the node cannot reach the database for a whole lease period it stops every channel
-itself, before anyone else may claim them: an owner never runs past its lease.
+staggered). The event bus delivers the outbox rows of exactly the instances the node holds: each
+instance gained has its pending rows resumed (`EventBus.resume_instances`), each one given up has
+its queued ones dropped (`release_instances`). If the node cannot reach the database for a whole
+lease period it stops every channel itself, before anyone else may claim them: an owner never runs
+past its lease.
 
 At SIGTERM (`stop`) it closes its channels, releases its leases and deletes its heartbeat: the
 other nodes claim its instances at their next tick instead of waiting for the leases to expire.
@@ -31,8 +34,7 @@ from evolution_py.core.loader import RuntimeLoader, close_quietly
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.core.runtime import InstanceRuntime
 from evolution_py.events.bus import STOP_GRACE_SECONDS
-from evolution_py.events.outbox import delivery_of
-from evolution_py.store.models import EventDelivery, Instance, Proxy, Setting
+from evolution_py.store.models import Instance, Proxy, Setting
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class ClusterNode:
         self._renewed_at = 0.0  # monotonic time of the last successful renew
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._first_tick = True
+        self._resuming: set[str] = set()  # gained from another node: resumed after its stop grace
         self._starts = 0  # channel starts so far (their stagger)
         # Placement memo: 10k instances x 50 nodes is ~0.5 s of hashing, so it is redone only for
         # a new set of live nodes, and for instances not seen before.
@@ -67,7 +71,8 @@ class ClusterNode:
         self.broadcast: SubscriptionBroadcast | None = None  # sink-row changes to and from the others
         self.directory: ClusterDirectory | None = None  # every instance by name (socket.io's check)
         self.closers: list[Callable[[], Awaitable[None]]] = []  # the router's HTTP client, at stop
-        self._pickups: set[asyncio.Task[None]] = set()  # deliveries of taken-over instances, due soon
+        self._pickups: set[asyncio.Task[None]] = set()  # deliveries of instances gained, resumed soon
+        self._unowned = False  # whether this node delivers the rows of no instance (smallest live id)
 
     @property
     def node_id(self) -> str:
@@ -151,7 +156,12 @@ class ClusterNode:
                 moved += 1
 
         claimed = 0
+        # Instances whose last owner was another node: it may still be finishing their in-flight sends
+        # (a SIGTERM, a hand-over), so their rows are resumed after its stop grace. Instances never
+        # owned, or last owned by this very node id (a restart), are resumed at once.
         taken_over: list[str] = []
+        owned = self.bus_owned()
+        fresh: list[str] = [i for i in self.held if i not in owned and i not in self._resuming]
         for instance_id in instances:
             if instance_id in self.held or desired[instance_id] != self.node_id:
                 continue
@@ -168,37 +178,47 @@ class ClusterNode:
                 self.held[instance_id] = token
                 claimed += 1
                 await self._load(instance_id)
-                if orphan:
+                if lease is not None and lease.node_id not in (None, self.node_id):
                     taken_over.append(instance_id)
-        if taken_over:
-            # After the old node's stop grace: a node stopped with SIGTERM finishes its in-flight sends
-            # and stores their acks first, so only what it really left undone is sent again.
-            task = asyncio.create_task(self._pick_up_deliveries(taken_over, after=STOP_GRACE_SECONDS + 1.0))
-            self._pickups.add(task)
-            task.add_done_callback(self._pickups.discard)
+                else:
+                    fresh.append(instance_id)
+        # The rows of no instance (global events): the live node with the smallest id delivers them.
+        # At the first tick they are resumed at once; a node that becomes the smallest later (the
+        # previous one is gone) waits the stop grace first, as for taken-over instances.
+        lead = min(live_ids) == self.node_id and not self._stopping
+        gained_unowned = lead and not self._unowned
+        if self._unowned and not lead:
+            self.loader.deps.bus.release_instances((), unowned=True)
+        self._unowned = lead
+        now_unowned = gained_unowned and self._first_tick
+        if fresh or now_unowned:
+            self.loader.deps.bus.resume_instances(fresh, unowned=now_unowned)
+        if taken_over or (gained_unowned and not now_unowned):
+            self._resume_later(taken_over, gained_unowned and not now_unowned)
+        self._first_tick = False
 
-    async def _pick_up_deliveries(self, instance_ids: list[str], after: float = 0.0) -> None:
-        """A dead node's instances: the outbox rows it left pending are this node's to send now (an
-        in-flight one may have reached its target already: duplicates only after a kill)."""
-        await asyncio.sleep(after)
-        instance_ids = [i for i in instance_ids if i in self.held]  # still ours
-        if not instance_ids:
-            return
-        bus = self.loader.deps.bus
-        async with self.loader.deps.db.session() as s:
-            rows = (
-                await s.execute(
-                    select(EventDelivery.payload, EventDelivery.id, EventDelivery.attempts).where(
-                        EventDelivery.status == "pending", EventDelivery.instanceId.in_(instance_ids)
-                    )
-                )
-            ).all()
-        if rows:
-            log.info("cluster: %d pending deliveries of %d instance(s) taken over", len(rows), len(instance_ids))
-            try:
-                await bus.redeliver([delivery_of(row) for row in rows])
-            except Exception:  # left pending: the next start of any node sends them
-                log.exception("cluster: taken-over deliveries not handed to the sinks")
+    def bus_owned(self) -> frozenset[str]:
+        scope = self.loader.deps.bus.scope()
+        return frozenset() if scope is None else scope.instances
+
+    def _resume_later(self, instance_ids: list[str], unowned: bool) -> None:
+        """After the old owner's stop grace: a node stopped with SIGTERM (or handing instances over)
+        finishes its in-flight sends and stores their acks first, so only what it really left undone
+        is sent again (a send in flight at a kill may still arrive twice)."""
+        self._resuming.update(instance_ids)
+        task = asyncio.create_task(self._resume(instance_ids, unowned, after=STOP_GRACE_SECONDS + 1.0))
+        self._pickups.add(task)
+        task.add_done_callback(self._pickups.discard)
+
+    async def _resume(self, instance_ids: list[str], unowned: bool, after: float) -> None:
+        try:
+            await asyncio.sleep(after)
+        finally:
+            self._resuming.difference_update(instance_ids)
+        still = [i for i in instance_ids if i in self.held]  # not lost or moved on meanwhile
+        if still or (unowned and self._unowned):
+            log.info("cluster: resuming the pending deliveries of %d instance(s) taken over", len(still))
+            self.loader.deps.bus.resume_instances(still, unowned=unowned and self._unowned)
 
     def _desired(self, instances: dict[str, tuple[str, str | None]], live_ids: list[str]) -> dict[str, str]:
         """Instance id → the node that should own it. The hash is over the instance *name* (unique per
@@ -240,6 +260,7 @@ class ClusterNode:
         runtime.spawn(_start_channel(runtime, delay))
 
     async def _unload(self, instance_id: str) -> None:
+        self.loader.deps.bus.release_instances((instance_id,))  # its rows: the next owner's
         runtime = next((r for r in self.registry.all() if r.id == instance_id), None)
         if runtime is None:
             return

@@ -34,6 +34,8 @@ def cluster_node(
     )
     if not config.enabled:
         return None
+    # The bus pages no outbox row until the node knows which instances it holds (its first tick).
+    loader.deps.bus.own_nothing()
     store = LeaseStore(loader.deps.db, config.node_id, config.advertise_url, config.lease_seconds)
     node = ClusterNode(config, store, loader, loader.registry, settings.client_name)
     node.directory = directory if isinstance(directory, ClusterDirectory) else None

@@ -7,6 +7,10 @@ backoff), so one slow or failing sink never delays another. A delivered row is d
 runs out of attempts is dead-lettered (listed and replayed over `/events/...`). `start()` resumes
 every row left pending by a stop or a crash, which is what makes `kill -9` safe.
 
+In a cluster (`own_nothing()` before `start()`), a node's bus pages only the rows of the instances
+the node holds: nothing at start, then each set it gains through `resume_instances` (its rows in
+order, each when due, with its attempts so far), and `release_instances` drops what it gives up.
+
 Without a database (`EventBus()`), the same pipeline runs in memory only.
 """
 
@@ -14,9 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from evolution_py.events.dispatch import DEFAULT_MAX_HELD, SinkDispatcher
+from evolution_py.events.dispatch import DEFAULT_MAX_HELD, PageScope, SinkDispatcher
 from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox
 from evolution_py.events.sink import Delivery, Sink
@@ -51,6 +56,7 @@ class EventBus:
         self._started = False
         self._resumes: set[asyncio.Task[None]] = set()
         self._early: list[Event] = []  # in-memory bus only: published before start
+        self._scope: PageScope | None = None  # None: every row is this node's (no cluster)
 
     @property
     def durable(self) -> bool:
@@ -67,11 +73,46 @@ class EventBus:
     def _dispatcher(self, sink: Sink) -> SinkDispatcher:
         if self.outbox is None:
             return SinkDispatcher(sink, _NoOutcomes())
-        return SinkDispatcher(sink, self.outbox, pager=self.outbox.page, max_held=self.max_in_memory)
+        return SinkDispatcher(sink, self.outbox, pager=self.outbox.page, max_held=self.max_in_memory, scope=self.scope)
+
+    def scope(self) -> PageScope | None:
+        """The outbox rows this node delivers: None for all of them (a single node)."""
+        return self._scope
+
+    def own_nothing(self) -> None:
+        """A cluster node, before `start()`: page no row until the node knows which instances it holds."""
+        self._scope = PageScope(frozenset())
+
+    def resume_instances(self, instance_ids: Iterable[str], *, unowned: bool = False) -> None:
+        """This node now holds these instances (and, with `unowned`, the rows of no instance): their
+        pending rows are paged in, oldest first, each sent when its `availableAt` comes."""
+        if self._scope is None:
+            return  # a single node pages every row already
+        gained = frozenset(instance_ids) - self._scope.instances
+        new_unowned = unowned and not self._scope.unowned
+        if not gained and not new_unowned:
+            return
+        self._scope = PageScope(self._scope.instances | gained, self._scope.unowned or unowned)
+        if self._started:
+            for dispatcher in self._dispatchers.values():
+                dispatcher.resume(PageScope(gained, new_unowned))
+
+    def release_instances(self, instance_ids: Iterable[str], *, unowned: bool = False) -> None:
+        """This node gave these instances up: their queued deliveries and retry timers are dropped
+        (their rows stay pending for the next owner); a send in flight finishes."""
+        if self._scope is None:
+            return
+        lost = frozenset(instance_ids) & self._scope.instances
+        lost_unowned = unowned and self._scope.unowned
+        if not lost and not lost_unowned:
+            return
+        self._scope = PageScope(self._scope.instances - lost, self._scope.unowned and not unowned)
+        for dispatcher in self._dispatchers.values():
+            dispatcher.drop(PageScope(lost, lost_unowned))
 
     async def _start_late(self, sink: Sink) -> None:
         await sink.start()
-        self._dispatchers[sink.name].resume()
+        self._dispatchers[sink.name].resume(self._scope)
 
     async def start(self) -> None:
         for sink in self.sinks:
@@ -80,9 +121,13 @@ class EventBus:
         if self.outbox is not None:
             self.outbox.start()
         self._started = True
-        # Whatever a stop or a crash left pending is paged back in, oldest first.
+        # Whatever a stop or a crash left pending is paged back in, oldest first (in a cluster: the
+        # rows of the instances the node holds so far, usually none yet).
         for dispatcher in self._dispatchers.values():
-            dispatcher.resume()
+            if self._scope is None:
+                dispatcher.resume()
+            elif self._scope.instances or self._scope.unowned:
+                dispatcher.resume(self._scope)
         early, self._early = self._early, []
         for event in early:
             await self.publish(event)

@@ -8,6 +8,11 @@ Memory is bounded too: at most `max_held` deliveries per sink live in memory (qu
 or waiting for a retry). Beyond that the dispatcher "spills": new deliveries stay only in the
 outbox, and a refill loop pages them in, in resume order, as room frees up. A start is simply a
 spill from the beginning of the outbox, so a large backlog never has to fit in memory.
+
+In a cluster the dispatcher pages only the rows of the instances its node holds (its `scope`):
+instances gained later are caught up one set at a time (`resume(scope)`), and instances given up
+are dropped (`drop`): their queued deliveries and retry timers go, their rows stay pending for
+the next owner.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from evolution_py.events.retry import DEFAULT_POLICY, RetryPolicy
@@ -33,7 +39,26 @@ _FINISHED_MEMORY = 10.0
 _FINISHED_MAX = 200_000
 
 Key = tuple[float, str]  # (createdAt, id): the outbox's resume order
-Pager = Callable[[str, Key, int], Awaitable[list[tuple[Delivery, float, Key]]]]
+
+
+@dataclass(frozen=True)
+class PageScope:
+    """Which outbox rows a cluster node pages: those of `instances`, and those of no instance
+    (global events) when `unowned`."""
+
+    instances: frozenset[str]
+    unowned: bool = False
+
+    def covers(self, instance_id: str | None) -> bool:
+        return instance_id in self.instances if instance_id else self.unowned
+
+
+Pager = Callable[[str, Key, int, PageScope | None], Awaitable[list[tuple[Delivery, float, Key]]]]
+ScopeOf = Callable[[], PageScope | None]
+
+
+def _everything() -> PageScope | None:
+    return None
 
 
 class DeliveryLog(Protocol):
@@ -56,9 +81,16 @@ class _Lane:
 
 class SinkDispatcher:
     def __init__(
-        self, sink: Sink, outcomes: DeliveryLog, *, pager: Pager | None = None, max_held: int = DEFAULT_MAX_HELD
+        self,
+        sink: Sink,
+        outcomes: DeliveryLog,
+        *,
+        pager: Pager | None = None,
+        max_held: int = DEFAULT_MAX_HELD,
+        scope: ScopeOf = _everything,
     ) -> None:
         self.sink = sink
+        self.scope = scope  # what the refill pages: None = every row (a single node)
         self.outcomes = outcomes
         self.pager = pager
         self.max_held = max(max_held, 2)
@@ -68,6 +100,7 @@ class SinkDispatcher:
         self._spilled = False
         self._cursor: Key = (-1.0, "")
         self._refill_task: asyncio.Task[None] | None = None
+        self._catch_ups: set[asyncio.Task[None]] = set()  # instances gained: their rows paged in
         self._room = asyncio.Event()
         self.policy: RetryPolicy = getattr(sink, "retry_policy", None) or DEFAULT_POLICY
         self.per_target: int = int(
@@ -81,7 +114,7 @@ class SinkDispatcher:
             self.per_target = 1
         self._lanes: dict[str, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._timers: dict[str, tuple[asyncio.TimerHandle, Delivery]] = {}
         self._not_before: dict[str, float] = {}  # ordered sinks: a paged-in retry's due time
         self._idle = asyncio.Event()
         self._idle.set()
@@ -109,10 +142,42 @@ class SinkDispatcher:
         self._held.add(delivery.id)
         self.submit(delivery)
 
-    def resume(self) -> None:
-        """Deliver everything the outbox holds for this sink (at start)."""
-        if self.pager is not None:
+    def resume(self, scope: PageScope | None = None) -> None:
+        """Deliver everything the outbox holds for this sink (at start), or with `scope` only the
+        rows of those instances (a cluster node gained them), each when its row says it is due."""
+        if self.pager is None:
+            return
+        if scope is None:
             self._spill_from((-1.0, ""))
+            return
+        task = asyncio.create_task(self._catch_up(scope), name=f"catch-up-{self.sink.name}")
+        self._catch_ups.add(task)
+        task.add_done_callback(self._catch_ups.discard)
+
+    def owns(self, delivery: Delivery) -> bool:
+        scope = self.scope()
+        return scope is None or scope.covers(delivery.event.instance_id)
+
+    def drop(self, scope: PageScope) -> None:
+        """This node gave these instances up: forget their queued deliveries and retry timers (their
+        rows stay pending for the next owner). A send in flight finishes and stores its outcome."""
+        for row_id, (timer, delivery) in list(self._timers.items()):
+            if scope.covers(delivery.event.instance_id):
+                timer.cancel()
+                del self._timers[row_id]
+                self._forget(delivery)
+        for lane in self._lanes.values():
+            kept = deque(d for d in lane.queue if not scope.covers(d.event.instance_id))
+            for delivery in lane.queue:
+                if scope.covers(delivery.event.instance_id):
+                    self._forget(delivery)
+            lane.queue = kept
+
+    def _forget(self, delivery: Delivery) -> None:
+        self._held.discard(delivery.id)
+        self._not_before.pop(delivery.id, None)
+        if len(self._held) <= self.max_held // 2:
+            self._room.set()
 
     def replay(self, delivery: Delivery) -> None:
         """A dead letter made pending again (its row is committed as pending)."""
@@ -138,23 +203,47 @@ class SinkDispatcher:
                     await self._room.wait()
                     continue
                 room = self.max_held - len(self._held)
-                page = await self.pager(self.sink.name, self._cursor, room)
-                self._take(page)
+                page = await self.pager(self.sink.name, self._cursor, room, self.scope())
+                self._cursor = self._take(page, self._cursor)
                 if len(page) < room:
                     # Caught up: new deliveries go straight to memory again. One more page picks up
                     # rows committed while the last query ran (ids already held are skipped).
                     self._spilled = False
-                    self._take(await self.pager(self.sink.name, self._cursor, self.max_held))
+                    page = await self.pager(self.sink.name, self._cursor, self.max_held, self.scope())
+                    self._cursor = self._take(page, self._cursor)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("sink %s: could not page deliveries from the outbox; retrying", self.sink.name)
                 await asyncio.sleep(1.0)
 
-    def _take(self, page: list[tuple[Delivery, float, Key]]) -> None:
+    async def _catch_up(self, scope: PageScope) -> None:
+        """Page in, from the start of the outbox, the rows of instances this node just gained; the
+        same memory bound as the refill. Rows already held (sent directly, or paged) are skipped."""
+        assert self.pager is not None
+        cursor: Key = (-1.0, "")
+        while not self._stopping:
+            try:
+                if len(self._held) > self.max_held // 2:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                room = self.max_held - len(self._held)
+                page = await self.pager(self.sink.name, cursor, room, scope)
+                cursor = self._take(page, cursor)
+                if len(page) < room:
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sink %s: could not page gained instances' deliveries; retrying", self.sink.name)
+                await asyncio.sleep(1.0)
+
+    def _take(self, page: list[tuple[Delivery, float, Key]], cursor: Key) -> Key:
+        """Hold and schedule a page's deliveries; returns the cursor past it."""
         for delivery, due, key in page:
-            self._cursor = max(self._cursor, key)
-            if delivery.id in self._held or delivery.id in self._finished:
+            cursor = max(cursor, key)
+            if delivery.id in self._held or delivery.id in self._finished or not self.owns(delivery):
                 continue
             self._held.add(delivery.id)
             if self.ordered:
@@ -164,6 +253,7 @@ class SinkDispatcher:
                 self.submit(delivery)
             else:
                 self.submit_at(delivery, due)
+        return cursor
 
     def _release(self, delivery: Delivery) -> None:
         """The delivery is finished (delivered or dead): it no longer takes memory."""
@@ -199,7 +289,8 @@ class SinkDispatcher:
         if wait <= 0:
             self.submit(delivery)
             return
-        self._timers[delivery.id] = asyncio.get_running_loop().call_later(wait, self._fire, delivery)
+        handle = asyncio.get_running_loop().call_later(wait, self._fire, delivery)
+        self._timers[delivery.id] = (handle, delivery)
 
     def _fire(self, delivery: Delivery) -> None:
         self._timers.pop(delivery.id, None)
@@ -214,9 +305,15 @@ class SinkDispatcher:
                 due = self._not_before.pop(delivery.id, 0.0)
                 if due > time.time():
                     await asyncio.sleep(due - time.time())  # ordered: the retry holds the lane
+                if not self.owns(delivery):
+                    self._forget(delivery)  # given up meanwhile: the next owner sends it
+                    continue
                 wait = await self._deliver(delivery)
                 while wait is not None and not self._stopping:
                     await asyncio.sleep(wait)  # ordered: the retry holds the lane (its row says when)
+                    if not self.owns(delivery):
+                        self._forget(delivery)
+                        break
                     wait = await self._deliver(delivery)
         finally:
             lane.active -= 1
@@ -278,6 +375,9 @@ class SinkDispatcher:
         delivery.attempt = attempts
         if self.ordered:
             return delay
+        if not self.owns(delivery):
+            self._forget(delivery)  # given up while in flight: the next owner retries it when due
+            return None
         self.submit_at(delivery, due)
         return None
 
@@ -289,8 +389,10 @@ class SinkDispatcher:
         while True:
             if self._refill_task is not None and not self._refill_task.done():
                 await asyncio.wait({self._refill_task})
+            if self._catch_ups:
+                await asyncio.wait(set(self._catch_ups))
             await self._idle.wait()
-            if not self._spilled:
+            if not self._spilled and not self._catch_ups:
                 return
 
     async def stop(self, grace: float) -> None:
@@ -299,7 +401,10 @@ class SinkDispatcher:
         if self._refill_task is not None:
             self._refill_task.cancel()
             await asyncio.gather(self._refill_task, return_exceptions=True)
-        for timer in self._timers.values():
+        for task in list(self._catch_ups):
+            task.cancel()
+        await asyncio.gather(*self._catch_ups, return_exceptions=True)
+        for timer, _delivery in self._timers.values():
             timer.cancel()
         self._timers.clear()
         if self._tasks:

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Table, delete, func, select, update
 
+from evolution_py.events.dispatch import PageScope
 from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
 from evolution_py.outbound import status_reason
@@ -42,6 +43,9 @@ MAX_BATCH = 2000
 # Outcomes (acks, retries, dead letters) nobody waits for linger this long to share a transaction;
 # a publish cuts the wait short. A crash in this window only means a re-delivery, never a loss.
 OUTCOME_LINGER = 0.05
+
+# How many instance ids one paging query names (a cluster node's scope).
+PAGE_CHUNK = 500
 
 # `lastError` is made safe and cut to this many characters (sinks keep their reasons far shorter).
 MAX_ERROR = 2000
@@ -450,20 +454,37 @@ class Outbox:
     # --- reads and replays (outside the writer: they do not race with it on pending rows) -----
 
     async def page(
-        self, sink: str, after: tuple[float, str], limit: int
+        self, sink: str, after: tuple[float, str], limit: int, scope: PageScope | None = None
     ) -> list[tuple[Delivery, float, tuple[float, str]]]:
         """Deliveries still owed to `sink` in resume order (createdAt, id) after the `after` key:
-        (delivery, when it is due, its key)."""
+        (delivery, when it is due, its key). `scope` (a cluster node's) keeps only the rows of the
+        instances it names, and those of no instance if it says so; None (a single node) keeps all."""
         created, row_id = after
+        where = [
+            _T.c.status == "pending",
+            _T.c.sink == sink,
+            (_T.c.createdAt > created) | ((_T.c.createdAt == created) & (_T.c.id > row_id)),
+        ]
+        if scope is None:
+            return await self._page(where, limit)
+        # One query per chunk of ids (a long IN list costs the planner more than a few queries),
+        # each its own first `limit` rows after the key: the merged first `limit` are the answer.
+        ids = sorted(scope.instances)
+        filters: list[Any] = [_T.c.instanceId.in_(ids[i : i + PAGE_CHUNK]) for i in range(0, len(ids), PAGE_CHUNK)]
+        if scope.unowned:
+            filters.append(_T.c.instanceId.is_(None) | (_T.c.instanceId == ""))
+        found: list[tuple[Delivery, float, tuple[float, str]]] = []
+        for owned in filters:
+            found.extend(await self._page([*where, owned], limit))
+        found.sort(key=lambda item: item[2])
+        return found[:limit]
+
+    async def _page(self, where: list[Any], limit: int) -> list[tuple[Delivery, float, tuple[float, str]]]:
         async with self.db.session() as session:
             rows = (
                 await session.execute(
                     select(_T.c.id, _T.c.payload, _T.c.attempts, _T.c.availableAt, _T.c.createdAt)
-                    .where(
-                        _T.c.status == "pending",
-                        _T.c.sink == sink,
-                        (_T.c.createdAt > created) | ((_T.c.createdAt == created) & (_T.c.id > row_id)),
-                    )
+                    .where(*where)
                     .order_by(_T.c.createdAt, _T.c.id)
                     .limit(limit)
                 )

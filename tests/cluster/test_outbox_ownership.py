@@ -116,7 +116,7 @@ async def seed(url: str, receiver: Receiver, rows: list[tuple[str, float, int]])
         values.append(row)
         ids[f"{instance_id}-{n}"] = event.id
     async with db.transaction() as s:
-        await s.execute(insert(EventDelivery.__table__), values)
+        await s.execute(insert(EventDelivery), values)
     await db.dispose()
     return ids
 

@@ -17,8 +17,9 @@ from sqlalchemy import insert, select
 
 from evolution_py.config import load_settings
 from evolution_py.events.bus import EventBus
+from evolution_py.events.dispatch import PageScope
 from evolution_py.events.event import Event
-from evolution_py.events.outbox import new_row
+from evolution_py.events.outbox import Outbox, new_row
 from evolution_py.events.outbox_sql import COLUMNS
 from evolution_py.events.retry import RetryPolicy
 from evolution_py.events.sink import GLOBAL_SCOPE, Delivery
@@ -185,3 +186,33 @@ async def test_each_node_sends_only_the_rows_of_its_instances(shared: tuple[str,
     for bus, db in ((bus_a, db_a), (bus_b, db_b)):
         await bus.stop()
         await db.dispose()
+
+
+async def test_a_long_scope_pages_in_chunks_in_resume_order(shared: tuple[str, Receiver]) -> None:
+    """1200 owned instances (three chunked queries): the pages merge into the outbox's resume order,
+    keyset paging sees every owned row once, and rows of other instances or of no instance are left
+    out unless the scope takes the latter."""
+    url, receiver = shared
+    owned = [f"own-{n:04d}" for n in range(1200)]
+    picked = [owned[0], owned[700], owned[1199], owned[350], owned[1000]]  # spread over the chunks
+    rows = [(instance_id, 0.0, 0) for instance_id in picked * 3]
+    rows += [("other", 0.0, 0), ("", 0.0, 0)]
+    ids = await seed(url, receiver, rows)
+    expected = [ids[f"{instance_id}-{n}"] for n, instance_id in enumerate(picked * 3)]
+
+    db = Database(url)
+    outbox = Outbox(db)
+    scope = PageScope(frozenset(owned))
+    seen: list[str] = []
+    cursor: tuple[float, str] = (-1.0, "")
+    while page := await outbox.page("webhook", cursor, 4, scope):
+        assert len(page) <= 4
+        seen.extend(delivery.event.id for delivery, _due, _key in page)
+        cursor = page[-1][2]
+    assert seen == expected  # seeded one per millisecond: createdAt order is seeding order
+
+    with_unowned = await outbox.page("webhook", (-1.0, ""), 100, PageScope(frozenset(), unowned=True))
+    assert [delivery.event.id for delivery, _due, _key in with_unowned] == [ids[f"-{len(rows) - 1}"]]
+    everything = await outbox.page("webhook", (-1.0, ""), 100)  # a single node: no filter at all
+    assert len(everything) == len(rows)
+    await db.dispose()

@@ -82,6 +82,9 @@ class _Guard:
     connections: set[Any]
     cycle: Any
     loop: asyncio.AbstractEventLoop
+    # Class defaults, so that the per-request paths read plain attributes (no getattr with a default).
+    _guard_timer: asyncio.TimerHandle | None = None
+    _guard_deadline: float = 0.0
 
     def _guard_arm(self) -> None:
         self._guard_waiting_on = self.cycle
@@ -90,11 +93,11 @@ class _Guard:
         # and the timer, when it fires early, sleeps again until it (a cancel + call_later per request
         # showed in py-spy profiles of keep-alive load, issue 18).
         self._guard_deadline = self.loop.time() + self.limits.head_timeout
-        if getattr(self, "_guard_timer", None) is None:
-            self._guard_timer: asyncio.TimerHandle | None = self.loop.call_at(self._guard_deadline, self._guard_expire)
+        if self._guard_timer is None:
+            self._guard_timer = self.loop.call_at(self._guard_deadline, self._guard_expire)
 
     def _guard_cancel(self) -> None:
-        timer = getattr(self, "_guard_timer", None)
+        timer = self._guard_timer
         if timer is not None:
             timer.cancel()
             self._guard_timer = None
@@ -103,7 +106,7 @@ class _Guard:
         """Still waiting for a request head: no new request started since the timer was armed, and the
         socket was not handed to a websocket protocol."""
         return (
-            getattr(self, "_guard_timer", None) is not None
+            self._guard_timer is not None
             and self.cycle is self._guard_waiting_on
             and (self.cycle is None or self.cycle.response_complete)
             and self._guard_owns_socket()

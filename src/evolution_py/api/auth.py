@@ -41,14 +41,17 @@ async def instance_guard(connection: ASGIConnection[Any, Any, Any, Any], _: Base
     """Routes with `{instanceName}`: global key, or that instance's own token."""
     services = services_of(connection)
     name = connection.path_params.get("instanceName", "")
-    if not await services.instances.exists(name):
-        raise instance_not_found(name)
+    # A loaded instance exists (what `exists` checks first): no coroutine for the polled routes' guard.
+    runtime = services.registry.get(name)
+    if runtime is None:
+        if not await services.instances.exists(name):
+            raise instance_not_found(name)
+        runtime = services.registry.get(name)  # it may have loaded while the store answered
     key = request_key(connection)
     if not key:
         raise Unauthorized()
     if same_key(key, services.settings.api_key):
         return
-    runtime = services.registry.get(name)
     if runtime is not None and same_key(key, runtime.token):
         return
     raise Unauthorized()

@@ -46,7 +46,8 @@ def test_a_visiting_instance_is_seen_only_inside_its_block() -> None:
         assert registry.resolve("id-1") is guest
         assert registry.get("id-1") is None  # by name only, as for a loaded instance
         assert registry.get("other") is None
-        assert registry.all() == [] and "shop" not in registry
-    assert registry.get("shop") is None
+        assert "shop" in registry and "other" not in registry  # the guard's existence check: no query
+        assert registry.all() == [] and len(registry) == 0
+    assert registry.get("shop") is None and "shop" not in registry
     with pytest.raises(ApiError):
         registry.require("shop")

@@ -146,6 +146,7 @@ class ClusterRouter:
         # aiohttp rather than httpx: under 16 concurrent forwards httpx's pool gave ~3% of the
         # owner's throughput on this machine (bench/cluster_forwarding.py), aiohttp's keeps up.
         self._session: aiohttp.ClientSession | None = None
+        self._views: dict[str, tuple[float, InstanceRuntime]] = {}  # `_view`'s memo, by name
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -175,21 +176,10 @@ class ClusterRouter:
 
     async def _read_here(self, scope: dict[str, Any], receive: Any, send: Any, name: str) -> None:
         """Answer a database-only read for an instance held elsewhere, with a read-only runtime."""
-        deps = self.node.loader.deps
-        async with deps.db.session() as s:
-            row = (
-                (
-                    await s.execute(
-                        select(Instance).where(Instance.name == name, Instance.clientName == self.lookup.client_name)
-                    )
-                )
-                .scalars()
-                .first()
-            )
-        if row is None:  # deleted meanwhile: the app answers 404 as on any node
+        runtime = await self._view(name)
+        if runtime is None:  # deleted meanwhile: the app answers 404 as on any node
             await self.app(scope, receive, send)
             return
-        runtime = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None))
 
         async def marked(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -212,6 +202,25 @@ class ClusterRouter:
             await self.app(scope, _replay(body), send)
         else:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
+
+    async def _view(self, name: str) -> InstanceRuntime | None:
+        """The read-only runtime of a stored instance, remembered as long as the owner lookup (an
+        instance's id and token never change; one deleted meanwhile fails the guard's own check)."""
+        now = time.monotonic()
+        held = self._views.get(name)
+        if held is not None and held[0] > now:
+            return held[1]
+        deps = self.node.loader.deps
+        async with deps.db.session() as s:
+            query = select(Instance).where(Instance.name == name, Instance.clientName == self.lookup.client_name)
+            row = (await s.execute(query)).scalars().first()
+        if row is None:
+            return None
+        runtime = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None))
+        if len(self._views) > 10000:
+            self._views.clear()
+        self._views[name] = (now + self.lookup.ttl, runtime)
+        return runtime
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)

@@ -137,7 +137,7 @@ class LocalInstanceRegistry(InstanceRegistry):
         return list(self._by_name.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+        return name in self._by_name or (isinstance(name, str) and _visitor(name) is not None)
 
     def __len__(self) -> int:
         return len(self._by_name)

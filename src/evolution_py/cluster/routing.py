@@ -204,8 +204,9 @@ class ClusterRouter:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
 
     async def _view(self, name: str) -> InstanceRuntime | None:
-        """The read-only runtime of a stored instance, remembered as long as the owner lookup (an
-        instance's id and token never change; one deleted meanwhile fails the guard's own check)."""
+        """The read-only runtime of a stored instance, remembered as long as the owner lookup. Its
+        id and token never change; an instance deleted meanwhile is still read (its rows, gone)
+        for at most that second, and its id and token always belong together."""
         now = time.monotonic()
         held = self._views.get(name)
         if held is not None and held[0] > now:

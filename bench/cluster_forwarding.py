@@ -7,6 +7,9 @@ Two nodes (`python -m evolution_py serve`, each its own process, CLUSTER_ENABLED
 PostgreSQL database (dropped afterwards) and a Redis prefix of their own. One `EVOLUTION` instance;
 `wrk` (2 threads) loads `GET /instance/connectionState/{name}` alternately on the owner (baseline)
 and on the other node, in short slices, and the ratio of requests/s and of p99 is printed.
+With `--route settings/find` (or another GET of `LOCAL_READS` in cluster/routing.py) the other node
+answers the read itself from the database instead of forwarding it: the same comparison then
+measures a local read on a non-owner against the owner.
 Absolute numbers are context only (wrk, both nodes, PostgreSQL and Redis share the machine).
 """
 
@@ -129,7 +132,7 @@ async def run(args: argparse.Namespace) -> None:
             owner = await owner_of(bases[0], name)
             assert owner is not None
             own = int(owner.removeprefix("node"))
-            path = f"/instance/connectionState/{name}"
+            path = f"/{args.route}/{name}"
             urls = {"owner": bases[own] + path, "forwarded": bases[1 - own] + path}
             wrk(urls["forwarded"], 1, args.connections)  # warm-up, both paths
             wrk(urls["owner"], 1, args.connections)
@@ -151,9 +154,10 @@ async def run(args: argparse.Namespace) -> None:
     fwd_rps = statistics.median(r for r, _ in results["forwarded"])
     own_p99 = statistics.median(p for _, p in results["owner"])
     fwd_p99 = statistics.median(p for _, p in results["forwarded"])
+    print(f"GET /{args.route}/{{name}}")
     print(f"owner: {own_rps:.0f} req/s, p99 {own_p99:.1f} ms (median of {args.rounds} slices)")
-    print(f"forwarded: {fwd_rps:.0f} req/s, p99 {fwd_p99:.1f} ms")
-    print(f"ratio forwarded / owner: req/s {fwd_rps / own_rps:.3f}, p99 {fwd_p99 / own_p99:.2f}")
+    print(f"other node: {fwd_rps:.0f} req/s, p99 {fwd_p99:.1f} ms")
+    print(f"ratio other node / owner: req/s {fwd_rps / own_rps:.3f}, p99 {fwd_p99 / own_p99:.2f}")
     print(f"load average {load:.2f} before, {load_after:.2f} after")
 
 
@@ -162,6 +166,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--route", default="instance/connectionState", help="a GET route taking {instanceName}")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -10,6 +10,11 @@ token → the unexpired lease's node and its URL), remembered for a second. A fo
 carries `x-evolution-cluster-hop`, so it is never forwarded twice. While an instance is between
 owners (handed over, not yet claimed) the request waits up to one lease period for the new owner;
 then, or when the owner does not answer, it gets upstream's error envelope with 503.
+
+Reads that the database answers are not forwarded (`LOCAL_READS`): this node builds a read-only
+runtime of the instance from its stored row (id, name, token, store; no channel) and lets the app
+answer with it (`core/registry.visiting`), so the guard checks the same token as on the owner.
+Such an answer carries `x-evolution-cluster-read: local`.
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 import msgspec
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from evolution_py.cluster.leases import NOW
 from evolution_py.cluster.node import ClusterNode
-from evolution_py.core.registry import InstanceRegistry
+from evolution_py.core.loader import proxy_from_row, settings_from_row
+from evolution_py.core.registry import InstanceRegistry, visiting
+from evolution_py.core.runtime import InstanceRuntime
 from evolution_py.store.db import Database
+from evolution_py.store.models import Instance
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +44,30 @@ HOP = b"x-evolution-cluster-hop"
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"host", b"content-length"}
 _SKIP_SEGMENTS = {"", "instance", "message", "chat", "group", "settings", "webhook", "manager", "socket.io"}
 _QUERY_NAMES = {"instanceName", "instanceId"}
+READ_HERE = b"x-evolution-cluster-read"
+# Routes any node answers itself, as (method, path prefix) followed by exactly the instance name:
+# only those whose handlers touch nothing but the database through the instance's id (its store,
+# its Setting / Proxy / Webhook rows). Anything reaching `runtime.channel` (sends, connectionState,
+# groups, profile, media, findLabels) needs the live session and is forwarded to the owner.
+LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "/chat/findMessages/"),
+        ("POST", "/chat/findContacts/"),
+        ("POST", "/chat/findChats/"),
+        ("POST", "/chat/findStatusMessage/"),
+        ("GET", "/chat/findChatByRemoteJid/"),
+        ("GET", "/settings/find/"),
+        ("GET", "/proxy/find/"),
+        ("GET", "/webhook/find/"),
+    }
+)
+
+
+def is_local_read(method: str, path: str) -> bool:
+    prefix, _, name = path.rpartition("/")
+    return bool(name) and (method, prefix + "/") in LOCAL_READS
+
+
 # What a lookup found: (instance name, owner node id or None, owner URL or None).
 Owner = tuple[str, str | None, str | None]
 
@@ -114,6 +146,7 @@ class ClusterRouter:
         # aiohttp rather than httpx: under 16 concurrent forwards httpx's pool gave ~3% of the
         # owner's throughput on this machine (bench/cluster_forwarding.py), aiohttp's keeps up.
         self._session: aiohttp.ClientSession | None = None
+        self._views: dict[str, tuple[float, InstanceRuntime]] = {}  # `_view`'s memo, by name
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -136,7 +169,25 @@ class ClusterRouter:
         if target is None:
             await self.app(scope, receive, send)
             return
+        if is_local_read(scope["method"], scope["path"]):
+            await self._read_here(scope, receive, send, target[0])
+            return
         await self._forward(scope, receive, send, target)
+
+    async def _read_here(self, scope: dict[str, Any], receive: Any, send: Any, name: str) -> None:
+        """Answer a database-only read for an instance held elsewhere, with a read-only runtime."""
+        runtime = await self._view(name)
+        if runtime is None:  # deleted meanwhile: the app answers 404 as on any node
+            await self.app(scope, receive, send)
+            return
+
+        async def marked(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (READ_HERE, b"local")]}
+            await send(message)
+
+        with visiting(runtime):
+            await self.app(scope, receive, marked)
 
     async def _create_elsewhere(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """`POST /instance/create` goes to the node the placement names for its `instanceName`, so a
@@ -151,6 +202,26 @@ class ClusterRouter:
             await self.app(scope, _replay(body), send)
         else:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
+
+    async def _view(self, name: str) -> InstanceRuntime | None:
+        """The read-only runtime of a stored instance, remembered as long as the owner lookup. Its
+        id and token never change; an instance deleted meanwhile is still read (its rows, gone)
+        for at most that second, and its id and token always belong together."""
+        now = time.monotonic()
+        held = self._views.get(name)
+        if held is not None and held[0] > now:
+            return held[1]
+        deps = self.node.loader.deps
+        async with deps.db.session() as s:
+            query = select(Instance).where(Instance.name == name, Instance.clientName == self.lookup.client_name)
+            row = (await s.execute(query)).scalars().first()
+        if row is None:
+            return None
+        runtime = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None))
+        if len(self._views) > 10000:
+            self._views.clear()
+        self._views[name] = (now + self.lookup.ttl, runtime)
+        return runtime
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)

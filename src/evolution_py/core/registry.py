@@ -14,6 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from evolution_py import logsafe
@@ -21,6 +24,30 @@ from evolution_py.errors import instance_not_found
 
 if TYPE_CHECKING:
     from evolution_py.core.runtime import InstanceRuntime
+
+
+# A cluster node answering a database-only read for an instance another node holds (cluster/
+# routing.py) sees, for that one request, a read-only runtime built from the stored row: it has the
+# instance's id, name, token and store, and no channel. A ContextVar, not a registry entry, so no
+# other request, no `all()` and no event path ever sees it.
+_visiting: ContextVar[InstanceRuntime | None] = ContextVar("visiting_instance", default=None)
+
+
+@contextmanager
+def visiting(runtime: InstanceRuntime) -> Iterator[None]:
+    """Within this block (this request's task), the registry also finds `runtime`."""
+    reset = _visiting.set(runtime)
+    try:
+        yield
+    finally:
+        _visiting.reset(reset)
+
+
+def _visitor(name: str, by_id: bool = False) -> InstanceRuntime | None:
+    runtime = _visiting.get()
+    if runtime is not None and (name == runtime.name or (by_id and name == runtime.id)):
+        return runtime
+    return None
 
 
 def token_digest(token: str) -> bytes:
@@ -76,16 +103,16 @@ class LocalInstanceRegistry(InstanceRegistry):
         self._by_token: dict[bytes, list[InstanceRuntime]] = {}
 
     def get(self, name: str) -> InstanceRuntime | None:
-        return self._by_name.get(name)
+        return self._by_name.get(name) or _visitor(name)
 
     def require(self, name: str) -> InstanceRuntime:
-        runtime = self._by_name.get(name)
+        runtime = self._by_name.get(name) or _visitor(name)
         if runtime is None:
             raise instance_not_found(name)
         return runtime
 
     def resolve(self, name_or_id: str) -> InstanceRuntime | None:
-        return self._by_name.get(name_or_id) or self._by_id.get(name_or_id)
+        return self._by_name.get(name_or_id) or self._by_id.get(name_or_id) or _visitor(name_or_id, by_id=True)
 
     def find_by_token(self, token: str) -> list[InstanceRuntime]:
         candidates = self._by_token.get(token_digest(token), [])
@@ -110,7 +137,7 @@ class LocalInstanceRegistry(InstanceRegistry):
         return list(self._by_name.values())
 
     def __contains__(self, name: object) -> bool:
-        return name in self._by_name
+        return name in self._by_name or (isinstance(name, str) and _visitor(name) is not None)
 
     def __len__(self) -> int:
         return len(self._by_name)

@@ -1,0 +1,143 @@
+"""Reads that the database answers need no forwarding (issue 17): two nodes sharing PostgreSQL and
+Redis; a database-only read (`LOCAL_READS` in cluster/routing.py) sent to the node that does not
+own the instance is answered there, with the owner's answer, and the same token check: a token of
+another instance is refused exactly as on the owner. Anything else is still forwarded."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.support.databases import postgres_database
+from tests.support.server import TEST_API_KEY
+
+pytestmark = pytest.mark.slow
+
+LOCAL = "x-evolution-cluster-read"
+NAMES = [f"rd-{n:02d}" for n in range(8)]
+
+
+def _number(name: str) -> str:
+    return "5511700" + name.removeprefix("rd-").zfill(6)
+
+
+async def _spread(cluster: Cluster) -> dict[str, list[str]]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        owners = await cluster.owners(1)
+        owned = sorted(n for names in owners.values() for n in names)
+        if len(owners) == 2 and owned == NAMES and all(len(v) >= 2 for v in owners.values()):
+            return owners
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"instances not spread over 2 nodes: {await cluster.owners(1)}")
+
+
+async def _ask(client: httpx.AsyncClient, base: str, read: tuple[str, str, Any], name: str, key: str) -> httpx.Response:
+    method, path, body = read
+    return await client.request(method, f"{base}{path}{name}", json=body, headers={"apikey": key})
+
+
+READS: list[tuple[str, str, Any]] = [
+    ("POST", "/chat/findMessages/", {"where": {}}),
+    ("POST", "/chat/findChats/", {}),
+    ("POST", "/chat/findContacts/", {}),
+    ("GET", "/settings/find/", None),
+    ("GET", "/webhook/find/", None),
+]
+
+
+async def test_database_reads_are_answered_on_a_non_owner(tmp_path: Path) -> None:
+    async with postgres_database() as uri:
+        cluster = Cluster(tmp_path, uri, 2)
+        try:
+            await cluster.start()
+            deadline = time.monotonic() + 10
+            while len(await cluster.owners(0)) < 2:
+                assert time.monotonic() < deadline, "2 live nodes"
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(LEASE_SECONDS)  # each node has seen the other
+            tokens: dict[str, str] = {}
+            base = [node.base_url for node in cluster.nodes]
+            async with httpx.AsyncClient(timeout=15) as client:
+                for name in NAMES:
+                    created = await client.post(
+                        base[0] + "/instance/create",
+                        json={
+                            "instanceName": name,
+                            "integration": "EVOLUTION",
+                            "number": _number(name),
+                            "webhook": {"url": "http://127.0.0.1:9/hook", "enabled": False, "events": []},
+                        },
+                        headers={"apikey": TEST_API_KEY},
+                    )
+                    assert created.status_code == 201, created.text
+                    tokens[name] = created.json()["hash"]
+                owners = await _spread(cluster)
+                owner_of = {n: int(node.removeprefix("node")) for node, ns in owners.items() for n in ns}
+                for name in NAMES:  # one stored message, chat and contact each, through the owner
+                    inbound = {
+                        "numberId": _number(name),
+                        "key": {"remoteJid": "5511888887777@s.whatsapp.net", "fromMe": False, "id": uuid.uuid4().hex},
+                        "pushName": "Ana",
+                        "message": {"conversation": f"hello {name}"},
+                    }
+                    sent = await client.post(
+                        base[owner_of[name]] + "/webhook/evolution", json=inbound, headers={"apikey": tokens[name]}
+                    )
+                    assert sent.status_code == 200, sent.text
+
+                for name in NAMES:
+                    owner, other = owner_of[name], 1 - owner_of[name]
+                    for read in READS:
+                        for key in (tokens[name], TEST_API_KEY):
+                            there = await _ask(client, base[owner], read, name, key)
+                            here = await _ask(client, base[other], read, name, key)
+                            assert there.status_code == 200, (read, there.text)
+                            assert LOCAL not in there.headers  # the owner answers as a single node
+                            assert here.headers.get(LOCAL) == "local", (read, here.headers)
+                            assert (here.status_code, here.json()) == (there.status_code, there.json()), read
+                    messages = (await _ask(client, base[other], READS[0], name, tokens[name])).json()
+                    assert messages["messages"]["total"] == 1, messages
+
+                    # Tenants reach only their own things: another instance's token, one held by
+                    # either node, is refused on the non-owner exactly as on the owner.
+                    for stranger in (owners[f"node{owner}"], owners[f"node{other}"]):
+                        foreign = tokens[next(n for n in stranger if n != name)]
+                        for read in READS:
+                            there = await _ask(client, base[owner], read, name, foreign)
+                            here = await _ask(client, base[other], read, name, foreign)
+                            assert there.status_code == here.status_code == 401, (read, here.text)
+                            assert here.json() == there.json()
+                    missing = await _ask(client, base[other], READS[0], "rd-missing", tokens[name])
+                    assert missing.status_code == 404, missing.text
+
+                    # The live channel is still the owner's: connectionState goes there.
+                    state = await client.get(
+                        f"{base[other]}/instance/connectionState/{name}", headers={"apikey": tokens[name]}
+                    )
+                    assert state.status_code == 200 and LOCAL not in state.headers, state.headers
+
+                # Proof that no forward happens: with the owner paused (its lease still valid, so a
+                # forward would hang until the timeout), the other node still answers at once.
+                name = owners["node0"][0]
+                expected = (await _ask(client, base[1], READS[0], name, tokens[name])).json()
+                paused = cluster.nodes[0].proc
+                assert paused is not None
+                paused.send_signal(signal.SIGSTOP)
+                try:
+                    started = time.monotonic()
+                    answer = await _ask(client, base[1], READS[0], name, tokens[name])
+                    assert answer.status_code == 200 and answer.json() == expected
+                    assert time.monotonic() - started < 2.0
+                finally:
+                    paused.send_signal(signal.SIGCONT)
+        finally:
+            cluster.stop()

@@ -22,7 +22,10 @@ class RetryPolicy(msgspec.Struct, kw_only=True, frozen=True):
 
     def delay(self, failures: int) -> float:
         if self.exponential:
-            base = min(self.initial_delay * 2 ** max(failures - 1, 0), self.max_delay)
+            # The exponent is capped: a row revived after many attempts (or a large
+            # WEBHOOK_RETRY_MAX_ATTEMPTS) would otherwise overflow the float and fail its retry.
+            doublings = min(max(failures - 1, 0), 64)
+            base = min(self.initial_delay * 2**doublings, self.max_delay)
         else:
             base = self.initial_delay
         base += base * self.jitter * random.uniform(-1.0, 1.0)

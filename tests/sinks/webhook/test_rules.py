@@ -28,6 +28,13 @@ def test_upstream_backoff_sequence() -> None:
         assert max(5, base * 0.8) <= jittered.delay(n) <= base * 1.2
 
 
+def test_backoff_after_very_many_failures_stays_at_the_ceiling() -> None:
+    # 2**100000 does not fit a float: without the cap the retry itself raised OverflowError.
+    policy = RetryPolicy(jitter=0.0)
+    assert policy.delay(100_000) == 300
+    assert policy.delay(66) == policy.delay(65) == 300
+
+
 def test_standard_webhooks_published_vector() -> None:
     # The example from the Standard Webhooks specification.
     signature = standard_signature(

@@ -30,9 +30,8 @@ from evolution_py.cluster.config import ClusterSettings
 from evolution_py.cluster.directory import ClusterDirectory, KnownInstance
 from evolution_py.cluster.leases import LeaseStore, NodeRow
 from evolution_py.cluster.placement import owner_of
-from evolution_py.core.loader import RuntimeLoader, close_quietly
+from evolution_py.core.loader import RuntimeLoader, close_quietly, start_channel
 from evolution_py.core.registry import InstanceRegistry
-from evolution_py.core.runtime import InstanceRuntime
 from evolution_py.events.bus import STOP_GRACE_SECONDS
 from evolution_py.store.models import Instance, Proxy, Setting
 
@@ -257,7 +256,7 @@ class ClusterNode:
         self.registry.add(runtime)
         delay = min(self._starts * 0.05, 5.0)
         self._starts += 1
-        runtime.spawn(_start_channel(runtime, delay))
+        runtime.spawn(start_channel(runtime, delay))
 
     async def _unload(self, instance_id: str) -> None:
         self.loader.deps.bus.release_instances((instance_id,))  # its rows: the next owner's
@@ -290,13 +289,3 @@ class ClusterNode:
             log.warning("cluster: could not hand %d instance(s) over at stop", len(held))
         for close in self.closers:
             await close()
-
-
-async def _start_channel(runtime: InstanceRuntime, delay: float) -> None:
-    if delay:
-        await asyncio.sleep(delay)
-    try:
-        await runtime.channel.start()
-    except Exception as exc:
-        log.exception("instance %s: channel start failed", runtime.name)
-        await runtime.log("ERROR", "Channel start failed", error=str(exc))

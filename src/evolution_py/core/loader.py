@@ -78,7 +78,7 @@ class RuntimeLoader:
                 log.exception("instance %s: could not be loaded", row.name)
         for index, runtime in enumerate(self.registry.all()):
             # Staggered so a server with many sessions does not dial them all in the same instant.
-            runtime.spawn(_start_channel(runtime, delay=min(index * 0.05, 30.0)))
+            runtime.spawn(start_channel(runtime, delay=min(index * 0.05, 30.0)))
 
     async def shutdown(self) -> None:
         runtimes = self.registry.all()
@@ -87,7 +87,8 @@ class RuntimeLoader:
         await asyncio.gather(*(close_quietly(runtime) for runtime in runtimes))
 
 
-async def _start_channel(runtime: InstanceRuntime, delay: float) -> None:
+async def start_channel(runtime: InstanceRuntime, delay: float) -> None:
+    """Start an instance's channel after `delay` (staggered starts); a failure is logged, never raised."""
     if delay:
         await asyncio.sleep(delay)
     try:

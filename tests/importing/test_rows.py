@@ -86,3 +86,15 @@ def test_go_mapping() -> None:
         }
     )
     assert sorted(rows) == ["Instance", "Setting"]
+
+
+async def test_text_is_made_safe_for_every_database() -> None:
+    db = Database("sqlite+aiosqlite:///:memory:")
+    try:
+        shaped = Destination(db).shape(
+            "Message",
+            {"id": "m\x002", "pushName": "a\x00b\ud800c", "message": '{"conversation": "x\\u0000y"}'},
+        )
+        assert shaped == {"id": "m2", "pushName": "ab\ufffdc", "message": {"conversation": "xy"}}
+    finally:
+        await db.dispose()

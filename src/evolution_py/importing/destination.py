@@ -13,6 +13,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from evolution_py.store.db import Database
 from evolution_py.store.models import Base
+from evolution_py.store.safe_text import safe_json, safe_text
 
 
 def our_tables() -> dict[str, Table]:
@@ -48,6 +49,17 @@ def _coerce(value: Any, kind: Any) -> Any:
     return value
 
 
+def _safe(value: Any) -> Any:
+    """Text from the old server (once outside text: messages, push names) made safe for our database
+    as every other write makes it: a MySQL or SQLite source may hold a NUL or a lone surrogate that
+    PostgreSQL refuses, which would fail the whole batch."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict | list):
+        return safe_json(value)
+    return value
+
+
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
@@ -70,7 +82,7 @@ class Destination:
     def shape(self, name: str, row: dict[str, Any]) -> dict[str, Any]:
         """Keep the columns we have, as our types: a column we lack is dropped (reported by the plan)."""
         columns = self.tables[name].c
-        return {key: _coerce(value, columns[key].type) for key, value in row.items() if key in columns}
+        return {key: _safe(_coerce(value, columns[key].type)) for key, value in row.items() if key in columns}
 
     def _insert(self, table: Table) -> Any:
         if self.dialect == "postgresql":

@@ -66,7 +66,9 @@ async def test_per_instance_and_global_topics_keys_headers(server_factory: Serve
 
         sent = [await send_text(server, name, f"hello {i}") for i in range(3)]
         records = await read_topic(broker, f"{prefix}.{name}.send.message", 3)
-        assert [value(r)["data"]["key"]["id"] for r in records] == [s["key"]["id"] for s in sent]
+        # Order is not promised (docs/events.md): a first record that waits for its topic to be made is
+        # retried after newer ones.
+        assert sorted(value(r)["data"]["key"]["id"] for r in records) == sorted(s["key"]["id"] for s in sent)
         first = records[0]
         assert first.key == name.encode()
         headers = dict(first.headers)

@@ -1,4 +1,5 @@
-"""A minimal webhook receiver for benchmarks: raw ASGI on uvicorn (uvloop + httptools), answers 200.
+"""A minimal webhook receiver for benchmarks: raw ASGI on uvicorn (uvloop + httptools), answers 200;
+`GET /count` answers how many posts it took so far.
 
 Run as `python bench/receiver.py PORT`; it prints `ready` once listening.
 """
@@ -24,6 +25,10 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+    if scope["method"] == "GET":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": str(count).encode()})
+        return
     more = True
     while more:
         message = await receive()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,10 @@ _MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 _UPDATES: Table = MessageUpdate.__table__  # type: ignore[assignment]
 _CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 _CHATS: Table = Chat.__table__  # type: ignore[assignment]
+# Chats whose row (id and name) a store remembers: the inbound path asks for every message and
+# every receipt; a busy number's active chats fit, a long tail is read again when it comes back.
+KNOWN_CHATS = 5000
+_ABSENT = ("", None)  # remembered: no row for this chat yet
 
 
 def message_values(record: dict[str, Any], instance_id: str) -> dict[str, Any]:
@@ -86,6 +91,10 @@ class MessageStore:
         self.save_messages = save_messages
         self.save_contacts = save_contacts
         self.save_chats = save_chats
+        # jid → (row id, name) of the instance's chats as this store last read or wrote them, or
+        # _ABSENT. Sound because every write of a chat row goes through this store (upsert_chat,
+        # clear); an instance is written by one store at a time (its owner's runtime).
+        self._chats: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -184,20 +193,69 @@ class MessageStore:
             return fields, False
         remote_jid, name = safe_text(remote_jid, 100), safe_optional(name, 100)
         changes: dict[str, Any] = {"name": name} if name else {}
-        created = await self._upsert(
-            _CHATS, remote_jid, {"name": name, "unreadMessages": max(unread_delta, 0)}, changes, unread_delta
-        )
+        row_id = new_id()
+        try:
+            created = await self._upsert(
+                _CHATS,
+                remote_jid,
+                {"name": name, "unreadMessages": max(unread_delta, 0)},
+                changes,
+                unread_delta,
+                row_id,
+            )
+        except BaseException:
+            self._chats.pop(remote_jid, None)  # its row may or may not have been written
+            raise
+        known = self._chats.get(remote_jid)
+        if created:
+            self._remember_chat(remote_jid, (row_id, name))
+        elif known is not None and known != _ABSENT and name:
+            self._remember_chat(remote_jid, (known[0], name))
+        elif known == _ABSENT:
+            self._chats.pop(remote_jid, None)  # it existed after all (written before this store ran)
         return fields, created
 
+    async def known_chat(self, remote_jid: str) -> tuple[str, str | None] | None:
+        """(row id, name) of the instance's chat with this jid, or None when it has no row; from
+        memory when this store has seen it, so the inbound path costs no read per message."""
+        remote_jid = safe_text(remote_jid, 100)
+        known = self._chats.get(remote_jid)
+        if known is not None:
+            self._chats.move_to_end(remote_jid)
+            return None if known == _ABSENT else known
+        async with self.db.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(_CHATS.c.id, _CHATS.c.name)
+                    .where(_CHATS.c.instanceId == self.instance_id, _CHATS.c.remoteJid == remote_jid)
+                    .limit(1)
+                )
+            ).first()
+        found = None if row is None else (str(row[0]), row[1])
+        self._remember_chat(remote_jid, found or _ABSENT)
+        return found
+
+    def _remember_chat(self, remote_jid: str, value: tuple[str, str | None]) -> None:
+        self._chats[remote_jid] = value
+        self._chats.move_to_end(remote_jid)
+        if len(self._chats) > KNOWN_CHATS:
+            self._chats.popitem(last=False)
+
     async def _upsert(
-        self, table: Table, remote_jid: str, new: dict[str, Any], changes: dict[str, Any], unread_delta: int = 0
+        self,
+        table: Table,
+        remote_jid: str,
+        new: dict[str, Any],
+        changes: dict[str, Any],
+        unread_delta: int = 0,
+        row_id: str | None = None,
     ) -> bool:
         """Update the instance's row of `table` for the chat, or create it; True when created.
         While the event bus runs, in the outbox writer's next transaction (group commit);
         otherwise Core statements: one UPDATE when the row exists, an INSERT when not."""
         writer = self.db.group_writer
         if writer is not None:
-            upsert = Upsert(table.name, self.instance_id, remote_jid, new, changes, unread_delta, new_id())
+            upsert = Upsert(table.name, self.instance_id, remote_jid, new, changes, unread_delta, row_id or new_id())
             return await writer.upsert(upsert)
         if unread_delta:
             unread = table.c.unreadMessages + unread_delta
@@ -216,7 +274,7 @@ class MessageStore:
                         return False
                     await connection.execute(
                         insert(table).values(
-                            id=new_id(), instanceId=self.instance_id, createdAt=now, updatedAt=now, **new
+                            id=row_id or new_id(), instanceId=self.instance_id, createdAt=now, updatedAt=now, **new
                         )
                     )
                     return True
@@ -470,6 +528,7 @@ class MessageStore:
             ]
 
     async def clear(self) -> None:
+        self._chats.clear()
         async with self.db.transaction() as session:
             for table in (MessageUpdate, Message, Contact, Chat):
                 await session.execute(delete(table).where(table.instanceId == self.instance_id))

@@ -139,10 +139,10 @@ class InboundFeature:
         remote_jid = key["remoteJid"]
         if key["fromMe"] or not push_name.strip() or remote_jid.endswith("@g.us") or remote_jid == STATUS_BROADCAST:
             return
-        chat = await self.ctx.store.find_chat(remote_jid)
-        if chat is None or chat.get("name") == push_name:
+        chat = await self.ctx.store.known_chat(remote_jid)
+        if chat is None or chat[1] == push_name:
             return
-        await self.ctx.emit(names.CHATS_UPSERT, [{"id": chat["id"], "name": push_name}])
+        await self.ctx.emit(names.CHATS_UPSERT, [{"id": chat[0], "name": push_name}])
         await self.ctx.store.upsert_chat(remote_jid, name=push_name)
 
     async def _touch_contact_and_chat(self, record: dict[str, Any], push_name: str) -> None:
@@ -210,7 +210,7 @@ class InboundFeature:
             if message_id is not None:
                 update["messageId"] = message_id
             await self.ctx.emit(names.MESSAGES_UPDATE, update)
-            if await self.ctx.store.find_chat(update["remoteJid"]) is not None:
+            if await self.ctx.store.known_chat(update["remoteJid"]) is not None:
                 await self.ctx.store.mark_chat_read(update["remoteJid"])
                 await self.ctx.emit(
                     names.CHATS_UPSERT,

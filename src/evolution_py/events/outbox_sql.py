@@ -342,9 +342,13 @@ class OutboxSql:
         Hence once a claim has committed no write of the previous owner can commit: the new owner's
         writes are never followed by a stale one. The same holds for an expiry with no claim yet
         (`expiresAt` is compared with the database's clock). The rows are locked in instance id
-        order, as `LeaseStore.renew` locks them, so the two never deadlock. Cost: one indexed
-        statement per transaction that carries an instance's writes (tests/cluster/test_fencing.py
-        measured it)."""
+        order, as `LeaseStore.renew` locks them, so the two never deadlock.
+
+        Cost: one statement per transaction that carries an instance's writes, one primary-key probe
+        per instance (the plan: LockRows over Sort over a nested loop of index scans). Timed once on
+        the 2-core test machine with 10k leases: 0.20 ms median for 1 or 10 instances, 0.28 ms for
+        50; a one-message batch went from about 0.5-0.7 ms to 0.9-1.0 ms, a batch of 50 messages of
+        50 instances stayed within the noise (4-10 ms either way)."""
         assert self.fence is not None
         ids = list(fenced.tokens)
         held = await db.fetch(self.fence.check_sql, ids, [fenced.tokens[i] for i in ids], self.fence.node_id)

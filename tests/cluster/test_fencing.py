@@ -276,12 +276,15 @@ async def test_a_claim_waits_for_a_checked_write_to_commit(shared: Shared) -> No
 
 
 class Hooks:
-    """A webhook receiver: (event, instance) of every post."""
+    """A webhook receiver: (event, instance) of every post. It also stands in for the new owner
+    node: a send forwarded to it is recorded as ("forwarded", <instance>, <hop header>)."""
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.base}/hook"
         self.got: list[tuple[str, str]] = []
+        self.forwarded: list[tuple[str, str]] = []
         self._arrived = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
@@ -290,6 +293,10 @@ class Hooks:
         self.got.append((body.get("event"), body.get("instance")))
         self._arrived.set()
         return web.json_response({"ok": True})
+
+    async def _owner(self, request: web.Request) -> web.Response:
+        self.forwarded.append((request.match_info["name"], request.headers.get("x-evolution-cluster-hop", "")))
+        return web.json_response({"sentBy": "n2"}, status=201)
 
     async def wait_for(self, wanted: set[tuple[str, str]], within: float) -> None:
         try:
@@ -303,6 +310,7 @@ class Hooks:
     async def __aenter__(self) -> Hooks:
         app = web.Application()
         app.router.add_post("/hook", self._hook)
+        app.router.add_post("/message/sendText/{name}", self._owner)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -314,11 +322,12 @@ class Hooks:
 
 
 async def test_a_paused_node_answers_503_and_neither_stores_nor_emits(tmp_path: Path) -> None:
-    """The whole path on one cluster node (its ticks 20 s apart, so it never learns of the loss by
-    itself here): a send (`POST /message/sendText`: stored, then emitted) and an inbound message
+    """The whole path on one cluster node (its ticks 20 s apart, so only the refusal tells it of the
+    loss here): a send (`POST /message/sendText`: stored, then emitted) and an inbound message
     (`POST /webhook/evolution`: emitted, then stored) of an instance another node took over are
     refused in upstream's envelope, with no message row stored and no event sent; the same two
-    requests for the node's other instance, made at the same moment, are stored and emitted."""
+    requests for the node's other instance, made at the same moment, are stored and emitted. The
+    node then drops the instance, and a retry is forwarded to the new owner."""
     prefix = f"cluster-t-{uuid.uuid4().hex[:8]}"
     redis = aioredis.Redis.from_url("redis://127.0.0.1:6379/0")
     try:
@@ -360,7 +369,9 @@ async def test_a_paused_node_answers_503_and_neither_stores_nor_emits(tmp_path: 
                             ),
                             {"i": ids["fence-a"]},
                         )
-                    assert await LeaseStore(db, "n2", "http://127.0.0.1:9", 60.0).claim(ids["fence-a"]) == 2
+                    n2 = LeaseStore(db, "n2", hooks.base, 60.0)
+                    await n2.heartbeat()  # a live node, reachable at `hooks.base`
+                    assert await n2.claim(ids["fence-a"]) == 2
                 finally:
                     await db.dispose()
                 assert node.held[ids["fence-a"]] == 1  # it still believes so
@@ -398,6 +409,19 @@ async def test_a_paused_node_answers_503_and_neither_stores_nor_emits(tmp_path: 
                 assert [r[0] for r in stored] == [ids["fence-b"], ids["fence-b"]]
                 assert (ids["fence-a"], "send.message") not in planned
                 assert (ids["fence-a"], "messages.upsert") not in planned
+
+                # The refusal told the node: it let the instance go at once, not at its next tick,
+                # so the client's retry is forwarded to the new owner.
+                for _ in range(100):
+                    if "fence-a" not in srv.services.registry:
+                        break
+                    await asyncio.sleep(0.02)
+                assert ids["fence-a"] not in node.held and "fence-a" not in srv.services.registry
+                assert node.held == {ids["fence-b"]: 1}
+                retried = await send("fence-a")
+                assert retried.status_code == 201, retried.text
+                assert retried.json() == {"sentBy": "n2"}
+                assert hooks.forwarded == [("fence-a", "n1")]
     finally:
         keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
         if keys:

@@ -6,7 +6,7 @@ it from that moment on (the reasoning is at events/outbox_sql.py `_check_fence`)
 
 The tokens come from the node's memory (`ClusterNode.write_token`): what it believes it holds. A
 node that paused still believes it holds token N; the database says N+1 and another node, so the
-check refuses, and the node's next tick stops the instance."""
+check refuses, and the node stops the instance at once (`lost`), before its next tick would."""
 
 from __future__ import annotations
 
@@ -28,9 +28,15 @@ CHECK = (
 class LeaseFence:
     """A node's leases as the outbox writer checks them."""
 
-    def __init__(self, node_id: str, token_of: Callable[[str], Awaitable[int | None]]) -> None:
+    def __init__(
+        self,
+        node_id: str,
+        token_of: Callable[[str], Awaitable[int | None]],
+        on_lost: Callable[[dict[str, int]], None] | None = None,
+    ) -> None:
         self._node_id = node_id
         self._token_of = token_of
+        self._on_lost = on_lost
 
     @property
     def node_id(self) -> str:
@@ -47,3 +53,7 @@ class LeaseFence:
             if token is not None:
                 found[instance_id] = token
         return found
+
+    def lost(self, checked: dict[str, int]) -> None:
+        if self._on_lost is not None:
+            self._on_lost(checked)

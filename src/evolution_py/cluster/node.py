@@ -78,7 +78,8 @@ class ClusterNode:
         # Every owner write of the outbox writer is checked against the leases held (cluster/fence.py).
         outbox = loader.deps.bus.outbox
         if outbox is not None:
-            outbox.fence = LeaseFence(settings.node_id, self.write_token)
+            outbox.fence = LeaseFence(settings.node_id, self.write_token, self._lost)
+        self._dropping: set[asyncio.Task[None]] = set()
 
     @property
     def node_id(self) -> str:
@@ -120,14 +121,19 @@ class ClusterNode:
         await self._fence_if_stale()
         started = time.monotonic()
         await self.store.heartbeat()
-        renewed = await self.store.renew(self.held)
+        # A snapshot: a write may claim a just-created instance meanwhile (`write_token`), and the
+        # fencing check may drop a lost one (`_lost`); neither is this renew's business.
+        asked = dict(self.held)
+        renewed = await self.store.renew(asked)
         if time.monotonic() - started < self.settings.lease_seconds:
             self._renewed_at = started
-        for instance_id in [i for i in self.held if i not in renewed]:
-            log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
-            self.held.pop(instance_id)
-            await self._unload(instance_id)
+        for instance_id, believed in asked.items():
+            if instance_id not in renewed and self.held.get(instance_id) == believed:
+                log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
+                self.held.pop(instance_id)
+                await self._unload(instance_id)
 
+        known = set(self.held)  # held before the instances are listed (see "deleted meanwhile")
         self.live = await self.store.live_nodes()
         live_ids = [n.id for n in self.live]
         if self.node_id not in live_ids:
@@ -138,9 +144,9 @@ class ClusterNode:
             self.directory.known = {name: KnownInstance(name, token) for name, token in instances.values()}
         desired = self._desired(instances, live_ids)
 
-        for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile
-            self.held.pop(instance_id)
-            await self._unload(instance_id)
+        for instance_id in [i for i in known if i not in instances]:  # deleted meanwhile
+            if self.held.pop(instance_id, None) is not None:
+                await self._unload(instance_id)
 
         # Instances created through this node's API: claimed here first (moved later if need be).
         for runtime in self.registry.all():
@@ -154,7 +160,9 @@ class ClusterNode:
             if moved >= self.settings.move_batch:
                 break
             if desired.get(instance_id, self.node_id) != self.node_id:
-                token = self.held.pop(instance_id)
+                token = self.held.pop(instance_id, None)
+                if token is None:
+                    continue  # dropped meanwhile (`_lost`)
                 self._closing[instance_id] = token
                 try:
                     await self._unload(instance_id)
@@ -217,6 +225,19 @@ class ClusterNode:
         if runtime is None or runtime.id != instance_id:
             return None
         return await self._claim_loaded(instance_id, self.store.claim_new)
+
+    def _lost(self, checked: dict[str, int]) -> None:
+        """The fencing check found these leases no longer this node's (the tokens it checked): the
+        instances stop now rather than at the next tick, so the router forwards the next request
+        for them to their new owner instead of answering 503 again."""
+        for instance_id, token in checked.items():
+            if self.held.get(instance_id) != token:
+                continue  # dropped or claimed again meanwhile
+            log.warning("cluster: lease of instance %s lost (refused write): stopping it", instance_id)
+            self.held.pop(instance_id)
+            task = asyncio.create_task(self._unload(instance_id))
+            self._dropping.add(task)
+            task.add_done_callback(self._dropping.discard)
 
     async def _claim_loaded(self, instance_id: str, claim: Callable[[str], Awaitable[int | None]]) -> int | None:
         """Claim an instance loaded here but not held, once: the tick and a write that arrives

@@ -85,6 +85,7 @@ class _Fenced(msgspec.Struct):
 
     tokens: dict[str, int]
     refused: set[str]
+    lost: dict[str, int] = {}  # refused by the check itself: id → the token this node believed it held
 
 
 def _statements(mark: Any, quote: str = '"') -> dict[str, str]:
@@ -308,6 +309,8 @@ class OutboxSql:
             raise
         if fenced is None or not fenced.refused:
             return Written(created)
+        if fenced.lost and self.fence is not None:
+            self.fence.lost(fenced.lost)
         refused = frozenset(fenced.refused)
         made = iter(created)
         return Written([False if u.instance_id in refused else next(made) for u in upserts], refused)
@@ -351,8 +354,11 @@ class OutboxSql:
         50 instances stayed within the noise (4-10 ms either way)."""
         assert self.fence is not None
         ids = list(fenced.tokens)
-        held = await db.fetch(self.fence.check_sql, ids, [fenced.tokens[i] for i in ids], self.fence.node_id)
-        fenced.refused.update(set(ids) - {r[0] for r in held})
+        held = {
+            r[0] for r in await db.fetch(self.fence.check_sql, ids, [fenced.tokens[i] for i in ids], self.fence.node_id)
+        }
+        fenced.lost = {i: fenced.tokens[i] for i in ids if i not in held}
+        fenced.refused.update(fenced.lost)
 
     async def _sqlite(
         self,

@@ -193,6 +193,10 @@ class WriteFence(Protocol):
         left out (its rows are refused without a query)."""
         ...
 
+    def lost(self, checked: dict[str, int]) -> None:
+        """The check refused these instances (id → the token checked): the node lets them go."""
+        ...
+
 
 class Database:
     def __init__(self, url: str) -> None:

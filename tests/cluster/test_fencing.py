@@ -252,15 +252,15 @@ async def test_a_claim_waits_for_a_checked_write_to_commit(shared: Shared) -> No
     n2 = LeaseStore(shared.database(), "n2", "http://127.0.0.1:9", 30.0)
     try:
         async with writer.transaction():
-            # A lease that ends in 0.5 s, checked while still valid.
+            # A lease that ends in 1.5 s, checked while still valid.
             await writer.execute(
-                "UPDATE \"ClusterLease\" SET \"expiresAt\" = (now() AT TIME ZONE 'UTC') + interval '0.5 second' "
+                "UPDATE \"ClusterLease\" SET \"expiresAt\" = (now() AT TIME ZONE 'UTC') + interval '1.5 second' "
                 "WHERE \"instanceId\" = 'i1'"
             )
         async with writer.transaction():
             held = await writer.fetch(CHECK, ["i1"], [1], "n1")
             assert [r[0] for r in held] == ["i1"]
-            await asyncio.sleep(0.7)  # the lease expires meanwhile: the claim may take it ...
+            await asyncio.sleep(1.7)  # the lease expires meanwhile: the claim may take it ...
             claim = asyncio.ensure_future(n2.claim("i1"))
             await asyncio.sleep(0.5)
             assert not claim.done()  # ... only once this transaction is over

@@ -3,7 +3,8 @@ claim history. Every time is the database's clock (`now_utc`), so the nodes' clo
 
 A lease is owned by (nodeId, token). A claim succeeds only on a free or expired lease and adds 1 to
 the token; a renew or a release is a conditional UPDATE on (nodeId, token), so an owner whose lease
-was taken over (it paused, its network split) learns it at its next renew, and stops."""
+was taken over (it paused, its network split) learns it at its next renew, and stops. Until then its
+writes are refused by the outbox writer's fencing check (cluster/fence.py), in their own transaction."""
 
 from __future__ import annotations
 
@@ -99,15 +100,39 @@ class LeaseStore:
             await _record_claim(s, instance_id, self.node_id, int(token))
             return int(token)
 
+    async def claim_new(self, instance_id: str) -> int | None:
+        """Take the lease of an instance that never had one (created through this node's API a moment
+        ago): token 1, or None when any lease row exists already (then the tick's `claim` decides)."""
+        async with self.db.transaction() as s:
+            token = (
+                await s.execute(
+                    text(
+                        f'INSERT INTO "ClusterLease" ("instanceId", "nodeId", token, "expiresAt") '
+                        f"VALUES (:i, :n, 1, {NOW} + make_interval(secs => :lease)) "
+                        f'ON CONFLICT ("instanceId") DO NOTHING RETURNING token'
+                    ),
+                    {"i": instance_id, "n": self.node_id, "lease": self.lease},
+                )
+            ).scalar()
+            if token is None:
+                return None
+            await _record_claim(s, instance_id, self.node_id, int(token))
+            return int(token)
+
     async def renew(self, held: dict[str, int]) -> set[str]:
-        """Extend every lease still ours with the same token; returns the instance ids renewed."""
+        """Extend every lease still ours with the same token; returns the instance ids renewed. The
+        rows are locked in instance id order first, the order of the outbox writer's fencing check
+        (cluster/fence.py): the two lock the same rows, and one order means no deadlock."""
         if not held:
             return set()
         ids = list(held)
         statement = text(
             f'UPDATE "ClusterLease" AS l SET "expiresAt" = {NOW} + make_interval(secs => :lease) '
-            f"FROM unnest(CAST(:ids AS text[]), CAST(:tokens AS bigint[])) AS h(id, tok) "
-            f'WHERE l."instanceId" = h.id AND l.token = h.tok AND l."nodeId" = :n RETURNING l."instanceId"'
+            f'FROM (SELECT c."instanceId" FROM "ClusterLease" c '
+            f"JOIN unnest(CAST(:ids AS text[]), CAST(:tokens AS bigint[])) AS h(id, tok) "
+            f'ON c."instanceId" = h.id AND c.token = h.tok WHERE c."nodeId" = :n '
+            f'ORDER BY c."instanceId" FOR UPDATE OF c) AS mine '
+            f'WHERE l."instanceId" = mine."instanceId" RETURNING l."instanceId"'
         ).bindparams(bindparam("ids"), bindparam("tokens"))
         async with self.db.transaction() as s:
             rows = await s.execute(
@@ -128,7 +153,8 @@ class LeaseStore:
             )
 
     async def still_owner(self, instance_id: str, token: int) -> bool:
-        """The fencing check an owner makes before a write that must not come from a stale owner."""
+        """Whether this node holds the lease with this token now (a read, no lock: the owner writes
+        are checked inside their own transaction by cluster/fence.py instead)."""
         async with self.db.session() as s:
             found = (
                 await s.execute(

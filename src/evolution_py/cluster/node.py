@@ -10,7 +10,8 @@ staggered). The event bus delivers the outbox rows of exactly the instances the 
 instance gained has its pending rows resumed (`EventBus.resume_instances`), each one given up has
 its queued ones dropped (`release_instances`). If the node cannot reach the database for a whole
 lease period it stops every channel itself, before anyone else may claim them: an owner never runs
-past its lease.
+past its lease. Between ticks, every owner write (events, message rows, contact and chat rows) is
+checked against the lease in its own transaction (cluster/fence.py, `write_token`).
 
 At SIGTERM (`stop`) it closes its channels, releases its leases and deletes its heartbeat: the
 other nodes claim its instances at their next tick instead of waiting for the leases to expire.
@@ -28,6 +29,7 @@ from sqlalchemy import select
 from evolution_py.cluster.broadcast import SubscriptionBroadcast
 from evolution_py.cluster.config import ClusterSettings
 from evolution_py.cluster.directory import ClusterDirectory, KnownInstance
+from evolution_py.cluster.fence import LeaseFence
 from evolution_py.cluster.leases import LeaseStore, NodeRow
 from evolution_py.cluster.placement import owner_of
 from evolution_py.core.loader import RuntimeLoader, close_quietly, start_channel
@@ -36,9 +38,6 @@ from evolution_py.events.bus import STOP_GRACE_SECONDS
 from evolution_py.store.models import Instance, Proxy, Setting
 
 log = logging.getLogger(__name__)
-
-# A channel stopped because the lease was lost (tests and metrics count them).
-LeaseLost = Callable[[str], Awaitable[None]]
 
 
 class ClusterNode:
@@ -72,6 +71,15 @@ class ClusterNode:
         self.closers: list[Callable[[], Awaitable[None]]] = []  # the router's HTTP client, at stop
         self._pickups: set[asyncio.Task[None]] = set()  # deliveries of instances gained, resumed soon
         self._unowned = False  # whether this node delivers the rows of no instance (smallest live id)
+        # Instances being handed over (a move, a stop): their channels close while the lease is
+        # still this node's, so what they write meanwhile (a last connection event) passes the fence.
+        self._closing: dict[str, int] = {}
+        self._claims: dict[str, asyncio.Task[int | None]] = {}  # claims in flight, shared (`_claim_loaded`)
+        # Every owner write of the outbox writer is checked against the leases held (cluster/fence.py).
+        outbox = loader.deps.bus.outbox
+        if outbox is not None:
+            outbox.fence = LeaseFence(settings.node_id, self.write_token, self._lost)
+        self._dropping: set[asyncio.Task[None]] = set()
 
     @property
     def node_id(self) -> str:
@@ -113,14 +121,19 @@ class ClusterNode:
         await self._fence_if_stale()
         started = time.monotonic()
         await self.store.heartbeat()
-        renewed = await self.store.renew(self.held)
+        # A snapshot: a write may claim a just-created instance meanwhile (`write_token`), and the
+        # fencing check may drop a lost one (`_lost`); neither is this renew's business.
+        asked = dict(self.held)
+        renewed = await self.store.renew(asked)
         if time.monotonic() - started < self.settings.lease_seconds:
             self._renewed_at = started
-        for instance_id in [i for i in self.held if i not in renewed]:
-            log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
-            self.held.pop(instance_id)
-            await self._unload(instance_id)
+        for instance_id, believed in asked.items():
+            if instance_id not in renewed and self.held.get(instance_id) == believed:
+                log.warning("cluster: lease of instance %s lost to another node: stopping it", instance_id)
+                self.held.pop(instance_id)
+                await self._unload(instance_id)
 
+        known = set(self.held)  # held before the instances are listed (see "deleted meanwhile")
         self.live = await self.store.live_nodes()
         live_ids = [n.id for n in self.live]
         if self.node_id not in live_ids:
@@ -131,26 +144,30 @@ class ClusterNode:
             self.directory.known = {name: KnownInstance(name, token) for name, token in instances.values()}
         desired = self._desired(instances, live_ids)
 
-        for instance_id in [i for i in self.held if i not in instances]:  # deleted meanwhile
-            self.held.pop(instance_id)
-            await self._unload(instance_id)
+        for instance_id in [i for i in known if i not in instances]:  # deleted meanwhile
+            if self.held.pop(instance_id, None) is not None:
+                await self._unload(instance_id)
 
         # Instances created through this node's API: claimed here first (moved later if need be).
         for runtime in self.registry.all():
             if runtime.id not in self.held and not self._stopping:
-                token = await self.store.claim(runtime.id)
+                token = await self._claim_loaded(runtime.id, self.store.claim)
                 if token is None:
                     await self._unload(runtime.id)  # another node owns it
-                else:
-                    self.held[runtime.id] = token
 
         moved = 0
         for instance_id in list(self.held):
             if moved >= self.settings.move_batch:
                 break
             if desired.get(instance_id, self.node_id) != self.node_id:
-                token = self.held.pop(instance_id)
-                await self._unload(instance_id)
+                token = self.held.pop(instance_id, None)
+                if token is None:
+                    continue  # dropped meanwhile (`_lost`)
+                self._closing[instance_id] = token
+                try:
+                    await self._unload(instance_id)
+                finally:
+                    self._closing.pop(instance_id, None)
                 await self.store.release(instance_id, token)
                 moved += 1
 
@@ -195,6 +212,49 @@ class ClusterNode:
         if taken_over or (gained_unowned and not now_unowned):
             self._resume_later(taken_over, gained_unowned and not now_unowned)
         self._first_tick = False
+
+    async def write_token(self, instance_id: str) -> int | None:
+        """The fencing token the outbox writer checks this instance's owner writes with; None: not
+        this node's (its writes are refused without a query). An instance created through this
+        node's API a moment ago has no lease yet: it is claimed now (only if no lease row exists at
+        all), so its first events (`instance.create`) need not wait for the next tick."""
+        token = self.held.get(instance_id) or self._closing.get(instance_id)
+        if token is not None or self._stopping:
+            return token
+        runtime = self.registry.resolve(instance_id)
+        if runtime is None or runtime.id != instance_id:
+            return None
+        return await self._claim_loaded(instance_id, self.store.claim_new)
+
+    def _lost(self, checked: dict[str, int]) -> None:
+        """The fencing check found these leases no longer this node's (the tokens it checked): the
+        instances stop now rather than at the next tick, so the router forwards the next request
+        for them to their new owner instead of answering 503 again."""
+        for instance_id, token in checked.items():
+            if self.held.get(instance_id) != token:
+                continue  # dropped or claimed again meanwhile
+            log.warning("cluster: lease of instance %s lost (refused write): stopping it", instance_id)
+            self.held.pop(instance_id)
+            task = asyncio.create_task(self._unload(instance_id))
+            self._dropping.add(task)
+            task.add_done_callback(self._dropping.discard)
+
+    async def _claim_loaded(self, instance_id: str, claim: Callable[[str], Awaitable[int | None]]) -> int | None:
+        """Claim an instance loaded here but not held, once: the tick and a write that arrives
+        meanwhile share one claim (two would have the second see the first's lease as another's).
+        The claim's own task records the token, so every waiter sees it held once it returns."""
+        task = self._claims.get(instance_id)
+        if task is None:
+
+            async def claim_and_hold() -> int | None:
+                token = await claim(instance_id)
+                if token is not None:
+                    self.held[instance_id] = token
+                return token
+
+            task = self._claims[instance_id] = asyncio.create_task(claim_and_hold())
+            task.add_done_callback(lambda _done: self._claims.pop(instance_id, None))
+        return await asyncio.shield(task)
 
     def bus_owned(self) -> frozenset[str]:
         scope = self.loader.deps.bus.scope()
@@ -280,7 +340,9 @@ class ClusterNode:
             task.cancel()
         held = dict(self.held)
         self.held.clear()
+        self._closing.update(held)  # the channels' last writes are still this node's
         await asyncio.gather(*(self._unload(i) for i in held))
+        self._closing.clear()
         try:
             for instance_id, token in held.items():
                 await self.store.release(instance_id, token)

@@ -160,12 +160,15 @@ class EventBus:
         # event its producer never saw accepted, but never loses an accepted one. A dispatcher that
         # is paging from the outbox (spilled) gets its deliveries only after the commit, as before.
         created_at, committed = self.outbox.stage(deliveries)
+        # On a cluster node an instance's event is sent only once its rows passed the fencing check
+        # and committed: a node that lost the lease must not emit it (outbox_sql.py `_check_fence`).
+        direct = not self.outbox.fences(event.instance_id)
         later: list[tuple[SinkDispatcher, Delivery]] = []
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
             if dispatcher is None or not delivery.id:
                 continue
-            if dispatcher.takes_directly():
+            if direct and dispatcher.takes_directly():
                 dispatcher.offer(delivery, created_at)
             else:
                 later.append((dispatcher, delivery))

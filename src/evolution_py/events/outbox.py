@@ -8,6 +8,10 @@ moment an event counts as accepted.
 The same writer stores the hot path's message rows (`insert_messages`, reached through
 `Database.group_writer` from store/messages.py): concurrent sends and inbound messages share its
 transactions with each other and with the events, one commit per batch instead of one per row.
+
+On a cluster node (`fence` set), each transaction first checks that the node still holds the lease
+of every instance whose rows it carries (outbox_sql.py `_check_fence`): the rows of an instance the
+node lost are not stored and their callers get `LeaseLost` (503), the rest of the batch commits.
 """
 
 from __future__ import annotations
@@ -25,10 +29,10 @@ import msgspec
 from sqlalchemy import Table, delete, func, select, update
 
 from evolution_py.events.dispatch import PageScope
-from evolution_py.events.outbox_sql import DeadRow, OutboxSql, RetryRow
+from evolution_py.events.outbox_sql import COLUMNS, MESSAGE_COLUMNS, DeadRow, OutboxSql, RetryRow
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery
 from evolution_py.outbound import status_reason
-from evolution_py.store.db import Database, Upsert
+from evolution_py.store.db import Database, LeaseLost, Upsert, WriteFence
 from evolution_py.store.messages import iso
 from evolution_py.store.models import EventDelivery, utcnow
 from evolution_py.store.safe_text import safe_json, safe_text
@@ -51,6 +55,8 @@ PAGE_CHUNK = 500
 MAX_ERROR = 2000
 
 _T: Table = EventDelivery.__table__  # type: ignore[assignment]
+_ROW_INSTANCE = COLUMNS.index("instanceId")
+_MESSAGE_INSTANCE = MESSAGE_COLUMNS.index("instanceId")
 
 
 class _Insert(msgspec.Struct):
@@ -150,6 +156,31 @@ def _fail(owners: dict[str, _Insert], rows: list[tuple[Any, ...]], failure: Exce
             op.future.set_exception(failure)
 
 
+def _refuse(
+    owners: dict[str, _Insert],
+    rows: list[tuple[Any, ...]],
+    messages: list[tuple[Any, ...]],
+    upserts: list[_Upsert],
+    refused: frozenset[str],
+) -> None:
+    """The fencing check refused these instances' writes: their callers get `LeaseLost`."""
+    if not refused:
+        return
+    for row in rows:
+        if row[_ROW_INSTANCE] in refused:
+            _fail(owners, [row], LeaseLost(row[_ROW_INSTANCE]))
+    for row in messages:
+        if row[_MESSAGE_INSTANCE] in refused:
+            _fail(owners, [row], LeaseLost(row[_MESSAGE_INSTANCE]))
+    for pending in upserts:
+        if pending.upsert.instance_id in refused and not pending.future.done():
+            pending.future.set_exception(LeaseLost(pending.upsert.instance_id))
+    log.warning(
+        "outbox: this node no longer holds the lease of instance(s) %s: their writes were refused",
+        ", ".join(sorted(refused)),
+    )
+
+
 def _describe(exc: Exception) -> str:
     """An exception for a log line, without the values it may quote: drivers quote the offending
     argument (asyncpg: "invalid input for query argument $8 ...: '<the payload>'"), and a payload
@@ -186,6 +217,20 @@ class Outbox:
         self._urgent = asyncio.Event()  # someone awaits a queued op (a publish or a flush)
 
     # --- the writer ---------------------------------------------------------------------------
+
+    @property
+    def fence(self) -> WriteFence | None:
+        """A cluster node's leases, checked in every transaction that stores an instance's owner
+        writes; None on a single node (no check and no query)."""
+        return self._sql.fence
+
+    @fence.setter
+    def fence(self, fence: WriteFence | None) -> None:
+        self._sql.fence = fence
+
+    def fences(self, instance_id: str | None) -> bool:
+        """Whether this instance's event rows go through the fencing check (a cluster node's)."""
+        return self._sql.fence is not None and bool(instance_id)
 
     def start(self) -> None:
         if self._writer is None:
@@ -307,10 +352,11 @@ class Outbox:
         # so the worst case after a crash is a duplicate delivery, never a lost one).
         for attempt in itertools.count():
             try:
-                created = await self._sql.write(
+                written = await self._sql.write(
                     rows, retry_rows, dead_rows, acks, messages, [u.upsert for u in upserts]
                 )
-                for pending, was_created in zip(upserts, created, strict=True):
+                _refuse(owners, rows, messages, upserts, written.refused)
+                for pending, was_created in zip(upserts, written.created, strict=True):
                     if not pending.future.done():  # its caller may have been cancelled
                         pending.future.set_result(was_created)
                 upserts = []
@@ -353,6 +399,8 @@ class Outbox:
 
     async def _refused(self, exc: Exception) -> bool:
         """Whether the database itself works and refused what was written (not out of reach)."""
+        if isinstance(exc, LeaseLost):
+            return True  # the fencing check answered: the database works
         return not self._sql.is_outage(exc) and await self._sql.alive()
 
     async def _write_messages_each(
@@ -372,7 +420,10 @@ class Outbox:
         left if the database stops answering midway."""
         for index, pending in enumerate(upserts):
             try:
-                (created,) = await self._sql.write([], [], [], [], None, [pending.upsert])
+                written = await self._sql.write([], [], [], [], None, [pending.upsert])
+                if written.refused:
+                    raise LeaseLost(pending.upsert.instance_id)
+                (created,) = written.created
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - classified: an outage stops, a refusal fails the caller
@@ -393,10 +444,11 @@ class Outbox:
         acks: list[str] | None = None,
         messages: list[tuple[Any, ...]] | None = None,
     ) -> Exception | None:
-        """One transaction; None when written, else why not."""
+        """One transaction; None when written, else why not (`LeaseLost`: refused by the fencing
+        check, nothing written: every piece tried alone is one instance's)."""
         try:
-            await self._sql.write(rows or [], retries or [], deads or [], acks or [], messages)
-            return None
+            written = await self._sql.write(rows or [], retries or [], deads or [], acks or [], messages)
+            return LeaseLost(min(written.refused)) if written.refused else None
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - returned to the caller, which classifies it
@@ -417,6 +469,8 @@ class Outbox:
                 if not await self._refused(failure):
                     return rows[index:], retries, deads, acks
                 _fail(owners, [row], failure)
+                if isinstance(failure, LeaseLost):
+                    continue  # not the database's refusal: the lease is another node's now
                 # Names and ids only: the payload may carry secrets (headers, tokens).
                 log.error(
                     "outbox: the database refused the %s delivery %s of %s %s (instance %s); not stored: %s",

@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evolution_py.store import mysql
-from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS, Upsert
+from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS, Upsert, WriteFence
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,26 @@ _json = msgspec.json.Encoder()
 RetryRow = tuple[int, float, str, str]  # attempts, availableAt, lastError, id
 DeadRow = tuple[int, str, datetime, str]  # attempts, lastError, deadAt, id
 
+_ROW_INSTANCE = COLUMNS.index("instanceId")
+_MESSAGE_INSTANCE = MESSAGE_COLUMNS.index("instanceId")
+
+
+class Written(msgspec.Struct, frozen=True):
+    """What one `write` did: whether each upsert created its row (False for a refused one), and the
+    instances whose owner writes the fencing check refused (nothing of theirs was stored)."""
+
+    created: list[bool]
+    refused: frozenset[str] = frozenset()
+
+
+class _Fenced(msgspec.Struct):
+    """The owner writes of one transaction under the fencing check: the tokens to check, and what
+    is refused already (instances this node does not hold at all)."""
+
+    tokens: dict[str, int]
+    refused: set[str]
+    lost: dict[str, int] = {}  # refused by the check itself: id → the token this node believed it held
+
 
 def _statements(mark: Any, quote: str = '"') -> dict[str, str]:
     cols = ", ".join(f"{quote}{c}{quote}" for c in COLUMNS)
@@ -98,6 +118,8 @@ class OutboxSql:
         else:
             self.sql = _statements((lambda _i: "?") if self.sqlite else (lambda i: f"${i}"))
         self._driver: Any = None
+        # A cluster node's leases (PostgreSQL only; None on a single node: no check, no query).
+        self.fence: WriteFence | None = None
 
     async def _connect(self) -> Any:
         url = self.engine.url
@@ -262,24 +284,81 @@ class OutboxSql:
         acks: list[str],
         messages: list[tuple[Any, ...]] | None = None,
         upserts: list[Upsert] | None = None,
-    ) -> list[bool]:
+    ) -> Written:
         """All of it in one transaction, or none of it. `messages` (`message_tuple`s) and contact /
-        chat `upserts` go first: an event about a message is never committed without it. Returns
-        whether each upsert created its row."""
+        chat `upserts` go first: an event about a message is never committed without it. In a
+        cluster, the owner writes of an instance whose lease this node lost are left out (`refused`),
+        the rest commits; outcomes (retries, dead marks, acks) are never fenced."""
+        messages, upserts = messages or [], upserts or []
+        # The cluster needs PostgreSQL (cluster/config.py): the other databases are never fenced.
+        fenced = None
+        if self.fence is not None and not (self.sqlite or self.mysql):
+            fenced = await self._fenced(rows, messages, upserts)
         if self._driver is None:
             self._driver = await self._connect()
         created: list[bool] = []
         try:
             if self.sqlite:
-                await self._sqlite(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
+                await self._sqlite(self._driver, messages, upserts, created, rows, retries, deads, acks)
             elif self.mysql:
-                await self._mysql(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
+                await self._mysql(self._driver, messages, upserts, created, rows, retries, deads, acks)
             else:
-                await self._postgres(self._driver, messages or [], upserts or [], created, rows, retries, deads, acks)
+                await self._postgres(self._driver, messages, upserts, created, rows, retries, deads, acks, fenced)
         except Exception:
             await self.close()  # reconnect on the next write: the connection may be what failed
             raise
-        return created
+        if fenced is None or not fenced.refused:
+            return Written(created)
+        if fenced.lost and self.fence is not None:
+            self.fence.lost(fenced.lost)
+        refused = frozenset(fenced.refused)
+        made = iter(created)
+        return Written([False if u.instance_id in refused else next(made) for u in upserts], refused)
+
+    async def _fenced(
+        self, rows: list[tuple[Any, ...]], messages: list[tuple[Any, ...]], upserts: list[Upsert]
+    ) -> _Fenced | None:
+        """The instances these owner writes are for, with the tokens this node holds for them (None:
+        no instance's write in this transaction, so no check). Rows of no instance are not fenced."""
+        assert self.fence is not None
+        ids = {row[_ROW_INSTANCE] for row in rows} | {row[_MESSAGE_INSTANCE] for row in messages}
+        ids |= {u.instance_id for u in upserts}
+        ids.discard(None)
+        ids.discard("")
+        if not ids:
+            return None
+        tokens = await self.fence.tokens(ids)
+        return _Fenced(tokens, ids - tokens.keys())
+
+    async def _check_fence(self, db: Any, fenced: _Fenced) -> None:
+        """Inside the writer's transaction, before any owner write: every instance whose lease this
+        node no longer holds (another token, another node, or expired) joins `fenced.refused`.
+
+        Why this is enough: the check locks each lease row it returns FOR SHARE until this
+        transaction ends. A claim (leases.py) is an UPDATE of that row, which needs a lock FOR SHARE
+        conflicts with. So, under PostgreSQL's READ COMMITTED:
+        - a claim that committed before the check: the check sees the new node and token, refuses;
+        - a claim in progress (row locked) when the check runs: the check waits for it, then
+          re-reads the row's new version (PostgreSQL rechecks the conditions on it), refuses;
+        - a claim that comes after the check: it waits for this transaction, so these writes commit
+          before the claim does, while the lease was still this node's.
+        Hence once a claim has committed no write of the previous owner can commit: the new owner's
+        writes are never followed by a stale one. The same holds for an expiry with no claim yet
+        (`expiresAt` is compared with the database's clock). The rows are locked in instance id
+        order, as `LeaseStore.renew` locks them, so the two never deadlock.
+
+        Cost: one statement per transaction that carries an instance's writes, one primary-key probe
+        per instance (the plan: LockRows over Sort over a nested loop of index scans). Timed once on
+        the 2-core test machine with 10k leases: 0.20 ms median for 1 or 10 instances, 0.28 ms for
+        50; a one-message batch went from about 0.5-0.7 ms to 0.9-1.0 ms, a batch of 50 messages of
+        50 instances stayed within the noise (4-10 ms either way)."""
+        assert self.fence is not None
+        ids = list(fenced.tokens)
+        held = {
+            r[0] for r in await db.fetch(self.fence.check_sql, ids, [fenced.tokens[i] for i in ids], self.fence.node_id)
+        }
+        fenced.lost = {i: fenced.tokens[i] for i in ids if i not in held}
+        fenced.refused.update(fenced.lost)
 
     async def _sqlite(
         self,
@@ -353,8 +432,16 @@ class OutboxSql:
         retries: list[RetryRow],
         deads: list[DeadRow],
         acks: list[str],
+        fenced: _Fenced | None = None,
     ) -> None:
         async with db.transaction():
+            if fenced is not None:
+                if fenced.tokens:
+                    await self._check_fence(db, fenced)
+                if refused := fenced.refused:
+                    messages = [m for m in messages if m[_MESSAGE_INSTANCE] not in refused]
+                    upserts = [u for u in upserts if u.instance_id not in refused]
+                    rows = [r for r in rows if r[_ROW_INSTANCE] not in refused]
             if messages:
                 await db.executemany(self.sql["message"], messages)
             if upserts:

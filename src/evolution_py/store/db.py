@@ -13,7 +13,7 @@ import enum
 import sqlite3
 import traceback
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from evolution_py.errors import ApiError
 from evolution_py.store import mysql
 
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -157,6 +158,43 @@ class GroupWriter(Protocol):
 
     async def upsert(self, upsert: Upsert) -> bool:
         """Returns once committed: whether the row was created."""
+        ...
+
+
+class LeaseLost(ApiError):
+    """An owner write refused by the cluster's fencing check: this node no longer holds the lease of
+    the instance (it paused past it, or another node took the instance over). Nothing of it was
+    stored. Answered 503: a retry reaches the new owner once this node has let the instance go."""
+
+    status = 503
+    error = "Service Unavailable"
+
+    def __init__(self, instance_id: str) -> None:
+        super().__init__("This node no longer owns the instance; try again shortly")
+        self.instance_id = instance_id
+
+
+class WriteFence(Protocol):
+    """A cluster node's leases as the group writer checks them (cluster/fence.py): the writer's
+    transaction that stores an instance's owner writes (event deliveries, message rows, contact and
+    chat upserts) first runs `check_sql`, and stores only the rows of the instances it returns."""
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def check_sql(self) -> str:
+        """PostgreSQL, asyncpg marks: $1 instance ids (text[]), $2 their tokens (bigint[]), $3 this
+        node's id; returns the ids whose lease this node still holds with that token, unexpired."""
+        ...
+
+    async def tokens(self, instance_ids: Collection[str]) -> dict[str, int]:
+        """The fencing token this node believes it holds for each instance; one it does not hold is
+        left out (its rows are refused without a query)."""
+        ...
+
+    def lost(self, checked: dict[str, int]) -> None:
+        """The check refused these instances (id → the token checked): the node lets them go."""
         ...
 
 

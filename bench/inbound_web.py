@@ -42,12 +42,11 @@ from benchlib import free_port  # noqa: E402
 from neonize.proto import Neonize_pb2 as N  # noqa: E402
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E  # noqa: E402
 from neonize.utils.jid import build_jid  # noqa: E402
-from wrklib import load_average  # noqa: E402
-
 from tests.support.databases import database_env  # noqa: E402
 from tests.support.fake_neonize import FakeClient  # noqa: E402
 from tests.support.server import RunningServer, running_server  # noqa: E402
 from tests.support.whatsmeow import FAKE_ENV, open_instance  # noqa: E402
+from wrklib import load_average  # noqa: E402
 
 CHUNK = 250  # messages handed to the loop per Go-thread callback burst
 TEXT = "hello from the bench " + "x" * 64
@@ -130,45 +129,37 @@ class _Authorised:
     headers = {"apikey": "unused"}
 
 
-async def bench(args: argparse.Namespace) -> None:
+async def bench(args: argparse.Namespace, port: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="inbound-web-"))
-    port = free_port()
-    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "receiver.py"), str(port)],
-                                stdout=subprocess.PIPE, text=True)  # fmt: skip
-    assert receiver.stdout is not None and receiver.stdout.readline().strip() == "ready"
-    try:
-        async with database_env(args.db, folder) as db_env, running_server(folder, {**db_env, **FAKE_ENV}) as srv:
-            raw = RawWriter(None if args.db == "sqlite" else db_env["DATABASE_CONNECTION_URI"], folder)
-            await raw.start()
-            _, plain = await open_instance(srv, "plain")
-            _, hooked = await open_instance(srv, "hooked")
-            await set_webhook(srv, port)
-            totals = {"plain": 0.0, "hooked": 0.0, "raw": 0.0}
-            for round_no in range(args.rounds):
-                for mode in args.modes.split(","):
-                    batch = events(args.messages, args.chats, f"{mode[0].upper()}{round_no:02d}")
-                    if mode == "plain":
-                        totals[mode] += await timed(lambda: push_all(plain, batch))  # noqa: B023
-                    elif mode == "hooked":
-                        before = await received(port)
-                        totals[mode] += await timed(lambda: hooked_run(hooked, batch, port, before))  # noqa: B023
-                    else:
-                        totals[mode] += await timed(lambda: raw.run(batch))  # noqa: B023
-            n = args.messages * args.rounds
-            rates = {mode: n / seconds for mode, seconds in totals.items() if seconds}
-            ratios = {f"{a}/{b}": round(rates[a] / rates[b], 2) for a, b in (("plain", "raw"), ("hooked", "plain"))
-                      if a in rates and b in rates}  # fmt: skip
-            print(json.dumps({"db": args.db, "messages": n, "load": load_average(),
-                              "rates": {mode: round(rate) for mode, rate in rates.items()}, **ratios}))  # fmt: skip
-            await raw.stop()
-    finally:
-        receiver.terminate()
-        receiver.wait(10)
+    async with database_env(args.db, folder) as db_env, running_server(folder, {**db_env, **FAKE_ENV}) as srv:
+        raw = RawWriter(None if args.db == "sqlite" else db_env["DATABASE_CONNECTION_URI"], folder)
+        await raw.start()
+        _, plain = await open_instance(srv, "plain")
+        _, hooked = await open_instance(srv, "hooked")
+        await set_webhook(srv, port)
+        totals = {"plain": 0.0, "hooked": 0.0, "raw": 0.0}
+        for round_no in range(args.rounds):
+            for mode in args.modes.split(","):
+                batch = events(args.messages, args.chats, f"{mode[0].upper()}{round_no:02d}")
+                if mode == "plain":
+                    totals[mode] += await timed(lambda: push_all(plain, batch))  # noqa: B023
+                elif mode == "hooked":
+                    before = await received(port)
+                    totals[mode] += await timed(lambda: hooked_run(hooked, batch, port, before))  # noqa: B023
+                else:
+                    totals[mode] += await timed(lambda: raw.run(batch))  # noqa: B023
+        n = args.messages * args.rounds
+        rates = {mode: n / seconds for mode, seconds in totals.items() if seconds}
+        ratios = {f"{a}/{b}": round(rates[a] / rates[b], 2) for a, b in (("plain", "raw"), ("hooked", "plain"))
+                  if a in rates and b in rates}  # fmt: skip
+        print(json.dumps({"db": args.db, "messages": n, "load": load_average(),
+                          "rates": {mode: round(rate) for mode, rate in rates.items()}, **ratios}))  # fmt: skip
+        await raw.stop()
 
 
 async def hooked_run(client: FakeClient, batch: list[Any], port: int, before: int) -> None:
     await push_all(client, batch)
-    while await received(port) < before + len(batch):
+    while await received(port) < before + len(batch):  # noqa: ASYNC110 - another process's counter
         await asyncio.sleep(0.01)
 
 
@@ -192,7 +183,15 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("httpx", "alembic", "evolution_py"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    uvloop.run(bench(args))
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, str(ROOT / "bench" / "receiver.py"), str(port)],
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert receiver.stdout is not None and receiver.stdout.readline().strip() == "ready"
+    try:
+        uvloop.run(bench(args, port))
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
 
 
 if __name__ == "__main__":

@@ -40,10 +40,10 @@ class SocketIOSink:
         self.access = access  # who may read which namespace (socket.io and /ws alike)
 
     async def start(self) -> None:
-        return None
+        await self.hub.start()  # in a cluster: the /ws relay to and from the other nodes
 
     async def stop(self) -> None:
-        return None
+        await self.hub.stop()
 
     async def plan(self, event: Event) -> list[Delivery]:
         deliveries: list[Delivery] = []

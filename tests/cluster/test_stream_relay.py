@@ -30,10 +30,12 @@ def _client(port: int = REDIS_PORT) -> aioredis.Redis:
 
 
 @asynccontextmanager
-async def _node(channel: str, port: int = REDIS_PORT, **options: float) -> AsyncIterator[StreamHub]:
+async def _node(
+    channel: str, port: int = REDIS_PORT, *, retry_after: float = 1.0, recheck_every: float = 5.0
+) -> AsyncIterator[StreamHub]:
     hub = StreamHub(100)
     client = _client(port)
-    relay = StreamRelay(client, channel, hub, **options).attach()
+    relay = StreamRelay(client, channel, hub, retry_after=retry_after, recheck_every=recheck_every).attach()
     await hub.start()
     try:
         await asyncio.wait_for(relay.ready.wait(), 5)

@@ -30,6 +30,23 @@ if TYPE_CHECKING:
         ("GET", "/label/findLabels/shop", False),  # goes through the channel
         ("GET", "/settings/find/", False),  # no instance named
         ("GET", "/settings/find/shop/extra", False),
+        ("GET", "/websocket/find/shop", True),  # every sink's row
+        ("GET", "/rabbitmq/find/shop", True),
+        ("GET", "/sqs/find/shop", True),
+        ("GET", "/nats/find/shop", True),
+        ("GET", "/kafka/find/shop", True),
+        ("GET", "/pusher/find/shop", True),
+        ("POST", "/pusher/set/shop", False),
+        ("GET", "/events/dead/shop", True),
+        ("DELETE", "/events/dead/shop", False),  # a write
+        ("POST", "/events/replay/shop", False),
+        ("GET", "/instance/logs/c0ffee", True),  # Go, by id or name
+        ("GET", "/instance/c0ffee/advanced-settings", True),
+        ("PUT", "/instance/c0ffee/advanced-settings", False),
+        ("GET", "/instance/info/c0ffee", False),  # Go: the live state
+        ("GET", "/instance/status", False),  # Go token routes: the live session
+        ("GET", "/instance/qr", False),
+        ("GET", "/chat/c0ffee/advanced-settings", False),
     ],
 )
 def test_only_listed_database_reads_are_local(method: str, path: str, local: bool) -> None:

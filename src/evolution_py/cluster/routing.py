@@ -36,7 +36,7 @@ from evolution_py.core.loader import proxy_from_row, settings_from_row
 from evolution_py.core.registry import InstanceRegistry, visiting
 from evolution_py.core.runtime import InstanceRuntime
 from evolution_py.store.db import Database
-from evolution_py.store.models import Instance
+from evolution_py.store.models import Instance, Setting
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,11 @@ _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b
 _SKIP_SEGMENTS = {"", "instance", "message", "chat", "group", "settings", "webhook", "manager", "socket.io"}
 _QUERY_NAMES = {"instanceName", "instanceId"}
 READ_HERE = b"x-evolution-cluster-read"
-# Routes any node answers itself, as (method, path prefix) followed by exactly the instance name:
-# only those whose handlers touch nothing but the database through the instance's id (its store,
-# its Setting / Proxy / Webhook rows). Anything reaching `runtime.channel` (sends, connectionState,
-# groups, profile, media, findLabels) needs the live session and is forwarded to the owner.
+# Routes any node answers itself, as (method, path prefix) followed by exactly the instance name
+# (or, for Go's, its id): only those whose handlers touch nothing but the database through the
+# instance's id (its store, its Setting / Proxy / sink rows, its dead letters, its log). Anything
+# reaching `runtime.channel` (sends, connectionState, groups, profile, media, findLabels, Go's
+# status, qr and info) needs the live session and is forwarded to the owner.
 LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
     {
         ("POST", "/chat/findMessages/"),
@@ -58,14 +59,34 @@ LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/chat/findChatByRemoteJid/"),
         ("GET", "/settings/find/"),
         ("GET", "/proxy/find/"),
+        # The sinks' rows (sinks/*/routes.py: `find_row`, or an empty body when the sink is off,
+        # which every node's environment says alike).
         ("GET", "/webhook/find/"),
+        ("GET", "/websocket/find/"),
+        ("GET", "/rabbitmq/find/"),
+        ("GET", "/sqs/find/"),
+        ("GET", "/nats/find/"),
+        ("GET", "/kafka/find/"),
+        ("GET", "/pusher/find/"),
+        ("GET", "/events/dead/"),  # the outbox's dead rows (api/events.py)
+        ("GET", "/instance/logs/"),  # Go: the InstanceLog rows (api/go/admin.py)
     }
 )
+# Go's `GET /instance/{instanceId}/advanced-settings`: the view then carries the stored Setting row,
+# read for that request (a PUT through the owner is seen by the next GET on any node).
+SETTINGS_READ = ("GET", "advanced-settings")
 
 
 def is_local_read(method: str, path: str) -> bool:
     prefix, _, name = path.rpartition("/")
-    return bool(name) and (method, prefix + "/") in LOCAL_READS
+    if name and (method, prefix + "/") in LOCAL_READS:
+        return True
+    head, _, instance = prefix.rpartition("/")
+    return head == "/instance" and bool(instance) and (method, name) == SETTINGS_READ
+
+
+def _needs_settings(path: str) -> bool:
+    return path.endswith("/" + SETTINGS_READ[1])
 
 
 # What a lookup found: (instance name, owner node id or None, owner URL or None).
@@ -146,7 +167,7 @@ class ClusterRouter:
         # aiohttp rather than httpx: under 16 concurrent forwards httpx's pool gave ~3% of the
         # owner's throughput on this machine (bench/cluster_forwarding.py), aiohttp's keeps up.
         self._session: aiohttp.ClientSession | None = None
-        self._views: dict[str, tuple[float, InstanceRuntime]] = {}  # `_view`'s memo, by name
+        self._views: dict[str, tuple[float, tuple[InstanceRuntime, Instance]]] = {}  # `_view`'s memo
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -176,10 +197,11 @@ class ClusterRouter:
 
     async def _read_here(self, scope: dict[str, Any], receive: Any, send: Any, name: str) -> None:
         """Answer a database-only read for an instance held elsewhere, with a read-only runtime."""
-        runtime = await self._view(name)
-        if runtime is None:  # deleted meanwhile: the app answers 404 as on any node
+        view = await self._view(name)
+        if view is None:  # deleted meanwhile: the app answers 404 as on any node
             await self.app(scope, receive, send)
             return
+        runtime = await self._with_settings(view[1]) if _needs_settings(scope["path"]) else view[0]
 
         async def marked(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -203,10 +225,10 @@ class ClusterRouter:
         else:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
 
-    async def _view(self, name: str) -> InstanceRuntime | None:
-        """The read-only runtime of a stored instance, remembered as long as the owner lookup. Its
-        id and token never change; an instance deleted meanwhile is still read (its rows, gone)
-        for at most that second, and its id and token always belong together."""
+    async def _view(self, name: str) -> tuple[InstanceRuntime, Instance] | None:
+        """The read-only runtime of a stored instance (and its row), remembered as long as the owner
+        lookup. Its id and token never change; an instance deleted meanwhile is still read (its
+        rows, gone) for at most that second, and its id and token always belong together."""
         now = time.monotonic()
         held = self._views.get(name)
         if held is not None and held[0] > now:
@@ -217,11 +239,19 @@ class ClusterRouter:
             row = (await s.execute(query)).scalars().first()
         if row is None:
             return None
-        runtime = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None))
+        view = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None)), row
         if len(self._views) > 10000:
             self._views.clear()
-        self._views[name] = (now + self.lookup.ttl, runtime)
-        return runtime
+        self._views[name] = (now + self.lookup.ttl, view)
+        return view
+
+    async def _with_settings(self, row: Instance) -> InstanceRuntime:
+        """A view carrying the instance's stored settings, as the owner holds them (read each time:
+        settings change, unlike the id and the token)."""
+        deps = self.node.loader.deps
+        async with deps.db.session() as s:
+            stored = (await s.execute(select(Setting).where(Setting.instanceId == row.id))).scalars().first()
+        return InstanceRuntime(deps, row, settings_from_row(stored), proxy_from_row(None))
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from evolution_py.cluster.routing import is_local_read
+from evolution_py.cluster.routing import is_local_read, local_read_of
 from evolution_py.core.registry import LocalInstanceRegistry, visiting
 from evolution_py.errors import ApiError
 
@@ -51,6 +51,17 @@ if TYPE_CHECKING:
 )
 def test_only_listed_database_reads_are_local(method: str, path: str, local: bool) -> None:
     assert is_local_read(method, path) is local
+
+
+def test_the_segment_that_names_the_instance() -> None:
+    # The router answers locally only when this segment names the instance it looked up.
+    assert local_read_of("GET", "/settings/find/shop") == "shop"
+    assert local_read_of("GET", "/instance/logs/c0ffee") == "c0ffee"
+    assert local_read_of("GET", "/instance/c0ffee/advanced-settings") == "c0ffee"
+    # v2's `GET /instance/connect/{instanceName}` of an instance named "advanced-settings": the
+    # segment is "connect", which is not that instance, so the router forwards it.
+    assert local_read_of("GET", "/instance/connect/advanced-settings") == "connect"
+    assert local_read_of("POST", "/message/sendText/shop") is None
 
 
 def test_a_visiting_instance_is_seen_only_inside_its_block() -> None:

@@ -77,12 +77,19 @@ LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
 SETTINGS_READ = ("GET", "advanced-settings")
 
 
-def is_local_read(method: str, path: str) -> bool:
+def local_read_of(method: str, path: str) -> str | None:
+    """The path segment that names the instance when this is a local read, else None."""
     prefix, _, name = path.rpartition("/")
     if name and (method, prefix + "/") in LOCAL_READS:
-        return True
+        return name
     head, _, instance = prefix.rpartition("/")
-    return head == "/instance" and bool(instance) and (method, name) == SETTINGS_READ
+    if head == "/instance" and instance and (method, name) == SETTINGS_READ:
+        return instance
+    return None
+
+
+def is_local_read(method: str, path: str) -> bool:
+    return local_read_of(method, path) is not None
 
 
 def _needs_settings(path: str) -> bool:
@@ -190,17 +197,23 @@ class ClusterRouter:
         if target is None:
             await self.app(scope, receive, send)
             return
-        if is_local_read(scope["method"], scope["path"]):
-            await self._read_here(scope, receive, send, target[0])
-            return
+        segment = local_read_of(scope["method"], scope["path"])
+        if segment is not None:
+            view = await self._view(target[0])
+            if view is None:  # deleted meanwhile: the app answers 404 as on any node
+                await self.app(scope, receive, send)
+                return
+            # The lookup matched any segment; the view is used only when it is the one the route
+            # reads (an instance named like a route word, e.g. `connect`, is left to its owner).
+            if segment in (view[0].name, view[0].id):
+                await self._read_here(scope, receive, send, view)
+                return
         await self._forward(scope, receive, send, target)
 
-    async def _read_here(self, scope: dict[str, Any], receive: Any, send: Any, name: str) -> None:
+    async def _read_here(
+        self, scope: dict[str, Any], receive: Any, send: Any, view: tuple[InstanceRuntime, Instance]
+    ) -> None:
         """Answer a database-only read for an instance held elsewhere, with a read-only runtime."""
-        view = await self._view(name)
-        if view is None:  # deleted meanwhile: the app answers 404 as on any node
-            await self.app(scope, receive, send)
-            return
         runtime = await self._with_settings(view[1]) if _needs_settings(scope["path"]) else view[0]
 
         async def marked(message: dict[str, Any]) -> None:

@@ -4,7 +4,8 @@ CLUSTER_ADVERTISE_URL over HTTP, and passes everything else through untouched.
 
 Which instance a request is for: a path segment that names an instance (v2's
 `/message/sendText/{instanceName}`, Go's `/instance/info/{instanceId}`), else the `apikey` when it
-is an instance's token (Go's token routes, `POST /webhook/evolution`). A segment or token known to
+is an instance's token (Go's token routes). The channels' inbound webhooks (`POST /webhook/evolution`,
+`POST /webhook/meta`) name theirs by number in the body (cluster/inbound.py). A segment or token known to
 this node's registry costs no query; an unknown one is looked up in PostgreSQL (instance name/id/
 token → the unexpired lease's node and its URL), remembered for a second. A forwarded request
 carries `x-evolution-cluster-hop`, so it is never forwarded twice. While an instance is between
@@ -30,6 +31,7 @@ import aiohttp
 import msgspec
 from sqlalchemy import select, text
 
+from evolution_py.cluster.inbound import INBOUND_PATHS, inbound_integrations, inbound_numbers
 from evolution_py.cluster.leases import NOW
 from evolution_py.cluster.node import ClusterNode
 from evolution_py.core.loader import proxy_from_row, settings_from_row
@@ -108,6 +110,7 @@ class OwnerLookup:
         self.client_name = client_name
         self.ttl = ttl
         self._memo: dict[Any, tuple[float, Owner | None]] = {}
+        self._many: dict[Any, tuple[float, list[Owner]]] = {}
 
     async def by_segments(self, segments: tuple[str, ...]) -> Owner | None:
         return await self._memoized(
@@ -120,25 +123,28 @@ class OwnerLookup:
         digest = hashlib.sha256(token.encode()).hexdigest()  # the memo holds no token
         return await self._memoized(("t", digest), "i.token = :token", {"token": token})
 
+    async def by_numbers(self, numbers: set[str], integrations: list[str]) -> list[Owner]:
+        """The instances of these integrations with these numbers (an inbound channel webhook's)."""
+        key = ("n", tuple(sorted(numbers)), tuple(integrations))
+        now = time.monotonic()
+        held = self._many.get(key)
+        if held is not None and held[0] > now:
+            return held[1]
+        where = "i.number = ANY(:numbers) AND i.integration = ANY(:integrations)"
+        found = await self._select(where, {"numbers": sorted(numbers), "integrations": integrations}, limit=None)
+        if len(self._many) > 10000:
+            self._many.clear()
+        if all(owner[1] is not None for owner in found):  # none between owners (as `_memoized`)
+            self._many[key] = (now + self.ttl, found)
+        return found
+
     async def _memoized(self, key: Any, where: str, params: dict[str, Any]) -> Owner | None:
         now = time.monotonic()
         held = self._memo.get(key)
         if held is not None and held[0] > now:
             return held[1]
-        async with self.db.session() as s:
-            row = (
-                await s.execute(
-                    text(
-                        'SELECT i.name, l."nodeId", n.url FROM "Instance" i '
-                        'LEFT JOIN "ClusterLease" l ON l."instanceId" = i.id '
-                        f'AND l."nodeId" IS NOT NULL AND l."expiresAt" > {NOW} '
-                        'LEFT JOIN "ClusterNode" n ON n.id = l."nodeId" '
-                        f'WHERE i."clientName" = :client AND ({where}) LIMIT 1'
-                    ),
-                    {"client": self.client_name, **params},
-                )
-            ).first()
-        found: Owner | None = None if row is None else (row[0], row[1], row[2])
+        rows = await self._select(where, params, limit=1)
+        found: Owner | None = rows[0] if rows else None
         if len(self._memo) > 10000:
             self._memo.clear()
         # An instance between owners is not remembered: the next look should see the new one.
@@ -146,8 +152,25 @@ class OwnerLookup:
             self._memo[key] = (now + self.ttl, found)
         return found
 
+    async def _select(self, where: str, params: dict[str, Any], *, limit: int | None) -> list[Owner]:
+        async with self.db.session() as s:
+            rows = (
+                await s.execute(
+                    text(
+                        'SELECT i.name, l."nodeId", n.url FROM "Instance" i '
+                        'LEFT JOIN "ClusterLease" l ON l."instanceId" = i.id '
+                        f'AND l."nodeId" IS NOT NULL AND l."expiresAt" > {NOW} '
+                        'LEFT JOIN "ClusterNode" n ON n.id = l."nodeId" '
+                        f'WHERE i."clientName" = :client AND ({where})' + (f" LIMIT {limit}" if limit else "")
+                    ),
+                    {"client": self.client_name, **params},
+                )
+            ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def forget(self) -> None:
         self._memo.clear()
+        self._many.clear()
 
 
 def _envelope(status: int, message: str) -> bytes:
@@ -193,6 +216,9 @@ class ClusterRouter:
         if scope["path"] == "/instance/create" and scope["method"] == "POST":
             await self._create_elsewhere(scope, receive, send)
             return
+        if scope["path"] in INBOUND_PATHS and scope["method"] == "POST":
+            await self._inbound(scope, receive, send)
+            return
         target = await self._owner_elsewhere(scope)
         if target is None:
             await self.app(scope, receive, send)
@@ -237,6 +263,44 @@ class ClusterRouter:
             await self.app(scope, _replay(body), send)
         else:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
+
+    async def _inbound(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A channel's inbound webhook (cluster/inbound.py): to the nodes owning the numbers it names.
+        One owner elsewhere gets the request as it came; when the instances it names are on several
+        nodes (a Meta batch), each of those nodes gets it too, and this node answers after them."""
+        body = await _read_body(receive)
+        path = scope["path"]
+        numbers = inbound_numbers(path, body)
+        integrations = inbound_integrations(path, self.node.loader.kinds)
+        held = {r.number for r in self.registry.all() if r.integration in integrations and r.number in numbers}
+        here = bool(held)  # this node holds some of them: its app answers for those
+        missing = numbers - held
+        elsewhere: dict[str, Owner] = {}
+        unowned: list[Owner] = []
+        for found in await self.lookup.by_numbers(missing, integrations) if missing else []:
+            if found[1] is None:
+                found = await self._await_owner(found)
+            if found[1] == self.node.node_id:
+                here = True  # ours, though not loaded yet: the app answers
+            elif found[1] is None or found[2] is None:
+                unowned.append(found)
+            else:
+                elsewhere.setdefault(found[1], found)
+        if not elsewhere and not unowned:
+            await self.app(scope, _replay(body), send)
+            return
+        if len(elsewhere) == 1 and not here and not unowned:
+            await self._send_to(scope, send, body, next(iter(elsewhere.values())))
+            return
+        answers = await asyncio.gather(*(self._exchange(scope, body, owner) for owner in elsewhere.values()))
+        reply = _Captured()
+        await self.app(scope, _replay(body), reply)
+        failed = [owner[0] for owner, answer in zip(elsewhere.values(), answers, strict=True) if answer[0] >= 500]
+        failed += [owner[0] for owner in unowned]
+        if failed:  # the sender delivers again; what was already taken is dropped as a duplicate
+            await _answer(send, 503, _envelope(503, f"The node owning {failed[0]} does not answer"))
+            return
+        await reply.replay(send)
 
     async def _view(self, name: str) -> tuple[InstanceRuntime, Instance] | None:
         """The read-only runtime of a stored instance (and its row), remembered as long as the owner
@@ -307,6 +371,12 @@ class ClusterRouter:
         await self._send_to(scope, send, body, found)
 
     async def _send_to(self, scope: dict[str, Any], send: Any, body: bytes, found: Owner) -> None:
+        status, headers, content = await self._exchange(scope, body, found)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _exchange(self, scope: dict[str, Any], body: bytes, found: Owner) -> Answer:
+        """The owner's answer to this request, or our 503/504 envelope when it gives none."""
         assert found[2] is not None
         headers = [(n, v) for n, v in scope["headers"] if n.lower() not in _HOP_BY_HOP]
         headers.append((HOP, self.node.node_id.encode()))
@@ -321,21 +391,36 @@ class ClusterRouter:
             ) as answer:
                 content = await answer.read()
                 out = [(k, v) for k, v in answer.raw_headers if k.lower() not in _HOP_BY_HOP]
-                status = answer.status
+                return answer.status, out, content
         except TimeoutError:
             self.lookup.forget()
-            await _answer(send, 504, _envelope(504, f"The node owning {found[0]} did not answer in time"))
-            return
+            return 504, _JSON, _envelope(504, f"The node owning {found[0]} did not answer in time")
         except aiohttp.ClientError:
             self.lookup.forget()
-            await _answer(send, 503, _envelope(503, f"The node owning {found[0]} does not answer"))
-            return
-        await send({"type": "http.response.start", "status": status, "headers": out})
-        await send({"type": "http.response.body", "body": content})
+            return 503, _JSON, _envelope(503, f"The node owning {found[0]} does not answer")
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+# An HTTP answer: status, headers, body.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+_JSON = [(b"content-type", b"application/json")]
+
+
+class _Captured:
+    """The app's ASGI answer, held to be sent later."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    async def replay(self, send: Any) -> None:
+        for message in self.messages:
+            await send(message)
 
 
 async def _read_body(receive: Any) -> bytes:
@@ -361,5 +446,5 @@ def _replay(body: bytes) -> Any:
 
 
 async def _answer(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.start", "status": status, "headers": _JSON})
     await send({"type": "http.response.body", "body": body})

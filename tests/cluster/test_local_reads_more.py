@@ -4,7 +4,7 @@ PostgreSQL and Redis: every sink's `/…/find` row, an instance's dead letters (
 {instanceId}/advanced-settings`. The node that does not own the instance answers them itself
 (`x-evolution-cluster-read: local`) with exactly the owner's answer, under the same key rules: a
 token of another instance gets the owner's refusal. A settings change made through the owner is
-read at once on the other node."""
+read at once on the other node. And Go's `GET /instance/all` lists the whole cluster on any node."""
 
 from __future__ import annotations
 
@@ -186,5 +186,22 @@ async def test_sink_rows_dead_letters_and_go_reads_are_answered_on_a_non_owner(t
                         for path in reads:
                             refused = await _same_answer(client, owner, other, path, foreign, local=False)
                             assert refused.status_code == 401, (path, refused.text)
+
+                # Go's `GET /instance/all` lists every instance of the cluster on either node (each
+                # node gathers the others' lists), in a single node's order; a token is refused.
+                lists = [await client.get(url + "/instance/all", headers={"apikey": TEST_API_KEY}) for url in base]
+                assert [answer.status_code for answer in lists] == [200, 200], lists[0].text
+                assert lists[0].content == lists[1].content
+                listed = lists[0].json()["data"]
+                assert sorted(item["name"] for item in listed) == NAMES
+                assert [(i["createdAt"], i["name"]) for i in listed] == sorted(
+                    (i["createdAt"], i["name"]) for i in listed
+                )
+                assert {item["id"]: item["token"] for item in listed} == {ids[n]: tokens[n] for n in NAMES}
+                assert all(item["status"] == "open" and item["connected"] for item in listed), listed
+                refusals = [
+                    await client.get(url + "/instance/all", headers={"apikey": tokens[NAMES[0]]}) for url in base
+                ]
+                assert [r.status_code for r in refusals] == [401, 401] and refusals[0].content == refusals[1].content
         finally:
             cluster.stop()

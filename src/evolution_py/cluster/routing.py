@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import time
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy import select, text
 
 from evolution_py.cluster.inbound import INBOUND_PATHS, inbound_integrations, inbound_numbers
 from evolution_py.cluster.leases import NOW
+from evolution_py.cluster.listing import GO_LIST_PATH, ListingError, merge_lists
 from evolution_py.cluster.node import ClusterNode
 from evolution_py.core.loader import proxy_from_row, settings_from_row
 from evolution_py.core.registry import InstanceRegistry, visiting
@@ -219,6 +221,9 @@ class ClusterRouter:
         if scope["path"] in INBOUND_PATHS and scope["method"] == "POST":
             await self._inbound(scope, receive, send)
             return
+        if scope["path"] == GO_LIST_PATH and scope["method"] == "GET":
+            await self._list_everywhere(scope, receive, send)
+            return
         target = await self._owner_elsewhere(scope)
         if target is None:
             await self.app(scope, receive, send)
@@ -301,6 +306,31 @@ class ClusterRouter:
             await _answer(send, 503, _envelope(503, f"The node owning {failed[0]} does not answer"))
             return
         await reply.replay(send)
+
+    async def _list_everywhere(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Go's `GET /instance/all` (cluster/listing.py): this node's list and every other live
+        node's, merged. Any other key than the global one gets this node's refusal."""
+        key = next((v for n, v in scope["headers"] if n == b"apikey"), b"")
+        others = [n for n in self.node.live if n.id != self.node.node_id]
+        if not others or not hmac.compare_digest(key, self.global_key.encode()):
+            await self.app(scope, receive, send)
+            return
+        reply = _Captured()
+        await self.app(scope, receive, reply)
+        if reply.status != 200:
+            await reply.replay(send)
+            return
+        answers = await asyncio.gather(*(self._exchange(scope, b"", (n.id, n.id, n.url)) for n in others))
+        for node, (status, _headers, _body) in zip(others, answers, strict=True):
+            if status != 200:
+                await _answer(send, 503, msgspec.json.encode({"error": f"cluster node {node.id} did not answer"}))
+                return
+        try:
+            body = merge_lists([reply.body, *(answer[2] for answer in answers)])
+        except ListingError:
+            await _answer(send, 502, msgspec.json.encode({"error": "a cluster node answered an unexpected list"}))
+            return
+        await _answer(send, 200, body)
 
     async def _view(self, name: str) -> tuple[InstanceRuntime, Instance] | None:
         """The read-only runtime of a stored instance (and its row), remembered as long as the owner
@@ -421,6 +451,14 @@ class _Captured:
     async def replay(self, send: Any) -> None:
         for message in self.messages:
             await send(message)
+
+    @property
+    def status(self) -> int:
+        return next((int(m["status"]) for m in self.messages if m["type"] == "http.response.start"), 500)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
 
 
 async def _read_body(receive: Any) -> bytes:

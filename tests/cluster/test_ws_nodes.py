@@ -3,7 +3,7 @@
 events, frame for frame what a client on the owner receives, each once; an instance token opens only
 its own instance there too, and a client never sees another instance's events; the global key reads
 any instance, and `/` (WEBSOCKET_GLOBAL_EVENTS) gets every instance's events whichever node owns it;
-deleting an instance closes its streams on every node."""
+deleting an instance closes its streams, and its socket.io clients, on every node."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from evolution_py.sinks.socketio.testing import sio_listener
 from tests.cluster.nodes import LEASE_SECONDS, Cluster
 from tests.support.databases import postgres_database
 from tests.support.server import TEST_API_KEY
@@ -144,6 +145,7 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
                     websockets.connect(
                         _ws(base[1], apikey=tokens[a], instance=a, events="send.message")
                     ) as a_sends_elsewhere,
+                    sio_listener(base[1], f"/{a}", auth={"apikey": tokens[a]}) as a_socketio_elsewhere,
                 ):
                     await asyncio.sleep(0.3)  # every stream subscribed before the first event
                     # Each request through the node that does not own the instance (forwarded).
@@ -151,6 +153,7 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
                     sent = await _send_text(client, base[1], a, tokens[a], "from a")
                     await _inbound(client, base[0], b, tokens[b], "hello b")
 
+                    assert [e for e, _ in await a_socketio_elsewhere.wait_for(4)] == [*INBOUND_EVENTS, "send.message"]
                     seen_a = await _frames(a_on_owner, 4)
                     assert [_event_of(f) for f in seen_a] == [(e, a) for e in [*INBOUND_EVENTS, "send.message"]]
                     assert msgspec.json.decode(seen_a[3])["data"]["key"]["id"] == sent["key"]["id"]
@@ -194,6 +197,9 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
                                 last.append(_event_of(str(await asyncio.wait_for(stream.recv(), 10))))
                         assert last[-1] == ("remove.instance", a), last
                         assert (stream.close_code, stream.close_reason) == (4410, "instance removed")
+                    # socket.io clients of `a` on the other node are disconnected too (socket.io's
+                    # Redis manager knows only each node's own clients; the /ws relay's end does it).
+                    await asyncio.wait_for(a_socketio_elsewhere.disconnected.wait(), 10)
                     await _send_text(client, base[1], b, tokens[b], "still here")
                     assert _event_of((await _frames(b_elsewhere, 1))[0]) == ("send.message", b)
             for node in cluster.nodes:

@@ -153,7 +153,7 @@ class StreamRelay:
         if op == EVENT:
             self.hub.deliver(namespace, event, payload)
         elif op == END:
-            self.hub.finish(namespace)
+            self.hub.remote_end(namespace)
 
     async def _recheck(self) -> None:
         while True:

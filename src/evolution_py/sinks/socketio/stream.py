@@ -49,6 +49,10 @@ class StreamHub:
         self.buffer = buffer
         self._subscribers: dict[str, set[StreamSubscriber]] = {}
         self.relay: StreamRelay | None = None  # set by the cluster wiring; None on a single node
+        # With a relay: told of an instance removed on another node, and run at each recheck (the
+        # socket.io sink closes and rechecks its own clients of this node with these).
+        self.on_remote_end: list[Callable[[str], None]] = []
+        self.rechecks: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         if self.relay is not None:
@@ -93,10 +97,18 @@ class StreamHub:
         for subscriber in self._subscribers.get(namespace, ()):
             subscriber.ended.set()
 
+    def remote_end(self, namespace: str) -> None:
+        """Another node removed this instance: this node's readers of it are closed too."""
+        self.finish(namespace)
+        for listener in self.on_remote_end:
+            listener(namespace)
+
     def revalidate(self) -> int:
         """End every stream whose key no longer opens its namespace (its instance deleted, or
         re-created under the same name with another token); returns how many. The relay calls this
         after it missed messages and every few seconds, since pub/sub may lose an `end`."""
+        for recheck in self.rechecks:
+            recheck()
         ended = 0
         for group in self._subscribers.values():
             for subscriber in group:

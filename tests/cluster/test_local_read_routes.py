@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, cast
 
 import pytest
 
-from evolution_py.cluster.routing import is_local_read
+from evolution_py.cluster.routing import is_local_read, local_read_of
 from evolution_py.core.registry import LocalInstanceRegistry, visiting
 from evolution_py.errors import ApiError
 
@@ -30,10 +30,38 @@ if TYPE_CHECKING:
         ("GET", "/label/findLabels/shop", False),  # goes through the channel
         ("GET", "/settings/find/", False),  # no instance named
         ("GET", "/settings/find/shop/extra", False),
+        ("GET", "/websocket/find/shop", True),  # every sink's row
+        ("GET", "/rabbitmq/find/shop", True),
+        ("GET", "/sqs/find/shop", True),
+        ("GET", "/nats/find/shop", True),
+        ("GET", "/kafka/find/shop", True),
+        ("GET", "/pusher/find/shop", True),
+        ("POST", "/pusher/set/shop", False),
+        ("GET", "/events/dead/shop", True),
+        ("DELETE", "/events/dead/shop", False),  # a write
+        ("POST", "/events/replay/shop", False),
+        ("GET", "/instance/logs/c0ffee", True),  # Go, by id or name
+        ("GET", "/instance/c0ffee/advanced-settings", True),
+        ("PUT", "/instance/c0ffee/advanced-settings", False),
+        ("GET", "/instance/info/c0ffee", False),  # Go: the live state
+        ("GET", "/instance/status", False),  # Go token routes: the live session
+        ("GET", "/instance/qr", False),
+        ("GET", "/chat/c0ffee/advanced-settings", False),
     ],
 )
 def test_only_listed_database_reads_are_local(method: str, path: str, local: bool) -> None:
     assert is_local_read(method, path) is local
+
+
+def test_the_segment_that_names_the_instance() -> None:
+    # The router answers locally only when this segment names the instance it looked up.
+    assert local_read_of("GET", "/settings/find/shop") == "shop"
+    assert local_read_of("GET", "/instance/logs/c0ffee") == "c0ffee"
+    assert local_read_of("GET", "/instance/c0ffee/advanced-settings") == "c0ffee"
+    # v2's `GET /instance/connect/{instanceName}` of an instance named "advanced-settings": the
+    # segment is "connect", which is not that instance, so the router forwards it.
+    assert local_read_of("GET", "/instance/connect/advanced-settings") == "connect"
+    assert local_read_of("POST", "/message/sendText/shop") is None
 
 
 def test_a_visiting_instance_is_seen_only_inside_its_block() -> None:

@@ -4,7 +4,8 @@ CLUSTER_ADVERTISE_URL over HTTP, and passes everything else through untouched.
 
 Which instance a request is for: a path segment that names an instance (v2's
 `/message/sendText/{instanceName}`, Go's `/instance/info/{instanceId}`), else the `apikey` when it
-is an instance's token (Go's token routes, `POST /webhook/evolution`). A segment or token known to
+is an instance's token (Go's token routes). The channels' inbound webhooks (`POST /webhook/evolution`,
+`POST /webhook/meta`) name theirs by number in the body (cluster/inbound.py). A segment or token known to
 this node's registry costs no query; an unknown one is looked up in PostgreSQL (instance name/id/
 token → the unexpired lease's node and its URL), remembered for a second. A forwarded request
 carries `x-evolution-cluster-hop`, so it is never forwarded twice. While an instance is between
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import time
 from typing import Any
@@ -30,13 +32,15 @@ import aiohttp
 import msgspec
 from sqlalchemy import select, text
 
+from evolution_py.cluster.inbound import INBOUND_PATHS, inbound_integrations, inbound_numbers
 from evolution_py.cluster.leases import NOW
+from evolution_py.cluster.listing import GO_LIST_PATH, ListingError, merge_lists
 from evolution_py.cluster.node import ClusterNode
 from evolution_py.core.loader import proxy_from_row, settings_from_row
 from evolution_py.core.registry import InstanceRegistry, visiting
 from evolution_py.core.runtime import InstanceRuntime
 from evolution_py.store.db import Database
-from evolution_py.store.models import Instance
+from evolution_py.store.models import Instance, Setting
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +49,11 @@ _HOP_BY_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b
 _SKIP_SEGMENTS = {"", "instance", "message", "chat", "group", "settings", "webhook", "manager", "socket.io"}
 _QUERY_NAMES = {"instanceName", "instanceId"}
 READ_HERE = b"x-evolution-cluster-read"
-# Routes any node answers itself, as (method, path prefix) followed by exactly the instance name:
-# only those whose handlers touch nothing but the database through the instance's id (its store,
-# its Setting / Proxy / Webhook rows). Anything reaching `runtime.channel` (sends, connectionState,
-# groups, profile, media, findLabels) needs the live session and is forwarded to the owner.
+# Routes any node answers itself, as (method, path prefix) followed by exactly the instance name
+# (or, for Go's, its id): only those whose handlers touch nothing but the database through the
+# instance's id (its store, its Setting / Proxy / sink rows, its dead letters, its log). Anything
+# reaching `runtime.channel` (sends, connectionState, groups, profile, media, findLabels, Go's
+# status, qr and info) needs the live session and is forwarded to the owner.
 LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
     {
         ("POST", "/chat/findMessages/"),
@@ -58,14 +63,41 @@ LOCAL_READS: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/chat/findChatByRemoteJid/"),
         ("GET", "/settings/find/"),
         ("GET", "/proxy/find/"),
+        # The sinks' rows (sinks/*/routes.py: `find_row`, or an empty body when the sink is off,
+        # which every node's environment says alike).
         ("GET", "/webhook/find/"),
+        ("GET", "/websocket/find/"),
+        ("GET", "/rabbitmq/find/"),
+        ("GET", "/sqs/find/"),
+        ("GET", "/nats/find/"),
+        ("GET", "/kafka/find/"),
+        ("GET", "/pusher/find/"),
+        ("GET", "/events/dead/"),  # the outbox's dead rows (api/events.py)
+        ("GET", "/instance/logs/"),  # Go: the InstanceLog rows (api/go/admin.py)
     }
 )
+# Go's `GET /instance/{instanceId}/advanced-settings`: the view then carries the stored Setting row,
+# read for that request (a PUT through the owner is seen by the next GET on any node).
+SETTINGS_READ = ("GET", "advanced-settings")
+
+
+def local_read_of(method: str, path: str) -> str | None:
+    """The path segment that names the instance when this is a local read, else None."""
+    prefix, _, name = path.rpartition("/")
+    if name and (method, prefix + "/") in LOCAL_READS:
+        return name
+    head, _, instance = prefix.rpartition("/")
+    if head == "/instance" and instance and (method, name) == SETTINGS_READ:
+        return instance
+    return None
 
 
 def is_local_read(method: str, path: str) -> bool:
-    prefix, _, name = path.rpartition("/")
-    return bool(name) and (method, prefix + "/") in LOCAL_READS
+    return local_read_of(method, path) is not None
+
+
+def _needs_settings(path: str) -> bool:
+    return path.endswith("/" + SETTINGS_READ[1])
 
 
 # What a lookup found: (instance name, owner node id or None, owner URL or None).
@@ -80,6 +112,7 @@ class OwnerLookup:
         self.client_name = client_name
         self.ttl = ttl
         self._memo: dict[Any, tuple[float, Owner | None]] = {}
+        self._many: dict[Any, tuple[float, list[Owner]]] = {}
 
     async def by_segments(self, segments: tuple[str, ...]) -> Owner | None:
         return await self._memoized(
@@ -92,25 +125,28 @@ class OwnerLookup:
         digest = hashlib.sha256(token.encode()).hexdigest()  # the memo holds no token
         return await self._memoized(("t", digest), "i.token = :token", {"token": token})
 
+    async def by_numbers(self, numbers: set[str], integrations: list[str]) -> list[Owner]:
+        """The instances of these integrations with these numbers (an inbound channel webhook's)."""
+        key = ("n", tuple(sorted(numbers)), tuple(integrations))
+        now = time.monotonic()
+        held = self._many.get(key)
+        if held is not None and held[0] > now:
+            return held[1]
+        where = "i.number = ANY(:numbers) AND i.integration = ANY(:integrations)"
+        found = await self._select(where, {"numbers": sorted(numbers), "integrations": integrations}, limit=None)
+        if len(self._many) > 10000:
+            self._many.clear()
+        if all(owner[1] is not None for owner in found):  # none between owners (as `_memoized`)
+            self._many[key] = (now + self.ttl, found)
+        return found
+
     async def _memoized(self, key: Any, where: str, params: dict[str, Any]) -> Owner | None:
         now = time.monotonic()
         held = self._memo.get(key)
         if held is not None and held[0] > now:
             return held[1]
-        async with self.db.session() as s:
-            row = (
-                await s.execute(
-                    text(
-                        'SELECT i.name, l."nodeId", n.url FROM "Instance" i '
-                        'LEFT JOIN "ClusterLease" l ON l."instanceId" = i.id '
-                        f'AND l."nodeId" IS NOT NULL AND l."expiresAt" > {NOW} '
-                        'LEFT JOIN "ClusterNode" n ON n.id = l."nodeId" '
-                        f'WHERE i."clientName" = :client AND ({where}) LIMIT 1'
-                    ),
-                    {"client": self.client_name, **params},
-                )
-            ).first()
-        found: Owner | None = None if row is None else (row[0], row[1], row[2])
+        rows = await self._select(where, params, limit=1)
+        found: Owner | None = rows[0] if rows else None
         if len(self._memo) > 10000:
             self._memo.clear()
         # An instance between owners is not remembered: the next look should see the new one.
@@ -118,8 +154,25 @@ class OwnerLookup:
             self._memo[key] = (now + self.ttl, found)
         return found
 
+    async def _select(self, where: str, params: dict[str, Any], *, limit: int | None) -> list[Owner]:
+        async with self.db.session() as s:
+            rows = (
+                await s.execute(
+                    text(
+                        'SELECT i.name, l."nodeId", n.url FROM "Instance" i '
+                        'LEFT JOIN "ClusterLease" l ON l."instanceId" = i.id '
+                        f'AND l."nodeId" IS NOT NULL AND l."expiresAt" > {NOW} '
+                        'LEFT JOIN "ClusterNode" n ON n.id = l."nodeId" '
+                        f'WHERE i."clientName" = :client AND ({where})' + (f" LIMIT {limit}" if limit else "")
+                    ),
+                    {"client": self.client_name, **params},
+                )
+            ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
+
     def forget(self) -> None:
         self._memo.clear()
+        self._many.clear()
 
 
 def _envelope(status: int, message: str) -> bytes:
@@ -146,7 +199,7 @@ class ClusterRouter:
         # aiohttp rather than httpx: under 16 concurrent forwards httpx's pool gave ~3% of the
         # owner's throughput on this machine (bench/cluster_forwarding.py), aiohttp's keeps up.
         self._session: aiohttp.ClientSession | None = None
-        self._views: dict[str, tuple[float, InstanceRuntime]] = {}  # `_view`'s memo, by name
+        self._views: dict[str, tuple[float, tuple[InstanceRuntime, Instance]]] = {}  # `_view`'s memo
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -165,21 +218,34 @@ class ClusterRouter:
         if scope["path"] == "/instance/create" and scope["method"] == "POST":
             await self._create_elsewhere(scope, receive, send)
             return
+        if scope["path"] in INBOUND_PATHS and scope["method"] == "POST":
+            await self._inbound(scope, receive, send)
+            return
+        if scope["path"] == GO_LIST_PATH and scope["method"] == "GET":
+            await self._list_everywhere(scope, receive, send)
+            return
         target = await self._owner_elsewhere(scope)
         if target is None:
             await self.app(scope, receive, send)
             return
-        if is_local_read(scope["method"], scope["path"]):
-            await self._read_here(scope, receive, send, target[0])
-            return
+        segment = local_read_of(scope["method"], scope["path"])
+        if segment is not None:
+            view = await self._view(target[0])
+            if view is None:  # deleted meanwhile: the app answers 404 as on any node
+                await self.app(scope, receive, send)
+                return
+            # The lookup matched any segment; the view is used only when it is the one the route
+            # reads (an instance named like a route word, e.g. `connect`, is left to its owner).
+            if segment in (view[0].name, view[0].id):
+                await self._read_here(scope, receive, send, view)
+                return
         await self._forward(scope, receive, send, target)
 
-    async def _read_here(self, scope: dict[str, Any], receive: Any, send: Any, name: str) -> None:
+    async def _read_here(
+        self, scope: dict[str, Any], receive: Any, send: Any, view: tuple[InstanceRuntime, Instance]
+    ) -> None:
         """Answer a database-only read for an instance held elsewhere, with a read-only runtime."""
-        runtime = await self._view(name)
-        if runtime is None:  # deleted meanwhile: the app answers 404 as on any node
-            await self.app(scope, receive, send)
-            return
+        runtime = await self._with_settings(view[1]) if _needs_settings(scope["path"]) else view[0]
 
         async def marked(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -203,10 +269,73 @@ class ClusterRouter:
         else:
             await self._send_to(scope, send, body, (str(name), owner.id, owner.url))
 
-    async def _view(self, name: str) -> InstanceRuntime | None:
-        """The read-only runtime of a stored instance, remembered as long as the owner lookup. Its
-        id and token never change; an instance deleted meanwhile is still read (its rows, gone)
-        for at most that second, and its id and token always belong together."""
+    async def _inbound(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A channel's inbound webhook (cluster/inbound.py): to the nodes owning the numbers it names.
+        One owner elsewhere gets the request as it came; when the instances it names are on several
+        nodes (a Meta batch), each of those nodes gets it too, and this node answers after them."""
+        body = await _read_body(receive)
+        path = scope["path"]
+        numbers = inbound_numbers(path, body)
+        integrations = inbound_integrations(path, self.node.loader.kinds)
+        held = {r.number for r in self.registry.all() if r.integration in integrations and r.number in numbers}
+        here = bool(held)  # this node holds some of them: its app answers for those
+        missing = numbers - held
+        elsewhere: dict[str, Owner] = {}
+        unowned: list[Owner] = []
+        for found in await self.lookup.by_numbers(missing, integrations) if missing else []:
+            if found[1] is None:
+                found = await self._await_owner(found)
+            if found[1] == self.node.node_id:
+                here = True  # ours, though not loaded yet: the app answers
+            elif found[1] is None or found[2] is None:
+                unowned.append(found)
+            else:
+                elsewhere.setdefault(found[1], found)
+        if not elsewhere and not unowned:
+            await self.app(scope, _replay(body), send)
+            return
+        if len(elsewhere) == 1 and not here and not unowned:
+            await self._send_to(scope, send, body, next(iter(elsewhere.values())))
+            return
+        answers = await asyncio.gather(*(self._exchange(scope, body, owner) for owner in elsewhere.values()))
+        reply = _Captured()
+        await self.app(scope, _replay(body), reply)
+        failed = [owner[0] for owner, answer in zip(elsewhere.values(), answers, strict=True) if answer[0] >= 500]
+        failed += [owner[0] for owner in unowned]
+        if failed:  # the sender delivers again; what was already taken is dropped as a duplicate
+            await _answer(send, 503, _envelope(503, f"The node owning {failed[0]} does not answer"))
+            return
+        await reply.replay(send)
+
+    async def _list_everywhere(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Go's `GET /instance/all` (cluster/listing.py): this node's list and every other live
+        node's, merged. Any other key than the global one gets this node's refusal."""
+        key = next((v for n, v in scope["headers"] if n == b"apikey"), b"")
+        others = [n for n in self.node.live if n.id != self.node.node_id]
+        if not others or not hmac.compare_digest(key, self.global_key.encode()):
+            await self.app(scope, receive, send)
+            return
+        reply = _Captured()
+        await self.app(scope, receive, reply)
+        if reply.status != 200:
+            await reply.replay(send)
+            return
+        answers = await asyncio.gather(*(self._exchange(scope, b"", (n.id, n.id, n.url)) for n in others))
+        for node, (status, _headers, _body) in zip(others, answers, strict=True):
+            if status != 200:
+                await _answer(send, 503, msgspec.json.encode({"error": f"cluster node {node.id} did not answer"}))
+                return
+        try:
+            body = merge_lists([reply.body, *(answer[2] for answer in answers)])
+        except ListingError:
+            await _answer(send, 502, msgspec.json.encode({"error": "a cluster node answered an unexpected list"}))
+            return
+        await _answer(send, 200, body)
+
+    async def _view(self, name: str) -> tuple[InstanceRuntime, Instance] | None:
+        """The read-only runtime of a stored instance (and its row), remembered as long as the owner
+        lookup. Its id and token never change; an instance deleted meanwhile is still read (its
+        rows, gone) for at most that second, and its id and token always belong together."""
         now = time.monotonic()
         held = self._views.get(name)
         if held is not None and held[0] > now:
@@ -217,11 +346,19 @@ class ClusterRouter:
             row = (await s.execute(query)).scalars().first()
         if row is None:
             return None
-        runtime = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None))
+        view = InstanceRuntime(deps, row, settings_from_row(None), proxy_from_row(None)), row
         if len(self._views) > 10000:
             self._views.clear()
-        self._views[name] = (now + self.lookup.ttl, runtime)
-        return runtime
+        self._views[name] = (now + self.lookup.ttl, view)
+        return view
+
+    async def _with_settings(self, row: Instance) -> InstanceRuntime:
+        """A view carrying the instance's stored settings, as the owner holds them (read each time:
+        settings change, unlike the id and the token)."""
+        deps = self.node.loader.deps
+        async with deps.db.session() as s:
+            stored = (await s.execute(select(Setting).where(Setting.instanceId == row.id))).scalars().first()
+        return InstanceRuntime(deps, row, settings_from_row(stored), proxy_from_row(None))
 
     async def _owner_elsewhere(self, scope: dict[str, Any]) -> Owner | None:
         segments = tuple(s for s in scope["path"].split("/") if s not in _SKIP_SEGMENTS)
@@ -264,6 +401,12 @@ class ClusterRouter:
         await self._send_to(scope, send, body, found)
 
     async def _send_to(self, scope: dict[str, Any], send: Any, body: bytes, found: Owner) -> None:
+        status, headers, content = await self._exchange(scope, body, found)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _exchange(self, scope: dict[str, Any], body: bytes, found: Owner) -> Answer:
+        """The owner's answer to this request, or our 503/504 envelope when it gives none."""
         assert found[2] is not None
         headers = [(n, v) for n, v in scope["headers"] if n.lower() not in _HOP_BY_HOP]
         headers.append((HOP, self.node.node_id.encode()))
@@ -278,21 +421,44 @@ class ClusterRouter:
             ) as answer:
                 content = await answer.read()
                 out = [(k, v) for k, v in answer.raw_headers if k.lower() not in _HOP_BY_HOP]
-                status = answer.status
+                return answer.status, out, content
         except TimeoutError:
             self.lookup.forget()
-            await _answer(send, 504, _envelope(504, f"The node owning {found[0]} did not answer in time"))
-            return
+            return 504, _JSON, _envelope(504, f"The node owning {found[0]} did not answer in time")
         except aiohttp.ClientError:
             self.lookup.forget()
-            await _answer(send, 503, _envelope(503, f"The node owning {found[0]} does not answer"))
-            return
-        await send({"type": "http.response.start", "status": status, "headers": out})
-        await send({"type": "http.response.body", "body": content})
+            return 503, _JSON, _envelope(503, f"The node owning {found[0]} does not answer")
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+# An HTTP answer: status, headers, body.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+_JSON = [(b"content-type", b"application/json")]
+
+
+class _Captured:
+    """The app's ASGI answer, held to be sent later."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    async def replay(self, send: Any) -> None:
+        for message in self.messages:
+            await send(message)
+
+    @property
+    def status(self) -> int:
+        return next((int(m["status"]) for m in self.messages if m["type"] == "http.response.start"), 500)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
 
 
 async def _read_body(receive: Any) -> bytes:
@@ -318,5 +484,5 @@ def _replay(body: bytes) -> Any:
 
 
 async def _answer(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.start", "status": status, "headers": _JSON})
     await send({"type": "http.response.body", "body": body})

@@ -13,10 +13,12 @@ from evolution_py.cluster.directory import ClusterDirectory
 from evolution_py.cluster.leases import LeaseStore
 from evolution_py.cluster.node import ClusterNode
 from evolution_py.cluster.routing import ClusterRouter, OwnerLookup
+from evolution_py.cluster.stream_relay import StreamRelay
 from evolution_py.config import Settings
 from evolution_py.core.loader import RuntimeLoader
 from evolution_py.core.registry import InstanceRegistry
 from evolution_py.sinks.kind import InstanceDirectory
+from evolution_py.sinks.socketio import SocketIOSink
 
 
 def cluster_directory(settings: Settings, registry: InstanceRegistry) -> InstanceDirectory:
@@ -42,6 +44,9 @@ def cluster_node(
     if cache.redis is not None:
         channel = f"{cache.settings.prefix_key}:cluster:sink-rows"
         node.broadcast = SubscriptionBroadcast(cache.redis, channel, config.node_id, loader.deps.subscriptions)
+        for sink in loader.deps.bus.sinks:  # /ws across nodes (socket.io has its own Redis manager)
+            if isinstance(sink, SocketIOSink):
+                StreamRelay(cache.redis, f"{cache.settings.prefix_key}:cluster:ws", sink.hub).attach()
     return node
 
 

@@ -90,7 +90,15 @@ async def event_stream(socket: WebSocket[Any, Any, Any], services: Services) -> 
     except AccessDenied as exc:
         await socket.close(code=4404 if str(exc) == "Invalid namespace" else 4401, reason=str(exc))
         return
-    subscriber = sink.hub.subscribe(namespace, events)
+
+    def still_allowed() -> bool:
+        try:
+            sink.access.authorize(namespace, key, "")
+        except AccessDenied:
+            return False
+        return True
+
+    subscriber = sink.hub.subscribe(namespace, events, still_allowed)
     try:
         await _pump(socket, subscriber)
     finally:

@@ -12,6 +12,8 @@ from evolution_py.sinks.socketio.config import WebsocketSettings
 
 log = logging.getLogger(__name__)
 
+KEY, REMOTE = "apikey", "remote"  # what a client's session holds (its handshake's key and address)
+
 
 def build_socketio_server(settings: WebsocketSettings, access: NamespaceAccess) -> socketio.AsyncServer:
     origins: Any = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
@@ -37,5 +39,8 @@ def build_socketio_server(settings: WebsocketSettings, access: NamespaceAccess) 
         except AccessDenied as exc:
             log.info("socket.io: refused %s on %s: %s", remote_address(environ), namespace, exc)
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        # Kept in this process's session so a cluster node can check the client again later
+        # (SocketIOSink.recheck_clients): an instance may be deleted, or re-created with a new token.
+        await sio.save_session(sid, {KEY: key, REMOTE: remote_address(environ)}, namespace=namespace)
 
     return sio

@@ -6,7 +6,10 @@ Per instance, namespace `/<instance>` when its Websocket row enables the event; 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 import msgspec
 import socketio
@@ -15,8 +18,9 @@ from evolution_py.events.event import Event
 from evolution_py.events.names import REMOVE_INSTANCE, subscription_key
 from evolution_py.events.sink import GLOBAL_SCOPE, INSTANCE_SCOPE, Delivery, DeliveryError
 from evolution_py.events.subscriptions import Subscriptions
-from evolution_py.sinks.socketio.auth import NamespaceAccess
+from evolution_py.sinks.socketio.auth import AccessDenied, NamespaceAccess
 from evolution_py.sinks.socketio.config import WebsocketSettings
+from evolution_py.sinks.socketio.server import KEY, REMOTE
 from evolution_py.sinks.socketio.stream import StreamHub
 
 log = logging.getLogger(__name__)
@@ -38,12 +42,22 @@ class SocketIOSink:
         self.sio = sio
         self.hub = hub  # the plain /ws streams, fed by the same deliveries
         self.access = access  # who may read which namespace (socket.io and /ws alike)
+        # In a cluster, socket.io's Redis manager carries the emits to every node, but a namespace's
+        # clients are only known to the node they are connected to: the /ws relay tells this node
+        # when another removed an instance, and runs `recheck_clients` every few seconds.
+        hub.on_remote_end.append(self._close_here)
+        hub.rechecks.append(self._recheck)
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._rechecking = False
 
     async def start(self) -> None:
-        return None
+        await self.hub.start()  # in a cluster: the /ws relay to and from the other nodes
 
     async def stop(self) -> None:
-        return None
+        await self.hub.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def plan(self, event: Event) -> list[Delivery]:
         deliveries: list[Delivery] = []
@@ -88,3 +102,44 @@ class SocketIOSink:
         for sid in sids:
             await self.sio.disconnect(sid, namespace=namespace)
         self.hub.end(namespace)
+
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _close_here(self, namespace: str) -> None:
+        self._spawn(self._disconnect_here(namespace))
+
+    async def _disconnect_here(self, namespace: str) -> None:
+        for sid, _eio in list(self.sio.manager.get_participants(namespace, None)):
+            await self.sio.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+    def _recheck(self) -> None:
+        if not self._rechecking:
+            self._rechecking = True
+            self._spawn(self.recheck_clients())
+
+    async def recheck_clients(self) -> int:
+        """Disconnect this node's socket.io clients whose handshake no longer opens their namespace
+        (its instance deleted, or re-created with another token); returns how many."""
+        closed = 0
+        try:
+            for namespace in list(self.sio.manager.get_namespaces()):
+                for sid, _eio in list(self.sio.manager.get_participants(namespace, None)):
+                    try:
+                        session = await self.sio.get_session(sid, namespace=namespace)
+                    except KeyError:  # gone meanwhile
+                        continue
+                    if KEY not in session:  # not through our connect handler: nothing to check
+                        continue
+                    try:
+                        self.access.authorize(namespace, str(session[KEY]), str(session.get(REMOTE, "")))
+                    except AccessDenied:
+                        await self.sio.disconnect(sid, namespace=namespace, ignore_queue=True)
+                        closed += 1
+        finally:
+            self._rechecking = False
+        if closed:
+            log.info("socket.io: %d client(s) closed: their key no longer opens their instance", closed)
+        return closed

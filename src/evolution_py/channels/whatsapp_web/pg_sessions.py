@@ -1,0 +1,89 @@
+"""WhatsApp Web sessions in PostgreSQL: one schema per instance (`wa_<instance id hex>`).
+
+Why a schema each, and not whatsmeow's shared tables with a `jid` per instance (checked against
+neonize 0.5.2's Go `Neonize()` and whatsmeow's `sqlstore`):
+- A client made without a `jid` resumes `GetFirstDevice()`: in shared tables that is whichever
+  tenant's device comes first. In a schema of its own, the first device is the instance's own (or a
+  new one when it has none), so no tenant can ever load another's keys.
+- neonize's `NewAClient(jid=...)` replaces the client's `uuid` (the Go-side client key) with the
+  phone number, so two instances linked to the same phone, or an old client still stopping beside
+  its replacement, would share one Go client. And `GetDevice` of a JID that is gone returns no
+  device at all. So the channel never passes `jid`: the schema *is* the instance's device record,
+  and the paired device's JID is read from it (`paired_device`).
+
+whatsmeow's upgrade code (go.mau.fi/util dbutil) asks `information_schema` whether its version table
+exists without naming a schema, so once one instance has tables every later schema "has" them and
+its start fails (`relation "whatsmeow_version" does not exist`). `prepare()` therefore creates the
+empty version table itself; whatsmeow then sees version 0 and creates the rest in the schema that
+`search_path` names (tests/whatsapp_web/test_pg_sessions_neonize.py runs the real Go store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+_PLAIN = re.compile(r"^[a-z0-9_]{1,40}$")
+
+
+def schema_name(instance_id: str) -> str:
+    """The instance's schema: `wa_` + its UUID in hex (any other id: a hash, always a safe name)."""
+    try:
+        tail = uuid.UUID(instance_id).hex
+    except ValueError:
+        lowered = instance_id.lower()
+        tail = lowered if _PLAIN.match(lowered) else hashlib.sha256(instance_id.encode()).hexdigest()[:40]
+    return f"wa_{tail}"
+
+
+def session_dsn(base_dsn: str, schema: str) -> str:
+    """The DSN for neonize: lib/pq sends `search_path` as a start-up setting, so whatsmeow's unqualified
+    tables are created and read in the instance's schema and nowhere else."""
+    return f"{base_dsn}{'&' if '?' in base_dsn else '?'}search_path={schema}"
+
+
+class PostgresSessions:
+    """One instance's whatsmeow store in PostgreSQL. Reads go through the app's pool; neonize's Go side
+    opens its own connections with `target` (which holds the password: never log it)."""
+
+    def __init__(self, engine: AsyncEngine, base_dsn: str, instance_id: str) -> None:
+        self._engine = engine
+        self.schema = schema_name(instance_id)
+        self.target = session_dsn(base_dsn, self.schema)
+
+    def __repr__(self) -> str:
+        return f"PostgresSessions(schema={self.schema!r})"
+
+    async def prepare(self) -> None:
+        """The schema and whatsmeow's (empty) version table, before a client opens the store."""
+        async with self._engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+            await conn.execute(
+                text(f'CREATE TABLE IF NOT EXISTS "{self.schema}".whatsmeow_version (version INTEGER, compat INTEGER)')
+            )
+
+    async def paired_device(self) -> str | None:
+        """The JID of the device paired in this instance's store (None before pairing or after logout)."""
+        async with self._engine.connect() as conn:
+            table = await conn.scalar(text("SELECT to_regclass(:t)::text"), {"t": f'"{self.schema}".whatsmeow_device'})
+            if table is None:
+                return None
+            jids = list((await conn.execute(text(f"SELECT jid FROM {table} ORDER BY jid"))).scalars())
+        if len(jids) > 1:  # whatsmeow stores one device per client; say so rather than pick silently
+            log.warning("session schema %s holds %d devices; the client resumes the first", self.schema, len(jids))
+        return str(jids[0]) if jids else None
+
+    async def has_session(self) -> bool:
+        return await self.paired_device() is not None
+
+    async def remove(self) -> None:
+        """Drop the schema: the keys are gone, the next connect asks for a QR code."""
+        async with self._engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))

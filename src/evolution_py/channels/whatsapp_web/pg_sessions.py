@@ -15,7 +15,7 @@ whatsmeow's upgrade code (go.mau.fi/util dbutil) asks `information_schema` wheth
 exists without naming a schema, so once one instance has tables every later schema "has" them and
 its start fails (`relation "whatsmeow_version" does not exist`). `prepare()` therefore creates the
 empty version table itself; whatsmeow then sees version 0 and creates the rest in the schema that
-`search_path` names (tests/whatsapp_web/test_pg_sessions_neonize.py runs the real Go store).
+`search_path` names (tests/store/test_neonize_pg_store.py runs the real Go store).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,8 +99,54 @@ async def test_logout_and_delete_drop_the_schema(tmp_path: Path) -> None:
             assert schema_name(out_id) in await _schemas(uri)
 
 
-async def test_a_paired_session_file_is_resumed_until_the_instance_pairs_again(tmp_path: Path) -> None:
-    """Switching to the PostgreSQL store (an upgrade, or the importer's SQLite file) logs nobody out."""
+async def test_a_session_file_moves_into_postgresql_at_the_next_start(tmp_path: Path) -> None:
+    """A node upgraded to the PostgreSQL store, or an imported session (the importers write a file):
+    the file's session is copied into the instance's schema, whatsmeow loads the same device from
+    there, and the file is gone (one copy of the Signal state)."""
+    from neonize.client import ClientFactory
+
+    from evolution_py.importing.baileys import convert_baileys, write_session
+    from evolution_py.importing.baileys.bufferjson import loads
+    from tests.importing.baileys.test_session_conversion import FIXTURES, auth_state
+
+    async with postgres_database() as uri:
+        env = {"DATABASE_PROVIDER": "postgresql", "DATABASE_CONNECTION_URI": uri, **FAKE_ENV}
+        async with running_server(tmp_path, env) as srv:
+            name = unique()
+            instance_id = await create(srv, name)
+        session_file = tmp_path / "sessions" / f"{instance_id}.db"
+        await asyncio.to_thread(write_session, convert_baileys(auth_state()), session_file)
+        with sqlite3.connect(session_file) as conn:
+            tables = [
+                r[0]
+                for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'whatsmeow_%'")
+            ]
+            in_file = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+        jid = loads((FIXTURES / "creds.json").read_text())["me"]["id"]
+
+        async with running_server(tmp_path, env) as srv:
+            client = await client_of(instance_id)
+            assert _search_path(client.name) == schema_name(instance_id)
+            assert not session_file.exists()
+            assert await device_stored(srv, instance_id) == jid
+            await client.push(Connected(status=True))
+            assert await state(srv, name) == "open"
+            devices = await asyncio.to_thread(ClientFactory.get_all_devices_from_db, client.name)
+            assert [f"{d.JID.User}@{d.JID.Server}" for d in devices] == [jid]  # whatsmeow's own reading
+            conn = await asyncpg.connect(uri)
+            try:
+                schema = schema_name(instance_id)
+                in_pg = {t: await conn.fetchval(f'SELECT count(*) FROM "{schema}"."{t}"') for t in tables}
+            finally:
+                await conn.close()
+            assert in_pg == in_file and in_file["whatsmeow_device"] == 1 and sum(in_file.values()) > 10
+
+
+async def test_a_session_file_that_cannot_move_is_resumed_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody is logged out by the move: a file whatsmeow's tables refuse stays the session until the
+    instance pairs again (here the fake's bare device row, which misses whatsmeow's key columns)."""
     async with postgres_database() as uri:
         env = {"DATABASE_PROVIDER": "postgresql", "DATABASE_CONNECTION_URI": uri, **FAKE_ENV}
         async with running_server(tmp_path, env) as srv:
@@ -111,11 +158,14 @@ async def test_a_paired_session_file_is_resumed_until_the_instance_pairs_again(t
         async with running_server(tmp_path, env) as srv:
             client = await client_of(instance_id)
             assert client.name == str(session_file)
+            assert "was not moved into PostgreSQL (IntegrityError)" in caplog.text
+            assert await device_stored(srv, instance_id) is None  # the failed copy left no device behind
             await client.push(Connected(status=True))
             assert await state(srv, name) == "open"
             out = await srv.client.delete(f"/instance/logout/{name}", headers=srv.headers())
             assert out.status_code == 200
             assert not session_file.exists()
+            assert schema_name(instance_id) not in await _schemas(uri)
             connecting = asyncio.create_task(srv.client.get(f"/instance/connect/{name}", headers=srv.headers()))
             client = await client_of(instance_id, count=2)
             await client.push_qr("2@new,k1,k2,k3")

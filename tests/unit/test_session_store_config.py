@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from evolution_py.channels.whatsapp_web.pg_sessions import schema_name, session_dsn
-from evolution_py.config import ConfigError, load_settings
+from evolution_py.config import ConfigError, Settings, load_settings
 
 KEY = "unit-test-key-0123456789"
 
 
-def _settings(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+def _settings(tmp_path: Path, **env: str) -> Settings:
     return load_settings(environ={"DATA_DIR": str(tmp_path), "AUTHENTICATION_API_KEY": KEY, **env})
 
 

@@ -4,8 +4,8 @@
   (whatsmeow's own schema); `delete_session()` removes the file.
 - `WHATSMEOW_SESSION_STORE=postgresql` (the default on PostgreSQL): one schema per instance in the
   main database (`pg_sessions.py`), so whichever node owns the instance resumes it without a QR.
-  A paired SQLite file from before (or from the importer) is still used until the instance pairs
-  again, so switching the setting never logs anyone out.
+  A paired SQLite file from before (or from an importer) is moved into the schema at the next
+  start (`session_adopt.py`); if that fails the file is used as it is, so no one is logged out.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evolution_py.channels.whatsapp_web.pg_sessions import PostgresSessions
 from evolution_py.channels.whatsapp_web.session import neonize
+from evolution_py.channels.whatsapp_web.session_adopt import adopt_file
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,18 @@ class InstanceSessions:
             await asyncio.to_thread(ensure_dir, self.file_path)
             return str(self.file_path)
         if not await self.postgres.has_session() and await asyncio.to_thread(has_session, self.file_path):
-            log.info("instance %s: resuming its session file; it moves to PostgreSQL when paired again", self._name)
-            return str(self.file_path)
+            try:
+                copied = await adopt_file(self.postgres.engine, self.postgres, self.file_path)
+            except Exception as exc:  # noqa: BLE001 - the file still works: resume from it, move it later
+                # only the type: a database error's text may carry the rows' values (Signal keys)
+                log.warning(
+                    "instance %s: its session file was not moved into PostgreSQL (%s); resuming from the file",
+                    self._name,
+                    type(exc).__name__,
+                )
+                return str(self.file_path)
+            await asyncio.to_thread(remove_session, self.file_path)
+            log.info("instance %s: session file moved into PostgreSQL (%d rows)", self._name, copied)
         await self.postgres.prepare()
         return self.postgres.target
 

@@ -54,7 +54,7 @@ class PostgresSessions:
     opens its own connections with `target` (which holds the password: never log it)."""
 
     def __init__(self, engine: AsyncEngine, base_dsn: str, instance_id: str) -> None:
-        self._engine = engine
+        self.engine = engine
         self.schema = schema_name(instance_id)
         self.target = session_dsn(base_dsn, self.schema)
 
@@ -63,7 +63,7 @@ class PostgresSessions:
 
     async def prepare(self) -> None:
         """The schema and whatsmeow's (empty) version table, before a client opens the store."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             await conn.execute(
                 text(f'CREATE TABLE IF NOT EXISTS "{self.schema}".whatsmeow_version (version INTEGER, compat INTEGER)')
@@ -71,7 +71,7 @@ class PostgresSessions:
 
     async def paired_device(self) -> str | None:
         """The JID of the device paired in this instance's store (None before pairing or after logout)."""
-        async with self._engine.connect() as conn:
+        async with self.engine.connect() as conn:
             table = await conn.scalar(text("SELECT to_regclass(:t)::text"), {"t": f'"{self.schema}".whatsmeow_device'})
             if table is None:
                 return None
@@ -85,5 +85,5 @@ class PostgresSessions:
 
     async def remove(self) -> None:
         """Drop the schema: the keys are gone, the next connect asks for a QR code."""
-        async with self._engine.begin() as conn:
+        async with self.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))

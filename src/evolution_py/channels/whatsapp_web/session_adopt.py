@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -34,22 +35,20 @@ def create_whatsmeow_tables(dsn: str) -> None:
     ClientFactory.get_all_devices_from_db(dsn)
 
 
-def read_file(path: Path) -> list[tuple[str, list[str], list[tuple[Any, ...]]]]:
-    """Every whatsmeow table of the file but the version, in creation order (devices first, as the
-    foreign keys need): (table, columns, rows). Blocking."""
+def read_file(path: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Every whatsmeow table of the file but the version: table → (columns, rows). Blocking."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
         names = [
             row[0]
             for row in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'whatsmeow\\_%' ESCAPE '\\'"
-                " AND name != 'whatsmeow_version' ORDER BY rowid"
+                " AND name != 'whatsmeow_version'"
             )
         ]
-        out = []
+        out = {}
         for name in names:
             cursor = conn.execute(f'SELECT * FROM "{name}"')
-            columns = [d[0] for d in cursor.description]
-            out.append((name, columns, cursor.fetchall()))
+            out[name] = ([d[0] for d in cursor.description], cursor.fetchall())
     return out
 
 
@@ -84,10 +83,28 @@ async def adopt_file(engine: AsyncEngine, store: PostgresSessions, path: Path) -
         types: dict[str, dict[str, str]] = {}
         for table, column, data_type in found:
             types.setdefault(table, {})[column] = data_type
-        for table, columns, rows in tables:
+        # Parents before children, as whatsmeow's foreign keys need (devices first, app-state versions
+        # before their MACs); a file's own table order may be any (the Go importer sorts by name).
+        edges = await conn.execute(
+            text(
+                "SELECT child.relname, parent.relname FROM pg_constraint k"
+                " JOIN pg_class child ON child.oid = k.conrelid JOIN pg_class parent ON parent.oid = k.confrelid"
+                " JOIN pg_namespace n ON n.oid = child.relnamespace WHERE k.contype = 'f' AND n.nspname = :s"
+            ),
+            {"s": store.schema},
+        )
+        graph: dict[str, set[str]] = {table: set() for table in types}
+        for child, parent in edges:
+            if child != parent:
+                graph.setdefault(child, set()).add(parent)
+        order = TopologicalSorter(graph).static_order()
+        for table in order:
             target = types.get(table)
-            if target is None or not rows:
-                continue  # a table this whatsmeow no longer has, or nothing to copy
+            if table == "whatsmeow_version" or target is None or table not in tables:
+                continue  # whatsmeow wrote its version, or the file has no such table
+            columns, rows = tables[table]
+            if not rows:
+                continue
             kept = [(i, c) for i, c in enumerate(columns) if c in target]
             names = ", ".join(f'"{c}"' for _i, c in kept)
             values = ", ".join(f":c{n}" for n in range(len(kept)))

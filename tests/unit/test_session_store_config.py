@@ -62,12 +62,16 @@ def test_postgresql_sessions_need_a_postgresql_database(tmp_path: Path) -> None:
         _settings(tmp_path, WHATSMEOW_SESSION_STORE="redis")
 
 
-def test_schema_names_are_per_instance_and_always_safe() -> None:
+def test_schema_names_are_per_instance_and_never_shared() -> None:
     a = schema_name("6f1c0e36-1d5b-4bb8-9d0c-2f4f0b4c7d11")
     assert a == "wa_6f1c0e361d5b4bb89d0c2f4f0b4c7d11"
-    assert schema_name("6F1C0E36-1D5B-4BB8-9D0C-2F4F0B4C7D11") == a  # one instance, one schema
+    assert schema_name("6f1c0e36-1d5b-4bb8-9d0c-2f4f0b4c7d11") == a  # one instance, one schema
     assert schema_name("7f1c0e36-1d5b-4bb8-9d0c-2f4f0b4c7d11") != a
-    odd = schema_name('x"; DROP SCHEMA public; --')
-    assert odd.startswith("wa_") and odd[3:].isalnum() and len(odd) <= 63
-    assert schema_name("plain_id_1") == "wa_plain_id_1"
+    # ids that would map onto the same name by case or spelling stay apart (hashed instead)
+    others = ["6F1C0E36-1D5B-4BB8-9D0C-2F4F0B4C7D11", "6f1c0e361d5b4bb89d0c2f4f0b4c7d11", "ABC", "abc"]
+    names = {schema_name(i) for i in others} | {a}
+    assert len(names) == 5
+    for odd in [*others, 'x"; DROP SCHEMA public; --', "é" * 100]:
+        name = schema_name(odd)
+        assert name.startswith("wa_h_") and name[5:].isalnum() and name.isascii() and len(name) <= 63
     assert session_dsn("postgres://u@db/evo?sslmode=prefer", a) == f"postgres://u@db/evo?sslmode=prefer&search_path={a}"

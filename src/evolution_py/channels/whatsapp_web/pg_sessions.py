@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 
 from sqlalchemy import text
@@ -30,17 +29,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
-_PLAIN = re.compile(r"^[a-z0-9_]{1,40}$")
-
 
 def schema_name(instance_id: str) -> str:
-    """The instance's schema: `wa_` + its UUID in hex (any other id: a hash, always a safe name)."""
+    """The instance's schema. One id, one schema, and two ids never share one: a UUID in its canonical
+    form (ours, upstream's, Evolution Go's) gives `wa_<hex>`; any other id a hash, `wa_h_<sha-256>`
+    (no hex of a UUID has an underscore), always a safe unquoted name well under 63 bytes."""
     try:
-        tail = uuid.UUID(instance_id).hex
+        canonical = str(uuid.UUID(instance_id)) == instance_id
     except ValueError:
-        lowered = instance_id.lower()
-        tail = lowered if _PLAIN.match(lowered) else hashlib.sha256(instance_id.encode()).hexdigest()[:40]
-    return f"wa_{tail}"
+        canonical = False
+    if canonical:
+        return f"wa_{uuid.UUID(instance_id).hex}"
+    return f"wa_h_{hashlib.sha256(instance_id.encode()).hexdigest()[:48]}"
 
 
 def session_dsn(base_dsn: str, schema: str) -> str:

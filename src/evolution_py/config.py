@@ -129,6 +129,8 @@ class Settings(msgspec.Struct, kw_only=True):
     whatsmeow_session_store: str = "file"
     # The lib/pq DSN (password included: never log it) the PostgreSQL session store hands neonize.
     whatsmeow_session_dsn: str = ""
+    # PostgreSQL ends a session connection idle this long (0: never); see pg_sessions.prepare().
+    whatsmeow_session_db_idle_seconds: int = 300
     del_instance_minutes: float | None = None
     qrcode_limit: int = 30
     qrcode_color: str = "#198754"
@@ -215,6 +217,9 @@ def _database_url(provider: str, uri: str, data_dir: Path) -> str:
 _LIBPQ_PARAMS = ("sslmode", "sslcert", "sslkey", "sslrootcert", "connect_timeout", "application_name", "host")
 
 
+WHATSMEOW_APPLICATION_NAME = "evolution-py-whatsmeow"
+
+
 def _whatsmeow_dsn(uri: str) -> str:
     """DATABASE_CONNECTION_URI as the DSN neonize's Go side understands (`postgres://...`).
 
@@ -226,6 +231,8 @@ def _whatsmeow_dsn(uri: str) -> str:
             kept = [p for p in query.split("&") if p and p.split("=", 1)[0] in _LIBPQ_PARAMS]
             if not any(p.startswith("sslmode=") for p in kept):
                 kept.append("sslmode=prefer")
+            if not any(p.startswith("application_name=") for p in kept):
+                kept.append(f"application_name={WHATSMEOW_APPLICATION_NAME}")  # pg_stat_activity shows whose
             return "postgres://" + base + "?" + "&".join(kept)
     raise ConfigError("DATABASE_CONNECTION_URI: expected postgresql://... for WHATSMEOW_SESSION_STORE=postgresql")
 
@@ -367,6 +374,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         save_chats=env.flag("DATABASE_SAVE_DATA_CHATS", True),
         whatsmeow_session_store=session_store,
         whatsmeow_session_dsn=session_dsn,
+        whatsmeow_session_db_idle_seconds=env.integer("WHATSMEOW_SESSION_DB_IDLE_SECONDS", 300, minimum=0),
         del_instance_minutes=del_minutes,
         qrcode_limit=env.integer("QRCODE_LIMIT", 30, minimum=1),
         qrcode_color=color,

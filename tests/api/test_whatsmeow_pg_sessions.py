@@ -48,8 +48,9 @@ async def test_each_instance_has_its_schema_and_another_server_resumes_it_withou
             second_id, second_client = await open_instance(srv, second)
             dsn = srv.services.settings.whatsmeow_session_dsn
             # the factory gets the database's DSN with the instance's own schema, never a file path
-            assert first_client.name == f"{dsn}&search_path={schema_name(first_id)}"
-            assert second_client.name == f"{dsn}&search_path={schema_name(second_id)}"
+            idle = "&idle_session_timeout=300000"  # WHATSMEOW_SESSION_DB_IDLE_SECONDS' default (PostgreSQL 14+)
+            assert first_client.name == f"{dsn}&search_path={schema_name(first_id)}{idle}"
+            assert second_client.name == f"{dsn}&search_path={schema_name(second_id)}{idle}"
             assert _search_path(first_client.name) != _search_path(second_client.name)
             assert await device_stored(srv, first_id) == DEVICE
             assert await device_stored(srv, second_id) == DEVICE  # one phone, two instances: two stores

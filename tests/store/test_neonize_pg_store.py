@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from evolution_py.channels.whatsapp_web.pg_sessions import PostgresSessions
-from evolution_py.config import _whatsmeow_dsn
+from evolution_py.config import WHATSMEOW_APPLICATION_NAME, _whatsmeow_dsn
 from tests.support.databases import postgres_database
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -100,3 +100,80 @@ async def test_whatsmeow_creates_its_tables_in_each_instance_schema(tmp_path: Pa
             assert left == {stores[1].schema}
         finally:
             await engine.dispose()
+
+
+LEAK_PROBE = """
+import asyncio, sys
+from neonize.aioze.client import NewAClient
+
+async def main():
+    for number in range(3):  # three clients one after the other, as reconnects make them
+        client = NewAClient(sys.argv[1], uuid=f"leak-{number}")
+
+        @client.event.qr
+        async def on_qr(_client, _data):
+            pass
+
+        task = await client.connect()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), 15)
+        except Exception:
+            pass
+        await asyncio.wait_for(client.stop(), 70)
+    print("clients done", flush=True)
+    await asyncio.sleep(float(sys.argv[2]))
+
+asyncio.run(main())
+"""
+
+
+async def _whatsmeow_connections(uri: str) -> int:
+    conn = await asyncpg.connect(uri)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+                WHATSMEOW_APPLICATION_NAME,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def _leftover_connections(uri: str, idle_seconds: int, wait: float, tmp_path: Path) -> int:
+    """Connections of a process whose three clients have all stopped, `wait` seconds after."""
+    engine = create_async_engine(uri.replace("postgresql://", "postgresql+asyncpg://"))
+    try:
+        store = PostgresSessions(engine, _whatsmeow_dsn(uri), str(uuid.uuid4()), idle_seconds=idle_seconds)
+        await store.prepare()
+    finally:
+        await engine.dispose()
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LEAK_PROBE,
+        store.target,
+        str(wait + 5),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert probe.stdout is not None
+        line = await asyncio.wait_for(probe.stdout.readline(), 200)
+        assert line.strip() == b"clients done", line
+        await asyncio.sleep(wait)
+        return await _whatsmeow_connections(uri)
+    finally:
+        probe.kill()
+        await probe.wait()
+
+
+async def test_stopped_clients_connections_end_with_the_idle_timeout(tmp_path: Path) -> None:
+    """neonize never closes a stopped client's store, so its connection stays open for the life of
+    the process; `idle_session_timeout` in the DSN (WHATSMEOW_SESSION_DB_IDLE_SECONDS) has the
+    server end it."""
+    async with postgres_database() as uri:
+        assert await _leftover_connections(uri, idle_seconds=0, wait=2.5, tmp_path=tmp_path) >= 3  # the leak
+        assert await _leftover_connections(uri, idle_seconds=1, wait=2.5, tmp_path=tmp_path) == 0

@@ -25,7 +25,9 @@ def test_file_on_sqlite_and_mysql_postgresql_on_postgresql(tmp_path: Path) -> No
     )
     assert pg.whatsmeow_session_store == "postgresql"
     # Prisma's schema= would be sent to the server as a setting by lib/pq and refused; TLS as asyncpg does it
-    assert pg.whatsmeow_session_dsn == "postgres://u:pw@db:5432/evo?sslmode=prefer"
+    assert (
+        pg.whatsmeow_session_dsn == "postgres://u:pw@db:5432/evo?sslmode=prefer&application_name=evolution-py-whatsmeow"
+    )
     kept = _settings(
         tmp_path,
         DATABASE_PROVIDER="postgresql",
@@ -52,7 +54,7 @@ def test_behind_pgbouncer_the_sessions_use_the_direct_uri(tmp_path: Path) -> Non
         DATABASE_BOUNCER_CONNECTION_URI="postgresql://u@bouncer:6432/evo",
     )
     assert "bouncer" in bouncer.database_url
-    assert bouncer.whatsmeow_session_dsn == "postgres://u@db:5432/evo?sslmode=prefer"
+    assert bouncer.whatsmeow_session_dsn.startswith("postgres://u@db:5432/evo?sslmode=prefer&")
 
 
 def test_postgresql_sessions_need_a_postgresql_database(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ class WhatsAppWebChannel(BaseChannel):
             settings.whatsmeow_session_store,
             settings.whatsmeow_session_dsn,
             getattr(getattr(ctx.store, "db", None), "engine", None),
+            settings.whatsmeow_session_db_idle_seconds,
         )
         # Timings (seconds); environment-tunable so tests and operators can shorten or lengthen them.
         self.backoff_base = env.number("WHATSMEOW_RECONNECT_BASE_SECONDS", 2.0)

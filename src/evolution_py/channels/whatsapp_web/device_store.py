@@ -137,11 +137,17 @@ class InstanceSessions:
 
 
 def instance_sessions(
-    instance_id: str, instance_name: str, data_dir: str, store: str, dsn: str, engine: AsyncEngine | None
+    instance_id: str,
+    instance_name: str,
+    data_dir: str,
+    store: str,
+    dsn: str,
+    engine: AsyncEngine | None,
+    idle_seconds: int = 0,
 ) -> InstanceSessions:
     path = session_path(data_dir, instance_id)
     if store != "postgresql":
         return InstanceSessions(instance_name, path, None)
     if engine is None or not dsn:  # never fall back to a file quietly: the node would lose the session on a move
         raise RuntimeError("WHATSMEOW_SESSION_STORE=postgresql needs the PostgreSQL database and its DSN")
-    return InstanceSessions(instance_name, path, PostgresSessions(engine, dsn, instance_id))
+    return InstanceSessions(instance_name, path, PostgresSessions(engine, dsn, instance_id, idle_seconds))

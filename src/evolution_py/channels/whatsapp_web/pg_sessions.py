@@ -53,21 +53,33 @@ class PostgresSessions:
     """One instance's whatsmeow store in PostgreSQL. Reads go through the app's pool; neonize's Go side
     opens its own connections with `target` (which holds the password: never log it)."""
 
-    def __init__(self, engine: AsyncEngine, base_dsn: str, instance_id: str) -> None:
+    def __init__(self, engine: AsyncEngine, base_dsn: str, instance_id: str, idle_seconds: int = 0) -> None:
         self.engine = engine
         self.schema = schema_name(instance_id)
         self.target = session_dsn(base_dsn, self.schema)
+        self._idle_seconds = idle_seconds
 
     def __repr__(self) -> str:
         return f"PostgresSessions(schema={self.schema!r})"
 
     async def prepare(self) -> None:
-        """The schema and whatsmeow's (empty) version table, before a client opens the store."""
+        """The schema and whatsmeow's (empty) version table, before a client opens the store; `target`
+        is final after this.
+
+        neonize never closes a client's store: every client (each reconnect, each new QR session)
+        leaves its Go connection pool open until the process ends (measured: one more idle
+        connection per client). So, on PostgreSQL 14 and later, the DSN asks the server to end
+        these sessions after `idle_seconds` idle (`idle_session_timeout`). For a live client this is
+        harmless: lib/pq reports the ended connection as `driver.ErrBadConn`, and Go's database/sql
+        then retries on a new one."""
         async with self.engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
             await conn.execute(
                 text(f'CREATE TABLE IF NOT EXISTS "{self.schema}".whatsmeow_version (version INTEGER, compat INTEGER)')
             )
+            version = await conn.scalar(text("SELECT current_setting('server_version_num')::int"))
+        if self._idle_seconds > 0 and int(version or 0) >= 140000 and "idle_session_timeout=" not in self.target:
+            self.target += f"&idle_session_timeout={self._idle_seconds * 1000}"
 
     async def paired_device(self) -> str | None:
         """The JID of the device paired in this instance's store (None before pairing or after logout)."""

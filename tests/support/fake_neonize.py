@@ -170,24 +170,8 @@ class FakeClient:
         self.connect_task = self.loop.create_task(run())
         journal = os.environ.get("FAKE_NEONIZE_AUTOPILOT")
         if journal:
-            self._autopilot_task = self.loop.create_task(self._autopilot(journal))
+            self._autopilot_task = self.loop.create_task(_autopilot(self, journal))
         return self.connect_task
-
-    async def _autopilot(self, journal: str) -> None:
-        """For a server run as a subprocess (cluster tests), where no test can drive this client: a
-        stored device is resumed at once, as whatsmeow does (Connected, no QR); otherwise a QR code
-        is shown and "scanned". Each step is appended to `journal` as a JSON line."""
-        await asyncio.sleep(0.05)  # the channel registers its handlers right after connect()
-        device = await asyncio.to_thread(stored_device, self.name)
-        if device is not None:
-            _note(journal, self, "resumed", device)
-            await self.push(neonize_proto.Connected(status=True))
-            return
-        _note(journal, self, "qr", None)
-        await self.push_qr("2@autopilot,key1,key2,key3")
-        await asyncio.sleep(0.2)
-        await self.pair()
-        _note(journal, self, "paired", await asyncio.to_thread(stored_device, self.name))
 
     async def stop(self) -> None:
         self._record("stop")
@@ -321,6 +305,23 @@ class FakeClient:
 
 _NO_ANSWER = object()
 _lock = threading.Lock()
+
+
+async def _autopilot(client: FakeClient, journal: str) -> None:
+    """For a server run as a subprocess (cluster tests), where no test can drive this client: a
+    stored device is resumed at once, as whatsmeow does (Connected, no QR); otherwise a QR code
+    is shown and "scanned". Each step is appended to `journal` as a JSON line."""
+    await asyncio.sleep(0.05)  # the channel registers its handlers right after connect()
+    device = await asyncio.to_thread(stored_device, client.name)
+    if device is not None:
+        _note(journal, client, "resumed", device)
+        await client.push(neonize_proto.Connected(status=True))
+        return
+    _note(journal, client, "qr", None)
+    await client.push_qr("2@autopilot,key1,key2,key3")
+    await asyncio.sleep(0.2)
+    await client.pair()
+    _note(journal, client, "paired", await asyncio.to_thread(stored_device, client.name))
 
 
 def store_label(store: str) -> str:

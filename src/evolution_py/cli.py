@@ -207,6 +207,7 @@ def import_command(settings: Settings, args: argparse.Namespace) -> None:
         redis_url=args.redis_url,
         redis_prefix=args.redis_prefix,
         client_name=settings.client_name,
+        session_dsn=settings.whatsmeow_session_dsn if settings.whatsmeow_session_store == "postgresql" else "",
     )
     options.limits.batch_size = args.batch_size
     try:

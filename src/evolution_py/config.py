@@ -124,6 +124,13 @@ class Settings(msgspec.Struct, kw_only=True):
     save_new_message: bool = True
     save_contacts: bool = True
     save_chats: bool = True
+    # Where WhatsApp Web (whatsmeow) sessions live: "file" (a SQLite file per instance in DATA_DIR)
+    # or "postgresql" (a schema per instance in the main database, so another node can resume it).
+    whatsmeow_session_store: str = "file"
+    # The lib/pq DSN (password included: never log it) the PostgreSQL session store hands neonize.
+    whatsmeow_session_dsn: str = ""
+    # PostgreSQL ends a session connection idle this long (0: never); see pg_sessions.prepare().
+    whatsmeow_session_db_idle_seconds: int = 300
     del_instance_minutes: float | None = None
     qrcode_limit: int = 30
     qrcode_color: str = "#198754"
@@ -203,6 +210,45 @@ def _database_url(provider: str, uri: str, data_dir: Path) -> str:
     raise ConfigError(
         f"DATABASE_CONNECTION_URI: expected postgresql://... for DATABASE_PROVIDER={provider}, got {uri!r}"
     )
+
+
+# lib/pq (neonize's Go driver) sends any query parameter it does not know to the server as a run-time
+# setting, so Prisma's `schema=`, `connection_limit=`, ... would fail the connection: only these pass.
+_LIBPQ_PARAMS = ("sslmode", "sslcert", "sslkey", "sslrootcert", "connect_timeout", "application_name", "host")
+
+
+WHATSMEOW_APPLICATION_NAME = "evolution-py-whatsmeow"
+
+
+def _whatsmeow_dsn(uri: str) -> str:
+    """DATABASE_CONNECTION_URI as the DSN neonize's Go side understands (`postgres://...`).
+
+    lib/pq's default `sslmode` is `require`, which fails on a server without TLS where asyncpg (the
+    rest of the app) connects with libpq's default `prefer`; so `prefer` unless the URI says."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if uri.startswith(prefix):
+            base, _, query = uri[len(prefix) :].partition("?")
+            kept = [p for p in query.split("&") if p and p.split("=", 1)[0] in _LIBPQ_PARAMS]
+            if not any(p.startswith("sslmode=") for p in kept):
+                kept.append("sslmode=prefer")
+            if not any(p.startswith("application_name=") for p in kept):
+                kept.append(f"application_name={WHATSMEOW_APPLICATION_NAME}")  # pg_stat_activity shows whose
+            return "postgres://" + base + "?" + "&".join(kept)
+    raise ConfigError("DATABASE_CONNECTION_URI: expected postgresql://... for WHATSMEOW_SESSION_STORE=postgresql")
+
+
+def _session_store(env: Env, provider: str) -> tuple[str, str]:
+    """WHATSMEOW_SESSION_STORE (postgresql when the database is PostgreSQL, file otherwise) and its DSN."""
+    on_postgres = provider in ("postgresql", "psql_bouncer")
+    store = env.choice("WHATSMEOW_SESSION_STORE", "postgresql" if on_postgres else "file", ("postgresql", "file"))
+    if store == "file":
+        return store, ""
+    if not on_postgres:
+        raise ConfigError(f"WHATSMEOW_SESSION_STORE=postgresql needs DATABASE_PROVIDER=postgresql (is {provider})")
+    # PgBouncer refuses the `search_path` start-up parameter each session needs, and a whatsmeow
+    # client keeps its connections for its whole life: the direct URI, like upstream's migrations.
+    uri = env.text("DATABASE_CONNECTION_URI") or env.text("DATABASE_BOUNCER_CONNECTION_URI")
+    return store, _whatsmeow_dsn(uri)
 
 
 def _mysql_url(uri: str) -> str:
@@ -290,6 +336,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         # DATABASE_CONNECTION_URI for Prisma's migrations; ours run through the bouncer as well.
         uri = env.text("DATABASE_BOUNCER_CONNECTION_URI") or uri
     database_url = _database_url(provider, uri, data_dir)
+    session_store, session_dsn = _session_store(env, provider)
 
     del_raw = env.text("DEL_INSTANCE", "false").lower()
     if del_raw == "false":
@@ -325,6 +372,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         save_new_message=env.flag("DATABASE_SAVE_DATA_NEW_MESSAGE", True),
         save_contacts=env.flag("DATABASE_SAVE_DATA_CONTACTS", True),
         save_chats=env.flag("DATABASE_SAVE_DATA_CHATS", True),
+        whatsmeow_session_store=session_store,
+        whatsmeow_session_dsn=session_dsn,
+        whatsmeow_session_db_idle_seconds=env.integer("WHATSMEOW_SESSION_DB_IDLE_SECONDS", 300, minimum=0),
         del_instance_minutes=del_minutes,
         qrcode_limit=env.integer("QRCODE_LIMIT", 30, minimum=1),
         qrcode_color=color,

@@ -14,7 +14,16 @@ from PIL import Image
 
 from tests.support.fake_neonize import FakeClient
 from tests.support.server import unique
-from tests.support.whatsmeow import FAKE_ENV, client_of, create, eventually, open_instance, record, state
+from tests.support.whatsmeow import (
+    FAKE_ENV,
+    client_of,
+    create,
+    device_stored,
+    eventually,
+    open_instance,
+    record,
+    state,
+)
 
 
 async def test_connect_renders_qr_then_pairs_open(server_factory) -> None:
@@ -122,8 +131,7 @@ async def test_logout_restart_and_errors(server_factory, tmp_path: Path) -> None
         sink = record(srv)
         name = unique()
         instance_id, client = await open_instance(srv, name)
-        session_file = tmp_path / "sessions" / f"{instance_id}.db"
-        assert session_file.exists()
+        assert await device_stored(srv, instance_id) == "5511999990000:1@s.whatsapp.net"
 
         restarted = await srv.client.post(f"/instance/restart/{name}", headers=srv.headers())
         assert restarted.status_code == 200
@@ -138,7 +146,7 @@ async def test_logout_restart_and_errors(server_factory, tmp_path: Path) -> None
         assert out.json() == {"status": "SUCCESS", "error": False, "response": {"message": "Instance logged out"}}
         assert "logout" in second.names()
         assert await state(srv, name) == "close"
-        assert not session_file.exists()
+        assert await device_stored(srv, instance_id) is None
         tail = sink.names(name)[-4:]
         assert tail == ["connection.update", "status.instance", "logout.instance", "connection.update"]
         assert sink.of("connection.update", name)[-1] == {"instance": name, "state": "close", "statusReason": 401}
@@ -275,6 +283,7 @@ async def test_delete_removes_the_session_file(server_factory, tmp_path: Path) -
         assert deleted.status_code == 200
         assert "logout" in client.names()
         assert not (tmp_path / "sessions" / f"{instance_id}.db").exists()
+        assert await device_stored(srv, instance_id) is None
 
 
 async def test_qr_session_is_renewed_when_whatsmeow_stops_offering_codes(server_factory) -> None:
@@ -327,7 +336,7 @@ async def test_dropped_socket_unlinked_device_and_replaced_stream(server_factory
         # the device is unlinked from the phone: the session is gone for good
         await client.push(LoggedOut(OnConnect=False, Reason=2))  # ConnectFailureReason.LOGGED_OUT
         assert await state(srv, name) == "close"
-        assert not (tmp_path / "sessions" / f"{instance_id}.db").exists()
+        assert await device_stored(srv, instance_id) is None
         assert sink.names(name)[-3:] == ["status.instance", "logout.instance", "connection.update"]
         assert sink.of("connection.update", name)[-1] == {"instance": name, "state": "close", "statusReason": 401}
         status = sink.of("status.instance", name)[-1]
@@ -341,7 +350,7 @@ async def test_dropped_socket_unlinked_device_and_replaced_stream(server_factory
         await second.push(StreamReplaced())
         assert await state(srv, other) == "close"
         assert sink.of("connection.update", other)[-1] == {"instance": other, "state": "close", "statusReason": 440}
-        assert (tmp_path / "sessions" / f"{other_id}.db").exists()
+        assert await device_stored(srv, other_id) is not None
         assert len(FakeClient.all_of(other_id)) == 1  # and no reconnect fights the other client
 
         from neonize.proto.Neonize_pb2 import ClientOutdated, TemporaryBan

@@ -1,11 +1,14 @@
 """issue 17's Done-when, scaled down: three nodes on loopback ports sharing PostgreSQL and Redis,
-EVOLUTION instances spread over them, `kill -9` of the busiest node, its instances owned again
-within 3 lease periods with no instance ever owned twice (fencing tokens), and the node back
-taking its share."""
+EVOLUTION instances and a few WhatsApp Web ones (on the fake neonize client, paired by QR) spread
+over them, `kill -9` of the busiest node holding a WhatsApp Web instance, its instances owned again
+within 3 lease periods with no instance ever owned twice (fencing tokens), its WhatsApp Web
+instances resumed from PostgreSQL with no QR, and the node back taking its share."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import random
 import signal
 import time
@@ -22,11 +25,14 @@ from evolution_py.sinks.socketio.testing import sio_listener
 from tests.cluster.nodes import LEASE_SECONDS, Cluster
 from tests.cluster.receiver import Receiver
 from tests.support.databases import postgres_database
+from tests.support.process import SRC
 from tests.support.server import TEST_API_KEY
+from tests.support.whatsmeow import FAKE_ENV
 
 pytestmark = pytest.mark.slow
 
 INSTANCES = 30
+WA_INSTANCES = 4  # WHATSAPP-BAILEYS on the fake neonize client (tests/cluster/test_whatsapp_web_sessions.py)
 T = TypeVar("T")
 
 
@@ -44,9 +50,17 @@ async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, wha
 async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
     async with postgres_database() as uri, Receiver() as receiver:
         cluster = Cluster(tmp_path, uri, 3)
+        journal = tmp_path / "fake-neonize.jsonl"
+        for node in cluster.nodes:
+            node.env.update(FAKE_ENV)
+            node.env["FAKE_NEONIZE_AUTOPILOT"] = str(journal)  # the fake pairs by QR, or resumes a stored device
+            node.env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(SRC.parent)])
         try:
             await cluster.start()
             names = [f"cl-{n:02d}" for n in range(INSTANCES)]
+            wa_names = [f"wa-{n:02d}" for n in range(WA_INSTANCES)]
+            wa_ids: dict[str, str] = {}
+            every = sorted(names + wa_names)
             tokens: dict[str, str] = {}
             sent: set[str] = set()
             stop = asyncio.Event()
@@ -71,29 +85,44 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                     )
                     assert answer.status_code == 201, answer.text
                     tokens[name] = answer.json()["hash"]
+                for name in wa_names:
+                    answer = await client.post(
+                        "/instance/create",
+                        json={"instanceName": name, "integration": "WHATSAPP-BAILEYS"},
+                        headers={"apikey": TEST_API_KEY},
+                    )
+                    assert answer.status_code == 201, answer.text
+                    tokens[name] = answer.json()["hash"]
+                    wa_ids[name] = answer.json()["instance"]["instanceId"]
+                    connect = await client.get(f"/instance/connect/{name}", headers={"apikey": TEST_API_KEY})
+                    assert connect.status_code == 200, connect.text
 
             async def spread() -> dict[str, list[str]] | None:
                 owners = await cluster.owners(1)
                 owned = [n for names_ in owners.values() for n in names_]
-                if len(owners) == 3 and sorted(owned) == names and all(owners.values()):
+                if len(owners) == 3 and sorted(owned) == every and all(owners.values()):
                     return owners
                 return None
 
-            owners = await _wait_for(spread, 20, "30 instances spread over 3 nodes, each owned once")
+            owners = await _wait_for(spread, 20, "the instances spread over 3 nodes, each owned once")
+            await _wait_for(lambda: _wa_open(cluster, wa_names, 1), 20, "WhatsApp Web instances paired")
             # All created through node0, yet each one was created on its owner: one claim each, no move.
             first_claims = await cluster.sql('SELECT "instanceId", count(*) AS n FROM "ClusterClaim" GROUP BY 1')
             every_claim = await cluster.sql(
                 'SELECT "instanceId", "nodeId", token, "claimedAt" FROM "ClusterClaim" ORDER BY id'
             )
-            assert len(first_claims) == INSTANCES and all(r["n"] == 1 for r in first_claims), [
+            assert len(first_claims) == len(every) and all(r["n"] == 1 for r in first_claims), [
                 (r["instanceId"][:4], r["nodeId"], r["token"], r["claimedAt"].strftime("%S.%f"))
                 for r in every_claim
                 if any(f["instanceId"] == r["instanceId"] and f["n"] > 1 for f in first_claims)
             ]
-            await _every_node_answers_for_every_instance(cluster, names, tokens, [0, 1, 2])
-            busiest = max(owners, key=lambda node: len(owners[node]))
+            await _every_node_answers_for_every_instance(cluster, every, tokens, [0, 1, 2])
+            # the busiest node among those holding a WhatsApp Web instance, so a session always moves
+            busiest = max(owners, key=lambda node: (bool(set(owners[node]) & set(wa_names)), len(owners[node])))
             victim = int(busiest.removeprefix("node"))
             moved = set(owners[busiest])
+            moved_wa = sorted(moved & set(wa_names))
+            seen = len(_journal(journal))
 
             live = [0, 1, 2]
             stream = asyncio.create_task(_inbound_stream(cluster, names, tokens, live, sent, stop))
@@ -106,7 +135,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             async def taken_over() -> dict[str, list[str]] | None:
                 owners = await cluster.owners(survivor)
                 owned = [n for names_ in owners.values() for n in names_]
-                if busiest not in owners and sorted(owned) == names:
+                if busiest not in owners and sorted(owned) == every:
                     return owners
                 return None
 
@@ -115,7 +144,16 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             print(f"takeover after kill -9: {takeover:.1f} s (lease {LEASE_SECONDS} s)")
             assert takeover <= 3 * LEASE_SECONDS + 1.0, takeover
 
-            await _every_node_answers_for_every_instance(cluster, names, tokens, [n for n in range(3) if n != victim])
+            await _every_node_answers_for_every_instance(cluster, every, tokens, [n for n in range(3) if n != victim])
+
+            # Its WhatsApp Web instances are open on their new owners, from the device stored in their
+            # PostgreSQL schema: resumed, no QR code shown anywhere.
+            await _wait_for(lambda: _wa_open(cluster, wa_names, survivor), 20, "WhatsApp Web instances open again")
+            after_kill = _journal(journal)[seen:]
+            resumed = {line["instance"]: line for line in after_kill if line["step"] == "resumed"}
+            assert moved_wa and all(wa_ids[name] in resumed for name in moved_wa), (moved_wa, after_kill)
+            assert all(resumed[wa_ids[name]]["node"] != busiest for name in moved_wa)
+            assert [line for line in after_kill if line["step"] != "resumed"] == []
 
             # Fencing: every claim has its own token, and the tokens of one instance only grow with time.
             claims = await cluster.sql('SELECT "instanceId", "nodeId", token FROM "ClusterClaim" ORDER BY id')
@@ -138,7 +176,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
 
             # socket.io: a client on a node that does not own a moved instance sees its events.
             owners = await cluster.owners(survivor)
-            moved_name = sorted(moved)[0]
+            moved_name = sorted(moved - set(wa_names))[0]  # an EVOLUTION one: inbound messages are posted to it
             owner_now = next(node for node, held in owners.items() if moved_name in held)
             elsewhere = next(n for n in range(3) if n != victim and f"node{n}" != owner_now)
             base = cluster.nodes[elsewhere].base_url
@@ -157,7 +195,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             async def back() -> dict[str, list[str]] | None:
                 owners = await cluster.owners(victim)
                 owned = [n for names_ in owners.values() for n in names_]
-                if len(owners) == 3 and all(owners.values()) and Counter(owned) == Counter(names):
+                if len(owners) == 3 and all(owners.values()) and Counter(owned) == Counter(every):
                     return owners
                 return None
 
@@ -175,13 +213,15 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
 
             async def handed_over() -> bool:
                 owners = await cluster.owners(survivor)
-                return sorted(n for names_ in owners.values() for n in names_) == names
+                return sorted(n for names_ in owners.values() for n in names_) == every
 
             await _wait_for(handed_over, 3 * LEASE_SECONDS, "the stopped node's instances owned again")
             print(f"owned again {time.monotonic() - stopped_at:.1f} s after SIGTERM")
 
             for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
                 assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
+            await _wait_for(lambda: _wa_open(cluster, wa_names, survivor), 20, "WhatsApp Web instances open at the end")
+            assert all(line["step"] == "resumed" for line in _journal(journal)[seen:])  # never a QR after pairing
         finally:
             cluster.stop()
 
@@ -209,6 +249,21 @@ async def _every_node_answers_for_every_instance(
         bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
         assert bad.status_code == 404
     print(f"{len(names) * 4} requests to random nodes in {time.monotonic() - started:.1f} s")
+
+
+def _journal(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+async def _wa_open(cluster: Cluster, names: list[str], via: int) -> bool:
+    async with httpx.AsyncClient(base_url=cluster.nodes[via].base_url, timeout=10) as client:
+        for name in names:
+            answer = await client.get(f"/instance/connectionState/{name}", headers={"apikey": TEST_API_KEY})
+            if answer.status_code != 200 or answer.json()["instance"].get("state") != "open":
+                return False
+    return True
 
 
 def number_of(name: str) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import inspect
+import json
+import os
 import threading
 import time
 from typing import Any, ClassVar
@@ -55,6 +57,7 @@ class FakeClient:
         self.connect_error: str | None = None
         self.stall_seconds = 0.0
         self._stopped: asyncio.Event | None = None
+        self._autopilot_task: asyncio.Task[None] | None = None
         for key, value in self.presets.get(self.instance_id, {}).items():
             setattr(self, key, value)
         self.registry.setdefault(self.instance_id, []).append(self)
@@ -126,13 +129,7 @@ class FakeClient:
 
     def _store_device(self) -> None:
         # whatsmeow writes the paired device into its session store; `has_session` looks for it
-        import sqlite3
-
-        with sqlite3.connect(self.name) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS whatsmeow_device (jid TEXT PRIMARY KEY)")
-            conn.execute(
-                "INSERT OR REPLACE INTO whatsmeow_device VALUES (?)", (f"{self.own_jid.User}:1@s.whatsapp.net",)
-            )
+        store_device(self.name, f"{self.own_jid.User}:1@s.whatsapp.net")
 
     def _loop(self) -> asyncio.AbstractEventLoop:
         assert self.loop is not None, "connect() was not called"
@@ -171,6 +168,9 @@ class FakeClient:
             await stopped.wait()
 
         self.connect_task = self.loop.create_task(run())
+        journal = os.environ.get("FAKE_NEONIZE_AUTOPILOT")
+        if journal:
+            self._autopilot_task = self.loop.create_task(_autopilot(self, journal))
         return self.connect_task
 
     async def stop(self) -> None:
@@ -305,6 +305,91 @@ class FakeClient:
 
 _NO_ANSWER = object()
 _lock = threading.Lock()
+
+
+async def _autopilot(client: FakeClient, journal: str) -> None:
+    """For a server run as a subprocess (cluster tests), where no test can drive this client: a
+    stored device is resumed at once, as whatsmeow does (Connected, no QR); otherwise a QR code
+    is shown and "scanned". Each step is appended to `journal` as a JSON line."""
+    await asyncio.sleep(0.05)  # the channel registers its handlers right after connect()
+    device = await asyncio.to_thread(stored_device, client.name)
+    if device is not None:
+        _note(journal, client, "resumed", device)
+        await client.push(neonize_proto.Connected(status=True))
+        return
+    _note(journal, client, "qr", None)
+    await client.push_qr("2@autopilot,key1,key2,key3")
+    await asyncio.sleep(0.2)
+    await client.pair()
+    _note(journal, client, "paired", await asyncio.to_thread(stored_device, client.name))
+
+
+def store_label(store: str) -> str:
+    """Where a store is, without the DSN's password: `pg:<schema>` or `file:<path>`."""
+    if _is_postgres(store):
+        from urllib.parse import parse_qs, urlsplit
+
+        return "pg:" + parse_qs(urlsplit(store).query).get("search_path", ["?"])[0]
+    return f"file:{store}"
+
+
+def _note(journal: str, client: FakeClient, step: str, device: str | None) -> None:
+    line = {
+        "node": os.environ.get("CLUSTER_NODE_ID"),
+        "instance": client.instance_id,
+        "step": step,
+        "device": device,
+        "store": store_label(client.name),
+    }
+    with _lock, open(journal, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+
+
+def _is_postgres(store: str) -> bool:
+    return store.startswith("postgres")  # what neonize's Go `getDB` checks to pick lib/pq over SQLite
+
+
+def store_device(store: str, jid: str) -> None:
+    """Write a paired device where whatsmeow would: the SQLite file, or (a PostgreSQL DSN) the tables
+    of the schema its `search_path` names. Blocking: call it from a thread."""
+    if _is_postgres(store):
+        asyncio.run(_pg(store, "CREATE TABLE IF NOT EXISTS whatsmeow_device (jid TEXT PRIMARY KEY)"))
+        asyncio.run(_pg(store, "INSERT INTO whatsmeow_device VALUES ($1) ON CONFLICT DO NOTHING", jid))
+        return
+    import sqlite3
+
+    with sqlite3.connect(store) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS whatsmeow_device (jid TEXT PRIMARY KEY)")
+        conn.execute("INSERT OR REPLACE INTO whatsmeow_device VALUES (?)", (jid,))
+
+
+def stored_device(store: str) -> str | None:
+    """The device a real client would resume from `store` (GetFirstDevice), or None. Blocking."""
+    if _is_postgres(store):
+        rows = asyncio.run(_pg(store, "SELECT jid FROM whatsmeow_device ORDER BY jid", missing_ok=True))
+        return str(rows[0]["jid"]) if rows else None
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as conn:
+            row = conn.execute("SELECT jid FROM whatsmeow_device ORDER BY jid").fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+async def _pg(dsn: str, query: str, *args: Any, missing_ok: bool = False) -> list[Any]:
+    import asyncpg  # asyncpg reads `search_path` in the DSN as a server setting, as lib/pq does
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    except asyncpg.UndefinedTableError:
+        if missing_ok:
+            return []
+        raise
+    finally:
+        await conn.close()
 
 
 def create(path: str, uuid: str, device: Any = None) -> FakeClient:

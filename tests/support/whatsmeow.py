@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from evolution_py.channels.whatsapp_web.device_store import session_path
+from evolution_py.channels.whatsapp_web.pg_sessions import schema_name, session_dsn
 from evolution_py.events.testing import RecordingSink
-from tests.support.fake_neonize import FakeClient
+from tests.support.fake_neonize import FakeClient, stored_device
 from tests.support.server import RunningServer
 
 FAKE_ENV = {
@@ -63,3 +65,14 @@ async def open_instance(srv: RunningServer, name: str) -> tuple[str, FakeClient]
     await client.pair()
     await eventually(lambda: srv.services.registry.require(name).channel.state == "open")
     return instance_id, client
+
+
+async def device_stored(srv: RunningServer, instance_id: str) -> str | None:
+    """The paired device in the instance's session store, read where whatsmeow keeps it: its schema
+    (WHATSMEOW_SESSION_STORE=postgresql, the default on PostgreSQL) or its SQLite file."""
+    settings = srv.services.settings
+    if settings.whatsmeow_session_store == "postgresql":
+        store = session_dsn(settings.whatsmeow_session_dsn, schema_name(instance_id))
+    else:
+        store = str(session_path(settings.data_dir, instance_id))
+    return await asyncio.to_thread(stored_device, store)

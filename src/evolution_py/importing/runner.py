@@ -12,6 +12,7 @@ from evolution_py.importing.copier import Job
 from evolution_py.importing.destination import Destination
 from evolution_py.importing.progress import Checkpoint, InstanceReport, Limits
 from evolution_py.importing.report import dry_run_table, summary_table
+from evolution_py.importing.session_move import move_session
 from evolution_py.importing.session_source import Converter, SessionOptions
 from evolution_py.importing.source import SourceDb, SourceError, open_source
 from evolution_py.store.db import Database
@@ -33,6 +34,8 @@ class ImportOptions:
     limits: Limits = field(default_factory=Limits)
     converter: Converter | None = None
     client_name: str | None = None  # ours (DATABASE_CONNECTION_CLIENT_NAME): instances of another are not loaded
+    # WHATSMEOW_SESSION_STORE=postgresql: the neonize DSN; each written session file moves into PostgreSQL
+    session_dsn: str = ""
 
 
 async def run_import(
@@ -103,6 +106,10 @@ async def _run(
             await evolution_api.import_instance(job, row, report, session)
         else:
             await evolution_go.import_instance(job, row, report, auth, data_dir)
+        if options.session_dsn:
+            moved_session = await move_session(job.destination.db.engine, options.session_dsn, data_dir, report.id)
+            if moved_session:
+                report.notes.append(moved_session)
         owner = row.get("clientName") if api else row.get("client_name")
         if options.client_name and owner and owner != options.client_name and not report.skipped:
             report.notes.append(

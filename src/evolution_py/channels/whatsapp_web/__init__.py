@@ -11,7 +11,9 @@ package imports neonize.
 - `sender.py`     the one send path the messages and media features share
 - helpers         `jids.py`, `media_loader.py`, `media_files.py`, `numbers.py`, `receive.py`,
                   `message_json.py` + `proto_json.py` (+ `field_renames.py`), `errors.py`
-- process-wide    `device_store.py` (session files, client factory), `threads.py`, `qr.py`
+- process-wide    `device_store.py` (where a session lives, client factory), `pg_sessions.py` (a
+                  PostgreSQL schema per instance), `session_adopt.py` (a file moved into it),
+                  `threads.py`, `qr.py`
 """
 
 from __future__ import annotations

@@ -64,7 +64,15 @@ class WhatsAppWebChannel(BaseChannel):
         self._client_factory = client_factory or device_store.resolve_client_factory(
             env.text("WHATSMEOW_CLIENT_FACTORY")
         )
-        self._session_file = device_store.session_path(settings.data_dir, ctx.instance_id)
+        self._sessions = device_store.instance_sessions(
+            ctx.instance_id,
+            ctx.name,
+            settings.data_dir,
+            settings.whatsmeow_session_store,
+            settings.whatsmeow_session_dsn,
+            getattr(getattr(ctx.store, "db", None), "engine", None),
+            settings.whatsmeow_session_db_idle_seconds,
+        )
         # Timings (seconds); environment-tunable so tests and operators can shorten or lengthen them.
         self.backoff_base = env.number("WHATSMEOW_RECONNECT_BASE_SECONDS", 2.0)
         self.backoff_max = env.number("WHATSMEOW_RECONNECT_MAX_SECONDS", 300.0)
@@ -137,7 +145,7 @@ class WhatsAppWebChannel(BaseChannel):
     # --- Channel protocol ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        if await asyncio.to_thread(device_store.has_session, self._session_file):
+        if await self._sessions.has_session():
             self._want_online = True
             await self._open_client()
 
@@ -155,7 +163,7 @@ class WhatsAppWebChannel(BaseChannel):
 
     async def logout(self) -> None:
         client = self.session.client
-        paired = self.session.state == "open" or await asyncio.to_thread(device_store.has_session, self._session_file)
+        paired = self.session.state == "open" or await self._sessions.has_session(if_unknown=True)
         self._want_online = False
         self._retire_client()
         if client is not None:
@@ -165,7 +173,7 @@ class WhatsAppWebChannel(BaseChannel):
                 except Exception as exc:  # noqa: BLE001 - offline, stalled, or the session was already revoked
                     log.warning("instance %s: logout on WhatsApp failed: %r", self.ctx.name, exc)
             await self._stop_client(client)
-        await asyncio.to_thread(device_store.remove_session, self._session_file)
+        await self._sessions.remove()
         await self._closed(401, emit_logout=True)
 
     async def restart(self) -> None:
@@ -185,7 +193,7 @@ class WhatsAppWebChannel(BaseChannel):
     async def delete_session(self) -> None:
         self._want_online = False
         self._retire_client()
-        await asyncio.to_thread(device_store.remove_session, self._session_file)
+        await self._sessions.remove()
 
     # --- client lifecycle ---------------------------------------------------------------------
 
@@ -201,13 +209,21 @@ class WhatsAppWebChannel(BaseChannel):
     async def _open_client(self) -> None:
         self._retire_client()
         generation = self.session.generation
-        await asyncio.to_thread(device_store.ensure_dir, self._session_file)
+        try:
+            target = await self._sessions.open_target()
+        except Exception as exc:  # noqa: BLE001 - the store's database is unreachable: a failed dial
+            log.warning("instance %s: session store not ready: %s", self.ctx.name, type(exc).__name__)
+            self.last_failure = f"session store not ready: {type(exc).__name__}"
+            await self._dial_failed(generation)
+            return
+        if generation != self.session.generation:  # replaced while the store was made ready
+            return
         device = device_store.DeviceOptions(
             self._settings.session_phone_client, self._settings.session_phone_name, self.ctx.settings.syncFullHistory
         )
         # The Go side keys clients by uuid: one per client object, so a stop still blocked in a stalled
         # dial never collides with its replacement.
-        client = self._client_factory(str(self._session_file), f"{self.ctx.instance_id}#{generation}", device)
+        client = self._client_factory(target, f"{self.ctx.instance_id}#{generation}", device)
         self.session.client = client
         self._register(client, generation)
         await self._set_state("connecting")
@@ -252,7 +268,7 @@ class WhatsAppWebChannel(BaseChannel):
 
     async def _dial_failed(self, generation: int) -> None:
         self._dial_failures += 1
-        resumable = await asyncio.to_thread(device_store.has_session, self._session_file)
+        resumable = await self._sessions.has_session(if_unknown=True)
         if not resumable and self._dial_failures >= self.qr_dial_attempts:
             log.warning("instance %s: giving up after %d failed dials", self.ctx.name, self._dial_failures)
             self.last_failure = f"gave up after {self._dial_failures} failed dials; last: {self.last_failure}"
@@ -495,7 +511,7 @@ class WhatsAppWebChannel(BaseChannel):
         self._retire_client()
         self.session.spawn(self._stop_client(client))
         if reason == 401:
-            await asyncio.to_thread(device_store.remove_session, self._session_file)
+            await self._sessions.remove()
         await self._closed(reason, emit_logout=reason == 401)
 
     async def _on_keepalive_timeout(self, event: Any) -> None:

@@ -1,12 +1,16 @@
-"""Where an instance's whatsmeow session file lives, and how its neonize client is made.
+"""Where an instance's whatsmeow session lives, and how its neonize client is made.
 
-One SQLite file per instance under `<DATA_DIR>/sessions/` (whatsmeow's own schema). A shared
-PostgreSQL store would need `jid=` bookkeeping to resume the right device per instance; a file per
-instance keeps instances independent and `delete_session()` a file removal.
+- `WHATSMEOW_SESSION_STORE=file`: one SQLite file per instance under `<DATA_DIR>/sessions/`
+  (whatsmeow's own schema); `delete_session()` removes the file.
+- `WHATSMEOW_SESSION_STORE=postgresql` (the default on PostgreSQL): one schema per instance in the
+  main database (`pg_sessions.py`), so whichever node owns the instance resumes it without a QR.
+  A paired SQLite file from before (or from an importer) is moved into the schema at the next
+  start (`session_adopt.py`); if that fails the file is used as it is, so no one is logged out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import os
@@ -15,11 +19,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from evolution_py.channels.whatsapp_web.pg_sessions import PostgresSessions
 from evolution_py.channels.whatsapp_web.session import neonize
+from evolution_py.channels.whatsapp_web.session_adopt import adopt_file
 
 log = logging.getLogger(__name__)
 
-# (session path, uuid, device) → a client with neonize's `NewAClient` interface.
+# (session path or PostgreSQL DSN, uuid, device) → a client with neonize's `NewAClient` interface.
 ClientFactory = Callable[[str, str, "DeviceOptions"], Any]
 
 
@@ -78,3 +87,67 @@ def resolve_client_factory(spec: str | None) -> ClientFactory:
 
 def ensure_dir(path: Path) -> None:
     os.makedirs(path.parent, exist_ok=True)
+
+
+class InstanceSessions:
+    """One instance's session store as the channel sees it: what a client opens, whether a device is
+    paired (so a start resumes without a QR code), and removal on logout and delete."""
+
+    def __init__(self, instance_name: str, file_path: Path, postgres: PostgresSessions | None) -> None:
+        self._name = instance_name
+        self.file_path = file_path
+        self.postgres = postgres
+
+    async def has_session(self, if_unknown: bool = False) -> bool:
+        """A paired device in the store; `if_unknown` when PostgreSQL cannot answer right now."""
+        if self.postgres is not None:
+            try:
+                if await self.postgres.has_session():
+                    return True
+            except SQLAlchemyError as exc:
+                log.warning("instance %s: session store unreadable: %s", self._name, type(exc).__name__)
+                return if_unknown
+        return await asyncio.to_thread(has_session, self.file_path)
+
+    async def open_target(self) -> str:
+        """What the next client is given as its store (a path or a DSN), made ready for it."""
+        if self.postgres is None:
+            await asyncio.to_thread(ensure_dir, self.file_path)
+            return str(self.file_path)
+        if not await self.postgres.has_session() and await asyncio.to_thread(has_session, self.file_path):
+            try:
+                copied = await adopt_file(self.postgres.engine, self.postgres, self.file_path)
+            except Exception as exc:  # noqa: BLE001 - the file still works: resume from it, move it later
+                # only the type: a database error's text may carry the rows' values (Signal keys)
+                log.warning(
+                    "instance %s: its session file was not moved into PostgreSQL (%s); resuming from the file",
+                    self._name,
+                    type(exc).__name__,
+                )
+                return str(self.file_path)
+            await asyncio.to_thread(remove_session, self.file_path)
+            log.info("instance %s: session file moved into PostgreSQL (%d rows)", self._name, copied)
+        await self.postgres.prepare()
+        return self.postgres.target
+
+    async def remove(self) -> None:
+        await asyncio.to_thread(remove_session, self.file_path)
+        if self.postgres is not None:
+            await self.postgres.remove()
+
+
+def instance_sessions(
+    instance_id: str,
+    instance_name: str,
+    data_dir: str,
+    store: str,
+    dsn: str,
+    engine: AsyncEngine | None,
+    idle_seconds: int = 0,
+) -> InstanceSessions:
+    path = session_path(data_dir, instance_id)
+    if store != "postgresql":
+        return InstanceSessions(instance_name, path, None)
+    if engine is None or not dsn:  # never fall back to a file quietly: the node would lose the session on a move
+        raise RuntimeError("WHATSMEOW_SESSION_STORE=postgresql needs the PostgreSQL database and its DSN")
+    return InstanceSessions(instance_name, path, PostgresSessions(engine, dsn, instance_id, idle_seconds))

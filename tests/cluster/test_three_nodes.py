@@ -1,8 +1,10 @@
-"""issue 17's Done-when, scaled down: three nodes on loopback ports sharing PostgreSQL and Redis,
+"""issue 17's Done-when: three nodes on loopback ports sharing PostgreSQL, Redis and RabbitMQ, 60
 EVOLUTION instances and a few WhatsApp Web ones (on the fake neonize client, paired by QR) spread
-over them, `kill -9` of the busiest node holding a WhatsApp Web instance, its instances owned again
-within 3 lease periods with no instance ever owned twice (fencing tokens), its WhatsApp Web
-instances resumed from PostgreSQL with no QR, and the node back taking its share."""
+over them, `kill -9` of the busiest node holding a WhatsApp Web instance mid-stream of inbound
+messages, its instances owned again within 3 lease periods with no instance ever owned twice
+(fencing tokens), every accepted message at the webhook and at a RabbitMQ consumer, socket.io
+clients on a surviving node seeing the moved instances' events, its WhatsApp Web instances resumed
+from PostgreSQL with no QR, and the node back taking its share."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
+from evolution_py.sinks.rabbitmq.testing import AMQP_URI, amqp_consumer, body
 from evolution_py.sinks.socketio.testing import sio_listener
 from tests.cluster.nodes import LEASE_SECONDS, Cluster
 from tests.cluster.receiver import Receiver
@@ -31,7 +34,7 @@ from tests.support.whatsmeow import FAKE_ENV
 
 pytestmark = pytest.mark.slow
 
-INSTANCES = 30
+INSTANCES = 60
 WA_INSTANCES = 4  # WHATSAPP-BAILEYS on the fake neonize client (tests/cluster/test_whatsapp_web_sessions.py)
 T = TypeVar("T")
 
@@ -48,11 +51,22 @@ async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, wha
 
 
 async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
-    async with postgres_database() as uri, Receiver() as receiver:
+    async with postgres_database() as uri, Receiver() as receiver, amqp_consumer() as consumer:
         cluster = Cluster(tmp_path, uri, 3)
         journal = tmp_path / "fake-neonize.jsonl"
+        # RabbitMQ's global mode: every node publishes its instances' messages.upsert to one exchange,
+        # and one consumer reads them all from one queue.
+        tag = uuid.uuid4().hex[:8]
+        exchange, queue = f"cl3_{tag}", f"cl3{tag}.messages.upsert"
+        consumer.track(queues=(queue,), exchanges=(exchange,))
+        await consumer.prepare(queue)
         for node in cluster.nodes:
             node.env.update(FAKE_ENV)
+            node.env.update({
+                "RABBITMQ_ENABLED": "true", "RABBITMQ_URI": AMQP_URI, "RABBITMQ_GLOBAL_ENABLED": "true",
+                "RABBITMQ_EVENTS_MESSAGES_UPSERT": "true", "RABBITMQ_EXCHANGE_NAME": exchange,
+                "RABBITMQ_PREFIX_KEY": f"cl3{tag}",
+            })  # fmt: skip
             node.env["FAKE_NEONIZE_AUTOPILOT"] = str(journal)  # the fake pairs by QR, or resumes a stored device
             node.env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(SRC.parent)])
         try:
@@ -173,6 +187,15 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             assert len(sent) > 50
             await _wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
             print(f"{len(sent)} inbound messages accepted, all delivered ({receiver.duplicates} duplicates)")
+            accepted = set(sent)
+
+            def all_consumed(got: list[Any]) -> bool:
+                return accepted <= {body(m)["data"]["key"]["id"] for m in got}
+
+            consumed = await consumer.collect(queue, all_consumed, within=30)
+            ids = [body(m)["data"]["key"]["id"] for m in consumed]
+            assert accepted <= set(ids), f"{len(accepted - set(ids))} of {len(accepted)} missing at RabbitMQ"
+            print(f"RabbitMQ: all {len(accepted)} consumed ({len(ids) - len(set(ids))} duplicates)")
 
             # socket.io: a client on a node that does not own a moved instance sees its events.
             owners = await cluster.owners(survivor)

@@ -26,7 +26,7 @@ from evolution_py.events.event import Event
 from evolution_py.events.outbox import Outbox
 from evolution_py.events.sink import GLOBAL_SCOPE, Delivery
 from evolution_py.store.db import Database, LeaseLost, Upsert
-from evolution_py.store.messages import message_values
+from evolution_py.store.messages import MessageStore, message_values
 from evolution_py.store.models import new_id
 from tests.support.databases import postgres_database
 from tests.support.server import free_port, running_server
@@ -220,6 +220,61 @@ async def test_an_instance_not_held_at_all_is_refused_without_a_query(shared: Sh
     assert await shared.count("Message", "i1") == 1
 
 
+async def test_owner_writes_in_their_own_transaction_are_fenced_too(shared: Shared) -> None:
+    """A receipt, a message delete, a chat marked read (and, in the HTTP test below, a connection
+    state): written outside the outbox writer, each checked in its own transaction (check_owner)."""
+    held = {"i1": 1, "i2": 1}
+    lost: list[dict[str, int]] = []
+
+    async def token_of(instance_id: str) -> int | None:
+        return held.get(instance_id)
+
+    db = shared.database()
+    db.fence = LeaseFence("n1", token_of, lost.append)
+    seeded = Outbox(shared.database())  # unfenced: the rows the writes below change
+    seeded.start()
+    rows = {i: message(i) for i in ("i1", "i2")}
+    try:
+        await seeded.insert_messages(list(rows.values()))
+        for instance_id in ("i1", "i2"):
+            await seeded.upsert(
+                Upsert("Chat", instance_id, "5511999999999@s.whatsapp.net", {"unreadMessages": 3}, {}, row_id=new_id())
+            )
+    finally:
+        await seeded.stop()
+
+    def store(instance_id: str) -> MessageStore:
+        return MessageStore(db, instance_id)
+
+    jid = "5511999999999@s.whatsapp.net"
+    assert await store("i1").save_status(key_id=rows["i1"]["keyId"], remote_jid=jid, from_me=True, status="READ")
+    await shared.take_over("i1")  # n1 paused; it still believes it holds token 1
+    for write in (
+        lambda: store("i1").save_status(key_id=rows["i1"]["keyId"], remote_jid=jid, from_me=True, status="PLAYED"),
+        lambda: store("i1").mark_deleted(rows["i1"]["keyId"]),
+        lambda: store("i1").mark_chat_read(jid),
+    ):
+        with pytest.raises(LeaseLost):
+            await write()
+    assert lost and all(found == {"i1": 1} for found in lost)
+    assert await shared.count("MessageUpdate", "i1") == 1  # only the receipt from before the pause
+    conn = await asyncpg.connect(shared.uri)
+    try:
+        status = await conn.fetchval('SELECT status FROM "Message" WHERE "instanceId" = $1', "i1")
+        unread = await conn.fetchval('SELECT "unreadMessages" FROM "Chat" WHERE "instanceId" = $1', "i1")
+        assert (status, unread) == ("READ", 3)
+        # the instance still held writes as before
+        await store("i2").mark_chat_read(jid)
+        assert await conn.fetchval('SELECT "unreadMessages" FROM "Chat" WHERE "instanceId" = $1', "i2") == 0
+        assert (await store("i2").mark_deleted(rows["i2"]["keyId"]))["status"] == "DELETED"
+        # a node that does not hold the instance at all is refused without a query
+        held.pop("i2")
+        with pytest.raises(LeaseLost):
+            await store("i2").mark_chat_read(jid)
+    finally:
+        await conn.close()
+
+
 async def test_a_write_waits_for_a_claim_in_flight_and_is_then_refused(shared: Shared) -> None:
     outbox = fenced_outbox(shared.database(), "n1", {"i1": 1, "i2": 1})
     claimer = await asyncpg.connect(shared.uri)
@@ -375,6 +430,7 @@ async def test_a_paused_node_answers_503_and_neither_stores_nor_emits(tmp_path: 
                 finally:
                     await db.dispose()
                 assert node.held[ids["fence-a"]] == 1  # it still believes so
+                runtime_a = srv.services.registry.require("fence-a")
 
                 def send(name: str) -> Any:
                     body = {"number": "5511888887777", "text": "oi"}
@@ -422,8 +478,25 @@ async def test_a_paused_node_answers_503_and_neither_stores_nor_emits(tmp_path: 
                 assert retried.status_code == 201, retried.text
                 assert retried.json() == {"sentBy": "n2"}
                 assert hooks.forwarded == [("fence-a", "n1")]
+                # A late connection state of the instance let go (its channel closing) is not stored
+                # over the new owner's: the Instance row keeps what it had.
+                before = await _instance_status(uri, ids["fence-a"])
+                await runtime_a.update_connection("close", reason_code=440)
+                assert await _instance_status(uri, ids["fence-a"]) == before
     finally:
         keys = [k async for k in redis.scan_iter(f"{prefix}:*")]
         if keys:
             await redis.delete(*keys)
         await redis.aclose()
+
+
+async def _instance_status(uri: str, instance_id: str) -> tuple[str, int | None]:
+    conn = await asyncpg.connect(uri)
+    try:
+        row = await conn.fetchrow(
+            'SELECT "connectionStatus", "disconnectionReasonCode" FROM "Instance" WHERE id = $1', instance_id
+        )
+    finally:
+        await conn.close()
+    assert row is not None
+    return row[0], row[1]

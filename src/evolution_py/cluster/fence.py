@@ -24,6 +24,13 @@ CHECK = (
     'ORDER BY l."instanceId" FOR SHARE OF l'
 )
 
+# The same for one instance, as an owner write in its own transaction runs it (store/db.py
+# `Database.check_owner`), in SQLAlchemy's marks.
+CHECK_ONE = (
+    'SELECT 1 FROM "ClusterLease" WHERE "instanceId" = :instance AND token = :token AND "nodeId" = :node '
+    f'AND "expiresAt" > {NOW} FOR SHARE'
+)
+
 
 class LeaseFence:
     """A node's leases as the outbox writer checks them."""
@@ -45,6 +52,10 @@ class LeaseFence:
     @property
     def check_sql(self) -> str:
         return CHECK
+
+    @property
+    def check_one_sql(self) -> str:
+        return CHECK_ONE
 
     async def tokens(self, instance_ids: Collection[str]) -> dict[str, int]:
         found = {}

@@ -79,6 +79,8 @@ class ClusterNode:
         outbox = loader.deps.bus.outbox
         if outbox is not None:
             outbox.fence = LeaseFence(settings.node_id, self.write_token, self._lost)
+            # ... and so is every owner write made in its own transaction (store/db.py `check_owner`).
+            loader.deps.db.fence = outbox.fence
         self._dropping: set[asyncio.Task[None]] = set()
 
     @property

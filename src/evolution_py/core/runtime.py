@@ -21,7 +21,7 @@ from evolution_py.events.bus import EventBus
 from evolution_py.events.event import Event
 from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.outbound import OutboundClient
-from evolution_py.store.db import Database
+from evolution_py.store.db import Database, LeaseLost
 from evolution_py.store.messages import MessageStore
 from evolution_py.store.models import Instance, utcnow
 
@@ -203,7 +203,11 @@ class InstanceRuntime:
             values["disconnectionAt"] = utcnow()
         try:
             async with self._deps.db.transaction() as session:
+                await self._deps.db.check_owner(session, self.id)
                 await session.execute(update(Instance).where(Instance.id == self.id).values(**values))
+        except LeaseLost:
+            # a cluster node that lost this instance (paused past its lease): the new owner's state stands
+            log.warning("instance %s: connection state %s not stored: no longer this node's", self._name, state)
         except Exception:
             log.exception("instance %s: could not store connection state %s", self._name, state)
         await self.log(

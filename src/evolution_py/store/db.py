@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from evolution_py.errors import ApiError
 from evolution_py.store import mysql
@@ -197,12 +197,20 @@ class WriteFence(Protocol):
         """The check refused these instances (id → the token checked): the node lets them go."""
         ...
 
+    @property
+    def check_one_sql(self) -> str:
+        """The same check for one instance, in SQLAlchemy's marks (:instance, :token, :node), for an
+        owner write made in its own transaction (`Database.check_owner`); a row when still held."""
+        ...
+
 
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         # Set while the event bus's outbox writer runs; hot-path writes go through it then.
         self.group_writer: GroupWriter | None = None
+        # A cluster node's leases (cluster/node.py): owner writes outside the writer check them too.
+        self.fence: WriteFence | None = None
         self.is_sqlite = url.startswith("sqlite")
         self.is_mysql = url.startswith(mysql.DIALECTS)
         if self.is_sqlite:
@@ -245,6 +253,23 @@ class Database:
         # SQLite has one writer at a time; pooled connections that race for it sleep in its busy
         # handler (1, 2, 5 ... 100 ms). The hot path's writes take turns here instead.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    async def check_owner(self, executor: AsyncSession | AsyncConnection, instance_id: str | None) -> None:
+        """Fencing for an owner write made in its own transaction (a receipt, a connection state, a
+        bot's session), called first inside it: on a cluster node, LeaseLost unless this node still
+        holds the instance's lease with the token it believes it holds. The lease row stays locked
+        FOR SHARE until the transaction ends, so no claim commits in between (events/outbox_sql.py
+        `_check_fence` has the reasoning). Off a cluster it costs nothing."""
+        fence = self.fence
+        if fence is None or not instance_id:
+            return
+        token = (await fence.tokens([instance_id])).get(instance_id)
+        if token is None:
+            raise LeaseLost(instance_id)
+        params = {"instance": instance_id, "token": token, "node": fence.node_id}
+        if (await executor.execute(text(fence.check_one_sql), params)).first() is None:
+            fence.lost({instance_id: token})
+            raise LeaseLost(instance_id)
 
     @asynccontextmanager
     async def writers_turn(self) -> AsyncIterator[None]:

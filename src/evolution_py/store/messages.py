@@ -131,6 +131,7 @@ class MessageStore:
         """Record a receipt for a stored message; returns the message row id (None if unknown).
         Core statements in one transaction: find the message, set its status, add the update row."""
         async with self.db.writers_turn(), self.db.engine.begin() as connection:
+            await self.db.check_owner(connection, self.instance_id)
             message_id = (
                 await connection.execute(
                     select(_MESSAGES.c.id)
@@ -284,6 +285,7 @@ class MessageStore:
 
     async def mark_deleted(self, key_id: str) -> dict[str, Any] | None:
         async with self.db.transaction() as session:
+            await self.db.check_owner(session, self.instance_id)
             row = (
                 (
                     await session.execute(
@@ -499,6 +501,7 @@ class MessageStore:
 
     async def mark_chat_read(self, remote_jid: str) -> None:
         async with self.db.transaction() as session:
+            await self.db.check_owner(session, self.instance_id)
             await session.execute(
                 update(Chat)
                 .where(Chat.instanceId == self.instance_id, Chat.remoteJid == remote_jid)

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.server import free_port, unique
-from tests.support.whatsmeow import eventually, record, state
+import asyncpg
+
+from evolution_py.channels.whatsapp_web.device_store import session_path
+from evolution_py.channels.whatsapp_web.pg_sessions import schema_name, session_dsn
+from tests.support.server import RunningServer, free_port, unique
+from tests.support.whatsmeow import device_stored, eventually, record, state
 
 
 async def test_offline_dial_fails_retries_and_closes(server_factory, tmp_path) -> None:
@@ -37,12 +41,27 @@ async def test_offline_dial_fails_retries_and_closes(server_factory, tmp_path) -
         assert closing == {"instance": name, "state": "close", "statusReason": 408}
         assert (await srv.client.get("/")).status_code == 200
         assert await state(srv, name) == "close"
-        # whatsmeow created its store, but no device is in it: a restart would not try to resume
-        from evolution_py.channels.whatsapp_web.device_store import has_session, session_path
-
-        path = session_path(str(tmp_path), instance_id)
-        assert await asyncio.to_thread(path.exists)
-        assert not await asyncio.to_thread(has_session, path)
+        # whatsmeow created its store, but no device is in it: a restart would not try to resume.
+        # The store is the instance's PostgreSQL schema (WHATSMEOW_SESSION_STORE's default on
+        # PostgreSQL) or its SQLite file.
+        assert await store_exists(srv, instance_id)
+        assert await device_stored(srv, instance_id) is None
         deleted = await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())
         assert deleted.status_code == 200
-        assert not await asyncio.to_thread(path.exists)
+        assert not await store_exists(srv, instance_id)
+
+
+async def store_exists(srv: RunningServer, instance_id: str) -> bool:
+    settings = srv.services.settings
+    if settings.whatsmeow_session_store != "postgresql":
+        return await asyncio.to_thread(session_path(settings.data_dir, instance_id).exists)
+    conn = await asyncpg.connect(session_dsn(settings.whatsmeow_session_dsn, "public"))
+    try:
+        found = await conn.fetchval(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = $1 AND table_name = 'whatsmeow_device'",
+            schema_name(instance_id),
+        )
+    finally:
+        await conn.close()
+    return bool(found)

@@ -266,7 +266,8 @@ async def test_owner_writes_in_their_own_transaction_are_fenced_too(shared: Shar
         # the instance still held writes as before
         await store("i2").mark_chat_read(jid)
         assert await conn.fetchval('SELECT "unreadMessages" FROM "Chat" WHERE "instanceId" = $1', "i2") == 0
-        assert (await store("i2").mark_deleted(rows["i2"]["keyId"]))["status"] == "DELETED"
+        deleted = await store("i2").mark_deleted(rows["i2"]["keyId"])
+        assert deleted is not None and deleted["status"] == "DELETED"
         # a node that does not hold the instance at all is refused without a query
         held.pop("i2")
         with pytest.raises(LeaseLost):

@@ -113,9 +113,16 @@ class InboundFeature:
             media = await self._download(message)
             if media is not None:
                 record["message"]["base64"] = media
-        await self.ctx.emit(names.MESSAGES_UPSERT, record)
-        await self.ctx.store.save_message(record)
-        await self._touch_contact_and_chat(record, event.Info.Pushname)
+        # The event, the message row and the contact and chat rows go to the outbox writer at once,
+        # so they share one group commit instead of taking one each in turn (on PostgreSQL the
+        # message path waited on commits, not on the CPU: bench/RESULTS.md). The writer stores a
+        # message before the events of its transaction, so no event is committed without its row.
+        touched = await asyncio.gather(
+            self.ctx.emit(names.MESSAGES_UPSERT, record),
+            self.ctx.store.save_message(record),
+            self._touch_contact_and_chat_rows(record, event.Info.Pushname),
+        )
+        await self._announce_contact_and_chat(record, touched[2])
         if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
             self.session.spawn(self._mark_read(event))  # never holds up the next event
 
@@ -145,13 +152,16 @@ class InboundFeature:
         await self.ctx.emit(names.CHATS_UPSERT, [{"id": chat[0], "name": push_name}])
         await self.ctx.store.upsert_chat(remote_jid, name=push_name)
 
-    async def _touch_contact_and_chat(self, record: dict[str, Any], push_name: str) -> None:
+    async def _touch_contact_and_chat_rows(
+        self, record: dict[str, Any], push_name: str
+    ) -> tuple[dict[str, Any], bool] | None:
         """After a message, as upstream: the chat's JID (the group for a group message) is upserted
-        as a contact with its picture (one object, not an array), then `chats.update`."""
+        as a contact with its picture (one object, not an array), and its chat row touched. Returns
+        the contact event and whether it was created (None: status broadcast, nothing to touch)."""
         key = record["key"]
         remote_jid = key["remoteJid"]
         if remote_jid == STATUS_BROADCAST:
-            return
+            return None
         from_me = bool(key["fromMe"])
         contact: dict[str, Any] = {"remoteJid": remote_jid}
         if from_me:
@@ -163,11 +173,21 @@ class InboundFeature:
         # upstream also stores a group sender's push name as the group contact's name; we keep the
         # event as upstream sends it but never store a member's name on the group.
         stored_name = None if remote_jid.endswith("@g.us") else contact.get("pushName") or None
-        _fields, created = await self.ctx.store.upsert_contact(
-            remote_jid, push_name=stored_name, profile_pic_url=contact["profilePicUrl"]
+        (_fields, created), _chat = await asyncio.gather(
+            self.ctx.store.upsert_contact(remote_jid, push_name=stored_name, profile_pic_url=contact["profilePicUrl"]),
+            self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1),
         )
+        return contact, created
+
+    async def _announce_contact_and_chat(
+        self, record: dict[str, Any], touched: tuple[dict[str, Any], bool] | None
+    ) -> None:
+        """Then `contacts.upsert` (or `.update`) and `chats.update`, in upstream's order."""
+        if touched is None:
+            return
+        contact, created = touched
         await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
-        await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
+        remote_jid = record["key"]["remoteJid"]
         await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
 
     async def _fetch_picture(self, jid: str) -> str | None:

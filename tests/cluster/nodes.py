@@ -4,6 +4,7 @@ prefix of their own: what the cluster tests start, inspect and kill."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -65,3 +66,23 @@ class Cluster:
             return list(await conn.fetch(query, *args))
         finally:
             await conn.close()
+
+    async def all_live(self) -> None:
+        """Until every node is in the live list, then one lease more: each node has seen the others."""
+        deadline = time.monotonic() + 10
+        while len(await self.owners(0)) < len(self.nodes):
+            assert time.monotonic() < deadline, f"{len(self.nodes)} live nodes"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(LEASE_SECONDS)
+
+    async def spread(self, names: list[str], *, at_least: int = 1) -> dict[str, list[str]]:
+        """Until `names` are each owned once and every node owns at least `at_least` of them."""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            owners = await self.owners(1)
+            owned = sorted(n for held in owners.values() for n in held)
+            if len(owners) == len(self.nodes) and owned == sorted(names):
+                if all(len(held) >= at_least for held in owners.values()):
+                    return owners
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"instances not spread over {len(self.nodes)} nodes: {await self.owners(1)}")

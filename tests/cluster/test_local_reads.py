@@ -5,7 +5,6 @@ another instance is refused exactly as on the owner. Anything else is still forw
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 import uuid
@@ -15,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.nodes import Cluster
 from tests.support.databases import postgres_database
 from tests.support.server import TEST_API_KEY
 
@@ -27,17 +26,6 @@ NAMES = [f"rd-{n:02d}" for n in range(8)]
 
 def _number(name: str) -> str:
     return "5511700" + name.removeprefix("rd-").zfill(6)
-
-
-async def _spread(cluster: Cluster) -> dict[str, list[str]]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        owners = await cluster.owners(1)
-        owned = sorted(n for names in owners.values() for n in names)
-        if len(owners) == 2 and owned == NAMES and all(len(v) >= 2 for v in owners.values()):
-            return owners
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"instances not spread over 2 nodes: {await cluster.owners(1)}")
 
 
 async def _ask(client: httpx.AsyncClient, base: str, read: tuple[str, str, Any], name: str, key: str) -> httpx.Response:
@@ -59,11 +47,7 @@ async def test_database_reads_are_answered_on_a_non_owner(tmp_path: Path) -> Non
         cluster = Cluster(tmp_path, uri, 2)
         try:
             await cluster.start()
-            deadline = time.monotonic() + 10
-            while len(await cluster.owners(0)) < 2:
-                assert time.monotonic() < deadline, "2 live nodes"
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(LEASE_SECONDS)  # each node has seen the other
+            await cluster.all_live()
             tokens: dict[str, str] = {}
             base = [node.base_url for node in cluster.nodes]
             async with httpx.AsyncClient(timeout=15) as client:
@@ -80,7 +64,7 @@ async def test_database_reads_are_answered_on_a_non_owner(tmp_path: Path) -> Non
                     )
                     assert created.status_code == 201, created.text
                     tokens[name] = created.json()["hash"]
-                owners = await _spread(cluster)
+                owners = await cluster.spread(NAMES, at_least=2)
                 owner_of = {n: int(node.removeprefix("node")) for node, ns in owners.items() for n in ns}
                 for name in NAMES:  # one stored message, chat and contact each, through the owner
                     inbound = {

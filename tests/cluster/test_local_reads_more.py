@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.nodes import Cluster
 from tests.support.databases import postgres_database
 from tests.support.server import TEST_API_KEY, free_port
 
@@ -60,17 +60,6 @@ def _sink_rows() -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-async def _spread(cluster: Cluster) -> dict[str, list[str]]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        owners = await cluster.owners(1)
-        owned = sorted(n for names in owners.values() for n in names)
-        if len(owners) == 2 and owned == NAMES and all(names for names in owners.values()):
-            return owners
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"instances not spread over 2 nodes: {await cluster.owners(1)}")
-
-
 async def _same_answer(
     client: httpx.AsyncClient, owner: str, other: str, path: str, key: str, *, local: bool = True
 ) -> httpx.Response:
@@ -93,11 +82,7 @@ async def test_sink_rows_dead_letters_and_go_reads_are_answered_on_a_non_owner(t
             node.env.update(env)
         try:
             await cluster.start()
-            deadline = time.monotonic() + 10
-            while len(await cluster.owners(0)) < 2:
-                assert time.monotonic() < deadline, "2 live nodes"
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(LEASE_SECONDS)  # each node has seen the other
+            await cluster.all_live()
             base = [node.base_url for node in cluster.nodes]
             tokens: dict[str, str] = {}
             ids: dict[str, str] = {}
@@ -117,7 +102,7 @@ async def test_sink_rows_dead_letters_and_go_reads_are_answered_on_a_non_owner(t
                     assert created.status_code == 201, created.text
                     tokens[name] = created.json()["hash"]
                     ids[name] = created.json()["instance"]["instanceId"]
-                owners = await _spread(cluster)
+                owners = await cluster.spread(NAMES)
                 owner_of = {n: int(node.removeprefix("node")) for node, ns in owners.items() for n in ns}
 
                 for name in NAMES:

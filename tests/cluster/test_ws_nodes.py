@@ -8,7 +8,6 @@ deleting an instance closes its streams, and its socket.io clients, on every nod
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -68,17 +67,6 @@ def _event_of(frame: str) -> tuple[str, str]:
     return envelope["event"], envelope["instance"]
 
 
-async def _spread(cluster: Cluster) -> dict[str, list[str]]:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        owners = await cluster.owners(1)
-        owned = sorted(n for names in owners.values() for n in names)
-        if len(owners) == 2 and owned == NAMES and all(names for names in owners.values()):
-            return owners
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"instances not spread over 2 nodes: {await cluster.owners(1)}")
-
-
 async def _inbound(client: httpx.AsyncClient, base: str, name: str, token: str, text: str) -> None:
     body = {
         "numberId": _number(name),
@@ -105,11 +93,7 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
             node.env["WEBSOCKET_GLOBAL_EVENTS"] = "true"
         try:
             await cluster.start()
-            deadline = time.monotonic() + 10
-            while len(await cluster.owners(0)) < 2:
-                assert time.monotonic() < deadline, "2 live nodes"
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(LEASE_SECONDS)  # each node has seen the other
+            await cluster.all_live()
             base = [node.base_url for node in cluster.nodes]
             tokens: dict[str, str] = {}
             async with httpx.AsyncClient(timeout=15) as client:
@@ -126,7 +110,7 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
                     )
                     assert created.status_code == 201, created.text
                     tokens[name] = created.json()["hash"]
-                owners = await _spread(cluster)
+                owners = await cluster.spread(NAMES)
                 await asyncio.sleep(LEASE_SECONDS)  # every node's directory knows every instance
                 a, b = owners["node0"][0], owners["node1"][0]  # a is node0's, b is node1's
 

@@ -81,35 +81,27 @@ class LeaseStore:
 
     async def claim(self, instance_id: str) -> int | None:
         """Take the lease if it is free or expired: the new fencing token, or None."""
-        async with self.db.transaction() as s:
-            token = (
-                await s.execute(
-                    text(
-                        f'INSERT INTO "ClusterLease" ("instanceId", "nodeId", token, "expiresAt") '
-                        f"VALUES (:i, :n, 1, {NOW} + make_interval(secs => :lease)) "
-                        f'ON CONFLICT ("instanceId") DO UPDATE SET "nodeId" = EXCLUDED."nodeId", '
-                        f'token = "ClusterLease".token + 1, "expiresAt" = EXCLUDED."expiresAt" '
-                        f'WHERE "ClusterLease"."expiresAt" < {NOW} OR "ClusterLease"."nodeId" IS NULL '
-                        f"RETURNING token"
-                    ),
-                    {"i": instance_id, "n": self.node_id, "lease": self.lease},
-                )
-            ).scalar()
-            if token is None:
-                return None
-            await _record_claim(s, instance_id, self.node_id, int(token))
-            return int(token)
+        return await self._claim_with(
+            instance_id,
+            'ON CONFLICT ("instanceId") DO UPDATE SET "nodeId" = EXCLUDED."nodeId", '
+            'token = "ClusterLease".token + 1, "expiresAt" = EXCLUDED."expiresAt" '
+            f'WHERE "ClusterLease"."expiresAt" < {NOW} OR "ClusterLease"."nodeId" IS NULL',
+        )
 
     async def claim_new(self, instance_id: str) -> int | None:
         """Take the lease of an instance that never had one (created through this node's API a moment
         ago): token 1, or None when any lease row exists already (then the tick's `claim` decides)."""
+        return await self._claim_with(instance_id, 'ON CONFLICT ("instanceId") DO NOTHING')
+
+    async def _claim_with(self, instance_id: str, on_conflict: str) -> int | None:
+        """Insert the lease with token 1, or on conflict do what `on_conflict` says; the token taken
+        is recorded in the claim history, in the same transaction."""
         async with self.db.transaction() as s:
             token = (
                 await s.execute(
                     text(
                         f'INSERT INTO "ClusterLease" ("instanceId", "nodeId", token, "expiresAt") '
-                        f"VALUES (:i, :n, 1, {NOW} + make_interval(secs => :lease)) "
-                        f'ON CONFLICT ("instanceId") DO NOTHING RETURNING token'
+                        f"VALUES (:i, :n, 1, {NOW} + make_interval(secs => :lease)) {on_conflict} RETURNING token"
                     ),
                     {"i": instance_id, "n": self.node_id, "lease": self.lease},
                 )

@@ -4,18 +4,42 @@ prefix of their own: what the cluster tests start, inspect and kill."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 
-from tests.support.process import ServerProcess
+from tests.support.process import SRC, ServerProcess
 from tests.support.server import TEST_API_KEY, free_port
+from tests.support.whatsmeow import FAKE_ENV
 
 LEASE_SECONDS = 2.0
+T = TypeVar("T")
+
+
+async def wait_for(check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
+    """Poll `check` until it answers something true; its last answer is in the failure."""
+    deadline = time.monotonic() + within
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{what} not within {within}s; last: {last}")
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The steps the fake neonize client's autopilot wrote (tests/support/fake_neonize.py)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
 class Cluster:
@@ -40,6 +64,14 @@ class Cluster:
                 "WEBSOCKET_ENABLED": "true",
             }
             self.nodes.append(ServerProcess(data, env, port=port))
+
+    def use_fake_neonize(self, journal: Path) -> None:
+        """WhatsApp Web instances on the fake client inside each node, driving itself: it pairs by QR,
+        or resumes a stored device, and notes each step in `journal`."""
+        for node in self.nodes:
+            node.env.update(FAKE_ENV)
+            node.env["FAKE_NEONIZE_AUTOPILOT"] = str(journal)
+            node.env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(SRC.parent)])  # the fake lives in tests/
 
     async def start(self) -> None:
         await self.nodes[0].start()  # the first one migrates the fresh database alone
@@ -86,3 +118,19 @@ class Cluster:
                     return owners
             await asyncio.sleep(0.2)
         raise AssertionError(f"instances not spread over {len(self.nodes)} nodes: {await self.owners(1)}")
+
+    async def all_open(self, names: list[str], via: list[int]) -> bool:
+        """Every instance answers `open` through every listed node (forwarded to its owner as needed)."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            for index in via:
+                for name in names:
+                    try:
+                        answer = await client.get(
+                            f"{self.nodes[index].base_url}/instance/connectionState/{name}",
+                            headers={"apikey": TEST_API_KEY},
+                        )
+                    except httpx.TransportError:
+                        return False
+                    if answer.status_code != 200 or answer.json()["instance"].get("state") != "open":
+                        return False
+        return True

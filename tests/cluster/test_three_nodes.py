@@ -9,45 +9,28 @@ from PostgreSQL with no QR, and the node back taking its share."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import random
 import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
 from evolution_py.sinks.rabbitmq.testing import AMQP_URI, amqp_consumer, body
 from evolution_py.sinks.socketio.testing import sio_listener
-from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.nodes import LEASE_SECONDS, Cluster, read_journal, wait_for
 from tests.cluster.receiver import Receiver
 from tests.support.databases import postgres_database
-from tests.support.process import SRC
 from tests.support.server import TEST_API_KEY
-from tests.support.whatsmeow import FAKE_ENV
 
 pytestmark = pytest.mark.slow
 
 INSTANCES = 60
 WA_INSTANCES = 4  # WHATSAPP-BAILEYS on the fake neonize client (tests/cluster/test_whatsapp_web_sessions.py)
-T = TypeVar("T")
-
-
-async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} not within {within}s; last: {last}")
 
 
 async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None:
@@ -60,15 +43,13 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
         exchange, queue = f"cl3_{tag}", f"cl3{tag}.messages.upsert"
         consumer.track(queues=(queue,), exchanges=(exchange,))
         await consumer.prepare(queue)
+        cluster.use_fake_neonize(journal)  # the fake pairs by QR, or resumes a stored device
         for node in cluster.nodes:
-            node.env.update(FAKE_ENV)
             node.env.update({
                 "RABBITMQ_ENABLED": "true", "RABBITMQ_URI": AMQP_URI, "RABBITMQ_GLOBAL_ENABLED": "true",
                 "RABBITMQ_EVENTS_MESSAGES_UPSERT": "true", "RABBITMQ_EXCHANGE_NAME": exchange,
                 "RABBITMQ_PREFIX_KEY": f"cl3{tag}",
             })  # fmt: skip
-            node.env["FAKE_NEONIZE_AUTOPILOT"] = str(journal)  # the fake pairs by QR, or resumes a stored device
-            node.env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(SRC.parent)])
         try:
             await cluster.start()
             names = [f"cl-{n:02d}" for n in range(INSTANCES)]
@@ -82,7 +63,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             async def all_live() -> bool:
                 return len(await cluster.owners(0)) == 3
 
-            await _wait_for(all_live, 10, "3 live nodes")
+            await wait_for(all_live, 10, "3 live nodes")
             await asyncio.sleep(LEASE_SECONDS)  # past one tick of every node: each sees the other two
             async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
                 for name in names:
@@ -118,8 +99,8 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                     return owners
                 return None
 
-            owners = await _wait_for(spread, 20, "the instances spread over 3 nodes, each owned once")
-            await _wait_for(lambda: _wa_open(cluster, wa_names, 1), 20, "WhatsApp Web instances paired")
+            owners = await wait_for(spread, 20, "the instances spread over 3 nodes, each owned once")
+            await wait_for(lambda: cluster.all_open(wa_names, [1]), 20, "WhatsApp Web instances paired")
             # All created through node0, yet each one was created on its owner: one claim each, no move.
             first_claims = await cluster.sql('SELECT "instanceId", count(*) AS n FROM "ClusterClaim" GROUP BY 1')
             every_claim = await cluster.sql(
@@ -136,7 +117,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             victim = int(busiest.removeprefix("node"))
             moved = set(owners[busiest])
             moved_wa = sorted(moved & set(wa_names))
-            seen = len(_journal(journal))
+            seen = len(read_journal(journal))
 
             live = [0, 1, 2]
             stream = asyncio.create_task(_inbound_stream(cluster, names, tokens, live, sent, stop))
@@ -153,7 +134,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                     return owners
                 return None
 
-            await _wait_for(taken_over, 3 * LEASE_SECONDS + 4, "the killed node's instances owned again")
+            await wait_for(taken_over, 3 * LEASE_SECONDS + 4, "the killed node's instances owned again")
             takeover = time.monotonic() - killed_at
             print(f"takeover after kill -9: {takeover:.1f} s (lease {LEASE_SECONDS} s)")
             assert takeover <= 3 * LEASE_SECONDS + 1.0, takeover
@@ -162,8 +143,8 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
 
             # Its WhatsApp Web instances are open on their new owners, from the device stored in their
             # PostgreSQL schema: resumed, no QR code shown anywhere.
-            await _wait_for(lambda: _wa_open(cluster, wa_names, survivor), 20, "WhatsApp Web instances open again")
-            after_kill = _journal(journal)[seen:]
+            await wait_for(lambda: cluster.all_open(wa_names, [survivor]), 20, "WhatsApp Web instances open again")
+            after_kill = read_journal(journal)[seen:]
             resumed = {line["instance"]: line for line in after_kill if line["step"] == "resumed"}
             assert moved_wa and all(wa_ids[name] in resumed for name in moved_wa), (moved_wa, after_kill)
             assert all(resumed[wa_ids[name]]["node"] != busiest for name in moved_wa)
@@ -185,7 +166,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
             stop.set()
             await stream
             assert len(sent) > 50
-            await _wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
+            await wait_for(lambda: _all_received(receiver, sent), 20, "every accepted inbound message at the webhook")
             print(f"{len(sent)} inbound messages accepted, all delivered ({receiver.duplicates} duplicates)")
             accepted = set(sent)
 
@@ -222,7 +203,7 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                     return owners
                 return None
 
-            await _wait_for(back, 20, "the node back with its share")
+            await wait_for(back, 20, "the node back with its share")
             # SIGTERM hands over at once: no lease left to expire, out of the live list, and owned again
             # well before a lease would have run out.
             assert await cluster.nodes[victim].signal(signal.SIGTERM) in (0, -15, 143)
@@ -238,13 +219,13 @@ async def test_three_nodes_share_fail_over_and_rebalance(tmp_path: Path) -> None
                 owners = await cluster.owners(survivor)
                 return sorted(n for names_ in owners.values() for n in names_) == every
 
-            await _wait_for(handed_over, 3 * LEASE_SECONDS, "the stopped node's instances owned again")
+            await wait_for(handed_over, 3 * LEASE_SECONDS, "the stopped node's instances owned again")
             print(f"owned again {time.monotonic() - stopped_at:.1f} s after SIGTERM")
 
             for node in cluster.nodes:  # no tick ever failed: leases renewed, never merely re-claimed
                 assert "cluster tick failed" not in node.log_path.read_text(), node.log_path
-            await _wait_for(lambda: _wa_open(cluster, wa_names, survivor), 20, "WhatsApp Web instances open at the end")
-            assert all(line["step"] == "resumed" for line in _journal(journal)[seen:])  # never a QR after pairing
+            await wait_for(lambda: cluster.all_open(wa_names, [survivor]), 20, "WhatsApp Web instances open at the end")
+            assert all(line["step"] == "resumed" for line in read_journal(journal)[seen:])  # never a QR after pairing
         finally:
             cluster.stop()
 
@@ -272,21 +253,6 @@ async def _every_node_answers_for_every_instance(
         bad = await cluster.get(rng.choice(nodes), "/instance/connectionState/no-such-instance")
         assert bad.status_code == 404
     print(f"{len(names) * 4} requests to random nodes in {time.monotonic() - started:.1f} s")
-
-
-def _journal(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
-
-
-async def _wa_open(cluster: Cluster, names: list[str], via: int) -> bool:
-    async with httpx.AsyncClient(base_url=cluster.nodes[via].base_url, timeout=10) as client:
-        for name in names:
-            answer = await client.get(f"/instance/connectionState/{name}", headers={"apikey": TEST_API_KEY})
-            if answer.status_code != 200 or answer.json()["instance"].get("state") != "open":
-                return False
-    return True
 
 
 def number_of(name: str) -> str:

@@ -9,60 +9,30 @@ step is written to a journal this test reads."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from evolution_py.channels.whatsapp_web.pg_sessions import schema_name
-from tests.cluster.nodes import LEASE_SECONDS, Cluster
+from tests.cluster.nodes import LEASE_SECONDS, Cluster, read_journal, wait_for
 from tests.support.databases import postgres_database
-from tests.support.process import SRC
 from tests.support.server import TEST_API_KEY
-from tests.support.whatsmeow import FAKE_ENV
 
 pytestmark = pytest.mark.slow
 
 INSTANCES = 6
 DEVICE = "5511999990000:1@s.whatsapp.net"
-T = TypeVar("T")
-
-
-async def _wait_for(check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} not within {within}s; last: {last}")
-
-
-def _journal(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
 async def test_a_whatsapp_web_instance_moves_to_another_node_without_a_new_qr(tmp_path: Path) -> None:
     journal = tmp_path / "fake-neonize.jsonl"
     async with postgres_database() as uri:
         cluster = Cluster(tmp_path, uri, 2)
-        for node in cluster.nodes:
-            node.env.update(FAKE_ENV)
-            node.env["FAKE_NEONIZE_AUTOPILOT"] = str(journal)
-            node.env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(SRC.parent)])  # the fake lives in tests/
+        cluster.use_fake_neonize(journal)
         try:
             await cluster.start()
-            await _wait_for(lambda: _live(cluster, 2), 10, "2 live nodes")
-            await asyncio.sleep(LEASE_SECONDS)  # each node has seen the other
+            await cluster.all_live()
             names = [f"wa-{n:02d}" for n in range(INSTANCES)]
             ids: dict[str, str] = {}
             async with httpx.AsyncClient(base_url=cluster.nodes[0].base_url, timeout=30) as client:
@@ -76,10 +46,10 @@ async def test_a_whatsapp_web_instance_moves_to_another_node_without_a_new_qr(tm
                     ids[name] = created.json()["instance"]["instanceId"]
                     connect = await client.get(f"/instance/connect/{name}", headers={"apikey": TEST_API_KEY})
                     assert connect.status_code == 200, connect.text
-            await _wait_for(lambda: _all_open(cluster, names, [0, 1]), 20, "every instance paired and open")
+            await wait_for(lambda: cluster.all_open(names, [0, 1]), 20, "every instance paired and open")
 
             owners = await cluster.owners(1)
-            paired = {line["instance"]: line for line in _journal(journal) if line["step"] == "paired"}
+            paired = {line["instance"]: line for line in read_journal(journal) if line["step"] == "paired"}
             for name in names:  # each paired on its owner, into its own schema
                 line = paired[ids[name]]
                 assert name in owners[line["node"]], (name, line, owners)
@@ -89,12 +59,12 @@ async def test_a_whatsapp_web_instance_moves_to_another_node_without_a_new_qr(tm
             victim = int(busiest.removeprefix("node"))
             survivor = 1 - victim
             moved = sorted(owners[busiest])
-            seen = len(_journal(journal))
+            seen = len(read_journal(journal))
 
             cluster.nodes[victim].kill()
-            await _wait_for(lambda: _all_open(cluster, names, [survivor]), 3 * LEASE_SECONDS + 10, "taken over")
+            await wait_for(lambda: cluster.all_open(names, [survivor]), 3 * LEASE_SECONDS + 10, "taken over")
             assert busiest not in await cluster.owners(survivor)
-            after_kill = _journal(journal)[seen:]
+            after_kill = read_journal(journal)[seen:]
             resumed = {line["instance"]: line for line in after_kill if line["step"] == "resumed"}
             for name in moved:  # the survivor found each device in PostgreSQL: no QR, the same device
                 line = resumed[ids[name]]
@@ -105,15 +75,15 @@ async def test_a_whatsapp_web_instance_moves_to_another_node_without_a_new_qr(tm
 
             # The node comes back: its share is handed over by the survivor (channel closed, lease
             # released) and resumed on it from the same store, again with no QR code.
-            seen = len(_journal(journal))
+            seen = len(read_journal(journal))
             await cluster.nodes[victim].start()
 
             async def rebalanced() -> bool:  # placement is a pure function of ids and nodes: as before
                 now = await cluster.owners(survivor)
-                return _sorted(now) == _sorted(owners) and await _all_open(cluster, names, [0, 1])
+                return _sorted(now) == _sorted(owners) and await cluster.all_open(names, [0, 1])
 
-            await _wait_for(rebalanced, 30, "the node back with its share, open")
-            after_join = _journal(journal)[seen:]
+            await wait_for(rebalanced, 30, "the node back with its share, open")
+            after_join = read_journal(journal)[seen:]
             assert {line["instance"] for line in after_join if line["node"] == busiest} == {ids[n] for n in moved}
             assert all(line["step"] == "resumed" and line["device"] == DEVICE for line in after_join), after_join
         finally:
@@ -122,24 +92,3 @@ async def test_a_whatsapp_web_instance_moves_to_another_node_without_a_new_qr(tm
 
 def _sorted(owners: dict[str, list[str]]) -> dict[str, list[str]]:
     return {node: sorted(held) for node, held in owners.items()}
-
-
-async def _live(cluster: Cluster, count: int) -> bool:
-    return len(await cluster.owners(0)) == count
-
-
-async def _all_open(cluster: Cluster, names: list[str], via: list[int]) -> bool:
-    """Every instance answers `open` through every listed node (forwarded to its owner as needed)."""
-    async with httpx.AsyncClient(timeout=10) as client:
-        for index in via:
-            for name in names:
-                try:
-                    answer = await client.get(
-                        f"{cluster.nodes[index].base_url}/instance/connectionState/{name}",
-                        headers={"apikey": TEST_API_KEY},
-                    )
-                except httpx.TransportError:
-                    return False
-                if answer.status_code != 200 or answer.json()["instance"].get("state") != "open":
-                    return False
-    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import pytest
@@ -13,6 +13,7 @@ from aiohttp import web
 
 from evolution_py.outbound import OutboundClient, OutboundError, status_reason
 from evolution_py.outbound import client as client_module
+from evolution_py.outbound import http1
 
 
 @asynccontextmanager
@@ -117,7 +118,7 @@ async def test_a_public_name_that_rebinds_to_loopback_is_refused(monkeypatch: py
     """DNS rebinding: the name looks public when the URL is checked, and is loopback when the
     connection is made. The guard sits in the resolver the connection uses, so it sees the latter."""
     calls: list[str] = []
-    monkeypatch.setattr(client_module, "DefaultResolver", fixed_resolver("127.0.0.1", calls))
+    monkeypatch.setattr(http1, "resolve", fixed_resolver("127.0.0.1", calls))
     guarded = OutboundClient(block_private_networks=True, user_agent="test")
     async with serve(receiver()) as base:
         port = base.rsplit(":", 1)[1]
@@ -131,6 +132,7 @@ async def test_a_redirect_into_the_private_network_is_refused(monkeypatch: pytes
     """The first hop is allowed, its redirect points inside: refused before the second connect.
     (127.0.0.1 stands for a public receiver here, 127.0.0.2 for the private network.)"""
     monkeypatch.setattr(client_module, "is_internal", lambda ip: str(ip) == "127.0.0.2")
+    monkeypatch.setattr(http1, "is_internal", lambda ip: str(ip) == "127.0.0.2")
     guarded = OutboundClient(block_private_networks=True, user_agent="test")
     async with serve(receiver()) as base:
         port = base.rsplit(":", 1)[1]
@@ -138,7 +140,7 @@ async def test_a_redirect_into_the_private_network_is_refused(monkeypatch: pytes
         with pytest.raises(OutboundError, match=r"127\.0\.0\.2"):
             await guarded.request("GET", f"{base}/redirect?to=http://127.0.0.2:{port}/ok")
         # A name in the redirect goes through the guarded resolver.
-        monkeypatch.setattr(client_module, "DefaultResolver", fixed_resolver("127.0.0.2", []))
+        monkeypatch.setattr(http1, "resolve", fixed_resolver("127.0.0.2", []))
         guarded_by_name = OutboundClient(block_private_networks=True, user_agent="test")
         with pytest.raises(OutboundError, match=r"metadata\.internal resolves to 127\.0\.0\.2"):
             await guarded_by_name.request("GET", f"{base}/redirect?to=http://metadata.internal:{port}/ok")
@@ -146,20 +148,14 @@ async def test_a_redirect_into_the_private_network_is_refused(monkeypatch: pytes
     await guarded.close()
 
 
-def fixed_resolver(address: str, calls: list[str]) -> type:
-    """A resolver class answering `address` for every name, recording the names asked."""
+def fixed_resolver(address: str, calls: list[str]) -> Callable[[str, int], Awaitable[list[str]]]:
+    """A stand-in for DNS answering `address` for every name, recording the names asked."""
 
-    class FixedResolver:
-        async def resolve(
-            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-        ) -> list[dict[str, object]]:
-            calls.append(host)
-            return [{"hostname": host, "host": address, "port": port, "family": family, "proto": 0, "flags": 0}]
+    async def resolve(host: str, _port: int) -> list[str]:
+        calls.append(host)
+        return [address]
 
-        async def close(self) -> None:
-            return None
-
-    return FixedResolver
+    return resolve
 
 
 @asynccontextmanager

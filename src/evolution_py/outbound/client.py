@@ -23,7 +23,7 @@ import asyncio
 import socket
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 import aiohttp
@@ -34,6 +34,7 @@ from aiohttp_socks import ProxyConnector, ProxyError
 from multidict import CIMultiDictProxy
 
 from evolution_py.outbound.addresses import IpAddress, is_internal, parse_ip
+from evolution_py.outbound.http1 import AnswerFailed, BlockedAddress, ConnectFailed, Http1Pool, parse_target
 from evolution_py.store.safe_text import short_reason
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -41,6 +42,7 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
 _SOCKS = ("socks4", "socks5")
+_Body = TypeVar("_Body")
 # `request`'s one asyncio.timeout bounds the whole exchange; aiohttp's own (5 min total by default)
 # would arm a second timer per request, which the webhook benchmark showed to cost throughput.
 _NO_TIMERS = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None, sock_read=None)
@@ -55,10 +57,6 @@ class OutboundError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
-
-
-class BlockedAddress(OSError):
-    """Raised by the guarded resolver: the name resolves into the server's own network."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +120,12 @@ class OutboundClient:
         self.block_private_networks = block_private_networks
         self._user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Http1Pool | None = None
+
+    def _lean(self) -> Http1Pool:
+        if self._pool is None:
+            self._pool = Http1Pool(guard=self.block_private_networks, default_headers=self._headers())
+        return self._pool
 
     def _direct(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -137,6 +141,9 @@ class OutboundClient:
         return {"User-Agent": self._user_agent, "Accept-Encoding": "identity"}
 
     async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -163,6 +170,12 @@ class OutboundClient:
             body = msgspec.json.encode(json)
             sent_headers.setdefault("Content-Type", "application/json")
         try:
+            if not proxy and not isinstance(body, aiohttp.FormData) and method != "HEAD":
+                # The lean client keeps the time limit itself (one watchdog, not a timer a request).
+                deadline = asyncio.get_running_loop().time() + time_limit
+                return await self._exchange_lean(
+                    method, url, body, sent_headers, params, max_bytes, follow_redirects, deadline
+                )
             async with asyncio.timeout(time_limit):
                 if proxy:
                     # A proxied request is rare (media of an instance with a proxy): its own session.
@@ -228,13 +241,8 @@ class OutboundClient:
                     location = response.headers.get("Location")
                     if follow_redirects and response.status in _REDIRECTS and location:
                         response.close()
-                        previous, url = url, urljoin(url, location)
+                        url, method, body, headers = _next_hop(url, location, response.status, method, body, headers)
                         params = None
-                        if _origin(previous) != _origin(url):
-                            headers = {k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
-                        if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                            method, body = "GET", None
-                            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
                         continue
                     prefix, truncated = await _read_prefix(response, max_bytes)
                     return Answer(response.status, response.headers, prefix, truncated, url)
@@ -252,6 +260,42 @@ class OutboundClient:
                 raise OutboundError(f"{type(exc).__name__} from {_origin(url)}") from None
             except ValueError as exc:
                 raise OutboundError(f"request refused: {exc}", retryable=False) from None
+        raise OutboundError(f"more than {MAX_REDIRECTS} redirects from {_origin(url)}", retryable=False)
+
+    async def _exchange_lean(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        max_bytes: int,
+        follow_redirects: bool,
+        deadline: float,
+    ) -> Answer:
+        """`_exchange` on the lean HTTP/1.1 client (outbound/http1.py): the same hops, checks,
+        redirects and failures, without aiohttp's per-request machinery."""
+        pool = self._lean()
+        for _hop in range(MAX_REDIRECTS + 1):
+            parts = await self._check(url, proxied=False)
+            if "@" in parts.netloc:
+                headers = _without_authorization(headers)
+            try:
+                reply = await pool.request(method, parse_target(url, params), headers, body, max_bytes, deadline)
+            except BlockedAddress as exc:
+                raise OutboundError(f"{exc} (WEBHOOK_BLOCK_PRIVATE_NETWORKS=true)", retryable=False) from None
+            except ConnectFailed:
+                raise OutboundError(f"cannot connect to {_origin(url)}") from None
+            except AnswerFailed as exc:
+                raise OutboundError(f"{exc.kind} from {_origin(url)}") from None
+            except ValueError as exc:
+                raise OutboundError(f"request refused: {exc}", retryable=False) from None
+            location = reply.headers.get("Location")
+            if follow_redirects and reply.status in _REDIRECTS and location:
+                url, method, body, headers = _next_hop(url, location, reply.status, method, body, headers)
+                params = None
+                continue
+            return Answer(reply.status, reply.headers, reply.body, reply.truncated, url)
         raise OutboundError(f"more than {MAX_REDIRECTS} redirects from {_origin(url)}", retryable=False)
 
     async def _check_proxy(self, proxy: str) -> None:
@@ -317,6 +361,20 @@ def _proxied_session(proxy: str, headers: dict[str, str], guarded: bool) -> tupl
         return aiohttp.ClientSession(connector=socks, headers=headers, timeout=_NO_TIMERS), None
     connector = aiohttp.TCPConnector(resolver=_GuardedResolver()) if guarded else None
     return aiohttp.ClientSession(connector=connector, headers=headers, timeout=_NO_TIMERS), proxy
+
+
+def _next_hop(
+    url: str, location: str, status: int, method: str, body: _Body | None, headers: dict[str, str]
+) -> tuple[str, str, _Body | None, dict[str, str]]:
+    """Where a redirect leads and what goes there: another origin gets no credentials; a 303, or a
+    301/302 of a POST, becomes a GET without a body, as browsers (and axios) do."""
+    previous, url = url, urljoin(url, location)
+    if _origin(previous) != _origin(url):
+        headers = {k: v for k, v in headers.items() if k.lower() not in _ORIGIN_BOUND_HEADERS}
+    if status == 303 or (status in (301, 302) and method == "POST"):
+        method, body = "GET", None
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return url, method, body, headers
 
 
 def _without_authorization(headers: dict[str, str]) -> dict[str, str]:

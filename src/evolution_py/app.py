@@ -54,7 +54,7 @@ from evolution_py.events.subscriptions import Subscriptions
 from evolution_py.integrations.base import IntegrationContext
 from evolution_py.integrations.registry import default_integrations, install_integrations, integration_routes
 from evolution_py.media_store import media_storage
-from evolution_py.ops import backpressure
+from evolution_py.ops import backpressure, heap
 from evolution_py.ops.metrics import HttpMetrics
 from evolution_py.outbound import OutboundClient
 from evolution_py.services import Services, route_dependencies
@@ -125,7 +125,9 @@ def build_services(settings: Settings) -> Services:
     return services
 
 
-def create_app(settings: Settings, services: Services | None = None) -> Litestar:
+def create_app(settings: Settings, services: Services | None = None, *, settle_heap: bool = False) -> Litestar:
+    """The Litestar app. `settle_heap` (the serving entry points, with SERVER_GC_FREEZE): the heap
+    built by start-up is frozen out of the garbage collector once started (ops/heap.py)."""
     services = services or build_services(settings)
 
     async def on_startup(_app: Litestar) -> None:
@@ -153,6 +155,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
                 "AUTHENTICATION_API_KEY_ALLOW_WEAK=true let it through: anyone who tries it controls every "
                 "instance. Set a long random key before this server is reachable by others. !!!"
             )
+        if settle_heap:
+            log.info("start-up heap frozen out of the garbage collector: %d objects", heap.settle())
 
     async def on_shutdown(_app: Litestar) -> None:
         if services.cluster is not None:  # hand this node's instances over at once
@@ -231,11 +235,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Litestar
     return app
 
 
-def build_asgi(settings: Settings, services: Services | None = None) -> Any:
+def build_asgi(settings: Settings, services: Services | None = None, *, settle_heap: bool = False) -> Any:
     """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
     /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    served = in_front(services.sinks, HttpMetrics(create_app(settings, services)))
+    served = in_front(services.sinks, HttpMetrics(create_app(settings, services, settle_heap=settle_heap)))
     if services.cluster is not None:  # forwards what another node owns (cluster/routing.py)
         served = cluster_router(served, services.cluster, services.registry, settings)
     return served

@@ -10,4 +10,4 @@ from evolution_py.config import load_settings
 
 _settings = load_settings(dotenv=Path(".env"))
 announce_key(_settings)  # a key generated here is printed here
-app = create_app(_settings)
+app = create_app(_settings, settle_heap=_settings.gc_freeze)

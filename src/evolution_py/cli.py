@@ -88,7 +88,7 @@ def serve(settings: Settings, host: str | None) -> None:
     except ImportError:
         loop = "asyncio"
     try:
-        app = build_asgi(settings)  # sinks read their own variables here
+        app = build_asgi(settings, settle_heap=settings.gc_freeze)  # sinks read their own variables here
     except ConfigError as exc:
         print(f"evolution-py: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

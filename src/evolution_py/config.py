@@ -143,6 +143,7 @@ class Settings(msgspec.Struct, kw_only=True):
     # `POST /webhook/evolution` asks for the instance's token (or the global key) unless false.
     evolution_webhook_require_apikey: bool = True
     server_max_inflight: int = 512
+    gc_freeze: bool = True  # SERVER_GC_FREEZE: the start-up heap out of the collector (ops/heap.py)
     instance_max_inflight: int = 256
     backpressure_retry_after: int = 1
     server_max_wait_ms: int = 0
@@ -387,6 +388,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
         evolution_webhook_require_apikey=env.flag("EVOLUTION_WEBHOOK_REQUIRE_APIKEY", True),
         # ops/backpressure.py: requests in flight past which a request is answered 503 (0: no bound)
         server_max_inflight=env.integer("SERVER_MAX_INFLIGHT", 512, minimum=0),
+        gc_freeze=env.flag("SERVER_GC_FREEZE", True),
         instance_max_inflight=env.integer("INSTANCE_MAX_INFLIGHT", 256, minimum=0),
         backpressure_retry_after=env.integer("SERVER_BUSY_RETRY_AFTER", 1, minimum=1),
         server_max_wait_ms=env.integer("SERVER_MAX_WAIT_MS", 0, minimum=0),

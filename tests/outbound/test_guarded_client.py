@@ -11,9 +11,8 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
-from evolution_py.outbound import OutboundClient, OutboundError, status_reason
+from evolution_py.outbound import OutboundClient, OutboundError, http1, status_reason
 from evolution_py.outbound import client as client_module
-from evolution_py.outbound import http1
 
 
 @asynccontextmanager

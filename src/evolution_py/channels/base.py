@@ -109,8 +109,12 @@ class InstanceContext(Protocol):
         """Upstream's cache (CACHE_REDIS_* / CACHE_LOCAL_*), None when neither is on."""
         ...
 
-    async def emit(self, event: str, data: Any) -> None:
-        """Publish an event of this instance on the bus."""
+    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
+        """Publish an event of this instance on the bus (with `messages`, the rows from
+        `store.rows_to_stage` committed in the same round)."""
+
+    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
+        """Publish several events of this instance, in order, in one commit round."""
 
     async def record_sent(self, record: dict[str, Any]) -> None:
         """Store a message the channel sent and emit it as `send.message` (sends made as a side effect

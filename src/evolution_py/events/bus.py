@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evolution_py.events.dispatch import DEFAULT_MAX_HELD, PageScope, SinkDispatcher
 from evolution_py.events.event import Event
@@ -132,20 +132,33 @@ class EventBus:
         for event in early:
             await self.publish(event)
 
-    async def publish(self, event: Event) -> None:
+    async def publish(self, event: Event, *, messages: list[dict[str, Any]] | None = None) -> None:
+        """Accept `event`: returns once it is durable (its deliveries' rows committed). `messages`
+        (`message_values` rows the event is about, from `MessageStore.rows_to_stage`) are committed
+        in the same transaction, one round for both (the writer stores messages before events)."""
+        await self.publish_all([event], messages=messages)
+
+    async def publish_all(self, events: list[Event], *, messages: list[dict[str, Any]] | None = None) -> None:
+        """`publish` for several events at once, in this order: their rows (and `messages`) in one
+        commit round instead of one each, each sink getting them in the list's order."""
+        if messages and (self.outbox is None or not self._started):
+            raise RuntimeError("messages ride with an event only on a running durable bus")
         if not self._started:
             if self.outbox is None:
-                self._early.append(event)  # as the in-process bus always did: sent once started
+                self._early.extend(events)  # as the in-process bus always did: sent once started
                 return
             raise RuntimeError("the event bus is not running: nothing can be accepted")
-        metrics.event_published(event)
         deliveries: list[Delivery] = []
-        for sink in self.sinks:
-            try:
-                deliveries.extend(await sink.plan(event))
-            except Exception:
-                log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
+        for event in events:
+            metrics.event_published(event)
+            for sink in self.sinks:
+                try:
+                    deliveries.extend(await sink.plan(event))
+                except Exception:
+                    log.exception("sink %s failed to plan %s %s", sink.name, event.event, event.id)
         if not deliveries:
+            if messages and self.outbox is not None:
+                await self.outbox.insert_messages(messages)
             return
         metrics.planned(deliveries)
         if self.outbox is None:
@@ -159,16 +172,15 @@ class EventBus:
         # counts as accepted only once `committed` resolves, so a crash before that may deliver an
         # event its producer never saw accepted, but never loses an accepted one. A dispatcher that
         # is paging from the outbox (spilled) gets its deliveries only after the commit, as before.
-        created_at, committed = self.outbox.stage(deliveries)
-        # On a cluster node an instance's event is sent only once its rows passed the fencing check
-        # and committed: a node that lost the lease must not emit it (outbox_sql.py `_check_fence`).
-        direct = not self.outbox.fences(event.instance_id)
+        created_at, committed = self.outbox.stage(deliveries, messages)
         later: list[tuple[SinkDispatcher, Delivery]] = []
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
             if dispatcher is None or not delivery.id:
                 continue
-            if direct and dispatcher.takes_directly():
+            # On a cluster node an instance's event is sent only once its rows passed the fencing
+            # check and committed: a node that lost the lease must not emit it (outbox_sql.py).
+            if not self.outbox.fences(delivery.event.instance_id) and dispatcher.takes_directly():
                 dispatcher.offer(delivery, created_at)
             else:
                 later.append((dispatcher, delivery))

@@ -257,11 +257,15 @@ class Outbox:
         self._urgent.set()
         await future
 
-    def stage(self, deliveries: list[Delivery]) -> tuple[float, asyncio.Future[None] | None]:
-        """Queue the rows of planned deliveries for the writer (giving each delivery its row id);
+    def stage(
+        self, deliveries: list[Delivery], messages: list[dict[str, Any]] | None = None
+    ) -> tuple[float, asyncio.Future[None] | None]:
+        """Queue the rows of planned deliveries for the writer (giving each delivery its row id),
+        with `messages` (`message_values` rows the event is about) in the same transaction;
         returns their `createdAt` and the future that resolves once they are committed."""
         if self._writer is None or self._writer.done():
             raise RuntimeError("the event bus is not running")
+        message_rows = [OutboxSql.message_tuple(row) for row in messages or ()]
         now = time.time()
         rows = []
         for delivery in deliveries:
@@ -273,10 +277,10 @@ class Outbox:
                 log.exception(
                     "outbox: %s delivery of %s cannot be stored; dropped", delivery.sink, delivery.event.event
                 )
-        if not rows:
+        if not rows and not message_rows:
             return now, None
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Insert(rows, future))
+        self._queue.put_nowait(_Insert(rows, future, message_rows))
         self._urgent.set()
         return now, future
 
@@ -344,6 +348,13 @@ class Outbox:
                 acks = [row_id for row_id in acks if row_id not in done]
                 retries = [op for op in retries if op.id not in done]
                 deads = [op for op in deads if op.id not in done]
+        if not (rows or acks or retries or deads or messages or upserts):
+            # Everything in this batch cancelled out (sent and acknowledged before its row was
+            # written): no transaction at all.
+            for future in [op.future for op in inserts] + [op.future for op in flushes]:
+                if not future.done():
+                    future.set_result(None)
+            return
         dead_at = utcnow()
         owners = {row[0]: op for op in inserts for row in (*op.rows, *op.messages)}
         retry_rows = [(r.attempts, r.available_at, r.error, r.id) for r in retries]

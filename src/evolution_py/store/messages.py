@@ -108,6 +108,16 @@ class MessageStore:
         await self.insert_rows([row])
         return str(row["id"])
 
+    def rows_to_stage(self, record: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The rows that store `record` when they can ride with its event in the outbox writer's
+        transaction (`EventBus.publish(messages=...)`): [] when messages are not stored, None when
+        there is no group writer and `save_message` must store it on its own."""
+        if not self.save_messages:
+            return []
+        if self.db.group_writer is None:
+            return None
+        return [message_values(record, self.instance_id)]
+
     async def save_message_batch(self, records: list[dict[str, Any]]) -> None:
         """Store many message records in their order (a history sync's chat), up to `BATCH_ROWS`
         rows per statement batch instead of one transaction each."""

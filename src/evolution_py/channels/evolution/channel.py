@@ -115,29 +115,50 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
                 "instanceId": self.ctx.instance_id,
             }
         )
-        await self.ctx.emit(names.MESSAGES_UPSERT, record)
-        await self.ctx.store.save_message(record)
-        if not isinstance(remote_jid, str) or not remote_jid:
-            # upstream's contact write fails on the missing JID (after its `findFirst` without a
-            # JID matched, and could overwrite, any contact of the instance): no contact, no chat.
+        # upstream's contact write fails on a missing JID (after its `findFirst` without a JID
+        # matched, and could overwrite, any contact of the instance): no contact, no chat then.
+        jid = remote_jid if isinstance(remote_jid, str) and remote_jid else None
+        rows = self.ctx.store.rows_to_stage(record)
+        if rows is None:  # no group writer (the bus is not durable): one write after another
+            await self.ctx.emit(names.MESSAGES_UPSERT, record)
+            await self.ctx.store.save_message(record)
+            if jid is not None:
+                touched = await self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe")))
+                await self.ctx.emit_all(touched)
             return
-        await self._touch_contact_and_chat(remote_jid, payload, from_me=bool(key.get("fromMe")))
+        # The event with its message row, and the contact and chat rows, in one commit round; then
+        # the contact and chat events, in upstream's order, in a second (not seven rounds in turn).
+        if jid is None:
+            await self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None)
+            return
+        _accepted, touched = await asyncio.gather(
+            self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None),
+            self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe"))),
+        )
+        await self.ctx.emit_all(touched)
 
-    async def _touch_contact_and_chat(self, remote_jid: str, payload: dict[str, Any], *, from_me: bool) -> None:
+    async def _touch_contact_and_chat(
+        self, remote_jid: str, payload: dict[str, Any], *, from_me: bool
+    ) -> list[tuple[str, Any]]:
+        """Upsert the sender's contact and the chat; returns their events, in upstream's order."""
         contact: dict[str, Any] = {"remoteJid": remote_jid}
         if payload.get("pushName") is not None:
             contact["pushName"] = payload["pushName"]
         contact["instanceId"] = self.ctx.instance_id
         if payload.get("profilePicUrl") is not None:
             contact["profilePicUrl"] = payload["profilePicUrl"]
-        await self.ctx.store.upsert_contact(
-            remote_jid, push_name=payload.get("pushName"), profile_pic_url=payload.get("profilePicUrl")
+        (_row, chat_and_created) = await asyncio.gather(
+            self.ctx.store.upsert_contact(
+                remote_jid, push_name=payload.get("pushName"), profile_pic_url=payload.get("profilePicUrl")
+            ),
+            self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1),
         )
-        await self.ctx.emit(names.CONTACTS_UPSERT, contact)
-        chat, created = await self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1)
+        chat, created = chat_and_created
+        events: list[tuple[str, Any]] = [(names.CONTACTS_UPSERT, contact)]
         if not created:
-            await self.ctx.emit(names.CHATS_UPDATE, chat)
-        await self.ctx.emit(names.CHATS_UPSERT, chat)
+            events.append((names.CHATS_UPDATE, chat))
+        events.append((names.CHATS_UPSERT, chat))
+        return events
 
     # --- outbound -----------------------------------------------------------------------------
 

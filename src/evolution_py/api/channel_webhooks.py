@@ -22,15 +22,16 @@ from evolution_py.channels.cloud_api.webhook import (
     signature_ok,
 )
 from evolution_py.config import Settings
-from evolution_py.core.registry import InstanceRegistry
 from evolution_py.errors import Unauthorized
-from evolution_py.services import Services
+from evolution_py.services import Services, services_of
 
 
 @post("/webhook/evolution", status_code=200, tags=["Channels"], summary="Inbound EVOLUTION channel message")
-async def evolution_webhook(
-    request: Request[Any, Any, Any], registry: InstanceRegistry, config: Settings
-) -> Response[Any]:
+async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
+    # The registry and settings from the app state, not injected: two injected values make Litestar
+    # resolve them in an anyio task group per request (~6 % of this route's CPU under load).
+    services = services_of(request)
+    registry, config = services.registry, services.settings
     body = await json_object(request)
     number_id = body.get("numberId")
     target = None

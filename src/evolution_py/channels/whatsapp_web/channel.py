@@ -34,6 +34,7 @@ from evolution_py.channels.whatsapp_web.groups import GroupsFeature
 from evolution_py.channels.whatsapp_web.inbound import InboundFeature
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
 from evolution_py.channels.whatsapp_web.labels import LabelsFeature
+from evolution_py.channels.whatsapp_web.lanes import EventLanes, chat_of
 from evolution_py.channels.whatsapp_web.media import MediaFeature
 from evolution_py.channels.whatsapp_web.messages import MessagesFeature
 from evolution_py.channels.whatsapp_web.pairing import Pairing
@@ -116,7 +117,7 @@ class WhatsAppWebChannel(BaseChannel):
         self.last_failure: str | None = None
         self._last_activity = time.monotonic()
         self._profile_name: str | None = None
-        self._handler_lock = asyncio.Lock()
+        self._lanes = EventLanes()  # the order events are handled in (lanes.py)
         self._watchdog: asyncio.Task[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
 
@@ -345,11 +346,14 @@ class WhatsAppWebChannel(BaseChannel):
     def _register(self, client: Any, generation: int) -> None:
         ev = neonize().events
 
-        def guarded(handler: Callable[[Any], Awaitable[None]]) -> Callable[[Any, Any], Awaitable[None]]:
+        def guarded(
+            handler: Callable[[Any], Awaitable[None]], *, by_chat: bool = False
+        ) -> Callable[[Any, Any], Awaitable[None]]:
             async def run(_client: Any, event: Any) -> None:
-                # neonize posts each event as its own coroutine; the lock (FIFO) keeps them in arrival
-                # order, so a receipt never overtakes the message it is about.
-                async with self._handler_lock:
+                # neonize posts each event as its own coroutine, in arrival order: its turn is taken
+                # before the first await. A message or receipt follows only its own chat's earlier
+                # events; any other event runs alone, after everything before it (lanes.py).
+                async with self._lanes.turn(chat_of(event) if by_chat else None):
                     if generation != self.session.generation:
                         return
                     self._last_activity = time.monotonic()
@@ -372,8 +376,9 @@ class WhatsAppWebChannel(BaseChannel):
             ev.KeepAliveTimeoutEv: self._on_keepalive_timeout,
             ev.ClientOutdatedEv: self._on_client_outdated,
         }
+        by_chat = {ev.MessageEv, ev.ReceiptEv}
         for event_type, handler in {**lifecycle, **self._inbound.handlers(ev)}.items():
-            client.event(event_type)(guarded(handler))
+            client.event(event_type)(guarded(handler, by_chat=event_type in by_chat))
 
     # --- lifecycle events ---------------------------------------------------------------------
 

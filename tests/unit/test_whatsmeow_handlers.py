@@ -36,8 +36,11 @@ class Context:
         self.events: list[tuple[str, Any]] = []
         self.states: list[str] = []
 
-    async def emit(self, event: str, data: Any) -> None:
+    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
         self.events.append((event, data))
+
+    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
+        self.events.extend(events)
 
     async def record_sent(self, record: dict[str, Any]) -> None:
         self.events.append(("send.message", record))

@@ -174,17 +174,23 @@ class EventBus:
         # is paging from the outbox (spilled) gets its deliveries only after the commit, as before.
         created_at, committed = self.outbox.stage(deliveries, messages)
         later: list[tuple[SinkDispatcher, Delivery]] = []
+        under_way = True  # every row's delivery is held in memory and being sent
         for delivery in deliveries:
             dispatcher = self._dispatchers.get(delivery.sink)
             if dispatcher is None or not delivery.id:
+                under_way = False
                 continue
             # On a cluster node an instance's event is sent only once its rows passed the fencing
             # check and committed: a node that lost the lease must not emit it (outbox_sql.py).
             if not self.outbox.fences(delivery.event.instance_id) and dispatcher.takes_directly():
-                dispatcher.offer(delivery, created_at)
+                under_way = dispatcher.offer(delivery, created_at) and under_way
             else:
                 later.append((dispatcher, delivery))
         if committed is not None:
+            if under_way and not later:
+                # Its rows may wait for their outcomes: acknowledged in time, they are never written
+                # (and the event counts as accepted then: delivered, there is nothing left to lose).
+                self.outbox.defer(committed)
             await committed
         for dispatcher, delivery in later:
             dispatcher.offer(delivery, created_at)

@@ -126,21 +126,24 @@ class SinkDispatcher:
         """Whether `offer` would hold a delivery in memory now (rather than page it from the outbox)."""
         return self.pager is None or (not self._spilled and len(self._held) < self.max_held)
 
-    def offer(self, delivery: Delivery, created_at: float) -> None:
-        """A delivery the bus just accepted (its outbox row is committed with `created_at`)."""
+    def offer(self, delivery: Delivery, created_at: float) -> bool:
+        """A delivery the bus just accepted (its outbox row is committed with `created_at`, or being
+        committed); True when it is now held in memory and under way, False when the refill loop
+        will page it from the outbox instead."""
         if self.pager is None or not delivery.id:
             self.submit(delivery)
-            return
+            return not self._stopping
         if self._spilled:
-            return  # already in the outbox; the refill loop reaches it in order
+            return False  # already in the outbox; the refill loop reaches it in order
         if len(self._held) >= self.max_held:
             log.warning(
                 "sink %s: %d deliveries in memory, paging the rest from the outbox", self.sink.name, self.max_held
             )
             self._spill_from((created_at, ""))
-            return
+            return False
         self._held.add(delivery.id)
         self.submit(delivery)
+        return not self._stopping
 
     def resume(self, scope: PageScope | None = None) -> None:
         """Deliver everything the outbox holds for this sink (at start), or with `scope` only the

@@ -47,6 +47,10 @@ MAX_BATCH = 2000
 # Outcomes (acks, retries, dead letters) nobody waits for linger this long to share a transaction;
 # a publish cuts the wait short. A crash in this window only means a re-delivery, never a loss.
 OUTCOME_LINGER = 0.05
+# How long a delivery row whose delivery is already under way waits for its outcome before it is
+# written: a delivery acknowledged in time costs the table neither the insert nor the delete (74 %
+# of sendText's delivery rows were written and deleted otherwise; bench/RESULTS.md).
+DEFER_SECONDS = 0.02
 
 # How many instance ids one paging query names (a cluster node's scope).
 PAGE_CHUNK = 500
@@ -63,6 +67,10 @@ class _Insert(msgspec.Struct):
     rows: list[tuple[Any, ...]]
     future: asyncio.Future[None]
     messages: list[tuple[Any, ...]] = []  # `Message` rows (OutboxSql.message_tuple), id first
+    # Every delivery of these rows is under way (`Outbox.defer`): each row waits up to
+    # DEFER_SECONDS for its outcome; `future` resolves once each row is acknowledged or written.
+    deferrable: bool = False
+    unsettled: int = 0
 
 
 class _Ack(msgspec.Struct):
@@ -215,6 +223,8 @@ class Outbox:
         self._writer: asyncio.Task[None] | None = None
         self._sql = OutboxSql(db.engine)
         self._urgent = asyncio.Event()  # someone awaits a queued op (a publish or a flush)
+        self._deferred: dict[str, tuple[tuple[Any, ...], _Insert, float]] = {}  # id → (row, op, write by)
+        self._staged: _Insert | None = None  # the op `stage` queued last (for `defer`)
 
     # --- the writer ---------------------------------------------------------------------------
 
@@ -280,9 +290,18 @@ class Outbox:
         if not rows and not message_rows:
             return now, None
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Insert(rows, future, message_rows))
+        self._staged = _Insert(rows, future, message_rows)
+        self._queue.put_nowait(self._staged)
         self._urgent.set()
         return now, future
+
+    def defer(self, committed: asyncio.Future[None]) -> None:
+        """The deliveries of the op just staged (whose future is `committed`) are all under way: its
+        rows may wait DEFER_SECONDS for their outcomes before being written. Call it right after
+        `stage`, before any await (the writer has not taken the op yet)."""
+        op = self._staged
+        if op is not None and op.future is committed and not op.messages:
+            op.deferrable = True
 
     async def insert_messages(self, rows: list[dict[str, Any]]) -> None:
         """Store `Message` rows (store/messages.py `message_values`) in the writer's next
@@ -315,16 +334,76 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
-            batch: list[_Op] = [await self._queue.get()]
-            self._take(batch)
-            if not self._urgent.is_set():
+            batch: list[_Op] = []
+            if self._deferred:  # wake when the oldest deferred row is due, if nothing comes first
                 try:
-                    await asyncio.wait_for(self._urgent.wait(), OUTCOME_LINGER)
+                    async with asyncio.timeout(max(self._next_due() - time.monotonic(), 0.0)):
+                        batch.append(await self._queue.get())
+                except TimeoutError:
+                    pass
+            else:
+                batch.append(await self._queue.get())
+            self._take(batch)
+            if batch and not self._urgent.is_set():
+                linger = OUTCOME_LINGER
+                if self._deferred:
+                    linger = min(linger, max(self._next_due() - time.monotonic(), 0.0))
+                try:
+                    await asyncio.wait_for(self._urgent.wait(), linger)
                 except TimeoutError:
                     pass
                 self._take(batch)
             self._urgent.clear()
             await self._apply(batch)
+
+    def _next_due(self) -> float:
+        return next(iter(self._deferred.values()))[2]  # rows are deferred in time order
+
+    def _defer_and_release(
+        self,
+        inserts: list[_Insert],
+        rows: list[tuple[Any, ...]],
+        acks: list[str],
+        outcomes: list[str],
+        flushing: bool,
+    ) -> tuple[list[tuple[Any, ...]], list[str], list[tuple[tuple[Any, ...], _Insert]], list[_Insert]]:
+        """Which delivery rows this batch writes: its own, less those of deferrable ops (held back),
+        plus deferred rows now due, given a retry or dead mark (inserted, then updated), or flushed.
+        Acknowledgements of deferred rows settle them unwritten. Returns the rows to write, the acks
+        left to apply, the deferred rows released, and the deferrable ops touched."""
+        touched: list[_Insert] = []
+        if self._deferred and acks:
+            left = []
+            for row_id in acks:
+                held = self._deferred.pop(row_id, None)
+                if held is None:
+                    left.append(row_id)
+                else:
+                    held[1].unsettled -= 1
+                    touched.append(held[1])
+            acks = left
+        released: list[tuple[tuple[Any, ...], _Insert]] = []
+        for row_id in outcomes:
+            held = self._deferred.pop(row_id, None)
+            if held is not None:
+                released.append((held[0], held[1]))
+        deferring = [op for op in inserts if op.deferrable]
+        if deferring:
+            to_write = {row[0] for row in rows}  # after this batch's own acks cancelled theirs
+            write_by = time.monotonic() + DEFER_SECONDS
+            for op in deferring:
+                mine = [row for row in op.rows if row[0] in to_write]
+                op.unsettled = len(mine)
+                for row in mine:
+                    self._deferred[row[0]] = (row, op, write_by)
+                touched.append(op)
+            rows = [row for row in rows if row[0] not in self._deferred]
+        now = time.monotonic()
+        while self._deferred and (flushing or self._next_due() <= now):
+            row_id = next(iter(self._deferred))
+            row, op, _due = self._deferred.pop(row_id)
+            released.append((row, op))
+        return rows + [row for row, _op in released], acks, released, touched
 
     def _take(self, batch: list[_Op]) -> None:
         while len(batch) < MAX_BATCH and not self._queue.empty():
@@ -348,15 +427,17 @@ class Outbox:
                 acks = [row_id for row_id in acks if row_id not in done]
                 retries = [op for op in retries if op.id not in done]
                 deads = [op for op in deads if op.id not in done]
+        rows, acks, released, touched = self._defer_and_release(
+            inserts, rows, acks, [*(r.id for r in retries), *(d.id for d in deads)], bool(flushes)
+        )
         if not (rows or acks or retries or deads or messages or upserts):
             # Everything in this batch cancelled out (sent and acknowledged before its row was
-            # written): no transaction at all.
-            for future in [op.future for op in inserts] + [op.future for op in flushes]:
-                if not future.done():
-                    future.set_result(None)
+            # written) or waits for its outcome: no transaction at all.
+            self._settle(inserts, flushes, released, touched)
             return
         dead_at = utcnow()
         owners = {row[0]: op for op in inserts for row in (*op.rows, *op.messages)}
+        owners.update((row[0], op) for row, op in released)
         retry_rows = [(r.attempts, r.available_at, r.error, r.id) for r in retries]
         dead_rows = [(d.attempts, d.error, dead_at, d.id) for d in deads]
         # Updates must not be lost: try until the database answers (the rows stay pending meanwhile,
@@ -401,8 +482,21 @@ class Outbox:
                 continue
             log.warning("outbox: write failed (attempt %d), retrying: %s", attempt + 1, _describe(failure))
             await asyncio.sleep(min(0.2 * (attempt + 1), 5.0))
-        for op in inserts:
-            if not op.future.done():
+        self._settle(inserts, flushes, released, touched)
+
+    @staticmethod
+    def _settle(
+        inserts: list[_Insert],
+        flushes: list[_Flush],
+        released: list[tuple[tuple[Any, ...], _Insert]],
+        touched: list[_Insert],
+    ) -> None:
+        """After a batch: its ops are accepted (a deferrable one once each of its rows is written or
+        acknowledged), and its flushes done. A future already failed keeps its error."""
+        for _row, op in released:
+            op.unsettled -= 1
+        for op in (*inserts, *touched, *(op for _row, op in released)):
+            if not op.future.done() and (not op.deferrable or op.unsettled <= 0):
                 op.future.set_result(None)
         for flush in flushes:
             if not flush.future.done():

@@ -1,4 +1,6 @@
-"""Driving wrk from the bench scripts: one POST slice, its numbers and the generator's own CPU."""
+"""Driving wrk from the message-path benches: one POST slice with a JSON summary from a Lua `done`
+(status counts, `Retry-After` checks), its numbers and the generator's own CPU. bench/wrk.py parses
+wrk's text output instead, for bench/api.py."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from wrk import WRK, cpu_seconds  # the same binary and /proc reading as bench/api.py's runs
 
 _DONE = r"""
 done = function(summary, latency, requests)
@@ -64,19 +68,13 @@ def _lua_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wrk(url: str, script: Path, seconds: float, connections: int, server_pid: int | None = None) -> dict[str, float]:
     """One wrk slice (1 thread): its JSON summary plus `rps`, `wrk_cpu` (the generator's share of one
     core: near 1.0 means the generator, not the server, is the limit) and `server_cpu`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = cpu_seconds(server_pid) if server_pid else 0.0
     started = time.monotonic()
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
+    cmd = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

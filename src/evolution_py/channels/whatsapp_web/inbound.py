@@ -117,12 +117,18 @@ class InboundFeature:
         # so they share one group commit instead of taking one each in turn (on PostgreSQL the
         # message path waited on commits, not on the CPU: bench/RESULTS.md). The writer stores a
         # message before the events of its transaction, so no event is committed without its row.
-        touched = await asyncio.gather(
-            self.ctx.emit(names.MESSAGES_UPSERT, record),
-            self.ctx.store.save_message(record),
-            self._touch_contact_and_chat_rows(record, event.Info.Pushname),
-        )
-        await self._announce_contact_and_chat(record, touched[2])
+        # With the writer running, the row rides with the event itself (one task less per message).
+        rows = self.ctx.store.rows_to_stage(record)
+        touching = self._touch_contact_and_chat_rows(record, event.Info.Pushname)
+        if rows is None:
+            *_done, touched = await asyncio.gather(
+                self.ctx.emit(names.MESSAGES_UPSERT, record), self.ctx.store.save_message(record), touching
+            )
+        else:
+            _accepted, touched = await asyncio.gather(
+                self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None), touching
+            )
+        await self._announce_contact_and_chat(record, touched)
         if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
             self.session.spawn(self._mark_read(event))  # never holds up the next event
 
@@ -186,9 +192,13 @@ class InboundFeature:
         if touched is None:
             return
         contact, created = touched
-        await self.ctx.emit(names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact)
         remote_jid = record["key"]["remoteJid"]
-        await self.ctx.emit(names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}])
+        await self.ctx.emit_all(
+            [
+                (names.CONTACTS_UPSERT if created else names.CONTACTS_UPDATE, contact),
+                (names.CHATS_UPDATE, [{"remoteJid": remote_jid, "instanceId": self.ctx.instance_id}]),
+            ]
+        )
 
     async def _fetch_picture(self, jid: str) -> str | None:
         info = await self.session.call(lambda client: client.get_profile_picture(to_jid(jid)), limit=10)

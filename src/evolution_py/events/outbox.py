@@ -49,8 +49,10 @@ MAX_BATCH = 2000
 OUTCOME_LINGER = 0.05
 # How long a delivery row whose delivery is already under way waits for its outcome before it is
 # written: a delivery acknowledged in time costs the table neither the insert nor the delete (74 %
-# of sendText's delivery rows were written and deleted otherwise; bench/RESULTS.md).
-DEFER_SECONDS = 0.02
+# of sendText's delivery rows were written and deleted otherwise). Its publish waits that long at
+# most for a slow receiver: 20 ms throttled concurrent publishers (bench/events.py on PostgreSQL:
+# 0.40 of raw aiohttp), 5 ms gave 1.17, none 0.89 (bench/RESULTS.md).
+DEFER_SECONDS = 0.005
 
 # How many instance ids one paging query names (a cluster node's scope).
 PAGE_CHUNK = 500

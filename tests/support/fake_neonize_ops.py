@@ -100,10 +100,12 @@ class FakeContext:
     )
     cache: Cache | None = None  # no CACHE_* here: group metadata asked of the fake each time
 
-    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
+    async def emit(self, event: str, data: Any, *, stores_message: bool = False) -> None:
+        if stores_message and self.store is not None:
+            await self.store.save_message(data)
         self.events.append((event, data))
 
-    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
+    async def emit_all(self, events: list[tuple[str, Any]]) -> None:
         self.events.extend(events)
 
     async def record_sent(self, record: dict[str, Any]) -> None:

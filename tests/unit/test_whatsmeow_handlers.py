@@ -36,10 +36,12 @@ class Context:
         self.events: list[tuple[str, Any]] = []
         self.states: list[str] = []
 
-    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
+    async def emit(self, event: str, data: Any, *, stores_message: bool = False) -> None:
+        if stores_message and self.store is not None:
+            await self.store.save_message(data)
         self.events.append((event, data))
 
-    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
+    async def emit_all(self, events: list[tuple[str, Any]]) -> None:
         self.events.extend(events)
 
     async def record_sent(self, record: dict[str, Any]) -> None:

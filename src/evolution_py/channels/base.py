@@ -109,11 +109,11 @@ class InstanceContext(Protocol):
         """Upstream's cache (CACHE_REDIS_* / CACHE_LOCAL_*), None when neither is on."""
         ...
 
-    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
-        """Publish an event of this instance on the bus (with `messages`, the rows from
-        `store.rows_to_stage` committed in the same round)."""
+    async def emit(self, event: str, data: Any, *, stores_message: bool = False) -> None:
+        """Publish an event of this instance on the bus (`stores_message`: `data` is a message
+        record, stored with the event, in the same commit round when the outbox writer runs)."""
 
-    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
+    async def emit_all(self, events: list[tuple[str, Any]]) -> None:
         """Publish several events of this instance, in order, in one commit round."""
 
     async def record_sent(self, record: dict[str, Any]) -> None:

@@ -157,18 +157,28 @@ class InstanceRuntime:
     async def record_sent(self, record: dict[str, Any]) -> None:
         """Every sent message ends here: stored first (a consumer of `send.message` that reads the
         store finds it, even while planning), then emitted. Two commit rounds, kept on purpose: one
-        round for both (tried: `emit(..., messages=rows)`) either starts the delivery before the
+        round for both (tried: `emit(..., stores_message=True)`) either starts the delivery before the
         row is readable or, held until the commit, makes every delivery insert and delete its
         outbox row (0.65 of the plain send against 0.71-0.75 this way, bench/RESULTS.md)."""
         await self._store.save_message(record)
         await self.emit(names.SEND_MESSAGE, record)
 
-    async def emit(self, event: str, data: Any, *, messages: list[dict[str, Any]] | None = None) -> None:
-        await self.emit_all([(event, data)], messages=messages)
+    async def emit(self, event: str, data: Any, *, stores_message: bool = False) -> None:
+        """Publish an event of this instance. `stores_message`: `data` is a message record, stored
+        with the event: in the outbox writer's same transaction when it runs (one commit round for
+        both), else on its own first."""
+        rows = None
+        if stores_message:
+            rows = self._store.rows_to_stage(data)
+            if rows is None:
+                await self._store.save_message(data)
+        await self._publish([(event, data)], rows or None)
 
-    async def emit_all(self, events: list[tuple[str, Any]], *, messages: list[dict[str, Any]] | None = None) -> None:
-        """Several events of this instance, in order, accepted in one commit round (with `messages`,
-        the `MessageStore.rows_to_stage` rows they are about)."""
+    async def emit_all(self, events: list[tuple[str, Any]]) -> None:
+        """Several events of this instance, in order, accepted in one commit round."""
+        await self._publish(events, None)
+
+    async def _publish(self, events: list[tuple[str, Any]], messages: list[dict[str, Any]] | None) -> None:
         cfg = self._deps.settings
         apikey: str | None = None
         if cfg.expose_in_fetch_instances:

@@ -118,22 +118,14 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
         # upstream's contact write fails on a missing JID (after its `findFirst` without a JID
         # matched, and could overwrite, any contact of the instance): no contact, no chat then.
         jid = remote_jid if isinstance(remote_jid, str) and remote_jid else None
-        rows = self.ctx.store.rows_to_stage(record)
-        if rows is None:  # no group writer (the bus is not durable): one write after another
-            await self.ctx.emit(names.MESSAGES_UPSERT, record)
-            await self.ctx.store.save_message(record)
-            if jid is not None:
-                touched = await self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe")))
-                await self.ctx.emit_all(touched)
+        upsert = self.ctx.emit(names.MESSAGES_UPSERT, record, stores_message=True)
+        if jid is None:
+            await upsert
             return
         # The event with its message row, and the contact and chat rows, in one commit round; then
         # the contact and chat events, in upstream's order, in a second (not seven rounds in turn).
-        if jid is None:
-            await self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None)
-            return
         _accepted, touched = await asyncio.gather(
-            self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None),
-            self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe"))),
+            upsert, self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe")))
         )
         await self.ctx.emit_all(touched)
 

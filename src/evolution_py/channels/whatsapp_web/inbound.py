@@ -117,17 +117,10 @@ class InboundFeature:
         # so they share one group commit instead of taking one each in turn (on PostgreSQL the
         # message path waited on commits, not on the CPU: bench/RESULTS.md). The writer stores a
         # message before the events of its transaction, so no event is committed without its row.
-        # With the writer running, the row rides with the event itself (one task less per message).
-        rows = self.ctx.store.rows_to_stage(record)
-        touching = self._touch_contact_and_chat_rows(record, event.Info.Pushname)
-        if rows is None:
-            *_done, touched = await asyncio.gather(
-                self.ctx.emit(names.MESSAGES_UPSERT, record), self.ctx.store.save_message(record), touching
-            )
-        else:
-            _accepted, touched = await asyncio.gather(
-                self.ctx.emit(names.MESSAGES_UPSERT, record, messages=rows or None), touching
-            )
+        _accepted, touched = await asyncio.gather(
+            self.ctx.emit(names.MESSAGES_UPSERT, record, stores_message=True),
+            self._touch_contact_and_chat_rows(record, event.Info.Pushname),
+        )
         await self._announce_contact_and_chat(record, touched)
         if not source.IsFromMe and (settings.readMessages if chat != STATUS_BROADCAST else settings.readStatus):
             self.session.spawn(self._mark_read(event))  # never holds up the next event

@@ -107,6 +107,22 @@ class Cluster:
             await asyncio.sleep(0.2)
         await asyncio.sleep(LEASE_SECONDS)
 
+    async def create_evolution(
+        self, client: httpx.AsyncClient, names: list[str], number: Callable[[str], str], **blocks: Any
+    ) -> dict[str, dict[str, Any]]:
+        """Create each EVOLUTION instance through node 0 with the global key (`blocks`: `webhook`,
+        `websocket`, ... as `/instance/create` takes them); returns each one's answer."""
+        created: dict[str, dict[str, Any]] = {}
+        for name in names:
+            answer = await client.post(
+                self.nodes[0].base_url + "/instance/create",
+                json={"instanceName": name, "integration": "EVOLUTION", "number": number(name), **blocks},
+                headers={"apikey": TEST_API_KEY},
+            )
+            assert answer.status_code == 201, answer.text
+            created[name] = answer.json()
+        return created
+
     async def spread(self, names: list[str], *, at_least: int = 1) -> dict[str, list[str]]:
         """Until `names` are each owned once and every node owns at least `at_least` of them."""
         deadline = time.monotonic() + 20

@@ -51,19 +51,9 @@ async def test_database_reads_are_answered_on_a_non_owner(tmp_path: Path) -> Non
             tokens: dict[str, str] = {}
             base = [node.base_url for node in cluster.nodes]
             async with httpx.AsyncClient(timeout=15) as client:
-                for name in NAMES:
-                    created = await client.post(
-                        base[0] + "/instance/create",
-                        json={
-                            "instanceName": name,
-                            "integration": "EVOLUTION",
-                            "number": _number(name),
-                            "webhook": {"url": "http://127.0.0.1:9/hook", "enabled": False, "events": []},
-                        },
-                        headers={"apikey": TEST_API_KEY},
-                    )
-                    assert created.status_code == 201, created.text
-                    tokens[name] = created.json()["hash"]
+                hook = {"url": "http://127.0.0.1:9/hook", "enabled": False, "events": []}
+                for name, created in (await cluster.create_evolution(client, NAMES, _number, webhook=hook)).items():
+                    tokens[name] = created["hash"]
                 owners = await cluster.spread(NAMES, at_least=2)
                 owner_of = {n: int(node.removeprefix("node")) for node, ns in owners.items() for n in ns}
                 for name in NAMES:  # one stored message, chat and contact each, through the owner

@@ -88,20 +88,10 @@ async def test_sink_rows_dead_letters_and_go_reads_are_answered_on_a_non_owner(t
             ids: dict[str, str] = {}
             refused_hook = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: each send fails
             async with httpx.AsyncClient(timeout=15) as client:
-                for name in NAMES:
-                    created = await client.post(
-                        base[0] + "/instance/create",
-                        json={
-                            "instanceName": name,
-                            "integration": "EVOLUTION",
-                            "number": _number(name),
-                            "webhook": {"url": refused_hook, "enabled": True, "events": ["SEND_MESSAGE"]},
-                        },
-                        headers={"apikey": TEST_API_KEY},
-                    )
-                    assert created.status_code == 201, created.text
-                    tokens[name] = created.json()["hash"]
-                    ids[name] = created.json()["instance"]["instanceId"]
+                hook = {"url": refused_hook, "enabled": True, "events": ["SEND_MESSAGE"]}
+                for name, created in (await cluster.create_evolution(client, NAMES, _number, webhook=hook)).items():
+                    tokens[name] = created["hash"]
+                    ids[name] = created["instance"]["instanceId"]
                 owners = await cluster.spread(NAMES)
                 owner_of = {n: int(node.removeprefix("node")) for node, ns in owners.items() for n in ns}
 

@@ -97,19 +97,9 @@ async def test_ws_clients_on_any_node_receive_the_events_they_may_see(tmp_path: 
             base = [node.base_url for node in cluster.nodes]
             tokens: dict[str, str] = {}
             async with httpx.AsyncClient(timeout=15) as client:
-                for name in NAMES:
-                    created = await client.post(
-                        base[0] + "/instance/create",
-                        json={
-                            "instanceName": name,
-                            "integration": "EVOLUTION",
-                            "number": _number(name),
-                            "websocket": {"enabled": True, "events": []},  # every event on /<name>
-                        },
-                        headers={"apikey": TEST_API_KEY},
-                    )
-                    assert created.status_code == 201, created.text
-                    tokens[name] = created.json()["hash"]
+                socket = {"enabled": True, "events": []}  # every event on /<name>
+                for name, created in (await cluster.create_evolution(client, NAMES, _number, websocket=socket)).items():
+                    tokens[name] = created["hash"]
                 owners = await cluster.spread(NAMES)
                 await asyncio.sleep(LEASE_SECONDS)  # every node's directory knows every instance
                 a, b = owners["node0"][0], owners["node1"][0]  # a is node0's, b is node1's

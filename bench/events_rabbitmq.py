@@ -1,6 +1,7 @@
 """RabbitMQ sink: sustained events/s and accept→delivery latency vs raw aio-pika publishing with confirms.
 
     .venv/bin/python bench/events_rabbitmq.py [--events 5000] [--rate 1000] [--seconds 4] [--rounds 3]
+        [--db sqlite|postgresql]
 
 Both sides run in this one process and event loop, against the same local broker, alternating
 round by round, each publishing ~1 KB persistent JSON messages to a durable quorum queue on a topic
@@ -40,6 +41,9 @@ from evolution_py.sinks.rabbitmq.config import RabbitSettings  # noqa: E402
 from evolution_py.sinks.rabbitmq.connection import QUEUE_ARGUMENTS  # noqa: E402
 from evolution_py.sinks.rabbitmq.sink import RabbitMQSink  # noqa: E402
 from evolution_py.store.db import Database  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from events import database_url  # noqa: E402
 
 WIRE = "messages.upsert"
 PAD = "x" * 700  # makes the envelope about 1 KB, like a small text message record
@@ -157,7 +161,8 @@ async def main(args: argparse.Namespace) -> None:
     consumer_conn = await aio_pika.connect(args.uri)
     raw_conn = await aio_pika.connect(args.uri)
     tmp = tempfile.TemporaryDirectory()
-    db = Database(f"sqlite+aiosqlite:///{tmp.name}/bench.db")
+    db_url, drop_db = await database_url(args.db, Path(tmp.name))  # the outbox's database
+    db = Database(db_url)
     await db.migrate()
     # Durability on: every accepted event is committed to the outbox before `publish` returns.
     bus = EventBus(db) if args.durable else EventBus()
@@ -224,6 +229,8 @@ async def main(args: argparse.Namespace) -> None:
         await consumer_conn.close()
         await raw_conn.close()
         await db.dispose()
+        if drop_db is not None:
+            await drop_db()
         tmp.cleanup()
 
 
@@ -234,6 +241,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1000, help="offered events/s in the latency run")
     parser.add_argument("--seconds", type=float, default=4, help="length of the latency run")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite", help="the outbox's database")
     parser.add_argument("--window", type=int, default=256, help="raw publishes awaiting confirms at once")
     parser.add_argument("--in-flight", type=int, default=0, help="override the sink's max_in_flight (0: keep 256)")
     parser.add_argument("--producers", type=int, default=64, help="concurrent publishers in the throughput run")

@@ -22,7 +22,7 @@ LAYERS = [
     {"ops"},
     {"outbound", "cache"},
     {"store"},
-    {"dto", "config", "errors", "isotime", "logsafe", "__init__"},
+    {"dto", "config", "errors", "isotime", "logsafe", "ids", "aio", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import msgspec
 
+from evolution_py.ids import uuid4_hex
 from evolution_py.isotime import utc_iso
 
 
@@ -21,7 +21,7 @@ class Event(msgspec.Struct, kw_only=True):
     sender: str | None = None  # the instance's own JID once it has logged in
     server_url: str | None = None
     apikey: str | None = None
-    id: str = msgspec.field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = msgspec.field(default_factory=uuid4_hex)
 
     def envelope(self, destination: str | None = None, *, with_destination: bool = False) -> dict[str, Any]:
         """The upstream payload; `destination` only for webhooks, keys ordered as upstream."""

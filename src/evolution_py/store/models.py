@@ -3,13 +3,13 @@ so that importing an existing Evolution API database stays a plain copy."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from evolution_py.ids import uuid4_hex
 from evolution_py.store.columns import JsonType as JsonType
 from evolution_py.store.columns import KeyText, LongText, Real, Stamp
 
@@ -20,7 +20,7 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    return uuid4_hex()
 
 
 class Base(DeclarativeBase):

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from evolution_py.aio import both
 from evolution_py.channels.base import BaseChannel, ChannelError, ConnectionState, QrCode
 from evolution_py.channels.capabilities import Calls, Chats, InboundWebhook, Media, Messaging, NotAvailable, Profile
 from evolution_py.channels.jid import create_jid
@@ -124,7 +125,7 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
             return
         # The event with its message row, and the contact and chat rows, in one commit round; then
         # the contact and chat events, in upstream's order, in a second (not seven rounds in turn).
-        _accepted, touched = await asyncio.gather(
+        _accepted, touched = await both(
             upsert, self._touch_contact_and_chat(jid, payload, from_me=bool(key.get("fromMe")))
         )
         await self.ctx.emit_all(touched)
@@ -139,7 +140,7 @@ class EvolutionChannel(BaseChannel, Messaging, Media, Chats, Profile, InboundWeb
         contact["instanceId"] = self.ctx.instance_id
         if payload.get("profilePicUrl") is not None:
             contact["profilePicUrl"] = payload["profilePicUrl"]
-        (_row, chat_and_created) = await asyncio.gather(
+        (_row, chat_and_created) = await both(
             self.ctx.store.upsert_contact(
                 remote_jid, push_name=payload.get("pushName"), profile_pic_url=payload.get("profilePicUrl")
             ),

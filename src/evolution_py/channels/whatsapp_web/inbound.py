@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from evolution_py.aio import both
 from evolution_py.channels.base import InstanceContext
 from evolution_py.channels.whatsapp_web import receive
 from evolution_py.channels.whatsapp_web.jids import jid_str, to_jid
@@ -117,7 +118,7 @@ class InboundFeature:
         # so they share one group commit instead of taking one each in turn (on PostgreSQL the
         # message path waited on commits, not on the CPU: bench/RESULTS.md). The writer stores a
         # message before the events of its transaction, so no event is committed without its row.
-        _accepted, touched = await asyncio.gather(
+        _accepted, touched = await both(
             self.ctx.emit(names.MESSAGES_UPSERT, record, stores_message=True),
             self._touch_contact_and_chat_rows(record, event.Info.Pushname),
         )
@@ -172,7 +173,7 @@ class InboundFeature:
         # upstream also stores a group sender's push name as the group contact's name; we keep the
         # event as upstream sends it but never store a member's name on the group.
         stored_name = None if remote_jid.endswith("@g.us") else contact.get("pushName") or None
-        (_fields, created), _chat = await asyncio.gather(
+        (_fields, created), _chat = await both(
             self.ctx.store.upsert_contact(remote_jid, push_name=stored_name, profile_pic_url=contact["profilePicUrl"]),
             self.ctx.store.upsert_chat(remote_jid, unread_delta=0 if from_me else 1),
         )

@@ -79,7 +79,7 @@ class Turn:
         try:
             pending = [w for w in self.waits if not w.done()]
             if pending:
-                await asyncio.wait(pending)  # never cancels what it waits for
+                await _all_done(pending)
             if self.chat is not None:
                 await self.lanes._slots.acquire()
                 self.slot = True
@@ -97,3 +97,26 @@ class Turn:
             self.slot = False
             self.lanes._slots.release()
         self.lanes._finish(self)
+
+
+async def _all_done(futures: list[asyncio.Future[None]]) -> None:
+    """Wait until every one of `futures` is done, without ever cancelling them (a cancelled waiter
+    cancels only its own future). `asyncio.wait` does the same with a set, a copy and a callback
+    per future for every call: a tenth of the message handler's time in a profile (issue 22)."""
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    left = len(futures)
+
+    def one_done(_future: asyncio.Future[None]) -> None:
+        nonlocal left
+        left -= 1
+        if left == 0 and not waiter.done():
+            waiter.set_result(None)
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    try:
+        await waiter
+    finally:
+        if left:
+            for future in futures:
+                future.remove_done_callback(one_done)

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 def iso_ms(moment: datetime) -> str:
     """`2025-05-01T10:00:00.123Z`: a UTC datetime (aware or naive) as upstream and Prisma write it."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat's first 23 characters are exactly that (an offset, if any, comes after them), in
+    # half the time of strftime; and a year before 1000 keeps its four digits, as JavaScript's.
+    return moment.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def utc_iso(moment: datetime | None = None) -> str:

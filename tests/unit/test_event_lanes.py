@@ -109,3 +109,30 @@ def test_the_chat_of_a_message_and_of_a_receipt() -> None:
         chat.User, chat.Server = "5511999990000", "s.whatsapp.net"
     assert chat_of(message) == chat_of(receipt) == "5511999990000@s.whatsapp.net"
     assert chat_of(SimpleNamespace()) is None
+
+
+async def test_a_chat_event_cancelled_while_waiting_for_a_slot_passes_it_on() -> None:
+    lanes = EventLanes(limit=1)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def handle(chat: str, name: str, hold: bool = False) -> None:
+        async with lanes.turn(chat):
+            order.append(name)
+            if hold:
+                await release.wait()
+
+    first = asyncio.create_task(handle("a", "a", hold=True))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(handle("b", "b"))
+    third = asyncio.create_task(handle("c", "c"))
+    await asyncio.sleep(0.01)
+    assert order == ["a"]  # one slot: b and c wait for it
+    waiting.cancel()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, third), 1)
+    assert order == ["a", "c"]
+    assert waiting.cancelled()
+    # and the slot is free again
+    await asyncio.wait_for(handle("d", "d"), 1)
+    assert order == ["a", "c", "d"]

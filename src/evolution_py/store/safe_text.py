@@ -15,12 +15,16 @@ from __future__ import annotations
 import re
 from typing import TypeVar, cast
 
+import msgspec
+
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
 # Control characters (C0 except space, DEL, C1) and line/paragraph separators: harmless in a
 # database, but not in a one-line reason shown in logs and listings (CR/LF, terminal escapes).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -44,7 +48,17 @@ def safe_optional(value: str | None, limit: int | None = None) -> str | None:
 
 def safe_json(value: T) -> T:
     """A JSON-shaped value (dicts, lists, strings, ...) with every string, keys included, made
-    safe; other values are returned as they are, and so is every container nothing changed in."""
+    safe; other values are returned as they are, and so is every container nothing changed in.
+
+    Nearly every value is already safe: one JSON encoding says so (a lone surrogate cannot be
+    encoded, a NUL shows as its escape) in a tenth of the time of the walk, which runs only when
+    it cannot (issue 22: a message's key, content and context were walked on every message)."""
+    try:
+        encoded = _encoder.encode(value)
+    except (UnicodeEncodeError, TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return cast(T, _clean(value)[0])  # not encodable as JSON as it is: the walk decides
+    if b"\\u0000" not in encoded:
+        return value
     return cast(T, _clean(value)[0])
 
 

@@ -15,6 +15,7 @@ Memory stays bounded: an event holds a lane only while it waits or runs.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from types import TracebackType
 from typing import Any
 
@@ -35,7 +36,7 @@ class EventLanes:
         self._tails: dict[str, asyncio.Future[None]] = {}  # each chat's latest event
         self._barrier: asyncio.Future[None] | None = None  # the latest event of no chat
         self._running: set[asyncio.Future[None]] = set()  # chat events not finished
-        self._slots = asyncio.Semaphore(limit)
+        self._slots = _Slots(limit)
 
     def turn(self, chat: str | None) -> Turn:
         """An event's place, taken now (call it before any await, in arrival order); `async with`
@@ -81,7 +82,7 @@ class Turn:
             if pending:
                 await _all_done(pending)
             if self.chat is not None:
-                await self.lanes._slots.acquire()
+                await self.lanes._slots.take()
                 self.slot = True
         except BaseException:
             self._end()
@@ -95,8 +96,44 @@ class Turn:
     def _end(self) -> None:
         if self.slot:
             self.slot = False
-            self.lanes._slots.release()
+            self.lanes._slots.give()
         self.lanes._finish(self)
+
+
+class _Slots:
+    """A counting semaphore for the lanes, first come first served. asyncio.Semaphore's acquire
+    asks `locked()`, which builds a generator over its waiters on every call (Python 3.11), and
+    removes each waiter from the middle of a deque: with a burst of a history sync's thousands of
+    events, several % of the handler (issue 22)."""
+
+    __slots__ = ("free", "waiting")
+
+    def __init__(self, limit: int) -> None:
+        self.free = limit
+        self.waiting: deque[asyncio.Future[None]] = deque()
+
+    async def take(self) -> None:
+        if self.free > 0 and not self.waiting:
+            self.free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(waiter)
+        try:
+            await waiter  # handed over by `give`: `free` was not put back for it
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give()  # handed a slot just as it was cancelled: pass it on
+            elif waiter in self.waiting:  # `give` may have passed over it already
+                self.waiting.remove(waiter)
+            raise
+
+    def give(self) -> None:
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1
 
 
 async def _all_done(futures: list[asyncio.Future[None]]) -> None:

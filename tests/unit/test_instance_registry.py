@@ -11,18 +11,19 @@ from evolution_py.core.runtime import InstanceRuntime
 
 
 class FakeRuntime:
-    def __init__(self, name: str, token: str | None, instance_id: str | None = None) -> None:
+    def __init__(self, name: str, token: str | None, instance_id: str | None = None, number: str | None = None) -> None:
         self.name = name
         self.token = token
         self.id = instance_id or f"id-{name}"
+        self.number = number
         self.cancelled = 0
 
     def cancel_tasks(self) -> None:
         self.cancelled += 1
 
 
-def _runtime(name: str, token: str | None, instance_id: str | None = None) -> Any:
-    return cast(InstanceRuntime, FakeRuntime(name, token, instance_id))
+def _runtime(name: str, token: str | None, instance_id: str | None = None, number: str | None = None) -> Any:
+    return cast(InstanceRuntime, FakeRuntime(name, token, instance_id, number))
 
 
 def _fake(runtime: object) -> FakeRuntime:
@@ -87,3 +88,20 @@ async def test_runtime_tasks_stop_when_cancelled_but_not_the_caller() -> None:
     assert finished == ["ran on"]
     await asyncio.sleep(0)
     assert sleeper.cancelled()
+
+
+def test_lookup_by_number_follows_every_mutation_in_the_order_added() -> None:
+    reg = LocalInstanceRegistry()
+    a, b, c = _runtime("a", None, number="5511"), _runtime("b", None, number="5511"), _runtime("c", None)
+    for runtime in (a, b, c):
+        reg.add(runtime)
+    assert reg.with_number("5511") == [a, b] == [r for r in reg.all() if r.number == "5511"]
+    assert reg.with_number("") == [] and reg.with_number("5522") == []
+    a2 = _runtime("a", None, number="5533")  # reloaded with another number: replaces a
+    reg.add(a2)
+    assert reg.with_number("5511") == [b]
+    assert reg.with_number("5533") == [a2]
+    reg.remove("b")
+    assert reg.with_number("5511") == []
+    reg.remove("a")
+    assert reg.with_number("5533") == []

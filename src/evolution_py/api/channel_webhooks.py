@@ -36,7 +36,7 @@ async def evolution_webhook(request: Request[Any, Any, Any]) -> Response[Any]:
     number_id = body.get("numberId")
     target = None
     if isinstance(number_id, str) and number_id:
-        target = next((i for i in registry.all() if i.integration == "EVOLUTION" and i.number == number_id), None)
+        target = next((i for i in registry.with_number(number_id) if i.integration == "EVOLUTION"), None)
     if config.evolution_webhook_require_apikey:
         key = request_key(request)
         # Without the key, a known and an unknown number answer alike (no way to probe numbers).
@@ -80,8 +80,8 @@ async def meta_webhook(request: Request[Any, Any, Any], services: Services) -> R
         target = next(
             (
                 runtime
-                for runtime in services.registry.all()
-                if number_id and runtime.number == number_id and _meta_kind(services, runtime.integration)
+                for runtime in services.registry.with_number(number_id or "")
+                if _meta_kind(services, runtime.integration)
             ),
             None,
         )

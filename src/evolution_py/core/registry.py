@@ -73,6 +73,11 @@ class InstanceRegistry(ABC):
     def find_by_token(self, token: str) -> list[InstanceRuntime]:
         """Every instance whose token is exactly `token` (v2 lets two share one)."""
 
+    def with_number(self, number: str) -> list[InstanceRuntime]:
+        """Every instance whose `number` is `number`, in the order they were added (the inbound
+        webhooks find their instance by it)."""
+        return [runtime for runtime in self.all() if number and runtime.number == number]
+
     @abstractmethod
     def add(self, runtime: InstanceRuntime) -> None:
         """Register a loaded instance (replacing one of the same name)."""
@@ -95,12 +100,15 @@ class InstanceRegistry(ABC):
 
 
 class LocalInstanceRegistry(InstanceRegistry):
-    """The instances of this one process, indexed by name, id and token digest."""
+    """The instances of this one process, indexed by name, id, token digest and number."""
 
     def __init__(self) -> None:
         self._by_name: dict[str, InstanceRuntime] = {}
         self._by_id: dict[str, InstanceRuntime] = {}
         self._by_token: dict[bytes, list[InstanceRuntime]] = {}
+        # A runtime's number is fixed for its life (a changed row loads a new runtime): indexed, an
+        # inbound webhook's lookup no longer reads every loaded instance.
+        self._by_number: dict[str, list[InstanceRuntime]] = {}
 
     def get(self, name: str) -> InstanceRuntime | None:
         return self._by_name.get(name) or _visitor(name)
@@ -119,10 +127,15 @@ class LocalInstanceRegistry(InstanceRegistry):
         # Equal digests mean equal tokens; the constant-time compare only guards against surprises.
         return [r for r in candidates if r.token and hmac.compare_digest(r.token.encode(), token.encode())]
 
+    def with_number(self, number: str) -> list[InstanceRuntime]:
+        return list(self._by_number.get(number, ())) if number else []
+
     def add(self, runtime: InstanceRuntime) -> None:
         self._unindex(runtime.name)
         self._by_name[runtime.name] = runtime
         self._by_id[runtime.id] = runtime
+        if runtime.number:
+            self._by_number.setdefault(runtime.number, []).append(runtime)
         if runtime.token:
             self._by_token.setdefault(token_digest(runtime.token), []).append(runtime)
             logsafe.remember(runtime.token)  # masked in every log line from now on
@@ -148,6 +161,12 @@ class LocalInstanceRegistry(InstanceRegistry):
             return None
         if self._by_id.get(runtime.id) is runtime:
             del self._by_id[runtime.id]
+        if runtime.number:
+            others = [r for r in self._by_number.get(runtime.number, []) if r is not runtime]
+            if others:
+                self._by_number[runtime.number] = others
+            else:
+                self._by_number.pop(runtime.number, None)
         if runtime.token:
             digest = token_digest(runtime.token)
             holders = [r for r in self._by_token.get(digest, []) if r is not runtime]

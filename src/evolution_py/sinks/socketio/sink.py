@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 class SocketIOSink:
     name = "websocket"
+    # One emit at a time per namespace: clients see an instance's events in the order they were
+    # published, as upstream's emits in turn give them (`contacts.upsert` before `chats.upsert`).
+    # With several at once, an emit that waited on Redis (a cluster) or on a slow client let the
+    # next event overtake it, on socket.io and on /ws alike.
+    concurrency_per_target = 1
 
     def __init__(
         self,

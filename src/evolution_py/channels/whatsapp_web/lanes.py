@@ -103,7 +103,7 @@ class Turn:
 class _Slots:
     """A counting semaphore for the lanes, first come first served. asyncio.Semaphore's acquire
     asks `locked()`, which builds a generator over its waiters on every call (Python 3.11), and
-    removes each waiter from the middle of a deque: with a burst of a history sync's thousands of
+    each woken waiter removes itself with a search of the deque: with a burst of a history sync's thousands of
     events, several % of the handler (issue 22)."""
 
     __slots__ = ("free", "waiting")

@@ -39,6 +39,7 @@ from evolution_py.api.auth import skip_guard_copies
 from evolution_py.api.cors import skip_cors_without_origin
 from evolution_py.api.errors import EXCEPTION_HANDLERS
 from evolution_py.api.openapi import docs_assets, finish_schema, swagger_ui
+from evolution_py.api.polled_state import PolledState
 from evolution_py.cache import Cache, cache_settings
 from evolution_py.channels.registry import default_kinds
 from evolution_py.cluster.wiring import cluster_directory, cluster_node, cluster_router
@@ -239,7 +240,9 @@ def build_asgi(settings: Settings, services: Services | None = None, *, settle_h
     """The served ASGI app: Litestar, behind what the sinks put in front of it (socket.io at
     /socket.io when WEBSOCKET_ENABLED, which hands every other path, and the lifespan, to Litestar)."""
     services = services or build_services(settings)
-    served = in_front(services.sinks, HttpMetrics(create_app(settings, services, settle_heap=settle_heap)))
+    app = create_app(settings, services, settle_heap=settle_heap)
+    # The polled connectionState answered before Litestar when it can be (api/polled_state.py).
+    served = in_front(services.sinks, HttpMetrics(PolledState(app, services)))
     if services.cluster is not None:  # forwards what another node owns (cluster/routing.py)
         served = cluster_router(served, services.cluster, services.registry, settings)
     return served

@@ -16,7 +16,9 @@ in the measurement. Three modes, alternated round by round over the same number 
   transaction per message with the raw driver (aiosqlite / asyncpg), 32 at a time.
 
 Rates are messages/s over the summed rounds; the ratios are what issue 22 asks for (plain/raw,
-hooked/plain). The load average is printed with the rows.
+hooked/plain). Beside them, the event loop thread's CPU per message in each mode (the server and
+the raw writer both run on it; the database's and the receiver's own CPU are not in it). The load
+average is printed with the rows.
 """
 
 from __future__ import annotations
@@ -74,9 +76,15 @@ async def received(port: int) -> int:
         return int((await http.get(f"http://127.0.0.1:{port}/count")).text)
 
 
-async def timed(run: Callable[[], Awaitable[None]]) -> float:
-    started = time.perf_counter()
+CPU: dict[str, float] = {}  # mode → the event loop thread's CPU seconds over its rounds
+
+
+async def timed(run: Callable[[], Awaitable[None]], mode: str = "") -> float:
+    """Wall seconds of `run`; the loop thread's CPU seconds are added to CPU[mode] (steadier than the
+    rate on a shared box: another process's load moves the rate more than the CPU per message)."""
+    started, cpu = time.perf_counter(), time.thread_time()
     await run()
+    CPU[mode] = CPU.get(mode, 0.0) + time.thread_time() - cpu
     return time.perf_counter() - started
 
 
@@ -142,18 +150,20 @@ async def bench(args: argparse.Namespace, port: int) -> None:
             for mode in args.modes.split(","):
                 batch = events(args.messages, args.chats, f"{mode[0].upper()}{round_no:02d}")
                 if mode == "plain":
-                    totals[mode] += await timed(lambda: push_all(plain, batch))  # noqa: B023
+                    totals[mode] += await timed(lambda: push_all(plain, batch), mode)  # noqa: B023
                 elif mode == "hooked":
                     before = await received(port)
-                    totals[mode] += await timed(lambda: hooked_run(hooked, batch, port, before))  # noqa: B023
+                    totals[mode] += await timed(lambda: hooked_run(hooked, batch, port, before), mode)  # noqa: B023
                 else:
-                    totals[mode] += await timed(lambda: raw.run(batch))  # noqa: B023
+                    totals[mode] += await timed(lambda: raw.run(batch), mode)  # noqa: B023
         n = args.messages * args.rounds
         rates = {mode: n / seconds for mode, seconds in totals.items() if seconds}
         ratios = {f"{a}/{b}": round(rates[a] / rates[b], 2) for a, b in (("plain", "raw"), ("hooked", "plain"))
                   if a in rates and b in rates}  # fmt: skip
+        cpu_us = {mode: round(seconds * 1e6 / n) for mode, seconds in CPU.items()}
         print(json.dumps({"db": args.db, "messages": n, "load": load_average(),
-                          "rates": {mode: round(rate) for mode, rate in rates.items()}, **ratios}))  # fmt: skip
+                          "rates": {mode: round(rate) for mode, rate in rates.items()}, **ratios,
+                          "loop_cpu_us_per_message": cpu_us}))  # fmt: skip
         await raw.stop()
 
 

@@ -51,3 +51,37 @@ async def test_concurrent_sends_are_each_stored_once(server: RunningServer) -> N
     keys = await asyncio.gather(*(send(i) for i in range(40)))
     found = await server.client.post(f"/chat/findMessages/{name}", json={"offset": 100}, headers=server.headers())
     assert sorted(r["key"]["id"] for r in found.json()["messages"]["records"]) == sorted(keys)
+
+
+async def test_upserts_of_one_transaction_keep_each_rows_order(server: RunningServer) -> None:
+    """Contact and chat upserts handed to the writer together (one transaction, statements of
+    several texts: with and without a name, with an unread delta): each row's upserts apply in the
+    order given, each row is created once, and `created` is true for its first upsert only."""
+    name = unique()
+    await server.create_instance(name)
+    store = server.services.registry.require(name).store
+    jids = [f"55119{i:08d}@s.whatsapp.net" for i in range(3)]
+    await store.upsert_chat(jids[0], name="Before", unread_delta=2)  # one row exists already
+    calls: list[Any] = []
+    for jid in jids:
+        calls += [
+            store.upsert_contact(jid, push_name="A"),
+            store.upsert_contact(jid),
+            store.upsert_contact(jid, push_name="B", profile_pic_url="https://pps.example/b.jpg"),
+            store.upsert_chat(jid, unread_delta=1),
+            store.upsert_chat(jid, name="N1", unread_delta=1),
+            store.upsert_chat(jid, unread_delta=-9),
+            store.upsert_chat(jid, unread_delta=1),
+        ]
+    results = await asyncio.gather(*calls)
+    created = [flag for _fields, flag in results]
+    for i, jid in enumerate(jids):
+        contact_flags, chat_flags = created[7 * i : 7 * i + 3], created[7 * i + 3 : 7 * i + 7]
+        assert contact_flags == [True, False, False], jid
+        assert chat_flags == ([False] * 4 if i == 0 else [True, False, False, False]), jid
+        chat = await store.find_chat(jid)
+        assert chat is not None and (chat["name"], chat["unreadMessages"]) == ("N1", 1), jid
+        contacts = await store.find_contacts({"remoteJid": jid}, None, None)
+        assert [(c["pushName"], c["profilePicUrl"]) for c in contacts] == [("B", "https://pps.example/b.jpg")]
+    known, row = await store.known_chat(jids[1]), await store.find_chat(jids[1])
+    assert known is not None and row is not None and known == (row["id"], "N1")  # the created row's id

@@ -1,4 +1,4 @@
-"""The outbox writer's hot path on the database driver itself (aiosqlite, asyncpg or asyncmy).
+"""The outbox writer's hot path on the database driver itself (sqlite3 on its own thread, asyncpg or asyncmy).
 
 SQLAlchemy Core costs about twice the driver's time per row for these fixed statements, and a
 pooled connection adds a checkout and a reset round trip per transaction (measured with
@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from evolution_py.events.sqlite_thread import SqliteThread
 from evolution_py.store import mysql
 from evolution_py.store.db import CONNECT_TIMEOUT_SECONDS, Upsert, WriteFence
 
@@ -141,12 +142,7 @@ class OutboxSql:
     async def _connect(self) -> Any:
         url = self.engine.url
         if self.sqlite:
-            import aiosqlite  # noqa: PLC0415 - the configured database's driver only
-
-            driver = await aiosqlite.connect(url.database or ":memory:", timeout=30)
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
-                await driver.execute(f"PRAGMA {pragma}")
-            return driver
+            return await SqliteThread.open(url.database or ":memory:", busy_seconds=30)
         if self.mysql:
             import asyncmy  # noqa: PLC0415 - the configured database's driver only
             from asyncmy.constants.CLIENT import FOUND_ROWS  # noqa: PLC0415 - as above
@@ -188,7 +184,7 @@ class OutboxSql:
             if self._driver is None:
                 self._driver = await self._connect()
             if self.sqlite:
-                await (await self._driver.execute("SELECT 1")).close()
+                await self._driver.run(lambda connection: connection.execute("SELECT 1").fetchone())
             elif self.mysql:
                 await self._driver.ping(reconnect=False)
             else:
@@ -291,9 +287,9 @@ class OutboxSql:
 
         PostgreSQL: one INSERT ... ON CONFLICT per upsert, those with the same statement text sent
         together (asyncpg's `fetchmany` pipelines them: one round trip per statement text instead of
-        one or two per upsert, which is what the inbound message path waited on). SQLite: the same
-        statement, one thread hop each instead of two. MySQL: an UPDATE, then an INSERT when it
-        found nothing."""
+        one or two per upsert, which is what the inbound message path waited on). MySQL: an UPDATE,
+        then an INSERT when it found nothing. (SQLite runs the same statements as PostgreSQL inside
+        its one-call transaction, `_sqlite`.)"""
         now = datetime.now(UTC).replace(tzinfo=None)
         if self.mysql:
             created = []
@@ -306,11 +302,6 @@ class OutboxSql:
                 created.append(not found)
             return created
         statements = [self._on_conflict_sql(upsert, now) for upsert in upserts]
-        if self.sqlite:
-            return [
-                (await db.execute_fetchall(sql, args))[0][0] == upsert.row_id
-                for upsert, (sql, args) in zip(upserts, statements, strict=True)
-            ]
         stored: list[str] = [""] * len(upserts)
         for wave in upsert_waves(upserts, [sql for sql, _args in statements]):
             for sql, indexes in wave.items():
@@ -431,7 +422,7 @@ class OutboxSql:
 
     async def _sqlite(
         self,
-        db: Any,
+        db: SqliteThread,
         messages: list[Any],
         upserts: list[Upsert],
         created: list[bool],
@@ -440,23 +431,37 @@ class OutboxSql:
         deads: list[DeadRow],
         acks: list[str],
     ) -> None:
-        try:
-            if messages:
-                await db.executemany(self.sql["message"], messages)
-            if upserts:
-                created.extend(await self._upserts(db, upserts))
-            if rows:
-                await db.executemany(self.sql["insert"], rows)
-            if retries:
-                await db.executemany(self.sql["retry"], retries)
-            if deads:
-                await db.executemany(self.sql["dead"], deads)
-            if acks:
-                await db.executemany('DELETE FROM "EventDelivery" WHERE "id" = ?', [(a,) for a in acks])
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
+        """The whole transaction as one call on the connection's thread (sqlite_thread.py): the
+        statements are prepared here, run there, and only the upserts' outcomes come back."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        statements = [self._on_conflict_sql(upsert, now) for upsert in upserts]
+        own_ids = [upsert.row_id for upsert in upserts]
+        sql = self.sql
+        ack_rows = [(ack,) for ack in acks]
+
+        def transaction(connection: sqlite3.Connection) -> list[bool]:
+            try:
+                if messages:
+                    connection.executemany(sql["message"], messages)
+                made = [
+                    connection.execute(text, args).fetchone()[0] == own_id
+                    for (text, args), own_id in zip(statements, own_ids, strict=True)
+                ]
+                if rows:
+                    connection.executemany(sql["insert"], rows)
+                if retries:
+                    connection.executemany(sql["retry"], retries)
+                if deads:
+                    connection.executemany(sql["dead"], deads)
+                if ack_rows:
+                    connection.executemany('DELETE FROM "EventDelivery" WHERE "id" = ?', ack_rows)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            return made
+
+        created.extend(await db.run(transaction))
 
     async def _mysql(
         self,

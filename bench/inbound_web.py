@@ -6,14 +6,19 @@ the phone's socket delivers, against the same writes done with the raw driver, i
 The server runs in this process (uvloop), as in the tests, on the fake neonize client
 (tests/support/fake_neonize.py): each message is serialised and parsed back and handed to the
 loop from another thread, as neonize's Go callback does, so the parse cost a real client pays is
-in the measurement. Three modes, alternated round by round over the same number of messages:
+in the measurement. Four modes, alternated round by round over the same number of messages:
 
 - `plain`: an open WHATSAPP-BAILEYS instance without a sink (stored: message, contact, chat; the
   `messages.upsert`, `contacts.*`, `chats.update` events planned for no sink);
 - `hooked`: a second instance whose webhook takes MESSAGES_UPSERT (bench/receiver.py, a separate
   process); timed until the receiver has counted every message;
 - `raw`: the baseline, the same rows (message, contact and chat upserts, one outbox row) in one
-  transaction per message with the raw driver (aiosqlite / asyncpg), 32 at a time.
+  transaction per message with the raw driver (aiosqlite / asyncpg), 32 at a time. Its messages
+  arrive the way ours do, through a fake client of their own (serialised, parsed back on another
+  thread, posted to the loop with `run_coroutine_threadsafe`, as neonize does for any app on it),
+  just as bench/inbound.py's raw app receives its messages over HTTP like ours;
+- `direct`: the same raw writes called directly on the parsed events, with no delivery (this
+  bench's baseline before 2026-12-05; `plain/direct` is printed beside `plain/raw`).
 
 Rates are messages/s over the summed rounds; the ratios are what issue 22 asks for (plain/raw,
 hooked/plain). Beside them, the event loop thread's CPU per message in each mode (the server and
@@ -41,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import uvloop  # noqa: E402
 from benchlib import free_port  # noqa: E402
+from neonize.events import MessageEv  # noqa: E402
 from neonize.proto import Neonize_pb2 as N  # noqa: E402
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E  # noqa: E402
 from neonize.utils.jid import build_jid  # noqa: E402
@@ -71,9 +77,13 @@ async def push_all(client: FakeClient, batch: list[Any]) -> None:
         await client.push(*batch[start : start + CHUNK])
 
 
+_COUNTER: list[httpx.AsyncClient] = []  # one client for every poll: a new one per poll cost ~2 % of the loop
+
+
 async def received(port: int) -> int:
-    async with httpx.AsyncClient() as http:
-        return int((await http.get(f"http://127.0.0.1:{port}/count")).text)
+    if not _COUNTER:
+        _COUNTER.append(httpx.AsyncClient())
+    return int((await _COUNTER[0].get(f"http://127.0.0.1:{port}/count")).text)
 
 
 CPU: dict[str, float] = {}  # mode → the event loop thread's CPU seconds over its rounds
@@ -89,7 +99,8 @@ async def timed(run: Callable[[], Awaitable[None]], mode: str = "") -> float:
 
 
 class RawWriter:
-    """The baseline: bench/raw_send_app.py's inbound transaction, without HTTP."""
+    """The baseline: bench/raw_send_app.py's inbound transaction, without HTTP; `run` receives the
+    events through a fake client as ours does, `run_direct` calls it on them directly."""
 
     def __init__(self, dsn: str | None, folder: Path) -> None:
         self.dsn = dsn
@@ -97,6 +108,7 @@ class RawWriter:
         self.pool: Any = None
         self.db: Any = None
         self.lock = asyncio.Lock()
+        self.client: FakeClient | None = None  # delivers the raw writer's messages as neonize would
 
     async def start(self) -> None:
         sys.path.insert(0, str(ROOT / "bench"))
@@ -123,7 +135,7 @@ class RawWriter:
                 "message": {"conversation": event.Message.conversation}}  # fmt: skip
         await self.app.inbound.fn(request=_Authorised(), data=body)
 
-    async def run(self, batch: list[Any]) -> None:
+    async def run_direct(self, batch: list[Any]) -> None:
         gate = asyncio.Semaphore(32)
 
         async def one(event: Any) -> None:
@@ -131,6 +143,19 @@ class RawWriter:
                 await self.write(event)
 
         await asyncio.gather(*(one(e) for e in batch))
+
+    async def run(self, batch: list[Any]) -> None:
+        if self.client is None:
+            gate = asyncio.Semaphore(32)
+
+            async def on_message(_client: Any, event: Any) -> None:
+                async with gate:
+                    await self.write(event)
+
+            self.client = FakeClient("raw-bench")
+            self.client.loop = asyncio.get_running_loop()
+            self.client.event(MessageEv)(on_message)
+        await push_all(self.client, batch)
 
 
 class _Authorised:
@@ -145,7 +170,7 @@ async def bench(args: argparse.Namespace, port: int) -> None:
         _, plain = await open_instance(srv, "plain")
         _, hooked = await open_instance(srv, "hooked")
         await set_webhook(srv, port)
-        totals = {"plain": 0.0, "hooked": 0.0, "raw": 0.0}
+        totals = {"plain": 0.0, "hooked": 0.0, "raw": 0.0, "direct": 0.0}
         for round_no in range(args.rounds):
             for mode in args.modes.split(","):
                 batch = events(args.messages, args.chats, f"{mode[0].upper()}{round_no:02d}")
@@ -154,12 +179,14 @@ async def bench(args: argparse.Namespace, port: int) -> None:
                 elif mode == "hooked":
                     before = await received(port)
                     totals[mode] += await timed(lambda: hooked_run(hooked, batch, port, before), mode)  # noqa: B023
-                else:
+                elif mode == "raw":
                     totals[mode] += await timed(lambda: raw.run(batch), mode)  # noqa: B023
+                else:
+                    totals[mode] += await timed(lambda: raw.run_direct(batch), mode)  # noqa: B023
         n = args.messages * args.rounds
         rates = {mode: n / seconds for mode, seconds in totals.items() if seconds}
-        ratios = {f"{a}/{b}": round(rates[a] / rates[b], 2) for a, b in (("plain", "raw"), ("hooked", "plain"))
-                  if a in rates and b in rates}  # fmt: skip
+        pairs = (("plain", "raw"), ("hooked", "plain"), ("plain", "direct"))
+        ratios = {f"{a}/{b}": round(rates[a] / rates[b], 2) for a, b in pairs if a in rates and b in rates}
         cpu_us = {mode: round(seconds * 1e6 / n) for mode, seconds in CPU.items()}
         print(json.dumps({"db": args.db, "messages": n, "load": load_average(),
                           "rates": {mode: round(rate) for mode, rate in rates.items()}, **ratios,
@@ -188,7 +215,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chats", type=int, default=50)
-    parser.add_argument("--modes", default="plain,hooked,raw", help="a profile may want one: --modes hooked")
+    parser.add_argument("--modes", default="plain,hooked,raw,direct", help="a profile may want one: --modes hooked")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("httpx", "alembic", "evolution_py"):

@@ -1,11 +1,11 @@
 """`GET /instance/connectionState/{name}` answered in front of Litestar (issue 18).
 
 connectionState is the route clients poll: dashboards, n8n nodes and Evolution's own manager ask it
-every few seconds for every instance. Its answer is one in-memory read, yet Litestar's per-request
-machinery (routing, the request object, middleware, guards, signature parsing, response building)
-cost ~70 µs of CPU per answer on this box, three quarters of what the server spent on it; an
-ablation that removed our own layers (metrics, backpressure, the guard) left the route at 0.82 of a
-bare Litestar route (bench/RESULTS.md).
+every few seconds for every instance. Its answer is one in-memory read, yet through Litestar's
+per-request machinery (routing, the request object, middleware, guards, signature parsing, response
+building) it took 89–92 µs of server CPU per answer on the 2-core test box, against 35–38 µs when
+answered here; an ablation that removed our own layers (metrics, backpressure, the guard) had left
+the Litestar route at 0.82 of a bare Litestar route (bench/RESULTS.md).
 
 `PolledState` answers only the plain, successful case by itself, with the bytes Litestar would send:
 - a GET for either path form (`/instance/connectionState/{name}`, seed 001's

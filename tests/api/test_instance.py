@@ -326,15 +326,17 @@ async def test_del_instance_removes_instances_that_are_not_connected(server_fact
         await srv.create_instance(closed)
         await srv.create_instance(connected)
         await srv.client.delete(f"/instance/logout/{closed}", headers=srv.headers())
-        for _ in range(100):  # the timer fires after 0.6 s; a loaded machine may take longer to delete
+        names: list[str] = []
+        # The timer fires after 0.6 s; a loaded machine may take longer. The instance leaves the
+        # registry first (no new work reaches it), then its row is deleted: wait for both.
+        for _ in range(100):
             await asyncio.sleep(0.1)
-            if closed not in srv.services.registry:
+            listed = await srv.client.get("/instance/fetchInstances", headers=srv.headers())
+            names = [row["name"] for row in listed.json()]
+            if closed not in srv.services.registry and closed not in names:
                 break
         assert closed not in srv.services.registry
         assert connected in srv.services.registry
-        names = [
-            row["name"] for row in (await srv.client.get("/instance/fetchInstances", headers=srv.headers())).json()
-        ]
         assert names == [connected]
 
 

@@ -13,7 +13,7 @@ the Litestar route at 0.82 of a bare Litestar route (bench/RESULTS.md).
   slash, no root path) and a valid Host header;
 - no `Origin` header (a browser request goes through the CORS middleware as before);
 - a loaded instance and an `apikey` that is the global key or that instance's own token, compared
-  in constant time as in `instance_guard`.
+  in constant time by `instance_guard`'s own rule (`auth.key_opens`).
 Everything else (an unknown or unloaded instance, a missing or wrong key, HEAD, OPTIONS) goes to
 Litestar unchanged, so every error keeps its envelope, status and headers from one place.
 
@@ -29,9 +29,10 @@ from typing import Any
 import msgspec
 from litestar._asgi.utils import is_valid_host
 
-from evolution_py.api.auth import same_key
+from evolution_py.api.auth import key_opens
 from evolution_py.dto.instance import ConnectionStateBody, ConnectionStateResponse
 from evolution_py.services import Services
+from evolution_py.sinks.kind import AsgiApp
 
 # The route templates Litestar puts in `scope["path_template"]` for the two forms (ops/metrics.py
 # labels requests with them).
@@ -40,8 +41,6 @@ SUFFIX_TEMPLATE = "/{instanceName:str}/instance/connectionState"
 _PREFIX = "/instance/connectionState/"
 _SUFFIX = "/instance/connectionState"
 _HEADERS_BASE = [(b"content-type", b"application/json")]
-
-AsgiApp = Any  # an ASGI callable (Litestar's own alias is typed for its scopes only)
 
 
 def polled_name(path: str) -> tuple[str, str] | None:
@@ -96,9 +95,7 @@ class PolledState:
         if not key:
             return None
         runtime = self.services.registry.get(name)
-        if runtime is None:
-            return None
-        if not (same_key(key, self.services.settings.api_key) or same_key(key, runtime.token)):
+        if runtime is None or not key_opens(key, self.services.settings.api_key, runtime.token):
             return None
         state = runtime.channel.state
         return self.encode(ConnectionStateResponse(instance=ConnectionStateBody(instanceName=name, state=state)))

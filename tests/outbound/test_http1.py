@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from evolution_py.outbound import OutboundClient, OutboundError
+from evolution_py.outbound.http1 import AnswerHeaders
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
@@ -241,3 +242,14 @@ async def test_a_closed_port_is_a_retryable_connect_failure() -> None:
         await client.request("POST", f"http://127.0.0.1:{port}/x", data=b"{}")
     assert failed.value.retryable
     await client.close()
+
+
+def test_answer_headers_are_case_insensitive_and_decoded_on_first_read() -> None:
+    raw = [(b"Content-Type", b"text/plain"), (b"Retry-After", b"3"), (b"retry-after", b"9"), (b"X-Bin", b"\xff")]
+    headers = AnswerHeaders(raw)
+    assert headers._decoded is None  # nothing decoded until a header is read
+    assert headers.get("retry-AFTER") == "3"  # the first of a repeated header, as a multidict answers
+    assert headers["content-type"] == "text/plain"
+    assert headers.get("Location") is None and "Location" not in headers
+    assert headers["x-bin"] == "\udcff"  # undecodable bytes kept, never an error
+    assert {name.lower() for name in headers} == {"content-type", "retry-after", "x-bin"}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -31,7 +32,6 @@ import msgspec
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from aiohttp_socks import ProxyConnector, ProxyError
-from multidict import CIMultiDictProxy
 
 from evolution_py.outbound.addresses import IpAddress, is_internal, parse_ip
 from evolution_py.outbound.http1 import AnswerFailed, BlockedAddress, ConnectFailed, Http1Pool, parse_target
@@ -62,7 +62,7 @@ class OutboundError(Exception):
 @dataclass(frozen=True)
 class Answer:
     status: int
-    headers: CIMultiDictProxy[str]
+    headers: Mapping[str, str]  # case-insensitive (a multidict, or the lean client's AnswerHeaders)
     body: bytes  # at most the request's max_bytes
     truncated: bool  # the answer went on past max_bytes and was cut
     url: str  # the last hop's URL
@@ -290,8 +290,8 @@ class OutboundClient:
                 raise OutboundError(f"{exc.kind} from {_origin(url)}") from None
             except ValueError as exc:
                 raise OutboundError(f"request refused: {exc}", retryable=False) from None
-            location = reply.headers.get("Location")
-            if follow_redirects and reply.status in _REDIRECTS and location:
+            location = reply.headers.get("Location") if reply.status in _REDIRECTS else None
+            if follow_redirects and location:
                 url, method, body, headers = _next_hop(url, location, reply.status, method, body, headers)
                 params = None
                 continue

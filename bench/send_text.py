@@ -6,6 +6,9 @@ SEND_MESSAGE, and the raw-driver baseline (bench/raw_send_app.py), in alternatin
 All three run as uvicorn subprocesses configured alike (1 worker, uvloop, httptools) on an
 EVOLUTION instance; the webhook receiver is bench/receiver.py. Ratios are over the summed slices.
 `wrk_cpu` is the generator's share of one core (1.0 would mean wrk, not the server, is the limit).
+`cpu_us_per_request` is the server's CPU per answer (all its threads) and `webhook/ours_by_cpu` the
+ratio of those: on this shared box rates swing 10-15 % between runs of the same code, the CPU per
+answer less; `webhook/ours_per_round` shows the spread of the rate ratio.
 """
 
 from __future__ import annotations
@@ -142,6 +145,9 @@ def main(inbound: bool = False) -> None:
                 "errors": int(sum(r["errors"] for r in results)),
                 "wrk_cpu_max": round(max(r["wrk_cpu"] for r in results), 2),
                 "server_cpu": round(sum(r["server_cpu"] for r in results) / len(results), 2),
+                # The server's CPU per answer: steadier than rates on this shared box, and the
+                # cost the ratios are about when the server is the limit.
+                "cpu_us_per_request": round(sum(r["server_cpu_seconds"] for r in results) / max(requests, 1) * 1e6, 1),
             }
         print(json.dumps({
             "what": "inbound /webhook/evolution" if inbound else "sendText",
@@ -149,6 +155,13 @@ def main(inbound: bool = False) -> None:
             **summary,
             "ours/raw": round(summary["ours"]["rps"] / summary["raw"]["rps"], 3),
             "webhook/ours": round(summary["ours_webhook"]["rps"] / summary["ours"]["rps"], 3),
+            "webhook/ours_by_cpu": round(
+                summary["ours"]["cpu_us_per_request"] / summary["ours_webhook"]["cpu_us_per_request"], 3
+            ),
+            "webhook/ours_per_round": [
+                round(h["requests"] / h["seconds"] / (o["requests"] / o["seconds"]), 2)
+                for h, o in zip(slices["ours_webhook"], slices["ours"], strict=True)
+            ],
             "load_average": f"{load_before} -> {load_average()}",
             "connections": args.connections,
             "slice_seconds": args.seconds,

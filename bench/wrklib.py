@@ -70,7 +70,8 @@ def _lua_string(text: str) -> str:
 
 def wrk(url: str, script: Path, seconds: float, connections: int, server_pid: int | None = None) -> dict[str, float]:
     """One wrk slice (1 thread): its JSON summary plus `rps`, `wrk_cpu` (the generator's share of one
-    core: near 1.0 means the generator, not the server, is the limit) and `server_cpu`."""
+    core: near 1.0 means the generator, not the server, is the limit), `server_cpu` (the server's
+    share of one core) and `server_cpu_seconds`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = cpu_seconds(server_pid) if server_pid else 0.0
     started = time.monotonic()
@@ -82,7 +83,8 @@ def wrk(url: str, script: Path, seconds: float, connections: int, server_pid: in
     result["rps"] = result["requests"] / result["seconds"] if result["seconds"] else 0.0
     result["wrk_cpu"] = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / wall
     if server_pid:
-        result["server_cpu"] = (cpu_seconds(server_pid) - server_before) / wall
+        result["server_cpu_seconds"] = cpu_seconds(server_pid) - server_before
+        result["server_cpu"] = result["server_cpu_seconds"] / wall
     return result
 
 

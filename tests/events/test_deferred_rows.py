@@ -124,3 +124,33 @@ async def test_a_flush_writes_what_still_waits(bus: tuple[EventBus, GatedSink, P
     await events.outbox.flush()
     assert len(pending(path)) == 1
     await publishing
+
+
+async def test_a_batch_that_fails_outside_the_database_fails_its_callers_and_the_writer_goes_on(
+    bus: tuple[EventBus, GatedSink, Path], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in the writer's bookkeeping (here: one batch raising) must not stop every later write:
+    before, the writer's task ended silently, that batch's callers waited forever and every later
+    publish failed."""
+    events, sink, _path = bus
+    outbox = events.outbox
+    assert outbox is not None
+    apply = outbox_module.Outbox._apply
+    failures = iter([KeyError("bookkeeping")])
+
+    async def apply_once_broken(self: outbox_module.Outbox, batch: list[object]) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        await apply(self, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_module.Outbox, "_apply", apply_once_broken)
+    sink.gate.clear()  # the row waits to be written, so the publish waits on the broken batch
+    with pytest.raises(RuntimeError, match="outbox writer failed on this batch"):
+        await asyncio.wait_for(events.publish(event(1)), 5)
+    assert "outbox writer: a batch of 1 operation(s) failed: KeyError" in caplog.text
+    sink.gate.set()
+    second = event(2)
+    await asyncio.wait_for(events.publish(second), 5)  # the writer still works
+    await events.drain()
+    assert second.id in sink.sent

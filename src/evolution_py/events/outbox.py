@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import time
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -356,7 +357,31 @@ class Outbox:
                     pass
                 self._take(batch)
             self._urgent.clear()
-            await self._apply(batch)
+            try:
+                await self._apply(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a bug in a batch must not stop every later write
+                self._crashed(batch, exc)
+
+    def _crashed(self, batch: list[_Op], exc: Exception) -> None:
+        """A batch failed outside the database's own errors (which `_apply` handles): a bug. Its
+        callers get the error instead of waiting forever, and the writer goes on with the next
+        batch; before this, the writer's task ended silently and every later send failed. What the
+        batch wrote may or may not be committed, as after any 500; its outcomes (acks, retries) are
+        lost, so those deliveries stay pending and are sent again (at least once, never lost)."""
+        log.critical(
+            "outbox writer: a batch of %d operation(s) failed: %s; its callers got the error, the writer "
+            "goes on. Where (the frames only, never the values a message may quote):\n%s",
+            len(batch),
+            _describe(exc),
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        failure = RuntimeError(f"the outbox writer failed on this batch ({type(exc).__name__})")
+        for op in batch:
+            future = getattr(op, "future", None)
+            if future is not None and not future.done():
+                future.set_exception(failure)
 
     def _next_due(self) -> float:
         return next(iter(self._deferred.values()))[2]  # rows are deferred in time order

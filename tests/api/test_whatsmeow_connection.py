@@ -397,3 +397,27 @@ async def test_executor_grows_with_live_clients(server_factory) -> None:
         for name in names:
             assert (await srv.client.delete(f"/instance/delete/{name}", headers=srv.headers())).status_code == 200
         await eventually(lambda: threads.live_clients() == before)
+
+
+async def test_watchdog_still_redials_while_events_cannot_be_accepted(server_factory, monkeypatch) -> None:
+    """A redial goes on when its connection.update cannot be accepted (the database out of reach):
+    before, the error ended the watchdog's task before the new client was dialed, and the instance
+    stayed `connecting` on its dead client for good."""
+    async with server_factory(WHATSMEOW_WATCHDOG_SECONDS="0.3", **FAKE_ENV) as srv:
+        name = unique()
+        instance_id, client = await open_instance(srv, name)
+        bus = srv.services.bus
+        publish_all = bus.publish_all
+
+        async def refusing(events, **kwargs):
+            if any(event.event == "connection.update" for event in events):
+                raise RuntimeError("the database is out of reach")
+            return await publish_all(events, **kwargs)
+
+        monkeypatch.setattr(bus, "publish_all", refusing)
+        client.answers["is_connected"] = False  # the socket died without an event
+        second = await client_of(instance_id, count=2)
+        assert "stop" in client.names()
+        monkeypatch.setattr(bus, "publish_all", publish_all)
+        await second.push(Connected(status=True))
+        await eventually(lambda: srv.services.registry.require(name).channel.state == "open")

@@ -316,9 +316,18 @@ class WhatsAppWebChannel(BaseChannel):
     async def _set_state(self, state: ConnectionState, status_reason: int = 200) -> None:
         self.session.state = state
         await self.ctx.update_connection(state)
-        await self.ctx.emit(
-            names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": state, "statusReason": status_reason}
-        )
+        try:
+            await self.ctx.emit(
+                names.CONNECTION_UPDATE, {"instance": self.ctx.name, "state": state, "statusReason": status_reason}
+            )
+        except Exception as exc:  # noqa: BLE001 - logged; the connection's own course must go on
+            # The event could not be accepted (the database out of reach, say). The callers are the
+            # dial, the retries and the watchdog: had this raised, a redial would stop right here and
+            # the instance would stay `connecting` on a dead client for good. Its state is still set
+            # and stored above (update_connection keeps its own errors), and the next change emits.
+            log.warning(
+                "instance %s: connection.update (%s) could not be emitted: %s", self.ctx.name, state, type(exc).__name__
+            )
 
     async def _closed(self, reason: int, *, emit_logout: bool = False) -> None:
         """Final close (upstream: status.instance → logout.instance → connection.update close)."""

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -124,9 +125,19 @@ async def test_storage_down_delivers_without_media_url_then_stores_it(server_fac
                     "messages.upsert", name), within=20)  # fmt: skip
                 assert all("mediaUrl" not in u["message"] for u in upserts), "storage is down: no link yet"
                 assert srv.services.media is not None and srv.services.media.pending >= 1
-                await proxy.restore()
                 media = srv.services.media
+                link = media._link
+                failures = [RuntimeError("the database is out of reach")]
+
+                async def link_failing_once(upload: Any, url: str) -> None:
+                    if failures:  # the first link after the storage is back: the worker must go on
+                        raise failures.pop()
+                    await link(upload, url)
+
+                media._link = link_failing_once  # type: ignore[method-assign]
+                await proxy.restore()
                 await eventually(lambda: media.pending == 0, within=60)
+                assert failures == []
                 found = await srv.client.post(f"/s3/getMedia/{name}", json={}, headers=srv.headers())
                 assert found.status_code == 201 and len(found.json()) == 5
                 assert all(row["Message"]["message"]["mediaUrl"] for row in found.json())

@@ -245,7 +245,20 @@ class MediaStorage:
                 continue
             else:
                 # Only the stored message gets the link: the event already went out without it.
-                await self._link(upload, url)
+                try:
+                    await self._link(upload, url)
+                except Exception as exc:  # noqa: BLE001 - the worker must outlive a database blip
+                    # Before, this ended the worker: every later upload queued and none was tried.
+                    # The upload is tried again whole (the same key: the object is overwritten).
+                    log.warning(
+                        "s3: media of message %s stored but not linked (%s); next try in %.1fs",
+                        upload.key.get("id"),
+                        type(exc).__name__,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(30.0, delay * 2)
+                    continue
                 self._down = False
                 delay = 0.5
             self._pending.popleft()

@@ -151,3 +151,22 @@ async def test_malformed_messages_are_ignored() -> None:
             await client.aclose()
         other.publish("/a", "send.message", b"fine")
         assert await _take(stream, 1) == [b"fine"]
+
+
+async def test_a_key_that_cannot_be_checked_ends_its_stream_and_the_rechecks_go_on() -> None:
+    """Fail closed: a stream whose key check raises is ended (before, the error ended the recheck
+    loop, and every stream kept its events for good, revoked keys included)."""
+    channel = f"relay-test-{uuid.uuid4().hex[:8]}:cluster:ws"
+    allowed = {"token": True}
+
+    def broken() -> bool:
+        raise RuntimeError("the instance registry is unavailable")
+
+    async with _node(channel, recheck_every=0.05) as hub:
+        kept = hub.subscribe("/a", None, lambda: True)
+        unsure = hub.subscribe("/a", None, broken)
+        await asyncio.wait_for(unsure.ended.wait(), 5)
+        revoked = hub.subscribe("/a", None, lambda: allowed["token"])
+        allowed["token"] = False
+        await asyncio.wait_for(revoked.ended.wait(), 5)  # the rechecks went on
+        assert not kept.ended.is_set()

@@ -7,9 +7,12 @@ what this node publishes to the other nodes, and hands what they publish to `del
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -108,12 +111,22 @@ class StreamHub:
         re-created under the same name with another token); returns how many. The relay calls this
         after it missed messages and every few seconds, since pub/sub may lose an `end`."""
         for recheck in self.rechecks:
-            recheck()
+            try:
+                recheck()
+            except Exception as exc:  # noqa: BLE001 - one failing recheck must not skip the others
+                log.error("stream recheck %r failed: %s", recheck, type(exc).__name__)
         ended = 0
         for group in self._subscribers.values():
             for subscriber in group:
                 if subscriber.still_allowed is not None and not subscriber.ended.is_set():
-                    if not subscriber.still_allowed():
+                    try:
+                        allowed = subscriber.still_allowed()
+                    except Exception as exc:  # noqa: BLE001 - fail closed
+                        # The key cannot be confirmed now: the stream ends (its client may connect
+                        # again and be checked afresh) rather than go on unchecked.
+                        log.warning("a /ws stream's key could not be checked (%s): stream ended", type(exc).__name__)
+                        allowed = False
+                    if not allowed:
                         subscriber.ended.set()
                         ended += 1
         return ended

@@ -116,9 +116,23 @@ class KafkaProducer:
     async def _supervise(self) -> None:
         delay = 0.5
         while self._producer is None:
-            producer = AIOKafkaProducer(
-                **self._client_options(), acks="all", enable_idempotence=self.settings.idempotent
-            )
+            try:
+                producer = AIOKafkaProducer(
+                    **self._client_options(), acks="all", enable_idempotence=self.settings.idempotent
+                )
+            except Exception as exc:  # noqa: BLE001 - a setting no start can get past: said, tried again
+                # A malformed KAFKA_SSL_CA/CERT/KEY or SASL option. Before, this ended the supervisor
+                # without a word, and every delivery failed with "Kafka is not connected".
+                reason = str(exc) if isinstance(exc, ssl.SSLError) else type(exc).__name__
+                log.error(
+                    "kafka: the producer cannot be set up (%s): check the KAFKA_SSL_* and KAFKA_SASL_* "
+                    "settings; retrying in %.1fs",
+                    reason,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+                continue
             try:
                 await asyncio.wait_for(producer.start(), self.settings.connection_timeout_ms / 1000 + 10)
             except asyncio.CancelledError:
@@ -148,7 +162,11 @@ class KafkaProducer:
         missing = [name for name in names if name not in self._created]
         if not missing:
             return
-        admin = AIOKafkaAdminClient(**self._client_options())
+        try:
+            admin = AIOKafkaAdminClient(**self._client_options())
+        except Exception as exc:  # noqa: BLE001 - as for the producer: said, and the sink goes on
+            log.warning("kafka: could not create topics %s: %s", missing, type(exc).__name__)
+            return
         try:
             await admin.start()
             topics = [

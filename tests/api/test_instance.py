@@ -352,6 +352,21 @@ async def test_deleting_an_instance_stops_its_auto_delete_timer(server_factory) 
         assert timer.cancelled() and name not in srv.services.registry
 
 
+async def test_a_failed_background_task_of_an_instance_is_logged(server_factory, caplog) -> None:
+    async with server_factory() as srv:
+        name = unique("bg")
+        await srv.create_instance(name)
+        runtime = srv.services.registry.require(name)
+
+        async def failing() -> None:
+            raise LookupError("the inbox could not be created")
+
+        task = runtime.spawn(failing())
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)  # the done callbacks run
+        assert f"instance {name}: a background task failed: LookupError" in caplog.text
+
+
 UNSAFE_NAMES = ["a\x00b", "a\rb", "a\nb", "tab\there", "del\x7f", "c1\x85", ".", "..", "a/b", "/"]
 
 

@@ -104,7 +104,10 @@ class ClusterNode:
                 await self.tick()
             except Exception:
                 log.exception("cluster tick failed")
-                await self._fence_if_stale()
+                try:
+                    await self._fence_if_stale()
+                except Exception:  # the loop is the node's heartbeat: it must go on
+                    log.exception("cluster: stopping this node's stale instances failed; the next tick tries again")
 
     async def _fence_if_stale(self) -> None:
         """No renew for a whole lease (a pause, a lost database): the leases may be another node's

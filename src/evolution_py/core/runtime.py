@@ -85,7 +85,18 @@ class InstanceRuntime:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._log_failure)
         return task
+
+    def _log_failure(self, task: asyncio.Task[None]) -> None:
+        """A background task that ended on an error says so (the DEL_INSTANCE timer, a channel's
+        start, a Chatwoot inbox's creation); before, the error was only seen, if at all, as
+        asyncio's "exception was never retrieved" once the task was collected."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("instance %s: a background task failed: %s", self._name, type(exc).__name__, exc_info=exc)
 
     @property
     def background_tasks(self) -> tuple[asyncio.Task[None], ...]:

@@ -104,7 +104,8 @@ class InstanceSessions:
             try:
                 if await self.postgres.has_session():
                     return True
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, OSError) as exc:  # OSError: a connection refused or timed out unwrapped
+                # Raised from here, the error would end the dial watcher: no redial, ever.
                 log.warning("instance %s: session store unreadable: %s", self._name, type(exc).__name__)
                 return if_unknown
         return await asyncio.to_thread(has_session, self.file_path)

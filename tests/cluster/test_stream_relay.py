@@ -170,3 +170,26 @@ async def test_a_key_that_cannot_be_checked_ends_its_stream_and_the_rechecks_go_
         allowed["token"] = False
         await asyncio.wait_for(revoked.ended.wait(), 5)  # the rechecks went on
         assert not kept.ended.is_set()
+
+
+async def test_an_unexpected_publish_error_loses_that_event_only(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = f"relay-test-{uuid.uuid4().hex[:8]}:cluster:ws"
+    publish = aioredis.Redis.publish
+    failures = [ValueError("an unexpected error")]
+
+    async def publish_failing_once(self: aioredis.Redis, name: str, message: bytes) -> int:
+        if failures and name == channel:
+            raise failures.pop()
+        return await publish(self, name, message)
+
+    async with _node(channel) as hub, _node(channel) as other:
+        stream = other.subscribe("/a", None)
+        await asyncio.sleep(0.2)  # both listening
+        monkeypatch.setattr(aioredis.Redis, "publish", publish_failing_once)
+        hub.publish("/a", "send.message", b"lost")
+        await _until(lambda: not failures)
+        hub.publish("/a", "send.message", b"kept")
+        assert await _take(stream, 1) == [b"kept"]
+        assert "events not sent to the other nodes (ValueError)" in caplog.text

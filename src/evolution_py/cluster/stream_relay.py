@@ -104,6 +104,11 @@ class StreamRelay:
                     self._down_until = time.monotonic() + self.retry_after
                     self._lost(type(exc).__name__)
                     continue
+                except Exception as exc:  # noqa: BLE001 - that message is lost, the sender goes on
+                    # Anything else ended this loop before, and with it every later event's way to
+                    # the other nodes, with no word until the backlog filled.
+                    self._lost(type(exc).__name__)
+                    continue
                 if self._warned:
                     log.info("cluster: /ws events reach the other nodes again (%d were not sent)", self._dropped)
                     self._warned, self._dropped = False, 0

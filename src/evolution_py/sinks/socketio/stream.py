@@ -109,12 +109,14 @@ class StreamHub:
     def revalidate(self) -> int:
         """End every stream whose key no longer opens its namespace (its instance deleted, or
         re-created under the same name with another token); returns how many. The relay calls this
-        after it missed messages and every few seconds, since pub/sub may lose an `end`."""
+        after it missed messages and every few seconds, since pub/sub may lose an `end`. A check that
+        raises counts as refused and ends its stream, so this never raises for one."""
         for recheck in self.rechecks:
             try:
                 recheck()
             except Exception as exc:  # noqa: BLE001 - one failing recheck must not skip the others
-                log.error("stream recheck %r failed: %s", recheck, type(exc).__name__)
+                name = getattr(recheck, "__qualname__", type(recheck).__name__)  # never an object's repr
+                log.error("stream recheck %s failed: %s", name, type(exc).__name__)
         ended = 0
         for group in self._subscribers.values():
             for subscriber in group:
